@@ -1,0 +1,2 @@
+// Placeholder replaced by the app/ owner.
+int main() { return 0; }

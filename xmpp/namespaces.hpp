@@ -1,0 +1,30 @@
+// XML namespace URIs used across commonroom, in one place.
+#pragma once
+#include <string_view>
+
+namespace commonroom::xmpp::ns {
+
+inline constexpr std::string_view stream = "http://etherx.jabber.org/streams";
+inline constexpr std::string_view component_accept = "jabber:component:accept";
+inline constexpr std::string_view client = "jabber:client";
+inline constexpr std::string_view stanzas = "urn:ietf:params:xml:ns:xmpp-stanzas";
+inline constexpr std::string_view streams = "urn:ietf:params:xml:ns:xmpp-streams";
+inline constexpr std::string_view xml = "http://www.w3.org/XML/1998/namespace";
+
+inline constexpr std::string_view disco_info = "http://jabber.org/protocol/disco#info";
+inline constexpr std::string_view disco_items = "http://jabber.org/protocol/disco#items";
+inline constexpr std::string_view data_forms = "jabber:x:data";
+inline constexpr std::string_view rsm = "http://jabber.org/protocol/rsm";
+inline constexpr std::string_view ping = "urn:xmpp:ping";
+inline constexpr std::string_view version = "jabber:iq:version";
+inline constexpr std::string_view delay = "urn:xmpp:delay";
+
+inline constexpr std::string_view muc = "http://jabber.org/protocol/muc";
+inline constexpr std::string_view muc_user = "http://jabber.org/protocol/muc#user";
+inline constexpr std::string_view muc_admin = "http://jabber.org/protocol/muc#admin";
+inline constexpr std::string_view muc_owner = "http://jabber.org/protocol/muc#owner";
+inline constexpr std::string_view muc_unique = "http://jabber.org/protocol/muc#unique";
+inline constexpr std::string_view search = "jabber:iq:search";
+inline constexpr std::string_view register_ = "jabber:iq:register";
+
+}  // namespace commonroom::xmpp::ns

@@ -1,0 +1,124 @@
+#include "xmpp/serializer.hpp"
+
+namespace commonroom::xmpp {
+
+void append_escaped_text(std::string& out, std::string_view text) {
+  size_t start = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char* rep = nullptr;
+    switch (text[i]) {
+      case '&': rep = "&amp;"; break;
+      case '<': rep = "&lt;"; break;
+      case '>': rep = "&gt;"; break;
+      case '\r': rep = "&#13;"; break;
+      default: continue;
+    }
+    out.append(text.data() + start, i - start);
+    out.append(rep);
+    start = i + 1;
+  }
+  out.append(text.data() + start, text.size() - start);
+}
+
+void append_escaped_attr(std::string& out, std::string_view value) {
+  size_t start = 0;
+  for (size_t i = 0; i < value.size(); ++i) {
+    const char* rep = nullptr;
+    switch (value[i]) {
+      case '&': rep = "&amp;"; break;
+      case '<': rep = "&lt;"; break;
+      case '>': rep = "&gt;"; break;
+      case '\'': rep = "&apos;"; break;
+      case '"': rep = "&quot;"; break;
+      case '\t': rep = "&#9;"; break;
+      case '\n': rep = "&#10;"; break;
+      case '\r': rep = "&#13;"; break;
+      default: continue;
+    }
+    out.append(value.data() + start, i - start);
+    out.append(rep);
+    start = i + 1;
+  }
+  out.append(value.data() + start, value.size() - start);
+}
+
+namespace {
+
+void open_tag(const Element& e, std::string& out, std::string_view parent_xmlns,
+              bool skip_to) {
+  out += '<';
+  out += e.name();
+  if (e.xmlns() != parent_xmlns) {
+    out += " xmlns='";
+    append_escaped_attr(out, e.xmlns());
+    out += '\'';
+  }
+  for (const auto& a : e.attributes()) {
+    if (a.name == "xmlns" || (skip_to && a.name == "to")) continue;
+    out += ' ';
+    out += a.name;
+    out += "='";
+    append_escaped_attr(out, a.value);
+    out += '\'';
+  }
+}
+
+void serialize_content(const Element& e, std::string& out) {
+  if (e.nodes().empty()) {
+    out += "/>";
+    return;
+  }
+  out += '>';
+  for (const auto& c : e.nodes()) {
+    if (c.is_text()) {
+      append_escaped_text(out, c.raw_text());
+    } else {
+      serialize(c, out, e.xmlns());
+    }
+  }
+  out += "</";
+  out += e.name();
+  out += '>';
+}
+
+}  // namespace
+
+void serialize(const Element& e, std::string& out, std::string_view parent_xmlns) {
+  if (e.is_text()) {
+    append_escaped_text(out, e.raw_text());
+    return;
+  }
+  open_tag(e, out, parent_xmlns, false);
+  serialize_content(e, out);
+}
+
+std::string to_string(const Element& e, std::string_view parent_xmlns) {
+  std::string out;
+  serialize(e, out, parent_xmlns);
+  return out;
+}
+
+FanoutStanza::FanoutStanza(const Element& stanza, std::string_view parent_xmlns) {
+  prefix_ = "<" + stanza.name() + " to='";
+  std::string rest;
+  // Re-use open_tag for the remaining attributes, then drop its "<name" head.
+  open_tag(stanza, rest, parent_xmlns, true);
+  suffix_.push_back('\'');
+  suffix_.append(std::string_view(rest).substr(1 + stanza.name().size()));
+  serialize_content(stanza, suffix_);
+}
+
+void FanoutStanza::append_to(std::string& out, std::string_view to) const {
+  out += prefix_;
+  append_escaped_attr(out, to);
+  out += suffix_;
+}
+
+std::string FanoutStanza::for_recipient(std::string_view to) const {
+  std::string out;
+  out.reserve(prefix_.size() + to.size() + suffix_.size());
+  append_to(out, to);
+  return out;
+}
+
+}  // namespace commonroom::xmpp
