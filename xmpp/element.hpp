@@ -9,6 +9,7 @@ namespace commonroom::xmpp {
 struct Attribute {
   std::string name;  // qualified as written: "to", "xml:lang"
   std::string value;  // unescaped
+  bool operator==(const Attribute&) const = default;
 };
 
 // An element or a text node. Every element carries its resolved namespace URI, so no

@@ -35,10 +35,11 @@ class Jid {
   bool has_resource() const { return !resource().empty(); }
   bool is_bare() const { return !has_resource(); }
 
-  std::string_view full() const;  // node@domain/resource as prepared
+  std::string_view full() const;      // node@domain/resource as prepared
   std::string_view bare_str() const;  // node@domain
   Jid bare() const;
-  Jid with_resource(std::string_view resource) const;  // throws JidError
+  // Same node and domain with a new (prepared) resource; "" gives bare(). Throws JidError.
+  Jid with_resource(std::string_view resource) const;
 
   bool operator==(const Jid& o) const { return full() == o.full(); }
   bool operator<(const Jid& o) const { return full() < o.full(); }

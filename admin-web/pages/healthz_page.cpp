@@ -1,0 +1,36 @@
+#include "admin-web/pages/healthz_page.hpp"
+
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/Net/HTTPServerResponse.h>
+
+#include <sstream>
+
+namespace commonroom::admin_web {
+
+void HealthzPage::handleRequest(Poco::Net::HTTPServerRequest&,
+                                Poco::Net::HTTPServerResponse& response) {
+  bool all_connected = true;
+  Poco::JSON::Array::Ptr links = new Poco::JSON::Array;
+  for (const auto& link : site_.status()) {
+    all_connected = all_connected && link.connected;
+    Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
+    o->set("domain", link.domain);
+    o->set("connected", link.connected);
+    o->set("connects", link.connects);
+    o->set("stanzas_in", link.stanzas_in);
+    o->set("stanzas_out", link.stanzas_out);
+    o->set("last_error", link.last_error);
+    links->add(o);
+  }
+  Poco::JSON::Object root;
+  root.set("status", all_connected ? "ok" : "degraded");
+  root.set("version", site_.version);
+  root.set("links", links);
+  std::ostringstream body;
+  root.stringify(body);
+  body << '\n';
+  send(response, all_connected ? 200 : 503, "application/json", body.str());
+}
+
+}  // namespace commonroom::admin_web

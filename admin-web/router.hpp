@@ -1,0 +1,19 @@
+// Maps a request to the page handler for its path and method (POCO handler factory).
+#pragma once
+#include <Poco/Net/HTTPRequestHandlerFactory.h>
+
+#include "admin-web/http.hpp"
+
+namespace commonroom::admin_web {
+
+class Router : public Poco::Net::HTTPRequestHandlerFactory {
+ public:
+  explicit Router(SiteContext site) : site_(std::move(site)) {}
+  Poco::Net::HTTPRequestHandler* createRequestHandler(
+      const Poco::Net::HTTPServerRequest& request) override;
+
+ private:
+  SiteContext site_;
+};
+
+}  // namespace commonroom::admin_web

@@ -1,0 +1,78 @@
+#include "admin-web/server.hpp"
+
+#include <Poco/Net/HTTPServer.h>
+#include <Poco/Net/HTTPServerParams.h>
+#include <Poco/Net/NetException.h>
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/Net/SocketAddress.h>
+#include <Poco/ThreadPool.h>
+
+#include <stdexcept>
+
+#include "admin-web/router.hpp"
+
+namespace commonroom::admin_web {
+
+struct Server::Impl {
+  // Own pool: POCO's default pool is shared with anything else in the process.
+  Poco::ThreadPool pool;
+  std::unique_ptr<Poco::Net::HTTPServer> http;
+  uint16_t port = 0;
+  bool running = false;
+
+  explicit Impl(int threads) : pool("admin-web", 1, threads) {}
+};
+
+Server::Server(ServerOptions options, StatusSource status)
+    : impl_(std::make_unique<Impl>(options.max_threads)) {
+  std::string where =
+      (options.host.find(':') != std::string::npos ? "[" + options.host + "]" : options.host) +
+      ":" + std::to_string(options.port);
+  Poco::Net::ServerSocket socket;
+  try {
+    // SO_REUSEADDR (restart while old connections linger in TIME_WAIT) but not
+    // SO_REUSEPORT, which POCO's convenience constructor also sets: with it a second process
+    // could bind the same port and take over half of the admin traffic.
+    socket.bind(Poco::Net::SocketAddress(options.host, options.port), true, false);
+    socket.listen(64);
+  } catch (const Poco::Exception& e) {
+    throw std::runtime_error("admin web cannot listen on " + where + ": " + e.displayText());
+  }
+  impl_->port = socket.address().port();
+
+  Poco::Net::HTTPServerParams::Ptr params = new Poco::Net::HTTPServerParams;
+  params->setMaxThreads(options.max_threads);
+  params->setMaxQueued(options.max_queued);
+  params->setTimeout(Poco::Timespan(options.timeout.count(), 0));
+  params->setKeepAlive(true);
+  params->setKeepAliveTimeout(Poco::Timespan(options.timeout.count(), 0));
+  params->setMaxKeepAliveRequests(100);
+  params->setSoftwareVersion("commonroom");
+  impl_->http = std::make_unique<Poco::Net::HTTPServer>(
+      new Router(SiteContext{options.version, std::move(status)}), impl_->pool, socket, params);
+}
+
+Server::~Server() {
+  stop();
+}
+
+void Server::start() {
+  if (impl_->running) return;
+  if (!impl_->http) throw std::logic_error("admin web server cannot be restarted after stop()");
+  impl_->http->start();
+  impl_->running = true;
+}
+
+void Server::stop() {
+  if (!impl_->running) return;
+  impl_->http->stopAll(false);  // stop accepting; let requests in progress finish
+  impl_->pool.joinAll();
+  impl_->http.reset();  // closes the listening socket: new connections are refused at once
+  impl_->running = false;
+}
+
+uint16_t Server::port() const {
+  return impl_->port;
+}
+
+}  // namespace commonroom::admin_web

@@ -1,0 +1,39 @@
+// The admin web's HTTP server: binds host:port and serves the pages on a small thread pool.
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "admin-web/link_state.hpp"
+
+namespace commonroom::admin_web {
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  uint16_t port = 8480;  // 0: any free port; see Server::port()
+  std::string version;   // shown on / and in /metrics
+  int max_threads = 4;
+  int max_queued = 32;               // connections waiting for a thread; more are refused
+  std::chrono::seconds timeout{10};  // per socket read/write, so a slow client cannot hold a thread
+};
+
+class Server {
+ public:
+  // Binds the socket (so a taken port fails here, before anything else starts); throws
+  // std::runtime_error naming the address.
+  Server(ServerOptions options, StatusSource status);
+  ~Server();  // stops if running
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  void start();
+  void stop();            // waits for requests in progress
+  uint16_t port() const;  // the bound port (useful with port 0)
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace commonroom::admin_web

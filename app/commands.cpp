@@ -1,0 +1,266 @@
+#include "app/commands.hpp"
+
+#include <pthread.h>
+#include <signal.h>
+
+#include <Poco/Logger.h>
+
+#include <cstring>
+#include <filesystem>
+#include <optional>
+#include <ostream>
+
+#include "admin-web/server.hpp"
+#include "app/directory_commands.hpp"
+#include "app/directory_index.hpp"
+#include "app/logging.hpp"
+#include "app/runtime.hpp"
+#include "app/version.hpp"
+#include "directory/sync_job.hpp"
+#include "store/database.hpp"
+#include "store/migrations.hpp"
+
+#ifndef COMMONROOM_SOURCE_SCHEMA_DIR
+#define COMMONROOM_SOURCE_SCHEMA_DIR ""
+#endif
+#ifndef COMMONROOM_INSTALLED_SCHEMA_DIR
+#define COMMONROOM_INSTALLED_SCHEMA_DIR "/usr/share/commonroom/schema"
+#endif
+
+namespace commonroom::app {
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: commonroom [--config FILE] COMMAND\n"
+    "       commonroom --version | --help\n"
+    "\n"
+    "commands:\n"
+    "  run            connect the services to the XMPP server and serve the admin web\n"
+    "                 until SIGTERM or SIGINT\n"
+    "  check-config   validate the configuration file and report every problem\n"
+    "  migrate        bring the PostgreSQL schema up to date ([database] uri)\n"
+    "%DIRECTORY%"
+    "\n"
+    "options:\n"
+    "  -c, --config FILE   configuration file (default /etc/commonroom/commonroom.ini)\n"
+    "      --schema DIR    migrate: directory of NNNN_name.sql files\n"
+    "      --version       print the version and exit\n"
+    "  -h, --help          print this help and exit\n"
+    "\n"
+    "Every key may be overridden by COMMONROOM_<SECTION>_<KEY>, e.g.\n"
+    "COMMONROOM_LINKS_PORT=5347 or COMMONROOM_ADMIN_WEB_LISTEN=127.0.0.1:8480.\n";
+
+struct Options {
+  std::string command;
+  std::vector<std::string> command_args;  // after "directory": subcommand and its options
+  std::string config = kDefaultConfigPath;
+  std::optional<std::string> schema;
+  bool version = false;
+  bool help = false;
+};
+
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+Options parse(const std::vector<std::string>& args) {
+  Options o;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    auto value = [&](const std::string& name) -> std::string {
+      auto eq = a.find('=');
+      if (a.starts_with("--") && eq != std::string::npos) return a.substr(eq + 1);
+      if (i + 1 >= args.size()) throw UsageError(name + " needs a value");
+      return args[++i];
+    };
+    if (a == "--version")
+      o.version = true;
+    else if (a == "--help" || a == "-h")
+      o.help = true;
+    else if (a == "--config" || a == "-c" || a.starts_with("--config=")) {
+      o.config = value("--config");
+      if (o.config.empty()) throw UsageError("--config needs a file name");
+    } else if (a == "--schema" || a.starts_with("--schema=")) {
+      o.schema = value("--schema");
+      if (o.schema->empty()) throw UsageError("--schema needs a directory");
+    } else if (o.command == "directory") {
+      o.command_args.push_back(a);  // the subcommand parses its own options
+    } else if (a.starts_with("-") && a != "-") {
+      throw UsageError("unknown option " + a);
+    } else if (!o.command.empty()) {
+      throw UsageError("only one command at a time (got " + o.command + " and " + a + ")");
+    } else {
+      o.command = a;
+    }
+  }
+  if (o.version || o.help) return o;
+  if (o.command.empty())
+    throw UsageError("no command given (run, check-config, migrate or directory)");
+  if (o.command != "run" && o.command != "check-config" && o.command != "migrate" &&
+      o.command != "directory")
+    throw UsageError("unknown command \"" + o.command +
+                     "\" (expected run, check-config, migrate or directory)");
+  if (o.schema && o.command != "migrate") throw UsageError("--schema only applies to migrate");
+  return o;
+}
+
+// Loads and reports: warnings always, errors when there are any. Returns the config if valid.
+std::optional<Config> load(const std::string& path, std::ostream& err) {
+  ConfigResult result = load_config(path);
+  for (const auto& w : result.warnings) err << "warning: " << w.to_string() << "\n";
+  for (const auto& e : result.errors) err << e.to_string() << "\n";
+  return result.config;
+}
+
+int check_config(const Options& o, std::ostream& out, std::ostream& err) {
+  if (!load(o.config, err)) return kExitFailure;
+  out << o.config << ": OK\n";
+  return kExitOk;
+}
+
+int migrate(const Options& o, std::ostream& out, std::ostream& err) {
+  auto config = load(o.config, err);
+  if (!config) return kExitFailure;
+  if (config->database_uri.empty()) {
+    ConfigError missing;
+    missing.file = o.config;
+    missing.section = "database";
+    missing.key = "uri";
+    missing.message = "required by migrate; add a [database] section with uri = postgresql://...";
+    err << missing.to_string() << "\n";
+    return kExitFailure;
+  }
+  const std::string dir = o.schema.value_or(default_schema_dir());
+  try {
+    auto migrations = store::load_migrations(dir);
+    store::Database db(config->database_uri);
+    auto report = store::apply_migrations(db, migrations, [&out](const store::Migration& m) {
+      out << "applied " << m.file_name << "\n" << std::flush;
+    });
+    if (report.applied.empty())
+      out << "database schema is up to date (version " << report.version << ")\n";
+    else
+      out << "database schema is now at version " << report.version << "\n";
+    return kExitOk;
+  } catch (const store::MigrationError& e) {
+    err << "migrate: " << e.what() << "\n";
+  } catch (const store::DatabaseError& e) {
+    err << "migrate: " << e.what() << "\n";
+  }
+  return kExitFailure;
+}
+
+int run(const Options& o, std::ostream& err) {
+  auto config = load(o.config, err);
+  if (!config) return kExitFailure;
+  return run_service(*config);
+}
+
+std::vector<admin_web::LinkState> to_link_states(const std::vector<LinkStatus>& links) {
+  std::vector<admin_web::LinkState> out;
+  out.reserve(links.size());
+  for (const auto& l : links)
+    out.push_back({l.domain, l.connected, l.connects, l.stanzas_in, l.stanzas_out, l.last_error});
+  return out;
+}
+
+}  // namespace
+
+std::string default_schema_dir() {
+  std::error_code ec;
+  const std::string source = COMMONROOM_SOURCE_SCHEMA_DIR;
+  if (!source.empty() && std::filesystem::is_directory(source, ec)) return source;
+  return COMMONROOM_INSTALLED_SCHEMA_DIR;
+}
+
+int run_command_line(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  Options o;
+  try {
+    o = parse(args);
+  } catch (const UsageError& e) {
+    err << "commonroom: " << e.what() << "\nTry 'commonroom --help'.\n";
+    return kExitUsage;
+  }
+  if (o.help) {
+    std::string usage = kUsage;
+    usage.replace(usage.find("%DIRECTORY%"), 11, kDirectoryUsage);
+    out << usage;
+    return kExitOk;
+  }
+  if (o.version) {
+    out << "commonroom " << kVersion << "\n";
+    return kExitOk;
+  }
+  if (o.command == "check-config") return check_config(o, out, err);
+  if (o.command == "migrate") return migrate(o, out, err);
+  if (o.command == "directory") {
+    auto config = load(o.config, err);
+    if (!config) return kExitFailure;
+    return directory_command(*config, o.command_args, out, err);
+  }
+  return run(o, err);
+}
+
+int run_service(const Config& config) {
+  // Blocked before any thread exists, so every thread inherits the mask and the signals
+  // wait for sigwait below instead of interrupting a link or HTTP thread.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  setup_logging(config.logging);
+  Poco::Logger& log = Poco::Logger::get("app");
+  if (!config.muc && !config.directory)
+    log.warning("no service is configured ([muc] or [directory]); only the admin web runs");
+  try {
+    // The directory search reads the people PostgreSQL holds; the refresher loads them
+    // (on its own thread) at start and after every change. Searches made before the first
+    // load get a "try again" error.
+    directory::PeopleIndexHolder people;
+    std::unique_ptr<DirectoryIndexRefresher> refresher;
+    const bool searchable = config.directory && !config.database_uri.empty();
+    if (config.directory && !searchable)
+      log.warning("directory: no [database], so the directory service runs without search");
+    if (searchable) {
+      refresher = std::make_unique<DirectoryIndexRefresher>(
+          config.database_uri, people, config.directory_search.refresh_interval);
+      refresher->start();
+    }
+    Runtime runtime(config, searchable ? &people : nullptr);
+    admin_web::ServerOptions web_options;
+    web_options.host = config.admin_host;
+    web_options.port = config.admin_port;
+    web_options.version = kVersion;
+    admin_web::Server web(web_options, [&runtime] { return to_link_states(runtime.status()); });
+    web.start();
+    const bool v6 = config.admin_host.find(':') != std::string::npos;
+    log.information("admin web listening on %s%s%s:%hu", std::string(v6 ? "[" : ""),
+                    config.admin_host, std::string(v6 ? "]" : ""), web.port());
+    runtime.start();
+    // Syncs run on their own thread with their own connections; a slow or unreachable
+    // LDAP server never holds up the links or the admin web.
+    auto directory_sync = start_directory_sync(config);
+    log.information("commonroom %s running (config %s)", std::string(kVersion), config.path);
+
+    int sig = 0;
+    sigwait(&signals, &sig);
+    // A second Ctrl-C during a slow shutdown now ends the process at once.
+    pthread_sigmask(SIG_UNBLOCK, &signals, nullptr);
+    log.information("received %s, stopping", std::string(sig == SIGTERM ? "SIGTERM" : "SIGINT"));
+    web.stop();
+    if (directory_sync) directory_sync->stop();
+    runtime.stop();
+    if (refresher) refresher->stop();
+    log.information("stopped");
+    return kExitOk;
+  } catch (const std::exception& e) {
+    log.fatal("cannot run: %s", std::string(e.what()));
+    return kExitFailure;
+  }
+}
+
+}  // namespace commonroom::app

@@ -1,0 +1,87 @@
+// The service configuration (commonroom.ini): typed settings plus every error found.
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "directory/search_settings.hpp"
+#include "directory/sync_settings.hpp"
+#include "xmpp/stream_parser.hpp"
+
+namespace commonroom::app {
+
+// One external component (XEP-0114) the service connects as.
+struct ServiceSettings {
+  std::string domain;
+  std::string secret;
+};
+
+// How to reach the host server's component listener and keep the link healthy.
+struct LinkSettings {
+  std::string host = "127.0.0.1";
+  uint16_t port = 5347;
+  std::chrono::seconds keepalive{60};
+  std::chrono::milliseconds backoff_initial{500};
+  std::chrono::milliseconds backoff_max{60000};
+  xmpp::StreamLimits limits;
+};
+
+struct LoggingSettings {
+  std::string channel = "console";  // console | file
+  std::string file;                 // required when channel == "file"
+  std::string level = "information";
+  std::map<std::string, std::string> levels;  // logger name -> level (level.<logger>)
+};
+
+// [abuse-log]: how room events are made durable before the stanzas they cause are sent
+// (store/event_log.hpp). Used when both [muc] and [database] are configured.
+struct AbuseLogSettings {
+  // Absolute after loading; default "abuse-log-journal" beside the configuration file, so
+  // that two configurations never share a journal. Production sets it (/var/lib/...).
+  std::string journal_dir;
+  bool journal_first = false;  // mode = journal-first | database-first (the default)
+  size_t max_batch_events = 10000;
+  std::chrono::milliseconds database_timeout{1000};
+  uint64_t segment_bytes = 64ull << 20;
+};
+
+struct Config {
+  std::string path;
+  LinkSettings links;
+  std::optional<ServiceSettings> muc;
+  std::optional<ServiceSettings> directory;
+  directory::SearchSettings directory_search;  // [directory] search keys (defaults if absent)
+  std::string database_uri;                    // empty when [database] is absent (allowed for run)
+  std::string admin_host = "127.0.0.1";
+  uint16_t admin_port = 8480;
+  LoggingSettings logging;
+  AbuseLogSettings abuse_log;
+  std::optional<directory::LdapSettings> ldap;  // [ldap]: the directory sync; absent = none
+};
+
+// One problem in the file; line is 0 when the error is not tied to a line (e.g. a missing
+// key or an environment override).
+struct ConfigError {
+  std::string file, section, key, message;
+  int line = 0;
+  std::string env;  // the COMMONROOM_* variable that supplied the value, if any
+  std::string to_string() const;
+};
+
+// Returns the config or every error found (not just the first).
+struct ConfigResult {
+  std::optional<Config> config;
+  std::vector<ConfigError> errors;
+  std::vector<ConfigError> warnings;  // e.g. a secret file readable by every user
+};
+
+// Reads the file, applies COMMONROOM_<SECTION>_<KEY> environment overrides and validates.
+ConfigResult load_config(const std::string& path);
+
+// The loggers that accept a per-logger level (level.<name>).
+const std::vector<std::string>& known_loggers();
+
+}  // namespace commonroom::app

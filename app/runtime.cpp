@@ -1,0 +1,246 @@
+#include "app/runtime.hpp"
+
+#include <Poco/Logger.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <type_traits>
+
+#include "app/version.hpp"
+#include "directory/search_service.hpp"
+#include "muc/effects.hpp"
+#include "muc/room_service.hpp"
+#include "store/event_log.hpp"
+#include "xmpp/component_link.hpp"
+#include "xmpp/serializer.hpp"
+
+namespace commonroom::app {
+
+namespace {
+
+using Clock = std::chrono::system_clock;
+// What any pure service returned, as the engine thread needs it: the rooms service's
+// effects; the directory service fills only outbound and dropped.
+struct Outcome {
+  muc::Effects effects;
+};
+// A pure service as the engine thread sees it: stanza and time in, stanzas out.
+using Handler = std::function<Outcome(const xmpp::Element&, Clock::time_point)>;
+
+// Stanzas waiting for the engine. When it is full the link thread waits, so the socket stops
+// being read and TCP pushes back on the host server instead of memory growing without bound.
+constexpr size_t kQueueLimit = 10000;
+
+xmpp::ComponentLinkSettings link_settings(const LinkSettings& links,
+                                          const ServiceSettings& service) {
+  xmpp::ComponentLinkSettings s;
+  s.host = links.host;
+  s.port = links.port;
+  s.domain = service.domain;
+  s.secret = service.secret;
+  s.keepalive = links.keepalive;
+  s.backoff_initial = links.backoff_initial;
+  s.backoff_max = links.backoff_max;
+  s.limits = links.limits;
+  return s;
+}
+
+template <typename ServicePtr>
+Handler handler_for(ServicePtr service) {
+  return [service](const xmpp::Element& stanza, Clock::time_point now) {
+    auto effects = service->handle(stanza, now);
+    Outcome out;
+    if constexpr (std::is_same_v<decltype(effects), muc::Effects>) {
+      out.effects = std::move(effects);
+    } else {
+      out.effects.outbound = std::move(effects.outbound);
+      out.effects.dropped = std::move(effects.dropped);
+    }
+    return out;
+  };
+}
+
+// The abuse log's messages go to the "store" logger.
+store::LogSink store_log_sink() {
+  return [](store::LogSeverity severity, const std::string& message) {
+    auto& log = Poco::Logger::get("store");
+    if (severity == store::LogSeverity::error)
+      log.error(message);
+    else if (severity == store::LogSeverity::warning)
+      log.warning(message);
+    else
+      log.information(message);
+  };
+}
+
+}  // namespace
+
+struct Runtime::Service {
+  Service(const std::string& logger, const LinkSettings& links, const ServiceSettings& settings,
+          Handler h, store::EventLog* events = nullptr)
+      : log(Poco::Logger::get(logger)), handle(std::move(h)), event_log(events) {
+    link = std::make_unique<xmpp::ComponentLink>(
+        link_settings(links, settings),
+        [this](xmpp::Element&& stanza) { push(std::move(stanza)); });
+  }
+
+  ~Service() { stop(); }
+
+  void start() {
+    engine = std::thread([this] { run(); });
+    link->start();
+  }
+
+  void stop() {
+    // The link first: it closes the stream and, once joined, pushes nothing more.
+    link->stop();
+    {
+      std::lock_guard lock(mutex);
+      stopping = true;
+    }
+    cv.notify_all();
+    if (engine.joinable()) engine.join();
+    if (!queue.empty()) {
+      log.warning(link->domain() + ": " + std::to_string(queue.size()) +
+                  " stanza(s) left unanswered at shutdown");
+      queue.clear();
+    }
+  }
+
+  // Link thread.
+  void push(xmpp::Element&& stanza) {
+    std::unique_lock lock(mutex);
+    cv.wait(lock, [this] { return stopping || queue.size() < kQueueLimit; });
+    if (stopping) return;
+    queue.push_back(std::move(stanza));
+    lock.unlock();
+    cv.notify_all();
+  }
+
+  // Engine thread: the only thread that touches the service's state.
+  void run() {
+    for (;;) {
+      xmpp::Element stanza;
+      {
+        std::unique_lock lock(mutex);
+        cv.wait(lock, [this] { return stopping || !queue.empty(); });
+        if (stopping) return;
+        stanza = std::move(queue.front());
+        queue.pop_front();
+      }
+      cv.notify_all();  // room for a link thread waiting on a full queue
+      if (log.trace()) log.trace("in: " + xmpp::to_string(stanza));
+      Outcome outcome;
+      try {
+        outcome = handle(stanza, Clock::now());
+      } catch (const std::exception& e) {
+        // A bug in one stanza's handling must not stop the service for everyone.
+        log.error(link->domain() + ": failed to handle <" + stanza.name() + " from='" +
+                  std::string(stanza.attr("from")) + "'>: " + e.what());
+        continue;
+      }
+      for (const auto& reason : outcome.effects.dropped) {
+        log.information(link->domain() + ": no reply to <" + stanza.name() + " from='" +
+                        std::string(stanza.attr("from")) + "'>: " + reason);
+      }
+      if (!event_log) {
+        send(outcome.effects);
+        continue;
+      }
+      // DESIGN.md rule 6: the events are durable before any stanza they caused is sent.
+      // Every outcome goes through the log, even one without events, so stanzas leave in
+      // the order the engine produced them; the callback runs on the log's writer thread.
+      auto effects = std::make_shared<muc::Effects>(std::move(outcome.effects));
+      auto events = std::move(effects->events);
+      event_log->submit(std::move(events),
+                        [this, effects](store::EventLog::Ticket) { send(*effects); });
+    }
+  }
+
+  // Engine thread, or the event log's writer thread (ComponentLink::send is thread-safe).
+  void send(const muc::Effects& effects) {
+    muc::write_in_order(effects, [this](std::string_view bytes) {
+      if (log.trace()) log.trace("out: " + std::string(bytes));
+      if (!link->send(bytes)) log.debug(link->domain() + ": link down, dropped a stanza");
+    });
+  }
+
+  Poco::Logger& log;
+  Handler handle;
+  store::EventLog* event_log;  // the Runtime's; nullptr: nothing to log (directory, no database)
+  std::unique_ptr<xmpp::ComponentLink> link;
+  std::thread engine;
+  std::mutex mutex;
+  std::condition_variable cv;
+  std::deque<xmpp::Element> queue;
+  bool stopping = false;
+};
+
+Runtime::Runtime(const Config& config, const directory::PeopleIndexSource* people) {
+  if (config.muc && !config.database_uri.empty()) {
+    store::EventLogSettings s;
+    s.database_uri = config.database_uri;
+    s.journal_dir = config.abuse_log.journal_dir;
+    s.mode = config.abuse_log.journal_first ? store::EventLogMode::journal_first
+                                            : store::EventLogMode::database_first;
+    s.max_batch_events = config.abuse_log.max_batch_events;
+    s.database_timeout = config.abuse_log.database_timeout;
+    s.segment_bytes = config.abuse_log.segment_bytes;
+    s.log = store_log_sink();
+    event_log_ = std::make_unique<store::EventLog>(std::move(s));  // throws JournalError
+  } else if (config.muc) {
+    Poco::Logger::get("muc").warning(
+        "no [database]: room events are not logged (the abuse log needs PostgreSQL)");
+  }
+  if (config.muc) {
+    muc::RoomServiceConfig cfg;
+    cfg.domain = config.muc->domain;
+    cfg.version = kVersion;
+    services_.push_back(std::make_unique<Service>(
+        "muc", config.links, *config.muc,
+        handler_for(std::make_shared<muc::RoomService>(std::move(cfg))), event_log_.get()));
+  }
+  if (config.directory) {
+    directory::SearchServiceConfig cfg;
+    cfg.domain = config.directory->domain;
+    cfg.version = kVersion;
+    cfg.search = config.directory_search;
+    auto service = people ? std::make_shared<directory::SearchService>(std::move(cfg), *people)
+                          : std::make_shared<directory::SearchService>(std::move(cfg));
+    services_.push_back(std::make_unique<Service>("directory", config.links, *config.directory,
+                                                  handler_for(std::move(service))));
+  }
+}
+
+Runtime::~Runtime() {
+  stop();
+}
+
+void Runtime::start() {
+  if (event_log_) event_log_->start();
+  for (auto& s : services_) s->start();
+}
+
+void Runtime::stop() {
+  for (auto& s : services_) s->stop();
+  // After the engines: what they submitted is made durable (their stanzas can no longer
+  // be sent, but nothing is sent that is not logged).
+  if (event_log_) event_log_->stop();
+}
+
+std::vector<LinkStatus> Runtime::status() const {
+  std::vector<LinkStatus> out;
+  out.reserve(services_.size());
+  for (const auto& s : services_) {
+    auto st = s->link->stats();
+    out.push_back(
+        {st.domain, st.connected, st.connects, st.stanzas_in, st.stanzas_out, st.last_error});
+  }
+  return out;
+}
+
+}  // namespace commonroom::app

@@ -1,0 +1,53 @@
+// The running service: one component link and one engine thread per configured service.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "app/config.hpp"
+
+namespace commonroom::directory {
+class PeopleIndexSource;
+}
+namespace commonroom::store {
+class EventLog;
+}
+
+namespace commonroom::app {
+
+// What one component link is doing, for the admin web and logs.
+struct LinkStatus {
+  std::string domain;
+  bool connected = false;
+  uint64_t connects = 0;  // successful handshakes since start
+  uint64_t stanzas_in = 0;
+  uint64_t stanzas_out = 0;
+  std::string last_error;  // empty until something failed
+};
+
+// Owns the threads: per service, a link thread (socket, parser) feeding an engine thread
+// (the pure service) through a queue. The pure services never see a socket or a clock.
+class Runtime {
+ public:
+  // `people`: what the directory service searches (nullptr: the directory service runs
+  // without search, e.g. when there is no [database]); must outlive the Runtime.
+  explicit Runtime(const Config& config, const directory::PeopleIndexSource* people = nullptr);
+  ~Runtime();  // stop()s
+  Runtime(const Runtime&) = delete;
+  Runtime& operator=(const Runtime&) = delete;
+
+  void start();                            // links + engine threads
+  std::vector<LinkStatus> status() const;  // thread-safe snapshot
+  // Graceful: each link sends </stream:stream> and waits briefly for the server's, then
+  // the engine threads finish. Idempotent.
+  void stop();
+
+  struct Service;  // defined in runtime.cpp only
+
+ private:
+  std::unique_ptr<store::EventLog> event_log_;  // the abuse log; null without [muc]+[database]
+  std::vector<std::unique_ptr<Service>> services_;
+};
+
+}  // namespace commonroom::app

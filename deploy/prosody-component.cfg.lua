@@ -1,0 +1,27 @@
+-- Prosody: let commonroom attach its two services as external components (XEP-0114).
+-- The secrets must match the files named by secret_file in commonroom.ini ([muc] and
+-- [directory]). After editing: `prosodyctl check config && prosodyctl reload`.
+
+---- Part 1: in the GLOBAL section of /etc/prosody/prosody.cfg.lua, i.e. above the first
+---- VirtualHost or Component line (options below a VirtualHost apply to that host only).
+
+-- Listen for components on loopback only: the component protocol is not encrypted.
+component_ports = { 5347 }
+component_interface = "127.0.0.1"
+
+---- Part 2: at the end of the file (or in /etc/prosody/conf.d/commonroom.cfg.lua).
+
+-- Rooms. Do not also load Prosody's own "muc" module on this domain.
+Component "conference.cam.ac.uk"
+  component_secret = "REPLACE-with-the-content-of-/etc/commonroom/muc.secret"
+
+-- Directory search.
+Component "directory.cam.ac.uk"
+  component_secret = "REPLACE-with-the-content-of-/etc/commonroom/directory.secret"
+
+-- Optional, inside the VirtualHost "cam.ac.uk" block: advertise both services to
+-- clients that browse the server (XEP-0030).
+--   disco_items = {
+--     { "conference.cam.ac.uk", "University rooms" },
+--     { "directory.cam.ac.uk", "University directory" },
+--   }

@@ -1,0 +1,239 @@
+#include "directory/search_protocol.hpp"
+
+#include <algorithm>
+
+#include "xmpp/namespaces.hpp"
+#include "xmpp/payloads/payload_error.hpp"
+
+namespace commonroom::directory {
+
+namespace {
+
+using xmpp::DataForm;
+using xmpp::Element;
+using xmpp::FieldType;
+using xmpp::FormField;
+
+constexpr std::string_view kInstructions =
+    "Type part of a name (at least two letters), a CRSid or an email address. Words may come "
+    "in any order; accents and capitals do not matter.";
+
+FormField text_field(std::string_view var, std::string label, std::string desc = {}) {
+  FormField f;
+  f.var = std::string(var);
+  f.type = FieldType::text_single;
+  f.label = std::move(label);
+  f.desc = std::move(desc);
+  return f;
+}
+
+FormField reported(std::string_view var, FieldType type, std::string label) {
+  FormField f;
+  f.var = std::string(var);
+  f.type = type;
+  f.label = std::move(label);
+  return f;
+}
+
+FormField value_field(std::string_view var, std::string_view value) {
+  FormField f;
+  f.var = std::string(var);
+  f.values.emplace_back(value);
+  return f;
+}
+
+std::string trimmed(std::string_view s) {
+  auto b = s.find_first_not_of(" \t\r\n");
+  if (b == std::string_view::npos) return {};
+  auto e = s.find_last_not_of(" \t\r\n");
+  return std::string(s.substr(b, e - b + 1));
+}
+
+xmpp::StanzaError bad_request(const std::string& what) {
+  return xmpp::StanzaError::bad_request(what);
+}
+
+}  // namespace
+
+DataForm search_form(const PeopleIndex* index) {
+  DataForm form;
+  form.type = xmpp::FormType::form;
+  form.title = "University directory search";
+  form.instructions.emplace_back(kInstructions);
+  form.set_form_type(std::string(xmpp::ns::search));
+  form.fields.push_back(text_field(
+      search_var::name, "Name", "Any part of a person's name, e.g. \"ali bro\" for Alice Brown"));
+  form.fields.push_back(text_field(search_var::first, "Given name"));
+  form.fields.push_back(text_field(search_var::last, "Family name"));
+  form.fields.push_back(
+      text_field(search_var::crsid, "CRSid", "The University user name, e.g. abc123"));
+  form.fields.push_back(text_field(search_var::email, "Email address"));
+  std::vector<xmpp::FormOption> institutions = {{"Any institution", std::string(search_var::any)}};
+  if (index)
+    for (const auto& inst : index->institutions())
+      institutions.push_back({inst.name, inst.inst_id});
+  form.fields.push_back(FormField::list_single(std::string(search_var::institution),
+                                               std::string(search_var::any),
+                                               std::move(institutions), "Institution"));
+  form.fields.push_back(FormField::list_single(
+      std::string(search_var::affiliation), std::string(search_var::any),
+      {{"Anyone", std::string(search_var::any)}, {"Staff", "staff"}, {"Students", "student"}},
+      "Staff or student"));
+  return form;
+}
+
+Element search_fields_query(const DataForm& form) {
+  Element query("query", std::string(xmpp::ns::search));
+  query.add_text_child("instructions", kInstructions);
+  for (const char* legacy : {"first", "last", "nick", "email"}) query.add_child(legacy);
+  query.add_child(xmpp::to_element(form));
+  return query;
+}
+
+std::variant<SearchRequest, xmpp::StanzaError> parse_search_request(const Element& query,
+                                                                    const DataForm& offered) {
+  SearchRequest request;
+  if (const Element* set = query.find_child("set", xmpp::ns::rsm)) {
+    try {
+      request.rsm = xmpp::parse_rsm_set(*set);
+    } catch (const xmpp::PayloadError& e) {
+      return bad_request(std::string("result set: ") + e.what());
+    }
+  }
+
+  if (const Element* x = query.find_child("x", xmpp::ns::data_forms)) {
+    request.format = SearchFormat::form;
+    DataForm submitted;
+    try {
+      submitted = xmpp::parse_data_form(*x);
+    } catch (const xmpp::PayloadError& e) {
+      return bad_request(std::string("search form: ") + e.what());
+    }
+    if (submitted.type == xmpp::FormType::cancel) {
+      request.cancelled = true;
+      return request;
+    }
+    if (auto problem = xmpp::validate_submission(submitted, offered))
+      return xmpp::StanzaError::not_acceptable("search form: " + *problem);
+    static constexpr std::pair<std::string_view, SearchField> text_fields[] = {
+        {search_var::name, SearchField::name},   {search_var::first, SearchField::first},
+        {search_var::last, SearchField::last},   {search_var::crsid, SearchField::crsid},
+        {search_var::email, SearchField::email},
+    };
+    for (const auto& [var, field] : text_fields) {
+      std::string text = trimmed(submitted.value(var).value_or(""));
+      if (!text.empty()) request.query.terms.push_back({field, std::move(text)});
+    }
+    std::string inst = trimmed(submitted.value(search_var::institution).value_or(""));
+    if (inst != search_var::any) request.query.institution = inst;
+    std::string aff = trimmed(submitted.value(search_var::affiliation).value_or(""));
+    if (aff == "staff") request.query.affiliation = Affiliation::staff;
+    if (aff == "student") request.query.affiliation = Affiliation::student;
+    return request;
+  }
+
+  request.format = SearchFormat::legacy;
+  static constexpr std::pair<std::string_view, SearchField> legacy_fields[] = {
+      {"first", SearchField::first},
+      {"last", SearchField::last},
+      {"nick", SearchField::crsid},
+      {"email", SearchField::email},
+  };
+  for (const auto& [name, field] : legacy_fields) {
+    std::string text = trimmed(query.child_text(name, xmpp::ns::search));
+    if (!text.empty()) request.query.terms.push_back({field, std::move(text)});
+  }
+  return request;
+}
+
+PageRequest page_request(const SearchRequest& request, std::size_t max_results) {
+  PageRequest page;
+  page.max = max_results;
+  if (request.rsm) {
+    if (request.rsm->max) page.max = std::min<std::size_t>(*request.rsm->max, max_results);
+    page.after = request.rsm->after;
+    page.before = request.rsm->before;
+    if (request.rsm->index) page.index = *request.rsm->index;
+  }
+  return page;
+}
+
+Element search_result_query(const SearchRequest& request, const PeopleIndex& index,
+                            const SearchPage& page) {
+  Element query("query", std::string(xmpp::ns::search));
+  if (request.cancelled) return query;
+
+  if (request.format == SearchFormat::legacy) {
+    for (uint32_t id : page.ids) {
+      PersonView p = index.person(id);
+      Element& item = query.add_child("item");
+      item.set_attr("jid", p.jid);
+      item.add_text_child("first", p.given_name);
+      item.add_text_child("last", p.family_name);
+      item.add_text_child("nick", p.uid);
+      item.add_text_child("email", p.mail);
+    }
+  } else {
+    DataForm form;
+    form.type = xmpp::FormType::result;
+    // XEP-0055 §3 and XEP-0068 keep FORM_TYPE in the result.
+    form.set_form_type(std::string(xmpp::ns::search));
+    if (page.count == 0) {
+      form.title = "Nobody found";
+    } else if (page.ids.size() < page.count) {
+      form.title = std::to_string(page.count) + " people found; showing " +
+                   std::to_string(page.first_index + 1) + "-" +
+                   std::to_string(page.first_index + page.ids.size());
+    } else {
+      form.title =
+          std::to_string(page.count) + (page.count == 1 ? " person found" : " people found");
+    }
+    form.reported = {
+        reported(search_var::jid, FieldType::jid_single, "Jabber ID"),
+        reported(search_var::name, FieldType::text_single, "Name"),
+        reported(search_var::first, FieldType::text_single, "Given name"),
+        reported(search_var::last, FieldType::text_single, "Family name"),
+        reported(search_var::crsid, FieldType::text_single, "CRSid"),
+        reported(search_var::email, FieldType::text_single, "Email address"),
+        reported(search_var::institution, FieldType::text_multi, "Institutions"),
+        reported(search_var::affiliation, FieldType::text_single, "Staff or student"),
+    };
+    const auto& institutions = index.institutions();
+    for (uint32_t id : page.ids) {
+      PersonView p = index.person(id);
+      std::vector<FormField> item;
+      item.reserve(8);
+      item.push_back(value_field(search_var::jid, p.jid));
+      item.push_back(value_field(search_var::name, p.display_name));
+      item.push_back(value_field(search_var::first, p.given_name));
+      item.push_back(value_field(search_var::last, p.family_name));
+      item.push_back(value_field(search_var::crsid, p.uid));
+      item.push_back(value_field(search_var::email, p.mail));
+      FormField insts;
+      insts.var = std::string(search_var::institution);
+      for (uint32_t i : p.institutions) insts.values.push_back(institutions[i].name);
+      // Every item carries every reported field (XEP-0004 §3.4), if need be empty.
+      if (insts.values.empty()) insts.values.emplace_back();
+      item.push_back(std::move(insts));
+      item.push_back(value_field(search_var::affiliation, p.affiliation == Affiliation::other
+                                                              ? ""
+                                                              : to_string(p.affiliation)));
+      form.items.push_back(std::move(item));
+    }
+    query.add_child(xmpp::to_element(form));
+  }
+
+  if (request.rsm || page.ids.size() < page.count) {
+    xmpp::RsmSet set;
+    if (!page.ids.empty()) {
+      set.first = std::string(index.person(page.ids.front()).uid);
+      set.first_index = static_cast<uint32_t>(page.first_index);
+      set.last = std::string(index.person(page.ids.back()).uid);
+    }
+    set.count = static_cast<uint32_t>(page.count);
+    query.add_child(xmpp::to_element(set));
+  }
+  return query;
+}
+
+}  // namespace commonroom::directory

@@ -1,0 +1,65 @@
+// XEP-0055 payloads of the directory search: the fields a client is offered (legacy
+// elements and a jabber:iq:search data form), reading a request in either shape, and
+// writing results in the shape the request came in, with XEP-0059 paging.
+#pragma once
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "directory/people_index.hpp"
+#include "xmpp/element.hpp"
+#include "xmpp/payloads/data_form.hpp"
+#include "xmpp/payloads/rsm.hpp"
+#include "xmpp/stanza_error.hpp"
+
+namespace commonroom::directory {
+
+// Field vars of the search and result forms. first/last/email are XEP-0055's registered
+// fields; the others are ours and stay stable (scripts and bots rely on them).
+namespace search_var {
+inline constexpr std::string_view jid = "jid";
+inline constexpr std::string_view name = "name";
+inline constexpr std::string_view first = "first";
+inline constexpr std::string_view last = "last";
+inline constexpr std::string_view crsid = "crsid";
+inline constexpr std::string_view email = "email";
+inline constexpr std::string_view institution = "institution";
+inline constexpr std::string_view affiliation = "affiliation";
+// The list-single value that means "no restriction".
+inline constexpr std::string_view any = "any";
+}  // namespace search_var
+
+// The search form offered to clients; institution options come from `index` (none when
+// the directory is not loaded yet).
+xmpp::DataForm search_form(const PeopleIndex* index);
+
+// The <query xmlns='jabber:iq:search'/> answering a get: instructions, the legacy
+// <first/><last/><nick/><email/> and the data form (XEP-0055 §2 and §3 in one reply).
+xmpp::Element search_fields_query(const xmpp::DataForm& form);
+
+enum class SearchFormat { legacy, form };
+
+struct SearchRequest {
+  SearchFormat format = SearchFormat::legacy;
+  bool cancelled = false;  // a form of type cancel: answered with an empty result
+  PeopleQuery query;
+  std::optional<xmpp::RsmSet> rsm;
+};
+
+// Reads a search set's <query/>. A data form wins over legacy elements when both are
+// present; the legacy <nick/> searches CRSids (results carry the CRSid as nick, as
+// ejabberd's LDAP vCard map does). Returns bad-request for a malformed form or <set/>
+// and not-acceptable for a form that does not fit `offered` (e.g. an unknown institution).
+std::variant<SearchRequest, xmpp::StanzaError> parse_search_request(const xmpp::Element& query,
+                                                                    const xmpp::DataForm& offered);
+
+// The page a request asks for, with the page size capped at `max_results`.
+PageRequest page_request(const SearchRequest& request, std::size_t max_results);
+
+// The result <query/> in the request's format. A <set/> is added when the request had one,
+// and also when results were cut at the cap, so a client can tell there are more.
+xmpp::Element search_result_query(const SearchRequest& request, const PeopleIndex& index,
+                                  const SearchPage& page);
+
+}  // namespace commonroom::directory

@@ -1,0 +1,28 @@
+// Settings of the XEP-0055 directory search (search keys of the [directory] section).
+#pragma once
+#include <chrono>
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace commonroom::directory {
+
+struct SearchSettings {
+  // Most people one answer lists (a client's RSM <max/> can ask for fewer, never more).
+  std::size_t max_results = 50;
+  // A search needs at least one word this long (in characters, after folding); shorter
+  // words only narrow it as initials ("j smith").
+  std::size_t min_chars = 2;
+  // Whose searches are answered: JIDs on these domains. Empty: the domain the directory
+  // is a subdomain of (directory.cam.example serves cam.example users).
+  std::vector<std::string> allowed_domains;
+  // Searches per user (bare JID) per minute; 0 turns the limit off. A user may spend up
+  // to rate_burst searches at once (type-ahead clients search on every key press).
+  unsigned rate_limit = 60;
+  unsigned rate_burst = 10;
+  // How often the running service asks PostgreSQL whether the directory changed (a sync or
+  // an opt-out) and, if so, reloads its search index.
+  std::chrono::seconds refresh_interval{10};
+};
+
+}  // namespace commonroom::directory

@@ -1,0 +1,55 @@
+// What the rooms service asks its shell to do after one stanza: stanzas to send, events to
+// log, room state to persist.
+#pragma once
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "muc/mam_query.hpp"
+#include "muc/room_event.hpp"
+#include "muc/snapshot.hpp"
+#include "xmpp/element.hpp"
+
+namespace commonroom::xmpp {
+class FanoutStanza;
+}
+
+namespace commonroom::muc {
+
+// One stanza serialized once, for many recipients: only 'to' differs (DESIGN.md rule 5).
+struct Fanout {
+  std::shared_ptr<const xmpp::FanoutStanza> stanza;
+  std::vector<std::string> recipients;  // full JIDs, in send order
+  // Send order relative to `outbound`: this fan-out goes after outbound[0, position) and
+  // before outbound[position]. Several fan-outs with one position go in vector order.
+  std::size_t position = 0;
+};
+
+struct Effects {
+  std::vector<xmpp::Element> outbound;  // single stanzas, in order
+  std::vector<Fanout> fanouts;          // interleaved with outbound by Fanout::position
+  // For the abuse log, in the order they happened. Durable before the stanzas they caused
+  // are sent (DESIGN.md rule 6) - the shell's job.
+  std::vector<RoomEvent> events;
+  // Persistent rooms whose durable state changed: upsert each (latest state wins).
+  std::vector<RoomSnapshot> saves;
+  // Rooms whose durable state must go (destroyed, or no longer persistent).
+  std::vector<std::string> deletions;
+  // Archive queries the engine accepted (only when RoomServiceConfig::mam is set).
+  std::vector<MamQuery> mam_queries;
+  // Stanzas dropped without any reply (no valid 'from', misrouted, ...), one reason each,
+  // for the log: they cannot be answered, but an operator should be able to see them.
+  std::vector<std::string> dropped;
+
+  std::size_t stanza_count() const;  // outbound plus every fan-out recipient
+};
+
+// Writes every stanza in send order: outbound elements serialized, fan-outs as the shared
+// prefix + escaped 'to' + suffix. `write` gets one complete stanza per call; its argument
+// is only valid during the call.
+void write_in_order(const Effects& effects, const std::function<void(std::string_view)>& write);
+
+}  // namespace commonroom::muc

@@ -1,0 +1,111 @@
+// A room feature (members-only, password, history, ...): the configuration fields, disco
+// features and join checks it owns. One subclass per file in muc/features/.
+#pragma once
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "muc/affiliation.hpp"
+#include "muc/policy.hpp"
+#include "muc/room.hpp"
+#include "muc/room_config.hpp"
+#include "xmpp/jid.hpp"
+#include "xmpp/payloads/data_form.hpp"
+#include "xmpp/stanza_error.hpp"
+
+namespace commonroom::muc {
+
+// Someone asking to enter a room (§7.2).
+struct JoinAttempt {
+  const xmpp::Jid& jid;  // real full JID
+  std::string_view nick;
+  Affiliation affiliation;      // effective (service admins count as owners)
+  const std::string* password;  // <x xmlns='...muc'><password/>, nullptr when absent
+  const Limits& limits;
+  bool new_occupant = true;  // false: another session joining an occupant's nick
+};
+
+class RoomFeature {
+ public:
+  virtual ~RoomFeature() = default;
+  // muc#roomconfig: appends this feature's fields, showing the current values.
+  virtual void add_config_fields(const RoomConfig&, const Limits&,
+                                 std::vector<xmpp::FormField>&) const {}
+  // Reads this feature's fields that `submitted` carries into `next`; returns why the
+  // submission is not acceptable (answered with not-acceptable), nullopt when fine.
+  virtual std::optional<std::string> read_config(const xmpp::DataForm&, const Limits&,
+                                                 RoomConfig&) const {
+    return std::nullopt;
+  }
+  // disco#info on the room: feature vars, and muc#roominfo fields.
+  virtual void add_disco_features(const Room&, std::vector<std::string>&) const {}
+  virtual void add_roominfo_fields(const Room&, std::vector<xmpp::FormField>&) const {}
+  // A veto on entering the room.
+  virtual std::optional<xmpp::StanzaError> check_join(const Room&, const JoinAttempt&) const {
+    return std::nullopt;
+  }
+  // Status codes the entering occupant's self-presence carries (100, 170, ...).
+  virtual void add_join_codes(const RoomConfig&, std::vector<int>&) const {}
+  // Status codes announcing a configuration change to occupants (§10.2.1): 170-173 for
+  // privacy changes; 104 is added by the engine for anything else.
+  virtual void add_change_codes(const RoomConfig& /*before*/, const RoomConfig& /*after*/,
+                                std::vector<int>&) const {}
+  // Whether this feature's configuration differs between the two (for 104 and the log).
+  virtual bool changed(const RoomConfig&, const RoomConfig&) const { return false; }
+  virtual std::string_view name() const = 0;
+};
+
+// Features in muc#roomconfig form order (which is also disco and change-code order).
+std::span<const RoomFeature* const> room_features();
+// Features that veto joins, in the order their errors take precedence.
+std::span<const RoomFeature* const> join_checks();
+
+// Each feature file defines its instance.
+const RoomFeature& room_name_feature();
+const RoomFeature& logging_feature();
+const RoomFeature& subject_feature();
+const RoomFeature& invites_feature();
+const RoomFeature& private_messages_feature();
+const RoomFeature& max_users_feature();
+const RoomFeature& presence_broadcast_feature();
+const RoomFeature& member_list_feature();
+const RoomFeature& public_room_feature();
+const RoomFeature& persistent_feature();
+const RoomFeature& moderated_feature();
+const RoomFeature& members_only_feature();
+const RoomFeature& password_feature();
+const RoomFeature& whois_feature();
+const RoomFeature& history_feature();
+const RoomFeature& registration_feature();
+const RoomFeature& voice_requests_feature();
+const RoomFeature& stable_ids_feature();
+const RoomFeature& self_ping_feature();
+const RoomFeature& moderation_feature();
+
+// --- checks features own, called by the engine's use cases ---
+// private_messages.cpp: why `sender_role` may not send a private message, if it may not.
+std::optional<xmpp::StanzaError> private_message_veto(const RoomConfig& config, Role sender_role);
+// member_list.cpp: may this affiliation/role read the member list (§9.5)?
+bool may_read_member_list(const RoomConfig& config, Affiliation a, Role r);
+// stable_ids.cpp: strips stanza-ids claiming to be ours and any occupant-id (XEP-0359 §3,
+// XEP-0421 §4), then adds ours.
+void strip_ids(xmpp::Element& message, std::string_view room_jid);
+void add_stanza_id(xmpp::Element& message, std::string_view room_jid, std::string_view id);
+void add_occupant_id(xmpp::Element& stanza, std::string_view occupant_id);
+// password.cpp: constant-time comparison (no timing hint about the room secret).
+bool same_secret(std::string_view a, std::string_view b);
+
+// --- helpers for feature files ---
+// The submitted value of a boolean field; error text when present but not a boolean.
+std::optional<std::string> read_bool(const xmpp::DataForm& form, std::string_view var, bool& out);
+std::optional<std::string> read_text(const xmpp::DataForm& form, std::string_view var,
+                                     std::size_t max_bytes, std::string& out);
+xmpp::FormField bool_field(std::string var, bool value, std::string label);
+xmpp::FormField text_field(std::string var, std::string value, std::string label);
+xmpp::FormField roles_field(std::string var, const RoleSet& roles, std::string label);
+std::optional<std::string> read_roles(const xmpp::DataForm& form, std::string_view var,
+                                      RoleSet& out);
+
+}  // namespace commonroom::muc

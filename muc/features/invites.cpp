@@ -1,0 +1,128 @@
+// Mediated invitations and declines (§7.8.2, muc#roomconfig_allowinvites): the room sends
+// the invitation on the occupant's behalf, and passes a decline back to the inviter.
+#include "muc/engine.hpp"
+#include "muc/event_detail.hpp"
+#include "muc/features/feature.hpp"
+#include "xmpp/namespaces.hpp"
+
+namespace commonroom::muc {
+
+namespace {
+
+class Invites : public RoomFeature {
+ public:
+  std::string_view name() const override { return "invites"; }
+  void add_config_fields(const RoomConfig& c, const Limits&,
+                         std::vector<xmpp::FormField>& out) const override {
+    out.push_back(bool_field("muc#roomconfig_allowinvites", c.allow_invites,
+                             "Allow Occupants to Invite Others?"));
+  }
+  std::optional<std::string> read_config(const xmpp::DataForm& form, const Limits&,
+                                         RoomConfig& next) const override {
+    return read_bool(form, "muc#roomconfig_allowinvites", next.allow_invites);
+  }
+  bool changed(const RoomConfig& a, const RoomConfig& b) const override {
+    return a.allow_invites != b.allow_invites;
+  }
+};
+
+}  // namespace
+
+void Engine::handle_invitations(Ctx& ctx, Room& room, const xmpp::Element& x) {
+  auto invites = x.children("invite", xmpp::ns::muc_user);
+  auto declines = x.children("decline", xmpp::ns::muc_user);
+  if (!invites.empty()) {
+    const Occupant* o = room.occupant_of(ctx.from);
+    if (!o) {
+      error(ctx, &room,
+            xmpp::StanzaError(xmpp::Condition::not_acceptable, xmpp::ErrorType::cancel,
+                              "only occupants may invite people"));
+      return;
+    }
+    Affiliation a = affiliation(room, ctx.from);
+    // Admins and owners may always invite; others when the owner allows it (§9.5: in a
+    // members-only room a mere member without that right gets forbidden).
+    if (a < Affiliation::admin && !room.config().allow_invites) {
+      error(ctx, &room,
+            xmpp::StanzaError(xmpp::Condition::forbidden, xmpp::ErrorType::auth,
+                              "only admins may invite people to this room"));
+      return;
+    }
+    std::vector<xmpp::Jid> invitees;
+    for (const xmpp::Element* invite : invites) {
+      std::string why;
+      auto to = xmpp::Jid::try_parse(invite->attr("to"), &why);
+      if (!invite->has_attr("to") || !to) {
+        error(ctx, &room,
+              xmpp::StanzaError::jid_malformed(
+                  invite->has_attr("to") ? why : "an invitation needs a 'to'"));
+        return;
+      }
+      if (room.affiliation_of(*to) == Affiliation::outcast) {
+        error(ctx, &room,
+              xmpp::StanzaError(xmpp::Condition::not_allowed, xmpp::ErrorType::cancel,
+                                std::string(to->bare_str()) + " is banned from this room"));
+        return;
+      }
+      invitees.push_back(*to);
+    }
+    // The invitee sees the inviter's real JID only where real JIDs are public.
+    std::string inviter = room.config().whois == Whois::anyone
+                              ? std::string(ctx.from.full())
+                              : std::string(occupant_jid(room, o->nick).full());
+    std::string inviter_nick = o->nick;
+    for (size_t i = 0; i < invitees.size(); ++i) {
+      const xmpp::Jid& to = invitees[i];
+      std::string reason = invites[i]->child_text("reason", xmpp::ns::muc_user);
+      if (room.config().members_only && room.affiliation_of(to) < Affiliation::member) {
+        // §9.5: an invitation to a members-only room makes the invitee a member.
+        change_affiliation(ctx, ctx.out, ctx.out, room, std::string(to.bare_str()),
+                           Affiliation::member, "invited by " + inviter_nick, std::nullopt,
+                           inviter_nick);
+      }
+      send_invitation(ctx, ctx.out, room, std::string(to.full()), inviter, reason);
+      room.remember_invitation(std::string(to.bare_str()), std::string(ctx.from.full()),
+                               policy_->limits().max_pending_invitations);
+      RoomEvent& ev = event(ctx, room, RoomEventKind::invitation);
+      ev.actor_nick = inviter_nick;
+      ev.target = std::string(to.full());
+      ev.body = reason;
+    }
+    if (room.config().members_only) persist(ctx, room);
+  }
+  for (const xmpp::Element* decline : declines) {
+    auto to = xmpp::Jid::try_parse(decline->attr("to"));
+    if (!to) {
+      error(ctx, &room, xmpp::StanzaError::jid_malformed("a decline needs a valid 'to'"));
+      return;
+    }
+    // Only declines of invitations this room sent go anywhere: otherwise anyone could
+    // make the room message arbitrary addresses.
+    auto inviter = room.take_invitation(std::string(ctx.from.bare_str()), *to);
+    if (!inviter) {
+      ctx.out.dropped.push_back("decline from " + std::string(ctx.from.full()) + " to " +
+                                std::string(to->full()) + " matches no invitation");
+      continue;
+    }
+    xmpp::Element m("message", std::string(xmpp::ns::component_accept));
+    m.set_attr("from", room.jid_str());
+    if (ctx.stanza.has_attr("id")) m.set_attr("id", ctx.stanza.attr("id"));
+    m.set_attr("to", *inviter);
+    xmpp::Element& x2 = m.add_child("x", std::string(xmpp::ns::muc_user));
+    xmpp::Element& d = x2.add_child("decline");
+    d.set_attr("from", ctx.from.bare_str());
+    std::string reason = decline->child_text("reason", xmpp::ns::muc_user);
+    if (!reason.empty()) d.add_text_child("reason", reason);
+    send(ctx, std::move(m));
+    RoomEvent& ev = event(ctx, room, RoomEventKind::invitation_decline);
+    ev.target = *inviter;
+    ev.body = reason;
+  }
+}
+
+const RoomFeature& invites_feature() {
+  static const Invites kFeature;
+  return kFeature;
+}
+
+}  // namespace commonroom::muc

@@ -1,0 +1,43 @@
+// Room logging (muc#roomconfig_enablelogging): status 170 on entry, 170/171 on change.
+// Campus policy keeps every room logged for abuse handling; the engine logs events either
+// way (the flag tells occupants, §7.2.12).
+#include "muc/features/feature.hpp"
+
+namespace commonroom::muc {
+
+namespace {
+
+class Logging : public RoomFeature {
+ public:
+  std::string_view name() const override { return "logging"; }
+  void add_config_fields(const RoomConfig& c, const Limits&,
+                         std::vector<xmpp::FormField>& out) const override {
+    out.push_back(
+        bool_field("muc#roomconfig_enablelogging", c.enable_logging, "Enable Public Logging?"));
+  }
+  std::optional<std::string> read_config(const xmpp::DataForm& form, const Limits&,
+                                         RoomConfig& next) const override {
+    return read_bool(form, "muc#roomconfig_enablelogging", next.enable_logging);
+  }
+  void add_join_codes(const RoomConfig& c, std::vector<int>& codes) const override {
+    if (c.enable_logging) codes.push_back(170);
+  }
+  void add_change_codes(const RoomConfig& before, const RoomConfig& after,
+                        std::vector<int>& codes) const override {
+    if (before.enable_logging != after.enable_logging) {
+      codes.push_back(after.enable_logging ? 170 : 171);
+    }
+  }
+  bool changed(const RoomConfig& a, const RoomConfig& b) const override {
+    return a.enable_logging != b.enable_logging;
+  }
+};
+
+}  // namespace
+
+const RoomFeature& logging_feature() {
+  static const Logging kFeature;
+  return kFeature;
+}
+
+}  // namespace commonroom::muc

@@ -1,0 +1,70 @@
+// XEP-0425 moderated retraction: a moderator retracts a message by its stanza-id; the room
+// tells everyone (XEP-0424 <retract/>), drops it from history and logs who did it.
+#include "muc/engine.hpp"
+#include "muc/event_detail.hpp"
+#include "muc/features/feature.hpp"
+#include "xmpp/namespaces.hpp"
+
+namespace commonroom::muc {
+
+namespace {
+
+class Moderation : public RoomFeature {
+ public:
+  std::string_view name() const override { return "moderation"; }
+  void add_disco_features(const Room&, std::vector<std::string>& out) const override {
+    out.emplace_back(xmpp::ns::message_moderate);
+  }
+};
+
+}  // namespace
+
+void Engine::handle_moderate(Ctx& ctx, Room& room, const xmpp::Element& moderate) {
+  const Occupant* mod = room.occupant_of(ctx.from);
+  if (!mod || mod->role != Role::moderator) {
+    error(ctx, &room,
+          xmpp::StanzaError(xmpp::Condition::forbidden, xmpp::ErrorType::auth,
+                            "only moderators may retract other people's messages"));
+    return;
+  }
+  std::string id(moderate.attr("id"));
+  if (id.empty()) {
+    error(ctx, &room, xmpp::StanzaError::bad_request("<moderate/> needs the message's stanza-id"));
+    return;
+  }
+  if (!moderate.find_child("retract", xmpp::ns::message_retract)) {
+    error(ctx, &room, xmpp::StanzaError::feature_not_implemented("only retraction is supported"));
+    return;
+  }
+  std::string reason = moderate.child_text("reason", xmpp::ns::message_moderate);
+  bool in_history = room.remove_history(id);
+  xmpp::Element m("message", std::string(xmpp::ns::component_accept));
+  m.set_attr("from", room.jid_str());
+  std::string stanza_id = ids_->next_id();
+  m.set_attr("id", stanza_id);
+  m.set_attr("type", "groupchat");
+  xmpp::Element& retract = m.add_child("retract", std::string(xmpp::ns::message_retract));
+  retract.set_attr("id", id);
+  xmpp::Element& moderated =
+      retract.add_child("moderated", std::string(xmpp::ns::message_moderate));
+  moderated.set_attr("by", occupant_jid(room, mod->nick).full());
+  add_occupant_id(moderated, mod->occupant_id);
+  if (!reason.empty())
+    retract.add_text_child("reason", reason, std::string(xmpp::ns::message_retract));
+  add_stanza_id(m, room.jid_str(), stanza_id);
+  RoomEvent& ev = event(ctx, room, RoomEventKind::retraction);
+  ev.actor_nick = mod->nick;
+  ev.stanza_id = stanza_id;
+  ev.target = id;
+  ev.body = reason;
+  ev.detail = json_detail({{"in_history", in_history ? "true" : "false"}});
+  fanout(ctx.out, m, room.all_sessions());
+  result(ctx);
+}
+
+const RoomFeature& moderation_feature() {
+  static const Moderation kFeature;
+  return kFeature;
+}
+
+}  // namespace commonroom::muc

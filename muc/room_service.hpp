@@ -1,0 +1,68 @@
+// The rooms service (XEP-0045) as a pure state machine: stanza and time in, effects out.
+#pragma once
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "muc/effects.hpp"
+#include "muc/id_source.hpp"
+#include "muc/policy.hpp"
+#include "muc/service_config.hpp"
+#include "muc/snapshot.hpp"
+#include "xmpp/element.hpp"
+
+namespace commonroom::xmpp {
+class ServiceBasics;
+}
+
+namespace commonroom::muc {
+
+class Engine;
+
+// What the admin web lists about a room (a copy: safe to hand to another thread).
+struct RoomSummary {
+  std::string jid;
+  std::string name;
+  std::size_t occupants = 0;
+  bool persistent = false;
+  bool public_room = false;
+  bool locked = false;
+};
+
+class RoomService {
+ public:
+  // Everything the protocol allows, ids from the operating system (SystemIdSource).
+  // Throws xmpp::JidError when the domain is not a valid bare domain.
+  explicit RoomService(RoomServiceConfig config);
+  // The engine proper: campus policy and id source injected (tests pass deterministic ids).
+  RoomService(RoomServiceConfig config, std::shared_ptr<const Policy> policy,
+              std::shared_ptr<IdSource> ids);
+  ~RoomService();
+  RoomService(RoomService&&) noexcept;
+  RoomService& operator=(RoomService&&) noexcept;
+
+  // Handles one stanza from the host server. Never throws for bad input: every problem
+  // becomes a stanza error or a `dropped` reason.
+  Effects handle(const xmpp::Element& stanza, std::chrono::system_clock::time_point now);
+
+  // Loads a persistent room saved earlier (Effects::saves), before any stanza is handled.
+  // Restored rooms are unlocked and empty. Throws xmpp::JidError for an invalid room JID.
+  void restore(const RoomSnapshot& snapshot);
+
+  // The service is shutting down: every occupant is told (status 332, §11.2).
+  Effects shutdown(std::chrono::system_clock::time_point now);
+
+  // Like handle(), these read engine state: call them on the engine thread and hand the
+  // copies they return to other threads.
+  std::vector<RoomSummary> rooms() const;
+  // The durable state of one room, nullopt when there is no such room.
+  std::optional<RoomSnapshot> snapshot(const std::string& room_jid) const;
+
+  const xmpp::ServiceBasics& basics() const;
+
+ private:
+  std::unique_ptr<Engine> engine_;
+};
+
+}  // namespace commonroom::muc

@@ -1,0 +1,68 @@
+// PostgreSQL storage of the directory: the LDAP sync's writer (staged, merged in one
+// transaction), opt-outs, sync run history, and the reads the search service needs.
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "directory/directory_writer.hpp"
+#include "directory/person.hpp"
+#include "directory/sync_schedule.hpp"
+#include "store/database.hpp"
+
+namespace commonroom::store {
+
+struct DirectoryOptOut {
+  std::string uid;
+  std::chrono::system_clock::time_point opted_out_at;
+  std::string note;
+};
+
+class DirectoryStore : public directory::DirectoryWriter {
+ public:
+  // Uses db's connection (one sync at a time per connection); db must outlive this.
+  explicit DirectoryStore(Database& db);
+  ~DirectoryStore() override;
+
+  // directory::DirectoryWriter
+  std::int64_t begin_run(directory::SyncKind kind,
+                         std::chrono::system_clock::time_point started) override;
+  void stage_people(const std::vector<directory::Person>& batch) override;
+  void stage_institutions(const std::vector<directory::Institution>& batch) override;
+  void stage_groups(const std::vector<directory::Group>& batch) override;
+  directory::StagedDiff diff() override;
+  directory::MergeCounts commit(bool remove_unseen) override;
+  void discard() noexcept override;
+  void finish_run(const directory::SyncRunRecord& run) override;
+  std::optional<std::chrono::system_clock::time_point> last_good_start(
+      std::optional<directory::SyncKind> kind) override;
+
+  // Opt-out: removes the person from the directory now and from every later sync.
+  // Returns false when they had already opted out (the note is then updated).
+  bool opt_out(const std::string& uid, const std::string& note);
+  // Returns false when they had not opted out. They reappear with the next full sync.
+  bool opt_in(const std::string& uid);
+  std::vector<DirectoryOptOut> opt_outs();
+
+  // Reads (for the search service and the admin pages).
+  std::vector<directory::Person> load_people();
+  std::vector<directory::Institution> load_institutions();
+  std::optional<directory::Person> find_person(const std::string& uid);
+  std::size_t people_count();
+  std::vector<std::string> group_members(const std::string& group_id);
+  // uids of the members of any of these institutions (instID) — for rooms linked to them.
+  std::vector<std::string> institution_members(const std::string& inst_id);
+  std::vector<directory::SyncRunRecord> recent_runs(std::size_t limit);
+  // The run history the sync schedule restarts from.
+  directory::SyncSchedule::History sync_history();
+  // Changes whenever directory data changes (a merge that changed rows, an opt-out).
+  std::int64_t data_version();
+
+ private:
+  Database& db_;
+  bool locked_ = false;
+};
+
+}  // namespace commonroom::store

@@ -1,0 +1,115 @@
+// The abuse log's durable writer: group-commits room events to PostgreSQL or the local
+// journal, and says when each batch is durable so the stanzas it caused may be sent.
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "muc/room_event.hpp"
+#include "store/journal.hpp"
+
+namespace commonroom::store {
+
+enum class EventLogMode : uint8_t {
+  // Every batch is fdatasync'd to the journal, then copied to PostgreSQL in the background.
+  // Durable latency is one fdatasync whatever PostgreSQL is doing.
+  journal_first,
+  // A batch is committed straight to PostgreSQL when PostgreSQL is connected and idle (the
+  // common case: no journal IO at all). When it is down, failing, slower than
+  // database_timeout, busy with the previous batch (see journal_overflow) or replaying the
+  // journal, the batch is fdatasync'd to the journal instead and replayed from there. So a
+  // burst above PostgreSQL's ingest rate is absorbed at journal speed.
+  database_first,
+};
+
+std::string_view to_string(EventLogMode mode);
+bool parse_event_log_mode(std::string_view text, EventLogMode& out);
+
+struct EventLogSettings {
+  std::string database_uri;  // empty: no PostgreSQL; events stay in the journal
+  std::filesystem::path journal_dir;
+  EventLogMode mode = EventLogMode::database_first;
+  size_t max_batch_events = 10000;  // one group commit takes at most this many events
+  // submit() blocks while this many events wait for the writer (back-pressure on the
+  // engine, and through it on the link, instead of unbounded memory).
+  size_t max_pending_events = 100000;
+  // database_first: a batch not committed within this goes to the journal instead.
+  std::chrono::milliseconds database_timeout{1000};
+  // database_first: while one batch is at PostgreSQL, the next is journaled rather than
+  // queued behind it. false: the journal is used only when PostgreSQL is down, failing or
+  // slower than database_timeout, and the durable rate is PostgreSQL's ingest rate.
+  bool journal_overflow = true;
+  std::chrono::milliseconds statement_timeout{30000};
+  uint64_t segment_bytes = 64ull << 20;
+  size_t drain_batch_events = 10000;  // events per transaction when replaying the journal
+  std::chrono::milliseconds reconnect_initial{250};
+  std::chrono::milliseconds reconnect_max{10000};
+  // While the journal holds events, a log line says how many, this often.
+  std::chrono::milliseconds backlog_report_interval{10000};
+  // stop() keeps replaying the journal this long before leaving the rest for next start.
+  std::chrono::milliseconds stop_drain_timeout{5000};
+  LogSink log;
+};
+
+// A snapshot for logs, /metrics and tests.
+struct EventLogStats {
+  bool database_connected = false;
+  std::string last_database_error;  // empty until something failed
+  uint64_t backlog_events = 0;      // in the journal, not yet in PostgreSQL
+  uint64_t backlog_bytes = 0;
+  size_t journal_segments = 0;
+  uint64_t submitted_events = 0;
+  uint64_t durable_events = 0;    // made durable (either way), tickets completed
+  uint64_t journaled_events = 0;  // of which through the journal
+  uint64_t database_events = 0;   // rows inserted into PostgreSQL (live + replayed)
+  uint64_t replayed_events = 0;   // of which from the journal
+  uint64_t batches = 0;           // group commits
+  uint64_t last_batch_events = 0;
+  uint64_t largest_batch_events = 0;
+  std::chrono::microseconds last_commit_latency{0};  // submit of a batch's first ticket to durable
+  std::chrono::microseconds max_commit_latency{0};
+  uint64_t durable_through = 0;  // every ticket <= this is durable
+};
+
+class EventLog {
+ public:
+  using Ticket = uint64_t;
+  // Called on the writer thread, in ticket order, once the ticket's events are durable.
+  // Keep it short (hand the stanzas to the link); it may call submit() but not wait_*().
+  // wait_durable(t) returns only after t's callback has returned.
+  using OnDurable = std::function<void(Ticket)>;
+
+  // Opens and recovers the journal (throws JournalError). Nothing runs before start().
+  explicit EventLog(EventLogSettings settings);
+  ~EventLog();  // stop()s
+  EventLog(const EventLog&) = delete;
+  EventLog& operator=(const EventLog&) = delete;
+
+  void start();
+  // Thread-safe; blocks while max_pending_events are already waiting (not when called from
+  // an OnDurable callback). Returns 0 after stop(). Tickets are numbered from 1 and
+  // complete in order; an empty batch gets a
+  // ticket too (it completes after every earlier one), so callers can keep stanzas that log
+  // nothing in order with the ones that do.
+  Ticket submit(std::vector<muc::RoomEvent> events, OnDurable on_durable = {});
+  // True once the ticket is durable; false on timeout or when the log stopped first.
+  bool wait_durable(Ticket ticket, std::chrono::milliseconds timeout);
+  // True once everything submitted is durable and the journal is empty (all in PostgreSQL).
+  bool wait_drained(std::chrono::milliseconds timeout);
+  EventLogStats stats() const;
+  // Makes everything submitted durable, replays the journal for up to stop_drain_timeout,
+  // then stops the threads. Idempotent. Events still in the journal are replayed by the
+  // next start.
+  void stop();
+
+  struct State;  // defined in event_log.cpp
+
+ private:
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace commonroom::store

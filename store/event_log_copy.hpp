@@ -1,0 +1,24 @@
+// Turns RoomEvents into PostgreSQL COPY text rows for room_events (pure, unit-tested).
+#pragma once
+#include <chrono>
+#include <string>
+
+#include "muc/room_event.hpp"
+
+namespace commonroom::store {
+
+// The room_events columns a COPY row fills, in order.
+inline constexpr const char* kRoomEventColumns =
+    "event_id, room, stanza_id, occurred_at, kind, actor_jid, actor_nick, target, body, "
+    "detail, raw";
+
+// Appends one COPY text-format row ending in '\n'. Empty optional fields become NULL; tabs,
+// newlines, carriage returns and backslashes are escaped; NUL bytes (which PostgreSQL text
+// cannot hold) are dropped and invalid UTF-8 is replaced by U+FFFD, so a hostile or broken
+// stanza can never make a whole batch fail.
+void append_copy_row(std::string& out, const muc::RoomEvent& event);
+
+// "2026-11-25 15:27:13.932104+00": the UTC time with microseconds, as COPY accepts it.
+void append_copy_timestamp(std::string& out, std::chrono::system_clock::time_point t);
+
+}  // namespace commonroom::store

@@ -1,0 +1,151 @@
+#include "store/event_log_database.hpp"
+
+#include <pqxx/pqxx>
+#include <pqxx/tablewriter>
+
+#include "store/database.hpp"
+#include "store/event_log_copy.hpp"
+
+namespace commonroom::store {
+
+namespace {
+
+// libpqxx 6.4 marks tablewriter deprecated in favour of stream_to, which has no way to
+// send rows we have already escaped; tablewriter's write_raw_line does.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+void copy_into(pqxx::work& txn, const std::string& table, const CopyRows& rows) {
+  std::vector<std::string> columns;
+  std::string all = kRoomEventColumns;
+  for (size_t pos = 0; pos < all.size();) {
+    size_t comma = all.find(',', pos);
+    if (comma == std::string::npos) comma = all.size();
+    std::string name = all.substr(pos, comma - pos);
+    name.erase(0, name.find_first_not_of(' '));
+    columns.push_back(name);
+    pos = comma + 1;
+  }
+  pqxx::tablewriter writer(txn, table, columns.begin(), columns.end());
+  if (!rows.text.empty()) {
+    // write_raw_line adds the final newline itself; the buffer holds many rows at once so
+    // libpq gets one large write instead of one per row.
+    std::string_view text = rows.text;
+    if (text.back() == '\n') text.remove_suffix(1);
+    writer.write_raw_line(std::string(text));
+  }
+  writer.complete();
+}
+#pragma GCC diagnostic pop
+
+std::string one_line(std::string text) {
+  for (auto& c : text) {
+    if (c == '\n' || c == '\t' || c == '\r') c = ' ';
+  }
+  while (!text.empty() && text.back() == ' ') text.pop_back();
+  return text;
+}
+
+// A dead server must be noticed in seconds, not after the kernel's TCP timeout (minutes).
+std::string with_keepalives(const std::string& uri) {
+  if (uri.find("keepalives") != std::string::npos) return uri;
+  return uri + (uri.find('?') == std::string::npos ? "?" : "&") +
+         "keepalives_idle=5&keepalives_interval=2&keepalives_count=3";
+}
+
+bool needs_slow_path(const pqxx::sql_error& e) {
+  const std::string& state = e.sqlstate();
+  // 23505 unique_violation: some events are already there (a replay). Class 22, data
+  // exception: e.g. a detail that is not valid JSON.
+  return state == "23505" || state.rfind("22", 0) == 0;
+}
+
+}  // namespace
+
+EventLogDatabase::EventLogDatabase(std::string uri, std::chrono::milliseconds statement_timeout)
+    : uri_(std::move(uri)), redacted_(redact_uri(uri_)), statement_timeout_(statement_timeout) {}
+
+EventLogDatabase::~EventLogDatabase() = default;
+
+void EventLogDatabase::connect() {
+  disconnect();
+  std::unique_ptr<Database> db;
+  try {
+    db = std::make_unique<Database>(with_keepalives(uri_));
+  } catch (const DatabaseError& e) {
+    // Report the URI as configured, not with the keepalive parameters added here.
+    std::string message = e.what();
+    const std::string shown = redact_uri(with_keepalives(uri_));
+    if (auto pos = message.find(shown); pos != std::string::npos) {
+      message.replace(pos, shown.size(), redacted_);
+    }
+    throw DatabaseError(message);
+  }
+  try {
+    pqxx::nontransaction tx(db->connection());
+    tx.exec("SET statement_timeout = " + std::to_string(statement_timeout_.count()));
+  } catch (const std::exception& e) {
+    throw DatabaseError("PostgreSQL at " + redacted_ + ": " + one_line(e.what()));
+  }
+  db_ = std::move(db);
+  staging_ready_ = false;
+}
+
+void EventLogDatabase::disconnect() {
+  db_.reset();
+  staging_ready_ = false;
+}
+
+void EventLogDatabase::fail(const std::exception& e) {
+  // Whatever went wrong, this connection's state is unknown now: start afresh next time.
+  disconnect();
+  throw DatabaseError("PostgreSQL at " + redacted_ + ": " + one_line(e.what()));
+}
+
+size_t EventLogDatabase::copy_direct(const CopyRows& rows) {
+  pqxx::work txn(db_->connection());
+  copy_into(txn, "room_events", rows);
+  txn.commit();
+  return rows.rows;
+}
+
+size_t EventLogDatabase::write(const CopyRows& rows) {
+  if (!db_) throw DatabaseError("not connected to PostgreSQL at " + redacted_);
+  if (rows.rows == 0) return 0;
+  try {
+    return copy_direct(rows);
+  } catch (const pqxx::sql_error& e) {
+    if (!needs_slow_path(e)) fail(e);
+  } catch (const std::exception& e) {
+    fail(e);
+  }
+  return write_idempotent(rows);
+}
+
+size_t EventLogDatabase::write_idempotent(const CopyRows& rows) {
+  if (!db_) throw DatabaseError("not connected to PostgreSQL at " + redacted_);
+  if (rows.rows == 0) return 0;
+  try {
+    pqxx::work txn(db_->connection());
+    if (!staging_ready_) {
+      // Per connection; ON COMMIT DELETE ROWS empties it after every batch.
+      txn.exec(
+          "CREATE TEMP TABLE IF NOT EXISTS room_events_incoming ("
+          " event_id text, room text, stanza_id text, occurred_at timestamptz, kind text,"
+          " actor_jid text, actor_nick text, target text, body text, detail text, raw text"
+          ") ON COMMIT DELETE ROWS");
+    }
+    copy_into(txn, "room_events_incoming", rows);
+    auto result =
+        txn.exec("INSERT INTO room_events (" + std::string(kRoomEventColumns) +
+                 ") SELECT event_id, room, stanza_id, occurred_at, kind, actor_jid, actor_nick,"
+                 " target, body, room_event_detail(detail), raw FROM room_events_incoming"
+                 " ON CONFLICT (event_id) DO NOTHING");
+    txn.commit();
+    staging_ready_ = true;
+    return result.affected_rows();
+  } catch (const std::exception& e) {
+    fail(e);
+  }
+}
+
+}  // namespace commonroom::store

@@ -1,0 +1,61 @@
+// The abuse log's PostgreSQL side: writes batches of COPY rows into room_events, idempotently.
+#pragma once
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string>
+
+namespace commonroom::store {
+
+class Database;
+
+// Rows in COPY text format (store/event_log_copy.hpp), for one transaction.
+struct CopyRows {
+  std::string text;  // each row ends in '\n'
+  size_t rows = 0;
+  void clear() {
+    text.clear();
+    rows = 0;
+  }
+};
+
+// One connection, used by one thread (the event log's database thread, or a benchmark).
+class EventLogDatabase {
+ public:
+  // Does not connect. statement_timeout bounds a statement the server is slow to finish.
+  EventLogDatabase(std::string uri, std::chrono::milliseconds statement_timeout);
+  ~EventLogDatabase();
+  EventLogDatabase(const EventLogDatabase&) = delete;
+  EventLogDatabase& operator=(const EventLogDatabase&) = delete;
+
+  // Throws DatabaseError with a redacted URI and the reason.
+  void connect();
+  bool connected() const { return db_ != nullptr; }
+  void disconnect();
+
+  // Inserts the rows in one transaction and returns how many were new. Rows whose event_id
+  // is already in the table are skipped, so a batch may be written again after a failure
+  // whose outcome was unknown (connection lost during COMMIT) or replayed from the journal.
+  // The fast path COPYs straight into room_events; if that meets a duplicate event_id or a
+  // value PostgreSQL rejects (a detail that is not JSON), the batch goes through a staging
+  // table and INSERT ... ON CONFLICT (event_id) DO NOTHING instead.
+  // Throws DatabaseError; after a connection failure connected() is false.
+  size_t write(const CopyRows& rows);
+
+  // Writes with the staging path only (the benchmark compares both).
+  size_t write_idempotent(const CopyRows& rows);
+
+  const std::string& redacted_uri() const { return redacted_; }
+
+ private:
+  size_t copy_direct(const CopyRows& rows);
+  [[noreturn]] void fail(const std::exception& e);
+
+  std::string uri_;
+  std::string redacted_;
+  std::chrono::milliseconds statement_timeout_;
+  std::unique_ptr<Database> db_;
+  bool staging_ready_ = false;
+};
+
+}  // namespace commonroom::store

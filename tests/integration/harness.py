@@ -1,0 +1,396 @@
+"""Shared helpers for integration and e2e tests: free ports, run directories, the host
+XMPP servers (Prosody, ejabberd) via scripts/lib/*.sh, the commonroom process, and slixmpp
+clients.
+
+Run with the system python (/usr/bin/python3 -m pytest): slixmpp lives there. Environment:
+  COMMONROOM_BIN         the commonroom executable (default <source>/build/app/commonroom)
+  COMMONROOM_SOURCE_DIR  the source tree (default: two levels above this file)
+  COMMONROOM_BUILD_DIR   when set, run directories go under <build>/test-run
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Awaitable, Callable, Optional
+
+SOURCE_DIR = Path(os.environ.get("COMMONROOM_SOURCE_DIR") or Path(__file__).resolve().parents[2])
+SCRIPTS = SOURCE_DIR / "scripts" / "lib"
+
+XMPP_DOMAIN = "cam.example"
+MUC_DOMAIN = "conference.cam.example"
+DIRECTORY_DOMAIN = "directory.cam.example"
+MUC_SECRET = "muc-s3cret"
+DIRECTORY_SECRET = "dir-s3cret"
+USERS = {"alice": "alicepw", "bob": "bobpw"}
+
+# slixmpp is chatty at INFO about every connection; tests only want its warnings.
+logging.getLogger("slixmpp").setLevel(logging.WARNING)
+
+
+def commonroom_bin() -> Path:
+    env = os.environ.get("COMMONROOM_BIN")
+    return Path(env) if env else SOURCE_DIR / "build" / "app" / "commonroom"
+
+
+def free_port() -> int:
+    """A loopback TCP port nobody listens on right now (the kernel picks it)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def port_open(port: int, host: str = "127.0.0.1") -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def run_dir(name: str) -> Path:
+    """A fresh directory for one test's servers and logs, kept after the run for reading."""
+    build = os.environ.get("COMMONROOM_BUILD_DIR")
+    base = Path(build) / "test-run" if build else SOURCE_DIR / ".run" / "test"
+    path = base / f"{name}-{os.getpid()}"
+    if path.exists():
+        shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    # Servers drop to their own users (prosody, ejabberd); they must be able to reach here.
+    path.chmod(0o755)
+    return path
+
+
+def wait_until(predicate: Callable[[], object], timeout: float, interval: float = 0.05,
+               what: str = "condition"):
+    """Polls predicate until it returns something truthy; returns it or raises TimeoutError."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise TimeoutError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(interval)
+
+
+# --------------------------------------------------------------------------- host servers
+
+class HostServer:
+    """Prosody or ejabberd on loopback, started by scripts/lib/<kind>.sh."""
+
+    def __init__(self, kind: str, directory: Path, domain: str = XMPP_DOMAIN,
+                 components: Optional[dict[str, str]] = None,
+                 users: Optional[dict[str, str]] = None):
+        assert kind in ("prosody", "ejabberd"), kind
+        self.kind = kind
+        self.dir = directory / kind
+        self.domain = domain
+        self.components = components if components is not None else {
+            MUC_DOMAIN: MUC_SECRET, DIRECTORY_DOMAIN: DIRECTORY_SECRET}
+        self.users = users if users is not None else dict(USERS)
+        self.c2s_port = free_port()
+        self.component_port = free_port()
+        while self.component_port == self.c2s_port:
+            self.component_port = free_port()
+        self.script = SCRIPTS / f"{kind}.sh"
+
+    def _run(self, *args: str, timeout: float = 120) -> None:
+        result = subprocess.run([str(self.script), *args], capture_output=True, text=True,
+                                timeout=timeout)
+        if result.returncode != 0:
+            raise RuntimeError(f"{self.script.name} {args[0]} failed ({result.returncode}):\n"
+                               f"{result.stdout}{result.stderr}")
+
+    def start(self) -> "HostServer":
+        comps = " ".join(f"{d}:{s}" for d, s in self.components.items())
+        users = " ".join(f"{u}:{p}" for u, p in self.users.items())
+        self._run("start", str(self.dir), str(self.c2s_port), str(self.component_port),
+                  self.domain, comps, users)
+        return self
+
+    def stop(self) -> None:
+        self._run("stop", str(self.dir))
+
+    def restart(self) -> None:
+        self._run("restart", str(self.dir))
+
+    @property
+    def log_path(self) -> Path:
+        if self.kind == "prosody":
+            return self.dir / "prosody.log"
+        return self.dir / "logs" / "ejabberd.log"
+
+    def log_text(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")
+        except OSError:
+            return ""
+
+
+# --------------------------------------------------------------------------- commonroom
+
+LOG_LINE = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+)Z (\w+) ([\w-]+): (.*)$")
+
+
+@dataclass
+class LogLine:
+    time: datetime
+    level: str
+    logger: str
+    text: str
+
+
+def parse_log(text: str) -> list[LogLine]:
+    out = []
+    for raw in text.splitlines():
+        m = LOG_LINE.match(raw)
+        if m:
+            ts = datetime.strptime(m.group(1)[:26], "%Y-%m-%dT%H:%M:%S.%f").replace(
+                tzinfo=timezone.utc)
+            out.append(LogLine(ts, m.group(2), m.group(3), m.group(4)))
+    return out
+
+
+@dataclass
+class CommonroomConfig:
+    link_port: int
+    link_host: str = "127.0.0.1"
+    muc: Optional[tuple[str, str]] = (MUC_DOMAIN, MUC_SECRET)
+    directory: Optional[tuple[str, str]] = (DIRECTORY_DOMAIN, DIRECTORY_SECRET)
+    keepalive_seconds: int = 60
+    backoff_initial_ms: int = 200
+    backoff_max_ms: int = 5000
+    database_uri: Optional[str] = None
+    admin_port: int = field(default_factory=free_port)
+    level: str = "information"
+    extra: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def render(self) -> str:
+        sections: dict[str, dict[str, str]] = {
+            "links": {
+                "host": self.link_host,
+                "port": str(self.link_port),
+                "keepalive_seconds": str(self.keepalive_seconds),
+                "backoff_initial_ms": str(self.backoff_initial_ms),
+                "backoff_max_ms": str(self.backoff_max_ms),
+            },
+        }
+        if self.muc:
+            sections["muc"] = {"domain": self.muc[0], "secret": self.muc[1]}
+        if self.directory:
+            sections["directory"] = {"domain": self.directory[0], "secret": self.directory[1]}
+        if self.database_uri:
+            sections["database"] = {"uri": self.database_uri}
+        sections["admin-web"] = {"listen": f"127.0.0.1:{self.admin_port}"}
+        sections["logging"] = {"channel": "console", "level": self.level}
+        for name, keys in self.extra.items():
+            sections.setdefault(name, {}).update(keys)
+        return "".join(f"[{name}]\n" + "".join(f"{k} = {v}\n" for k, v in keys.items()) + "\n"
+                       for name, keys in sections.items())
+
+
+class Commonroom:
+    """The commonroom binary running `--config FILE run`, its log (stderr) in a file."""
+
+    def __init__(self, directory: Path, config: CommonroomConfig, name: str = "commonroom"):
+        self.dir = directory
+        self.config = config
+        self.config_path = directory / f"{name}.ini"
+        self.log_path = directory / f"{name}.log"
+        self.proc: Optional[subprocess.Popen] = None
+        self._log_file = None
+
+    def start(self) -> "Commonroom":
+        binary = commonroom_bin()
+        if not binary.exists():
+            raise FileNotFoundError(f"commonroom binary not found at {binary} (set COMMONROOM_BIN)")
+        self.config_path.write_text(self.config.render())
+        self.config_path.chmod(0o600)  # it holds component secrets
+        self._log_file = open(self.log_path, "ab")
+        self.proc = subprocess.Popen([str(binary), "--config", str(self.config_path), "run"],
+                                     stdout=self._log_file, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL)
+        return self
+
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def log_text(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")
+        except OSError:
+            return ""
+
+    def log_lines(self) -> list[LogLine]:
+        return parse_log(self.log_text())
+
+    def log_mark(self) -> int:
+        """A position in the log; wait_for_log(after=mark) only looks at what follows."""
+        try:
+            return self.log_path.stat().st_size
+        except OSError:
+            return 0
+
+    def wait_for_log(self, pattern: str, timeout: float = 10, after: int = 0,
+                     count: int = 1) -> list[re.Match]:
+        """Waits until `pattern` matched `count` lines written after `after`; returns them."""
+        rx = re.compile(pattern)
+
+        def found():
+            if not self.running() and self.proc is not None:
+                # One last read: the line may have been written just before exiting.
+                matches = self._matches(rx, after)
+                if len(matches) >= count:
+                    return matches
+                raise AssertionError(f"commonroom exited ({self.proc.returncode}) before "
+                                     f"logging /{pattern}/; log:\n{self.log_text()[-3000:]}")
+            matches = self._matches(rx, after)
+            return matches if len(matches) >= count else None
+
+        try:
+            return wait_until(found, timeout, what=f"/{pattern}/ in {self.log_path}")
+        except TimeoutError as e:
+            raise AssertionError(f"{e}; log:\n{self.log_text()[-3000:]}") from None
+
+    def _matches(self, rx: re.Pattern, after: int) -> list[re.Match]:
+        try:
+            with open(self.log_path, "rb") as f:
+                f.seek(after)
+                text = f.read().decode(errors="replace")
+        except OSError:
+            return []
+        return [m for m in (rx.search(line) for line in text.splitlines()) if m]
+
+    def wait_connected(self, domains: list[str], timeout: float = 15, after: int = 0) -> None:
+        for d in domains:
+            self.wait_for_log(rf"{re.escape(d)}: connected to ", timeout=timeout, after=after)
+
+    def signal(self, sig: int) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(sig)
+
+    def stop(self, timeout: float = 10) -> int:
+        """SIGTERM, wait; returns the exit code (SIGKILL and AssertionError on a hang)."""
+        if self.proc is None:
+            return 0
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                raise AssertionError(f"commonroom ignored SIGTERM for {timeout} s")
+        if self._log_file:
+            self._log_file.close()
+            self._log_file = None
+        return self.proc.returncode
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        if self._log_file:
+            self._log_file.close()
+            self._log_file = None
+
+
+# --------------------------------------------------------------------------- XMPP clients
+
+def xmpp_session(port: int, jid: str, password: str,
+                 body: Callable[["slixmpp.ClientXMPP"], Awaitable[object]],
+                 timeout: float = 30, plugins: tuple[str, ...] = (
+                     "xep_0030", "xep_0092", "xep_0199")) -> object:
+    """Logs in through the host server's c2s port (no TLS; the test servers allow it), runs
+    `await body(client)`, disconnects and returns body's result. Raises what body raised,
+    or AssertionError when login fails or the session does not finish within `timeout`."""
+    import slixmpp  # system python only; imported here so the module loads without it
+
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    client = slixmpp.ClientXMPP(jid, password)
+    for p in plugins:
+        client.register_plugin(p)
+    outcome: dict[str, object] = {}
+
+    async def on_start(_event):
+        try:
+            client.send_presence()
+            outcome["value"] = await body(client)
+        except BaseException as e:  # noqa: BLE001 - handed to the caller below
+            outcome["error"] = e
+        finally:
+            client.disconnect()
+
+    def on_failed_auth(_event):
+        outcome["error"] = AssertionError(f"login as {jid} failed")
+        client.disconnect()
+
+    finished = loop.create_future()
+
+    def on_disconnected(_event):
+        if not finished.done():
+            finished.set_result(None)
+
+    client.add_event_handler("session_start", on_start)
+    client.add_event_handler("failed_auth", on_failed_auth)
+    client.add_event_handler("disconnected", on_disconnected)
+    client.add_event_handler("connection_failed", on_disconnected)
+    try:
+        client.connect(("127.0.0.1", port), disable_starttls=True)
+        # slixmpp 1.8's process(timeout=...) breaks on Python 3.11; drive the loop directly.
+        loop.run_until_complete(asyncio.wait_for(finished, timeout))
+    except asyncio.TimeoutError:
+        client.abort()
+    finally:
+        try:
+            pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+            for t in pending:
+                t.cancel()
+            if pending:
+                loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        finally:
+            asyncio.set_event_loop(None)
+            loop.close()
+    if "error" in outcome:
+        raise outcome["error"]  # type: ignore[misc]
+    if "value" not in outcome:
+        raise AssertionError(f"XMPP session as {jid} did not complete within {timeout} s")
+    return outcome["value"]
+
+
+async def disco_identities(client, jid: str, timeout: float = 5) -> list[tuple]:
+    """(category, type, lang, name) tuples of jid's disco#info identities."""
+    iq = await client["xep_0030"].get_info(jid=jid, timeout=timeout)
+    return list(iq["disco_info"]["identities"])
+
+
+async def disco_features(client, jid: str, timeout: float = 5) -> set[str]:
+    iq = await client["xep_0030"].get_info(jid=jid, timeout=timeout)
+    return set(iq["disco_info"]["features"])
+
+
+async def ping(client, jid: str, timeout: float = 5) -> float:
+    """Round-trip time in seconds of a XEP-0199 ping (raises on an error reply)."""
+    started = time.monotonic()
+    iq = client.make_iq_get(ito=jid)
+    iq.enable("ping")
+    await iq.send(timeout=timeout)
+    return time.monotonic() - started
+
+
+async def software_version(client, jid: str, timeout: float = 5) -> dict[str, str]:
+    iq = await client["xep_0092"].get_version(jid, timeout=timeout)
+    v = iq["software_version"]
+    return {"name": v["name"], "version": v["version"], "os": v["os"]}

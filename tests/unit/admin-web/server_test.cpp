@@ -1,0 +1,278 @@
+// The admin web over a real loopback socket on an ephemeral port, as POCO's own tests do.
+#include "admin-web/server.hpp"
+
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+#include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/NetException.h>
+#include <Poco/StreamCopier.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace commonroom::admin_web {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+struct Reply {
+  int status = 0;
+  std::string content_type;
+  std::string body;
+  Poco::Net::HTTPResponse headers;
+};
+
+class AdminWebTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ServerOptions options;
+    options.host = "127.0.0.1";
+    options.port = 0;
+    options.version = "9.8.7";
+    server_ = std::make_unique<Server>(options, [this] {
+      std::lock_guard lock(mutex_);
+      if (fail_) throw std::runtime_error("status source broke");
+      return links_;
+    });
+    server_->start();
+  }
+
+  void set_links(std::vector<LinkState> links) {
+    std::lock_guard lock(mutex_);
+    links_ = std::move(links);
+  }
+
+  Reply request(const std::string& method, const std::string& uri) {
+    Poco::Net::HTTPClientSession session("127.0.0.1", server_->port());
+    session.setTimeout(Poco::Timespan(5, 0));
+    Poco::Net::HTTPRequest req(method, uri, Poco::Net::HTTPMessage::HTTP_1_1);
+    if (method == Poco::Net::HTTPRequest::HTTP_POST) req.setContentLength(0);
+    session.sendRequest(req);
+    Reply reply;
+    std::istream& in = session.receiveResponse(reply.headers);
+    Poco::StreamCopier::copyToString(in, reply.body);
+    reply.status = reply.headers.getStatus();
+    reply.content_type = reply.headers.getContentType();
+    return reply;
+  }
+
+  Reply get(const std::string& uri) { return request(Poco::Net::HTTPRequest::HTTP_GET, uri); }
+
+  static LinkState link(std::string domain, bool connected) {
+    LinkState l;
+    l.domain = std::move(domain);
+    l.connected = connected;
+    l.connects = 3;
+    l.stanzas_in = 120;
+    l.stanzas_out = 45;
+    l.last_error = connected ? "" : "connection refused";
+    return l;
+  }
+
+  std::mutex mutex_;
+  std::vector<LinkState> links_;
+  bool fail_ = false;
+  std::unique_ptr<Server> server_;
+};
+
+TEST_F(AdminWebTest, ServerListensOnAnEphemeralPortWhenAskedForPortZero) {
+  EXPECT_NE(server_->port(), 0);
+}
+
+TEST_F(AdminWebTest, HealthzIsOkWhenEveryLinkIsConnected) {
+  set_links({link("conference.cam.example", true), link("directory.cam.example", true)});
+  Reply r = get("/healthz");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.content_type, "application/json");
+  auto root = Poco::JSON::Parser().parse(r.body).extract<Poco::JSON::Object::Ptr>();
+  EXPECT_EQ(root->getValue<std::string>("status"), "ok");
+  EXPECT_EQ(root->getValue<std::string>("version"), "9.8.7");
+  auto links = root->getArray("links");
+  ASSERT_EQ(links->size(), 2u);
+  auto first = links->getObject(0);
+  EXPECT_EQ(first->getValue<std::string>("domain"), "conference.cam.example");
+  EXPECT_TRUE(first->getValue<bool>("connected"));
+  EXPECT_EQ(first->getValue<uint64_t>("connects"), 3u);
+  EXPECT_EQ(first->getValue<uint64_t>("stanzas_in"), 120u);
+  EXPECT_EQ(first->getValue<uint64_t>("stanzas_out"), 45u);
+}
+
+TEST_F(AdminWebTest, HealthzIsDegradedWith503WhenAnyLinkIsDown) {
+  set_links({link("conference.cam.example", true), link("directory.cam.example", false)});
+  Reply r = get("/healthz");
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(r.headers.getReason(), "Service Unavailable");
+  auto root = Poco::JSON::Parser().parse(r.body).extract<Poco::JSON::Object::Ptr>();
+  EXPECT_EQ(root->getValue<std::string>("status"), "degraded");
+  auto down = root->getArray("links")->getObject(1);
+  EXPECT_FALSE(down->getValue<bool>("connected"));
+  EXPECT_EQ(down->getValue<std::string>("last_error"), "connection refused");
+}
+
+TEST_F(AdminWebTest, HealthzFollowsTheCurrentStatusAndIgnoresTheQuery) {
+  set_links({link("conference.cam.example", false)});
+  EXPECT_EQ(get("/healthz").status, 503);
+  set_links({link("conference.cam.example", true)});
+  EXPECT_EQ(get("/healthz?probe=1").status, 200);
+}
+
+TEST_F(AdminWebTest, MetricsExposeLinkGaugesAndCountersInPrometheusFormat) {
+  set_links({link("conference.cam.example", true), link("directory.cam.example", false)});
+  Reply r = get("/metrics");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.content_type, "text/plain; version=0.0.4; charset=utf-8");
+  EXPECT_THAT(r.body, HasSubstr("# TYPE commonroom_link_connected gauge\n"));
+  EXPECT_THAT(r.body,
+              HasSubstr("commonroom_link_connected{domain=\"conference.cam.example\"} 1\n"));
+  EXPECT_THAT(r.body, HasSubstr("commonroom_link_connected{domain=\"directory.cam.example\"} 0\n"));
+  EXPECT_THAT(r.body, HasSubstr("# TYPE commonroom_link_connects_total counter\n"));
+  EXPECT_THAT(r.body,
+              HasSubstr("commonroom_link_connects_total{domain=\"conference.cam.example\"} 3\n"));
+  EXPECT_THAT(
+      r.body,
+      HasSubstr("commonroom_link_stanzas_in_total{domain=\"conference.cam.example\"} 120\n"));
+  EXPECT_THAT(
+      r.body,
+      HasSubstr("commonroom_link_stanzas_out_total{domain=\"directory.cam.example\"} 45\n"));
+  EXPECT_THAT(r.body, HasSubstr("commonroom_build_info{version=\"9.8.7\"} 1\n"));
+}
+
+TEST_F(AdminWebTest, MetricsEscapeLabelValues) {
+  set_links({link("a\"b\\c\nd", true)});
+  EXPECT_THAT(get("/metrics").body,
+              HasSubstr("commonroom_link_connected{domain=\"a\\\"b\\\\c\\nd\"} 1\n"));
+}
+
+TEST_F(AdminWebTest, StatusPageShowsVersionAndLinks) {
+  set_links({link("conference.cam.example", true), link("directory.cam.example", false)});
+  Reply r = get("/");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.content_type, "text/html; charset=utf-8");
+  EXPECT_THAT(r.body, HasSubstr("Version 9.8.7"));
+  EXPECT_THAT(r.body, HasSubstr("<td>conference.cam.example</td><td>connected</td>"));
+  EXPECT_THAT(r.body, HasSubstr("<td>directory.cam.example</td><td>disconnected</td>"));
+  EXPECT_THAT(r.body, HasSubstr("connection refused"));
+}
+
+TEST_F(AdminWebTest, StatusPageEscapesEverythingItShows) {
+  LinkState evil = link("<script>alert(1)</script>.example", false);
+  evil.last_error = "bad \"quote\" & 'apostrophe' <b>";
+  set_links({evil});
+  Reply r = get("/");
+  EXPECT_THAT(r.body, Not(HasSubstr("<script>")));
+  EXPECT_THAT(r.body, HasSubstr("&lt;script&gt;alert(1)&lt;/script&gt;.example"));
+  EXPECT_THAT(r.body, HasSubstr("bad &quot;quote&quot; &amp; &#39;apostrophe&#39; &lt;b&gt;"));
+}
+
+TEST_F(AdminWebTest, StatusPageSaysWhenNoServiceIsConfigured) {
+  EXPECT_THAT(get("/").body, HasSubstr("No services are configured."));
+  EXPECT_EQ(get("/healthz").status, 200);
+}
+
+TEST_F(AdminWebTest, EveryResponseCarriesTheSecurityHeaders) {
+  for (const char* uri : {"/", "/healthz", "/metrics", "/nope"}) {
+    Reply r = get(uri);
+    SCOPED_TRACE(uri);
+    EXPECT_EQ(r.headers.get("Content-Security-Policy", ""),
+              "default-src 'self'; frame-ancestors 'none'");
+    EXPECT_EQ(r.headers.get("X-Content-Type-Options", ""), "nosniff");
+    EXPECT_EQ(r.headers.get("X-Frame-Options", ""), "DENY");
+    EXPECT_EQ(r.headers.get("Referrer-Policy", ""), "no-referrer");
+    EXPECT_EQ(r.headers.get("Cache-Control", ""), "no-store");
+  }
+}
+
+TEST_F(AdminWebTest, UnknownPathIs404) {
+  Reply r = get("/admin/../etc/passwd");
+  EXPECT_EQ(r.status, 404);
+  EXPECT_THAT(r.body, HasSubstr("Not found"));
+  EXPECT_THAT(r.body, Not(HasSubstr("passwd")));  // the path is not reflected
+}
+
+TEST_F(AdminWebTest, WritingMethodsAre405WithAllowHeader) {
+  for (const char* method : {"POST", "PUT", "DELETE"}) {
+    SCOPED_TRACE(method);
+    Reply r = request(method, "/healthz");
+    EXPECT_EQ(r.status, 405);
+    EXPECT_EQ(r.headers.get("Allow", ""), "GET, HEAD");
+  }
+  EXPECT_EQ(request("POST", "/").status, 405);
+}
+
+TEST_F(AdminWebTest, HeadAnswersWithoutABody) {
+  Reply r = request(Poco::Net::HTTPRequest::HTTP_HEAD, "/");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "");
+}
+
+TEST_F(AdminWebTest, OverlongUriIs414) {
+  EXPECT_EQ(get("/" + std::string(3000, 'a')).status, 414);
+}
+
+TEST_F(AdminWebTest, AFailingStatusSourceGives500NotADroppedConnection) {
+  {
+    std::lock_guard lock(mutex_);
+    fail_ = true;
+  }
+  Reply r = get("/healthz");
+  EXPECT_EQ(r.status, 500);
+  EXPECT_THAT(r.body, HasSubstr("Internal error"));
+  EXPECT_THAT(r.body, Not(HasSubstr("status source broke")));  // details go to the log only
+}
+
+TEST_F(AdminWebTest, KeepAliveServesSeveralRequestsOnOneConnection) {
+  Poco::Net::HTTPClientSession session("127.0.0.1", server_->port());
+  session.setKeepAlive(true);
+  for (int i = 0; i < 3; ++i) {
+    Poco::Net::HTTPRequest req(Poco::Net::HTTPRequest::HTTP_GET, "/healthz",
+                               Poco::Net::HTTPMessage::HTTP_1_1);
+    req.setKeepAlive(true);
+    session.sendRequest(req);
+    Poco::Net::HTTPResponse res;
+    std::string body;
+    Poco::StreamCopier::copyToString(session.receiveResponse(res), body);
+    EXPECT_EQ(res.getStatus(), 200);
+  }
+}
+
+TEST_F(AdminWebTest, AStoppedServerRefusesConnections) {
+  const uint16_t port = server_->port();
+  server_->stop();
+  Poco::Net::HTTPClientSession session("127.0.0.1", port);
+  session.setTimeout(Poco::Timespan(2, 0));
+  Poco::Net::HTTPRequest req(Poco::Net::HTTPRequest::HTTP_GET, "/healthz");
+  EXPECT_THROW(
+      {
+        session.sendRequest(req);
+        Poco::Net::HTTPResponse res;
+        session.receiveResponse(res);
+      },
+      Poco::Exception);
+}
+
+TEST(AdminWebServer, ATakenPortFailsAtConstructionNamingTheAddress) {
+  ServerOptions options;
+  options.port = 0;
+  Server first(options, [] { return std::vector<LinkState>{}; });
+  options.port = first.port();
+  try {
+    Server second(options, [] { return std::vector<LinkState>{}; });
+    FAIL() << "a second server bound the same port";
+  } catch (const std::runtime_error& e) {
+    EXPECT_THAT(
+        e.what(),
+        HasSubstr("admin web cannot listen on 127.0.0.1:" + std::to_string(first.port()) + ": "));
+  }
+}
+
+}  // namespace
+}  // namespace commonroom::admin_web

@@ -1,0 +1,31 @@
+// Effects in send order: single stanzas and fan-outs interleaved by position.
+#include <gtest/gtest.h>
+
+#include "muc/effects.hpp"
+#include "xmpp/parse_element.hpp"
+#include "xmpp/serializer.hpp"
+
+using namespace commonroom::muc;
+using commonroom::xmpp::FanoutStanza;
+using commonroom::xmpp::parse_element;
+
+TEST(Effects, WritesFanoutsBetweenTheSingleStanzasTheyFollow) {
+  Effects fx;
+  fx.outbound.push_back(parse_element("<presence to='a@x/1'/>"));
+  fx.outbound.push_back(parse_element("<presence to='b@x/1'/>"));
+  Fanout f;
+  f.stanza = std::make_shared<const FanoutStanza>(
+      parse_element("<message type='groupchat'><body>hi &amp; bye</body></message>"));
+  f.recipients = {"c@x/1", "d@x/'2"};
+  f.position = 1;
+  fx.fanouts.push_back(f);
+  std::vector<std::string> written;
+  write_in_order(fx, [&](std::string_view s) { written.emplace_back(s); });
+  EXPECT_EQ(written,
+            (std::vector<std::string>{
+                "<presence to='a@x/1'/>",
+                "<message to='c@x/1' type='groupchat'><body>hi &amp; bye</body></message>",
+                "<message to='d@x/&apos;2' type='groupchat'><body>hi &amp; bye</body></message>",
+                "<presence to='b@x/1'/>"}));
+  EXPECT_EQ(fx.stanza_count(), 4u);
+}

@@ -1,0 +1,79 @@
+// XEP-0425 moderated retraction: a moderator retracts a message by its stanza-id.
+#include "room_harness.hpp"
+
+using namespace commonroom::muc;
+using namespace commonroom::muc::test;
+using ::testing::SizeIs;
+
+namespace {
+
+constexpr const char* kCrone = "crone1@shakespeare.lit/desktop";
+constexpr const char* kHag = "hag66@shakespeare.lit/pda";
+
+std::string moderate(const std::string& id) {
+  return "<moderate id='" + id +
+         "' xmlns='urn:xmpp:message-moderate:1'>"
+         "<retract xmlns='urn:xmpp:message-retract:1'/>"
+         "<reason>This message contains inappropriate content for this forum</reason></moderate>";
+}
+
+class ModerationTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    room.create_coven();
+    room.join(kHag, "coven@chat.shakespeare.lit/thirdwitch");
+    Stanzas said = room.say(kHag, kCoven, "DM me for free magic potions!", "inappropriate-1");
+    stanza_id =
+        std::string(said.at(0).find_child("stanza-id", commonroom::xmpp::ns::sid)->attr("id"));
+  }
+  RoomHarness room;
+  std::string stanza_id;
+};
+
+}  // namespace
+
+TEST_F(ModerationTest, TellsEveryoneTheMessageWasRetractedAndByWhom) {
+  // XEP-0425 Examples 4-5.
+  Stanzas out = room.iq(kCrone, kCoven, "set", moderate(stanza_id), "retract-request-1");
+  ASSERT_THAT(out, SizeIs(3)) << str(out);
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_THAT(out[i], From(kCoven));
+    EXPECT_EQ(out[i].attr("type"), "groupchat");
+    const Element* retract = out[i].find_child("retract", commonroom::xmpp::ns::message_retract);
+    ASSERT_NE(retract, nullptr);
+    EXPECT_EQ(retract->attr("id"), stanza_id);
+    const Element* moderated =
+        retract->find_child("moderated", commonroom::xmpp::ns::message_moderate);
+    ASSERT_NE(moderated, nullptr);
+    EXPECT_EQ(moderated->attr("by"), "coven@chat.shakespeare.lit/firstwitch");
+    EXPECT_NE(moderated->find_child("occupant-id", commonroom::xmpp::ns::occupant_id), nullptr);
+    EXPECT_EQ(retract->child_text("reason", commonroom::xmpp::ns::message_retract),
+              "This message contains inappropriate content for this forum");
+  }
+  EXPECT_THAT(out[2], IsResult());
+  ASSERT_THAT(room.effects().events, SizeIs(1));
+  EXPECT_EQ(room.effects().events[0].kind, RoomEventKind::retraction);
+  EXPECT_EQ(room.effects().events[0].target, stanza_id);
+  EXPECT_EQ(room.effects().events[0].actor_jid, kCrone);
+}
+
+TEST_F(ModerationTest, DropsTheRetractedMessageFromHistory) {
+  room.iq(kCrone, kCoven, "set", moderate(stanza_id));
+  Stanzas out =
+      sent_to(room.join("hecate@shakespeare.lit/broom", "coven@chat.shakespeare.lit/hecate"),
+              "hecate@shakespeare.lit/broom");
+  for (const auto& e : out) {
+    EXPECT_EQ(e.find_child("body", commonroom::xmpp::ns::component_accept), nullptr) << str(e);
+  }
+}
+
+TEST_F(ModerationTest, RefusesNonModeratorsWithForbidden) {
+  // XEP-0425 Example 6.
+  Stanzas out = room.iq(kHag, kCoven, "set", moderate(stanza_id));
+  ASSERT_THAT(out, SizeIs(1));
+  EXPECT_THAT(out[0], IsError("auth/forbidden"));
+}
+
+TEST_F(ModerationTest, RefusesARequestWithoutIdWithBadRequest) {
+  EXPECT_THAT(room.iq(kCrone, kCoven, "set", moderate("")).at(0), IsError("modify/bad-request"));
+}

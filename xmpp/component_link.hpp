@@ -1,0 +1,83 @@
+// One XEP-0114 connection to the host server for one component domain, kept up by its own
+// thread: connect, handshake, deliver stanzas, keep alive, reconnect with backoff.
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "xmpp/backoff.hpp"
+#include "xmpp/element.hpp"
+#include "xmpp/stream_parser.hpp"
+
+namespace commonroom::xmpp {
+
+struct ComponentLinkSettings {
+  std::string host = "127.0.0.1";
+  uint16_t port = 5347;
+  std::string domain;  // the component name, e.g. conference.cam.example
+  std::string secret;
+  // A single space is sent when nothing was sent for this long; TCP keepalive probes use it
+  // too, so a silent dead peer is noticed within about twice this.
+  std::chrono::seconds keepalive{60};
+  std::chrono::milliseconds backoff_initial{500};
+  std::chrono::milliseconds backoff_max{60000};
+  std::chrono::milliseconds connect_timeout{5000};
+  // The server must answer our header and handshake within this long.
+  std::chrono::milliseconds handshake_timeout{10000};
+  // A link that stayed up this long resets the backoff; one that drops sooner keeps growing
+  // its delay, so a host server that accepts and then immediately drops us is not hammered.
+  std::chrono::milliseconds stable_after{10000};
+  // After we send </stream:stream>, how long to wait for the server's before closing.
+  std::chrono::milliseconds close_timeout{2000};
+  StreamLimits limits;
+};
+
+// A snapshot of what the link did, for logs, the admin web and tests.
+struct ComponentLinkStats {
+  std::string domain;
+  bool connected = false;
+  uint64_t connects = 0;  // successful handshakes
+  uint64_t attempts = 0;  // connection attempts, successful or not
+  uint64_t stanzas_in = 0;
+  uint64_t stanzas_out = 0;
+  uint64_t bytes_in = 0;
+  uint64_t bytes_out = 0;
+  uint64_t dropped = 0;    // stanzas given to send() while disconnected
+  std::string last_error;  // empty until something failed
+};
+
+class ComponentLink {
+ public:
+  // Called on the link thread with each stanza received once the handshake completed.
+  using StanzaListener = std::function<void(Element&&)>;
+
+  ComponentLink(ComponentLinkSettings settings, StanzaListener listener,
+                Backoff::Random random = {});
+  ~ComponentLink();  // stop()s
+  ComponentLink(const ComponentLink&) = delete;
+  ComponentLink& operator=(const ComponentLink&) = delete;
+
+  void start();
+  // Graceful: sends </stream:stream>, waits up to close_timeout for the server's, closes the
+  // socket and joins the link thread. Idempotent.
+  void stop();
+
+  // Sends one serialized stanza (thread-safe, whole buffer or nothing queued). While the
+  // link is down the stanza is dropped and counted, and false is returned.
+  bool send(std::string_view bytes);
+
+  ComponentLinkStats stats() const;
+  const std::string& domain() const;
+  // Waits until the link is connected (true) or the timeout passes (false).
+  bool wait_connected(std::chrono::milliseconds timeout) const;
+
+  struct Impl;  // defined in component_link.cpp only
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace commonroom::xmpp
