@@ -481,7 +481,13 @@ class Loader {
   }
 
   void validate_abuse_log(AbuseLogSettings& a) {
-    a.journal_dir = resolve("abuse-log-journal").string();
+    // Under systemd with StateDirectory= (deploy/commonroom.service) the default is in
+    // /var/lib/commonroom; otherwise beside the configuration file, so that two
+    // configurations never share a journal.
+    const char* state = std::getenv("STATE_DIRECTORY");
+    std::string state_dir = state ? std::string(state).substr(0, std::string(state).find(':')) : "";
+    a.journal_dir = state_dir.empty() ? resolve("abuse-log-journal").string()
+                                      : (fs::path(state_dir) / "abuse-log-journal").string();
     if (const Entry* e = find("abuse-log", "journal_dir")) {
       if (e->value.empty())
         error("abuse-log", "journal_dir", *e, "is empty; give a directory for the journal");

@@ -39,8 +39,8 @@ struct LoggingSettings {
 // [abuse-log]: how room events are made durable before the stanzas they cause are sent
 // (store/event_log.hpp). Used when both [muc] and [database] are configured.
 struct AbuseLogSettings {
-  // Absolute after loading; default "abuse-log-journal" beside the configuration file, so
-  // that two configurations never share a journal. Production sets it (/var/lib/...).
+  // Absolute after loading; default "abuse-log-journal" in $STATE_DIRECTORY (systemd's
+  // StateDirectory=) or else beside the configuration file.
   std::string journal_dir;
   bool journal_first = false;  // mode = journal-first | database-first (the default)
   size_t max_batch_events = 10000;

@@ -14,7 +14,8 @@
 #      directory.cam.example component; its index load after start is timed;
 #   4. bench/directory_search_client.py (slixmpp) sends every query to both services in
 #      turn and prints p50/p99 for each and the ratio ejabberd/commonroom;
-#   5. directory_search_bench prints the in-service latency on the same LDIF.
+#   5. directory_search_bench prints the in-service latency on the same LDIF, beside the
+#      LDAP search ejabberd sends for each query, timed alone against the same slapd.
 # Run as root (the servers drop to their own users). Needs a build: COMMONROOM_BUILD_DIR
 # (default build/) with app/commonroom and bench/directory_search_bench.
 set -euo pipefail
@@ -46,22 +47,30 @@ SECRET=bench-dir-secret
 
 seconds_since() { echo "scale=2; ($(date +%s%N) - $1) / 1000000000" | bc; }
 
+# Whatever happens (a failed step, Ctrl-C), stop every server this script started.
+WORK=""
+CR_PID=""
+cleanup() {
+  [[ -n "$CR_PID" ]] && { kill "$CR_PID" 2>/dev/null; wait "$CR_PID" 2>/dev/null || true; }
+  CR_PID=""
+  [[ -n "$WORK" ]] || return 0
+  "$ROOT/scripts/lib/ejabberd.sh" stop "$WORK/ejabberd" >/dev/null 2>&1 || true
+  "$ROOT/scripts/lib/slapd.sh" stop "$WORK/slapd" >/dev/null 2>&1 || true
+  "$ROOT/scripts/lib/postgres.sh" stop "$WORK/pg" >/dev/null 2>&1 || true
+  if [[ $KEEP -eq 0 ]]; then rm -rf "$WORK"; else log "kept $WORK"; fi
+  WORK=""
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
 run_size() {
   local n=$1 work
   work=$(mktemp -d "/tmp/commonroom-dirbench-$n.XXXXXX")
+  WORK=$work
   chmod 755 "$work"
   local ldap_port pg_port c2s comp admin
   ldap_port=$(free_port); pg_port=$(free_port); c2s=$(free_port); comp=$(free_port)
   admin=$(free_port)
-  local cr_pid=""
-  cleanup() {
-    [[ -n "$cr_pid" ]] && kill "$cr_pid" 2>/dev/null && wait "$cr_pid" 2>/dev/null || true
-    "$ROOT/scripts/lib/ejabberd.sh" stop "$work/ejabberd" >/dev/null 2>&1 || true
-    "$ROOT/scripts/lib/slapd.sh" stop "$work/slapd" >/dev/null 2>&1 || true
-    "$ROOT/scripts/lib/postgres.sh" stop "$work/pg" >/dev/null 2>&1 || true
-    if [[ $KEEP -eq 0 ]]; then rm -rf "$work"; else log "kept $work"; fi
-  }
-  trap cleanup RETURN
 
   echo "== $n people ($work)"
   python3 "$ROOT/scripts/gen-lookup-ldif" --people "$n" --seed 7 >"$work/lookup.ldif"
@@ -93,6 +102,7 @@ listen = 127.0.0.1:$admin
 [logging]
 level = warning
 level.directory = information
+level.link = information
 INI
   chmod 600 "$work/commonroom.ini"
   "$BIN" --config "$work/commonroom.ini" migrate >/dev/null
@@ -133,25 +143,30 @@ YML
 
   t=$(date +%s%N)
   "$BIN" --config "$work/commonroom.ini" run >"$work/commonroom.log" 2>&1 &
-  cr_pid=$!
+  CR_PID=$!
   local deadline=$(($(date +%s) + 300))
   until grep -q "directory search: .* people loaded" "$work/commonroom.log"; do
     (($(date +%s) < deadline)) || { tail -n 20 "$work/commonroom.log"; die "no index after 300 s"; }
-    kill -0 "$cr_pid" 2>/dev/null || { tail -n 20 "$work/commonroom.log"; die "commonroom exited"; }
+    kill -0 "$CR_PID" 2>/dev/null || { tail -n 20 "$work/commonroom.log"; die "commonroom exited"; }
     sleep 0.1
   done
   echo "INDEX LOAD $n people: $(seconds_since "$t") s after start; $(grep -o 'directory search: .*' "$work/commonroom.log" | head -n 1)"
-  until grep -q "$DIRECTORY: connected" "$work/commonroom.log"; do sleep 0.1; done
+  until grep -q "$DIRECTORY: connected" "$work/commonroom.log"; do
+    (($(date +%s) < deadline)) || { tail -n 20 "$work/commonroom.log"; die "no link to ejabberd"; }
+    sleep 0.1
+  done
 
   /usr/bin/python3 "$ROOT/bench/directory_search_client.py" --port "$c2s" \
     --jid "bench@$DOMAIN" --password benchpw --commonroom "$DIRECTORY" --peer "$VJUD" \
     --rounds "$ROUNDS" --json "$work/client.json"
 
   if [[ -x "$BUILD/bench/directory_search_bench" ]]; then
-    echo "-- in-service latency on the same people (directory_search_bench --ldif):"
-    "$BUILD/bench/directory_search_bench" --rounds 200 --ldif "$work/lookup.ldif" |
-      grep -E "^(==|INDEX|SERVICE)"
+    echo "-- in-service latency on the same people, and the LDAP search ejabberd sends for"
+    echo "-- each query timed on its own (directory_search_bench --ldif --peer-ldap):"
+    "$BUILD/bench/directory_search_bench" --rounds 200 --ldif "$work/lookup.ldif" \
+      --peer-ldap "ldap://127.0.0.1:$ldap_port" --peer-base "ou=people,$BASE" || true
   fi
+  cleanup
 }
 
 for n in "${SIZES[@]}"; do run_size "$n"; done

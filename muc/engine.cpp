@@ -178,10 +178,8 @@ bool Engine::handle_delivery_error(Ctx& ctx, Room* room) {
   }
   Removal removal;
   removal.codes = {333};
+  removal.reason = "delivery error: " + std::string(to_string(err.condition));
   remove_occupant(ctx, ctx.out, ctx.out, *room, nick, removal);
-  RoomEvent& ev = event(ctx, *room, RoomEventKind::exit);
-  ev.actor_nick = nick;
-  ev.detail = json_detail({{"cause", "delivery error"}, {"condition", to_string(err.condition)}});
   drop_if_empty(ctx, *room);
   return true;
 }

@@ -126,10 +126,37 @@ void Engine::broadcast_presence(Effects& sink, const Room& room, const Occupant&
 
 void Engine::remove_occupant(Ctx& ctx, Effects& self_sink, Effects& others, Room& room,
                              const std::string& nick, const Removal& removal) {
-  (void)ctx;
   const Occupant* o = room.occupant(nick);
   if (!o) return;
   Occupant gone = *o;
+  // The log shows every departure as an exit of the occupant, whatever caused it.
+  std::string_view cause = "removed";
+  if (!removal.codes.empty()) {
+    switch (removal.codes.front()) {
+      case 301:
+        cause = "banned";
+        break;
+      case 307:
+        cause = "kicked";
+        break;
+      case 321:
+        cause = "affiliation change";
+        break;
+      case 322:
+        cause = "room made members-only";
+        break;
+      case 333:
+        cause = "delivery error";
+        break;
+      default:
+        break;
+    }
+  }
+  RoomEvent& ev = event(ctx, room, RoomEventKind::exit);
+  ev.actor_jid = std::string(gone.primary().jid.full());
+  ev.actor_nick = gone.nick;
+  ev.body = removal.reason;
+  ev.detail = json_detail({{"cause", cause}, {"by", removal.actor_nick}});
   room.remove_occupant(nick);
   PresenceNote note;
   note.unavailable = true;
@@ -487,7 +514,8 @@ void Engine::drop_if_empty(Ctx& ctx, Room& room) {
   ev.actor_jid.clear();
   ev.detail = json_detail({{"cause", room.locked() ? "never configured" : "last occupant left"}});
   if (room.config().persistent) ctx.out.deletions.push_back(room.jid_str());
-  rooms_.erase(room.jid_str());
+  std::string key = room.jid_str();  // a copy: the room (and its jid) dies in erase()
+  rooms_.erase(key);
 }
 
 void Engine::destroy_room(Ctx& ctx, Room& room, const xmpp::Element* destroy, std::string reason) {
@@ -503,7 +531,8 @@ void Engine::destroy_room(Ctx& ctx, Room& room, const xmpp::Element* destroy, st
   ev.detail = json_detail({{"alternate", destroy ? destroy->attr("jid") : ""}});
   ctx.out.deletions.push_back(room.jid_str());
   std::erase_if(ctx.out.saves, [&](const RoomSnapshot& s) { return s.jid == room.jid_str(); });
-  rooms_.erase(room.jid_str());
+  std::string key = room.jid_str();  // a copy: the room (and its jid) dies in erase()
+  rooms_.erase(key);
 }
 
 }  // namespace commonroom::muc

@@ -21,12 +21,14 @@ class AbuseLogConfig : public ::testing::Test {
     std::string tmpl = (fs::temp_directory_path() / "commonroom-abuselog-XXXXXX").string();
     ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
     dir_ = tmpl;
-    for (const char* v : {"COMMONROOM_ABUSE_LOG_JOURNAL_DIR", "COMMONROOM_ABUSE_LOG_MODE"}) {
+    for (const char* v :
+         {"COMMONROOM_ABUSE_LOG_JOURNAL_DIR", "COMMONROOM_ABUSE_LOG_MODE", "STATE_DIRECTORY"}) {
       unsetenv(v);
     }
   }
   void TearDown() override {
     unsetenv("COMMONROOM_ABUSE_LOG_MODE");
+    unsetenv("STATE_DIRECTORY");
     fs::remove_all(dir_);
   }
 
@@ -59,6 +61,13 @@ TEST_F(AbuseLogConfig, DefaultsKeepTheJournalBesideTheConfigurationFile) {
   EXPECT_EQ(a.max_batch_events, 10000u);
   EXPECT_EQ(a.database_timeout, std::chrono::milliseconds(1000));
   EXPECT_EQ(a.segment_bytes, 64ull << 20);
+}
+
+TEST_F(AbuseLogConfig, UnderSystemdTheDefaultIsInTheStateDirectory) {
+  setenv("STATE_DIRECTORY", "/var/lib/commonroom:/var/lib/other", 1);
+  auto r = load("[links]\nport = 5347\n");
+  ASSERT_THAT(r.errors, IsEmpty());
+  EXPECT_EQ(r.config->abuse_log.journal_dir, "/var/lib/commonroom/abuse-log-journal");
 }
 
 TEST_F(AbuseLogConfig, EveryKeyIsRead) {

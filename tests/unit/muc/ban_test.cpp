@@ -47,11 +47,14 @@ TEST_F(BanTest, LogsTheBan) {
       kWicca, kCoven,
       "<item affiliation='outcast' jid='hag66@shakespeare.lit'><reason>Treason</reason></item>");
   const auto& events = room.effects().events;
-  ASSERT_THAT(events, SizeIs(1));
+  ASSERT_THAT(events, SizeIs(2));
   EXPECT_EQ(events[0].kind, RoomEventKind::ban);
   EXPECT_EQ(events[0].actor_jid, kWicca);
   EXPECT_EQ(events[0].target, "hag66@shakespeare.lit");
   EXPECT_EQ(events[0].body, "Treason");
+  EXPECT_EQ(events[1].kind, RoomEventKind::exit);
+  EXPECT_EQ(events[1].actor_jid, kHag);
+  EXPECT_NE(events[1].detail.find("banned"), std::string::npos);
 }
 
 TEST_F(BanTest, GivesAdminsTheBanListAndTakesChangesAsADelta) {

@@ -95,5 +95,9 @@ TEST_F(ExitTest, RemovesAnOccupantWhoseClientIsGoneWith333) {
   ASSERT_THAT(to_crone, SizeIs(1)) << str(out);
   EXPECT_THAT(to_crone[0], IsUnavailable());
   EXPECT_THAT(to_crone[0], HasStatuses(std::vector<int>{333}));
+  ASSERT_THAT(room.effects().events, SizeIs(1));
+  EXPECT_EQ(room.effects().events[0].kind, RoomEventKind::exit);
+  EXPECT_EQ(room.effects().events[0].actor_jid, kHag);
+  EXPECT_NE(room.effects().events[0].detail.find("delivery error"), std::string::npos);
   EXPECT_THAT(room.say(kHag, kCoven, "still here?").at(0), IsError("cancel/not-acceptable"));
 }

@@ -49,16 +49,21 @@ TEST_F(KickTest, RemovesTheOccupantWith307ThenAnswersThenTellsTheRoom) {
   EXPECT_THAT(room.say(kHag, kCoven, "back?").at(0), IsError("cancel/not-acceptable"));
 }
 
-TEST_F(KickTest, LogsWhoKickedWhomAndWhy) {
+TEST_F(KickTest, LogsWhoKickedWhomAndWhyAndTheKickedOccupantsExit) {
   kick(kCrone, "thirdwitch", "Avaunt, you cullion!");
-  ASSERT_THAT(room.effects().events, SizeIs(1));
-  const RoomEvent& ev = room.effects().events[0];
-  EXPECT_EQ(ev.kind, RoomEventKind::kick);
-  EXPECT_EQ(ev.actor_jid, kCrone);
-  EXPECT_EQ(ev.actor_nick, "firstwitch");
-  EXPECT_EQ(ev.target, kHag);
-  EXPECT_EQ(ev.body, "Avaunt, you cullion!");
-  EXPECT_NE(ev.detail.find("thirdwitch"), std::string::npos);
+  const auto& events = room.effects().events;
+  ASSERT_THAT(events, SizeIs(2));
+  EXPECT_EQ(events[0].kind, RoomEventKind::kick);
+  EXPECT_EQ(events[0].actor_jid, kCrone);
+  EXPECT_EQ(events[0].actor_nick, "firstwitch");
+  EXPECT_EQ(events[0].target, kHag);
+  EXPECT_EQ(events[0].body, "Avaunt, you cullion!");
+  EXPECT_NE(events[0].detail.find("thirdwitch"), std::string::npos);
+  // docs/abuse-log.md: every departure is an exit of the occupant, with its cause.
+  EXPECT_EQ(events[1].kind, RoomEventKind::exit);
+  EXPECT_EQ(events[1].actor_jid, kHag);
+  EXPECT_EQ(events[1].actor_nick, "thirdwitch");
+  EXPECT_EQ(events[1].detail, "{\"cause\":\"kicked\",\"by\":\"firstwitch\"}");
 }
 
 TEST_F(KickTest, RefusesAParticipantWithForbidden) {

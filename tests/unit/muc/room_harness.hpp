@@ -26,6 +26,13 @@ inline void PrintTo(const Element& e, std::ostream* os) {
 }
 }  // namespace commonroom::xmpp
 
+namespace commonroom::muc {
+inline void PrintTo(const RoomEvent& e, std::ostream* os) {
+  *os << to_string(e.kind) << " by " << e.actor_jid << " (" << e.actor_nick
+      << ") target=" << e.target << " body=" << e.body << " detail=" << e.detail;
+}
+}  // namespace commonroom::muc
+
 namespace commonroom::muc::test {
 
 using xmpp::Element;
