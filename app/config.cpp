@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <regex>
 #include <set>
 #include <sstream>
 #include <string_view>
@@ -73,6 +74,12 @@ const std::vector<std::pair<std::string, std::vector<std::string>>>& schema() {
         {"logging", {"channel", "file", "level"}},
         {"abuse-log",
          {"journal_dir", "mode", "max_batch_events", "database_timeout_ms", "segment_mb"}},
+        {"policy",
+         {"local_domains", "persistent_creators", "room_quota", "room_name_pattern",
+          "room_name_min_length", "room_name_max_length", "reserved_room_names", "reserved_nicks",
+          "denied_domains", "service_admins", "max_users_default", "max_users", "max_rooms",
+          "max_message_bytes", "messages_per_minute", "message_burst", "presences_per_minute",
+          "presence_burst"}},
         {"ldap",
          {"uri",
           "bind_dn",
@@ -478,6 +485,108 @@ class Loader {
     validate_logging(c.logging);
     validate_abuse_log(c.abuse_log);
     if (sections_.count("ldap")) c.ldap = validate_ldap();
+    validate_policy(c.policy, c.muc);
+  }
+
+  // A [policy] list: items separated by commas (and, unless `spaces_inside`, by spaces).
+  std::optional<std::vector<std::string>> policy_list(const std::string& key, bool spaces_inside) {
+    const Entry* e = find("policy", key);
+    if (!e) return std::nullopt;
+    std::vector<std::string> items;
+    std::string list = e->value;
+    if (!spaces_inside) std::replace(list.begin(), list.end(), ' ', ',');
+    std::istringstream parts(list);
+    std::string item;
+    while (std::getline(parts, item, ',')) {
+      auto first = item.find_first_not_of(" \t");
+      if (first == std::string::npos) continue;
+      item = item.substr(first, item.find_last_not_of(" \t") - first + 1);
+      items.push_back(item);
+    }
+    return items;
+  }
+
+  // Domains or bare JIDs (`jids`: user@domain allowed too), prepared as the engine sees them.
+  std::optional<std::vector<std::string>> policy_addresses(const std::string& key, bool jids) {
+    auto items = policy_list(key, false);
+    if (!items) return std::nullopt;
+    std::vector<std::string> out;
+    for (const auto& item : *items) {
+      std::string why;
+      auto jid = xmpp::Jid::try_parse(item, &why);
+      if (!jid || jid->has_resource() || (!jids && jid->has_node())) {
+        error("policy", key, *find("policy", key),
+              std::string("expected ") + (jids ? "bare JIDs or domains" : "domains") +
+                  " like cam.example separated by commas, got " + quote(item) +
+                  (why.empty() ? "" : " (" + why + ")"));
+        return std::nullopt;
+      }
+      out.emplace_back(jid->bare_str());
+    }
+    return out;
+  }
+
+  void validate_policy(policies::PolicySettings& p, const std::optional<ServiceSettings>& muc) {
+    if (auto v = policy_addresses("local_domains", false)) {
+      if (v->empty()) {
+        error("policy", "local_domains", *find("policy", "local_domains"),
+              "is empty; list the domains whose users may create rooms");
+      }
+      p.local_domains = std::move(*v);
+    } else if (muc && !find("policy", "local_domains")) {
+      // conference.cam.example serves cam.example's users.
+      auto dot = muc->domain.find('.');
+      p.local_domains = {dot == std::string::npos ? muc->domain : muc->domain.substr(dot + 1)};
+    }
+    if (auto v = policy_addresses("persistent_creators", true)) p.persistent_creators = *v;
+    if (auto v = policy_addresses("denied_domains", false)) p.denied_domains = *v;
+    if (auto v = policy_addresses("service_admins", true)) {
+      for (const auto& a : *v) {
+        if (a.find('@') == std::string::npos) {
+          error("policy", "service_admins", *find("policy", "service_admins"),
+                "expected bare JIDs like abc123@cam.example, got the domain " + quote(a));
+          break;
+        }
+      }
+      p.service_admins = *v;
+    }
+    if (auto v = integer("policy", "room_quota", 0, 100000)) p.room_quota = *v;
+    if (const Entry* e = find("policy", "room_name_pattern")) {
+      try {
+        std::regex check(e->value, std::regex::ECMAScript);
+        p.room_name_pattern = e->value;
+      } catch (const std::regex_error& ex) {
+        error("policy", "room_name_pattern", *e,
+              "is not a valid regular expression: " + quote(e->value) + " (" + ex.what() + ")");
+      }
+    }
+    if (auto v = integer("policy", "room_name_min_length", 1, 1023)) p.room_name_min = *v;
+    if (auto v = integer("policy", "room_name_max_length", 1, 1023)) p.room_name_max = *v;
+    if (p.room_name_min > p.room_name_max) {
+      const Entry* e = find("policy", "room_name_min_length");
+      error("policy", "room_name_min_length", e ? e->line : 0,
+            "is greater than room_name_max_length (" + std::to_string(p.room_name_min) + " > " +
+                std::to_string(p.room_name_max) + ")");
+    }
+    if (auto v = policy_list("reserved_room_names", false)) {
+      p.reserved_room_names.clear();
+      for (const auto& n : *v) p.reserved_room_names.push_back(lower(n));
+    }
+    if (auto v = policy_list("reserved_nicks", true)) p.reserved_nicks = *v;
+    if (auto v = integer("policy", "max_users", 1, 1000000)) p.max_users_ceiling = *v;
+    if (auto v = integer("policy", "max_users_default", 1, 1000000)) p.max_users_default = *v;
+    if (auto v = integer("policy", "max_rooms", 1, 10000000)) p.max_rooms = *v;
+    if (auto v = integer("policy", "max_message_bytes", 1, 262144)) p.max_message_bytes = *v;
+    if (auto v = integer("policy", "messages_per_minute", 0, 100000)) p.messages_per_minute = *v;
+    if (auto v = integer("policy", "message_burst", 1, 100000)) p.message_burst = *v;
+    if (auto v = integer("policy", "presences_per_minute", 0, 100000)) p.presences_per_minute = *v;
+    if (auto v = integer("policy", "presence_burst", 1, 100000)) p.presence_burst = *v;
+    if (p.max_users_default > p.max_users_ceiling) {
+      const Entry* e = find("policy", "max_users_default");
+      error("policy", "max_users_default", e ? e->line : 0,
+            "is greater than max_users (" + std::to_string(p.max_users_default) + " > " +
+                std::to_string(p.max_users_ceiling) + ")");
+    }
   }
 
   void validate_abuse_log(AbuseLogSettings& a) {

@@ -9,6 +9,7 @@
 
 #include "directory/search_settings.hpp"
 #include "directory/sync_settings.hpp"
+#include "policies/policy_settings.hpp"
 #include "xmpp/stream_parser.hpp"
 
 namespace commonroom::app {
@@ -60,6 +61,9 @@ struct Config {
   LoggingSettings logging;
   AbuseLogSettings abuse_log;
   std::optional<directory::LdapSettings> ldap;  // [ldap]: the directory sync; absent = none
+  // [policy]: the campus rules for rooms (docs/policies.md). local_domains defaults to the
+  // [muc] domain's parent (conference.cam.example -> cam.example).
+  policies::PolicySettings policy;
 };
 
 // One problem in the file; line is 0 when the error is not tied to a line (e.g. a missing

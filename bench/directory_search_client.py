@@ -45,10 +45,13 @@ QUERIES = [
     ("surname 'smith'", {"name": "smith"}),
     ("surname 'garcia'", {"name": "garcia"}),
     ("given 'jose'", {"name": "jose"}),
+    ("accented 'Søren'", {"name": "Søren"}),
+    ("substring 'ezi' (long tail)", {"name": "ezi"}),
     ("first 'emma' last 'wilson'", {"first": "emma", "last": "wilson"}),
     ("last 'an'", {"last": "an"}),
     ("crsid 'ab1'", {"crsid": "ab1"}),
     ("email 'cam.ac'", {"email": "cam.ac"}),
+    ("email 'alice.brown'", {"email": "alice.brown"}),
     ("miss 'qqxz'", {"name": "qqxz"}),
     ("long word 'richardson'", {"name": "richardson"}),
 ]

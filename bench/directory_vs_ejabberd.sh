@@ -45,7 +45,7 @@ DIRECTORY=directory.cam.example
 VJUD=vjud.cam.example
 SECRET=bench-dir-secret
 
-seconds_since() { echo "scale=2; ($(date +%s%N) - $1) / 1000000000" | bc; }
+seconds_since() { awk -v a="$1" -v b="$(date +%s%N)" 'BEGIN { printf "%.2f", (b - a) / 1e9 }'; }
 
 # Whatever happens (a failed step, Ctrl-C), stop every server this script started.
 WORK=""

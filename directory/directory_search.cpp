@@ -65,7 +65,7 @@ std::optional<xmpp::Element> DirectorySearch::handle(const xmpp::Element& stanza
   auto parsed = parse_search_request(*query, offered_form(index));
   if (auto* error = std::get_if<xmpp::StanzaError>(&parsed))
     return xmpp::make_error_reply(stanza, *error);
-  SearchRequest& request = std::get<SearchRequest>(parsed);
+  SearchSubmission& request = std::get<SearchSubmission>(parsed);
   if (request.cancelled)
     return xmpp::make_iq_result(stanza, xmpp::Element("query", std::string(xmpp::ns::search)));
 

@@ -131,8 +131,8 @@ struct PeopleIndex::Impl {
   struct FieldBuilder {
     std::unordered_map<std::string_view, uint32_t> ids;  // views into `storage`
     std::deque<std::string> storage;  // a deque: growing it never moves the strings
-    std::vector<std::pair<uint32_t, uint32_t>> pairs;     // (word, person)
-    std::vector<uint32_t> current;                        // this person's words so far
+    std::vector<std::pair<uint32_t, uint32_t>> pairs;  // (word, person)
+    std::vector<uint32_t> current;                     // this person's words so far
 
     void add(uint32_t person, std::string_view word) {
       auto it = ids.find(word);

@@ -83,9 +83,9 @@ Element search_fields_query(const DataForm& form) {
   return query;
 }
 
-std::variant<SearchRequest, xmpp::StanzaError> parse_search_request(const Element& query,
-                                                                    const DataForm& offered) {
-  SearchRequest request;
+std::variant<SearchSubmission, xmpp::StanzaError> parse_search_request(const Element& query,
+                                                                       const DataForm& offered) {
+  SearchSubmission request;
   if (const Element* set = query.find_child("set", xmpp::ns::rsm)) {
     try {
       request.rsm = xmpp::parse_rsm_set(*set);
@@ -139,7 +139,7 @@ std::variant<SearchRequest, xmpp::StanzaError> parse_search_request(const Elemen
   return request;
 }
 
-PageRequest page_request(const SearchRequest& request, std::size_t max_results) {
+PageRequest page_request(const SearchSubmission& request, std::size_t max_results) {
   PageRequest page;
   page.max = max_results;
   if (request.rsm) {
@@ -151,7 +151,7 @@ PageRequest page_request(const SearchRequest& request, std::size_t max_results) 
   return page;
 }
 
-Element search_result_query(const SearchRequest& request, const PeopleIndex& index,
+Element search_result_query(const SearchSubmission& request, const PeopleIndex& index,
                             const SearchPage& page) {
   Element query("query", std::string(xmpp::ns::search));
   if (request.cancelled) return query;

@@ -40,7 +40,7 @@ xmpp::Element search_fields_query(const xmpp::DataForm& form);
 
 enum class SearchFormat { legacy, form };
 
-struct SearchRequest {
+struct SearchSubmission {
   SearchFormat format = SearchFormat::legacy;
   bool cancelled = false;  // a form of type cancel: answered with an empty result
   PeopleQuery query;
@@ -51,15 +51,15 @@ struct SearchRequest {
 // present; the legacy <nick/> searches CRSids (results carry the CRSid as nick, as
 // ejabberd's LDAP vCard map does). Returns bad-request for a malformed form or <set/>
 // and not-acceptable for a form that does not fit `offered` (e.g. an unknown institution).
-std::variant<SearchRequest, xmpp::StanzaError> parse_search_request(const xmpp::Element& query,
-                                                                    const xmpp::DataForm& offered);
+std::variant<SearchSubmission, xmpp::StanzaError> parse_search_request(
+    const xmpp::Element& query, const xmpp::DataForm& offered);
 
 // The page a request asks for, with the page size capped at `max_results`.
-PageRequest page_request(const SearchRequest& request, std::size_t max_results);
+PageRequest page_request(const SearchSubmission& request, std::size_t max_results);
 
 // The result <query/> in the request's format. A <set/> is added when the request had one,
 // and also when results were cut at the cap, so a client can tell there are more.
-xmpp::Element search_result_query(const SearchRequest& request, const PeopleIndex& index,
+xmpp::Element search_result_query(const SearchSubmission& request, const PeopleIndex& index,
                                   const SearchPage& page);
 
 }  // namespace commonroom::directory

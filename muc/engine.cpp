@@ -265,6 +265,25 @@ Affiliation Engine::affiliation(const Room& room, const xmpp::Jid& user) const {
   return room.affiliation_of(user);
 }
 
+bool Engine::traffic_refused(Ctx& ctx, const Room& room, Traffic kind, std::size_t bytes) {
+  Verdict v = policy_->check_traffic(ctx.from, room.jid(), kind, bytes, ctx.now);
+  if (v.allowed) return false;
+  error(ctx, &room,
+        xmpp::StanzaError(xmpp::Condition::policy_violation, xmpp::ErrorType::modify,
+                          v.reason.empty() ? "the service's limits refuse this" : v.reason));
+  return true;
+}
+
+std::size_t Engine::rooms_owned_by(const xmpp::Jid& user, const Room* except) const {
+  std::size_t n = 0;
+  for (const auto& [jid, room] : rooms_) {
+    if (room.get() == except) continue;
+    const AffiliationEntry* e = room->entry(user.bare_str());
+    if (e && e->affiliation == Affiliation::owner) ++n;
+  }
+  return n;
+}
+
 std::string Engine::occupant_id_for(const Room& room, const xmpp::Jid& user) const {
   // XEP-0421 §4.1: HMAC of the bare JID under a per-room secret: stable per user and room,
   // unlinkable across rooms, not reversible without the key.

@@ -165,6 +165,11 @@ class Engine {
   // whether the policy replaced it (status 210).
   std::optional<xmpp::StanzaError> check_nick(Ctx& ctx, const xmpp::Jid& room, std::string& nick,
                                               bool& rewritten) const;
+  // Rooms (other than `except`) where `user`'s bare JID is an owner, for creation quotas.
+  std::size_t rooms_owned_by(const xmpp::Jid& user, const Room* except = nullptr) const;
+  // Asks the policy about an occupant's message/presence; answers a refusal with
+  // policy-violation and returns true.
+  bool traffic_refused(Ctx& ctx, const Room& room, Traffic kind, std::size_t bytes);
   void refuse_non_occupant(Ctx& ctx);  // §7.2.18: kick a presence that is not a MUC join
   // engine_messages.cpp
   void handle_message(Ctx& ctx, Room& room);

@@ -72,6 +72,9 @@ void Engine::groupchat(Ctx& ctx, Room& room) {
     handle_subject(ctx, room, *o);
     return;
   }
+  if (traffic_refused(ctx, room, Traffic::message, ctx.stanza.child_text("body", ns).size())) {
+    return;
+  }
   if (o->role < Role::participant) {
     // §7.4: visitors have no voice.
     error(ctx, &room,
@@ -115,6 +118,10 @@ void Engine::private_message(Ctx& ctx, Room& room) {
     error(ctx, &room,
           xmpp::StanzaError(xmpp::Condition::not_acceptable, xmpp::ErrorType::cancel,
                             "only occupants may send private messages"));
+    return;
+  }
+  if (traffic_refused(ctx, room, Traffic::message,
+                      ctx.stanza.child_text("body", ctx.stanza.xmlns()).size())) {
     return;
   }
   const Occupant* target = room.occupant(ctx.to.resource());

@@ -204,13 +204,24 @@ std::optional<xmpp::StanzaError> Engine::check_nick(Ctx& ctx, const xmpp::Jid& r
     return xmpp::StanzaError::not_acceptable("nicknames are limited to " +
                                              std::to_string(limits.max_nick_bytes) + " bytes");
   }
-  NickDecision d = policy_->check_nick(ctx.from, room, nick);
+  // Nicks other users hold, for policies that refuse look-alikes (the user's own nick and
+  // other sessions do not count).
+  std::vector<std::string_view> others;
+  if (const Room* r = find_room(room.bare_str())) {
+    for (const auto& [held, o] : r->occupants()) {
+      if (!o.bare.same_bare(ctx.from)) others.push_back(held);
+    }
+  }
+  NickDecision d = policy_->check_nick_in_room(ctx.from, room, nick, others);
   switch (d.kind) {
     case NickDecision::Kind::accept:
       break;
     case NickDecision::Kind::reject:
       return xmpp::StanzaError(xmpp::Condition::not_acceptable, xmpp::ErrorType::cancel,
                                d.reason.empty() ? "this nickname is not allowed" : d.reason);
+    case NickDecision::Kind::conflict:
+      return xmpp::StanzaError(xmpp::Condition::conflict, xmpp::ErrorType::cancel,
+                               d.reason.empty() ? "that nickname is in use" : d.reason);
     case NickDecision::Kind::rewrite:
       if (d.nick != nick) {
         try {
@@ -307,7 +318,11 @@ void Engine::create_room(Ctx& ctx, const xmpp::Element* muc_x) {
   RoomConfig config = config_.room_defaults;
   policy_->default_config(room_jid, config);
   apply_locks(room_jid, config);
-  Verdict v = policy_->may_create_room(ctx.from, room_jid, config.persistent);
+  Verdict v = policy_->check_creation(CreationRequest{.creator = ctx.from,
+                                                      .room = room_jid,
+                                                      .persistent = config.persistent,
+                                                      .rooms_owned = rooms_owned_by(ctx.from),
+                                                      .rooms_total = rooms_.size()});
   if (!v.allowed) {
     // §10.1.1: restricted creation is not-allowed.
     xmpp::StanzaError e(xmpp::Condition::not_allowed, xmpp::ErrorType::cancel,
@@ -349,6 +364,12 @@ void Engine::join(Ctx& ctx, Room& room, const xmpp::Element* muc_x) {
     error(ctx, &room,
           xmpp::StanzaError(xmpp::Condition::forbidden, xmpp::ErrorType::auth,
                             "you are banned from this room"));
+    return;
+  }
+  if (Verdict v = policy_->may_enter(ctx.from, room.jid(), room.config(), a); !v.allowed) {
+    error(ctx, &room,
+          xmpp::StanzaError(xmpp::Condition::forbidden, xmpp::ErrorType::auth,
+                            v.reason.empty() ? "you may not enter this room" : v.reason));
     return;
   }
   std::string nick(ctx.to.resource());
@@ -415,6 +436,7 @@ void Engine::resync(Ctx& ctx, Room& room, Occupant& o, const xmpp::Element* muc_
 }
 
 void Engine::change_status(Ctx& ctx, Room& room, Occupant& o) {
+  if (traffic_refused(ctx, room, Traffic::presence, 0)) return;
   Session* s = o.session(ctx.from);
   s->presence = clean_presence(ctx.stanza);
   PresenceNote note;
@@ -450,6 +472,7 @@ void Engine::change_nick(Ctx& ctx, Room& room, Occupant& o) {
     change_status(ctx, room, o);
     return;
   }
+  if (traffic_refused(ctx, room, Traffic::presence, 0)) return;
   const std::string* reserved_by = room.nick_reserved_by(nick);
   if (room.occupant(nick) || (reserved_by && *reserved_by != o.bare.bare_str())) {
     // §7.6: in use, or reserved by another member.

@@ -20,6 +20,26 @@ NickDecision Policy::check_nick(const xmpp::Jid&, const xmpp::Jid&, std::string_
   return {};
 }
 
+Verdict Policy::check_creation(const CreationRequest& r) const {
+  return may_create_room(r.creator, r.room, r.persistent);
+}
+
+NickDecision Policy::check_nick_in_room(const xmpp::Jid& user, const xmpp::Jid& room,
+                                        std::string_view nick,
+                                        const std::vector<std::string_view>&) const {
+  return check_nick(user, room, nick);
+}
+
+Verdict Policy::may_enter(const xmpp::Jid&, const xmpp::Jid&, const RoomConfig&,
+                          Affiliation) const {
+  return Verdict::allow();
+}
+
+Verdict Policy::check_traffic(const xmpp::Jid&, const xmpp::Jid&, Traffic, std::size_t,
+                              std::chrono::system_clock::time_point) const {
+  return Verdict::allow();
+}
+
 bool Policy::is_service_admin(const xmpp::Jid&) const {
   return false;
 }

@@ -1,5 +1,6 @@
 // The hooks campus policy implements (policies/): creation rights, locked settings, limits.
 #pragma once
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -34,10 +35,23 @@ struct Limits {
 
 // What a policy says about a nickname: keep it, replace it (status 210), or refuse it.
 struct NickDecision {
-  enum class Kind { accept, rewrite, reject };
+  // reject: not-acceptable; conflict: conflict (the nick clashes with someone else's).
+  enum class Kind { accept, rewrite, reject, conflict };
   Kind kind = Kind::accept;
   std::string nick;    // the replacement when kind == rewrite
-  std::string reason;  // shown to the user when kind == reject
+  std::string reason;  // shown to the user when kind == reject or conflict
+};
+
+// What an occupant sends that per-occupant limits apply to.
+enum class Traffic { message, presence };
+
+// What the engine knows when a room is created or made persistent (quotas need counts).
+struct CreationRequest {
+  const xmpp::Jid& creator;
+  const xmpp::Jid& room;
+  bool persistent = false;
+  std::size_t rooms_owned = 0;  // other rooms the creator's bare JID owns
+  std::size_t rooms_total = 0;  // rooms the service holds, not counting this one
 };
 
 class Policy {
@@ -57,6 +71,22 @@ class Policy {
   // Checked on every join and nick change, after the protocol's own checks.
   virtual NickDecision check_nick(const xmpp::Jid& user, const xmpp::Jid& room,
                                   std::string_view nick) const;
+  // The engine asks these; by default they defer to the simpler hooks above.
+  // Creation with the counts a quota needs (default: may_create_room).
+  virtual Verdict check_creation(const CreationRequest& request) const;
+  // A nickname with the nicks other users hold in the room (default: check_nick).
+  virtual NickDecision check_nick_in_room(const xmpp::Jid& user, const xmpp::Jid& room,
+                                          std::string_view nick,
+                                          const std::vector<std::string_view>& others) const;
+  // May `user` (affiliation `a`, not an outcast) enter an existing room? Refusals are
+  // forbidden errors. Default: yes.
+  virtual Verdict may_enter(const xmpp::Jid& user, const xmpp::Jid& room, const RoomConfig& config,
+                            Affiliation a) const;
+  // Every groupchat or private message (`bytes`: its body) and every presence update
+  // (status or nick change) from an occupant. Refusals are modify/policy-violation errors
+  // and the stanza goes no further. Policies keep their own per-occupant state (rates).
+  virtual Verdict check_traffic(const xmpp::Jid& user, const xmpp::Jid& room, Traffic kind,
+                                std::size_t bytes, std::chrono::system_clock::time_point now) const;
   // Service administrators act as owners of every room (admin web commands use this).
   virtual bool is_service_admin(const xmpp::Jid& user) const;
 };

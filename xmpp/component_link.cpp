@@ -540,11 +540,11 @@ void ComponentLink::stop() {
   }
 }
 
-bool ComponentLink::send(std::string_view bytes) {
+bool ComponentLink::send(std::string_view bytes, uint64_t stanzas) {
   Impl& d = *impl_;
   std::unique_lock lock(d.send_mutex);
   if (d.live == nullptr) {
-    ++d.dropped;
+    d.dropped += stanzas;
     return false;
   }
   try {
@@ -555,7 +555,7 @@ bool ComponentLink::send(std::string_view bytes) {
     Poco::Net::StreamSocket failed = *d.live;
     d.live = nullptr;
     lock.unlock();
-    ++d.dropped;
+    d.dropped += stanzas;
     {
       std::lock_guard state_lock(d.mutex);
       d.write_error = "writing to the host server failed (" + e.displayText() + ")";
@@ -566,7 +566,7 @@ bool ComponentLink::send(std::string_view bytes) {
     }
     return false;
   }
-  ++d.stanzas_out;
+  d.stanzas_out += stanzas;
   return true;
 }
 

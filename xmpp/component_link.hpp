@@ -65,9 +65,10 @@ class ComponentLink {
   // socket and joins the link thread. Idempotent.
   void stop();
 
-  // Sends one serialized stanza (thread-safe, whole buffer or nothing queued). While the
-  // link is down the stanza is dropped and counted, and false is returned.
-  bool send(std::string_view bytes);
+  // Sends serialized stanzas (thread-safe, whole buffer or nothing queued): one, or
+  // `stanzas` of them back to back, so a fan-out costs one write instead of one per
+  // recipient. While the link is down they are dropped and counted, and false is returned.
+  bool send(std::string_view bytes, uint64_t stanzas = 1);
 
   ComponentLinkStats stats() const;
   const std::string& domain() const;

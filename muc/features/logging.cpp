@@ -19,6 +19,12 @@ class Logging : public RoomFeature {
                                          RoomConfig& next) const override {
     return read_bool(form, "muc#roomconfig_enablelogging", next.enable_logging);
   }
+  // Disco tells would-be occupants before they enter (the roominfo form may carry
+  // roomconfig fields, as it does the room name).
+  void add_roominfo_fields(const Room& room, std::vector<xmpp::FormField>& out) const override {
+    out.push_back(
+        bool_field("muc#roomconfig_enablelogging", room.config().enable_logging, "Logged"));
+  }
   void add_join_codes(const RoomConfig& c, std::vector<int>& codes) const override {
     if (c.enable_logging) codes.push_back(170);
   }

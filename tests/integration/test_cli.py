@@ -95,7 +95,7 @@ def test_check_config_reports_every_error_with_file_line_section_and_key(tmp_pat
         f'{config}:11: [logging] level: expected one of fatal critical error warning notice '
         'information debug trace, got "loud"',
         f"{config}:12: [extra]: unknown section (known sections: [links] [muc] [directory] "
-        "[database] [admin-web] [logging] [abuse-log] [ldap])",
+        "[database] [admin-web] [logging] [abuse-log] [policy] [ldap])",
     ]
 
 

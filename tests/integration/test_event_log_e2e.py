@@ -130,7 +130,9 @@ def test_every_message_a_client_received_is_logged_after_sigkill(pg, prosody, ou
     uri = migrated_database(pg, directory)
     config = CommonroomConfig(link_port=prosody.component_port, muc=(MUC_DOMAIN, "s3cret"),
                               directory=None, database_uri=uri,
-                              extra={"abuse-log": {"journal_dir": str(directory / "journal")}})
+                              extra={"abuse-log": {"journal_dir": str(directory / "journal")},
+                                     # Traffic for the durability check, not a flood test.
+                                     "policy": {"messages_per_minute": "0"}})
     first = Commonroom(directory, config, name="first").start()
     first.wait_connected([MUC_DOMAIN])
     wait_until(lambda: "connected to PostgreSQL" in first.log_text() or

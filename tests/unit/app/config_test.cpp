@@ -237,7 +237,7 @@ TEST_F(ConfigTest, UnknownSectionSuggestsTheClosestSectionAndSkipsItsKeys) {
   EXPECT_THAT(errors("[zzz]\n"),
               ElementsAre("commonroom.ini:1: [zzz]: unknown section (known sections: [links] "
                           "[muc] [directory] [database] [admin-web] [logging] [abuse-log] "
-                          "[ldap])"));
+                          "[policy] [ldap])"));
 }
 
 TEST_F(ConfigTest, DuplicateKeysAndSectionsAreErrors) {

@@ -1,0 +1,217 @@
+#include "policies/campus_policy.hpp"
+
+#include <unicode/unistr.h>
+#include <unicode/uspoof.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace commonroom::policies {
+
+namespace {
+
+std::string ascii_lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+bool contains(const std::vector<std::string>& list, std::string_view value) {
+  return std::find(list.begin(), list.end(), value) != list.end();
+}
+
+// A list of domains and bare JIDs names `user` by its bare JID or its domain.
+bool names(const std::vector<std::string>& list, const xmpp::Jid& user) {
+  return contains(list, user.bare_str()) || contains(list, user.domain());
+}
+
+std::string join(const std::vector<std::string>& list) {
+  std::string out;
+  for (const auto& s : list) out += (out.empty() ? "" : ", ") + s;
+  return out;
+}
+
+}  // namespace
+
+// ICU's spoof checker (UTS #39 confusables), opened once.
+struct CampusPolicy::Spoof {
+  USpoofChecker* checker = nullptr;
+  Spoof() {
+    UErrorCode status = U_ZERO_ERROR;
+    checker = uspoof_open(&status);
+    if (U_SUCCESS(status)) uspoof_setChecks(checker, USPOOF_CONFUSABLE, &status);
+    if (U_FAILURE(status)) {
+      if (checker) uspoof_close(checker);
+      throw std::runtime_error(std::string("ICU spoof checker: ") + u_errorName(status));
+    }
+  }
+  ~Spoof() { uspoof_close(checker); }
+  Spoof(const Spoof&) = delete;
+  Spoof& operator=(const Spoof&) = delete;
+
+  bool confusable(const icu::UnicodeString& a, const icu::UnicodeString& b) const {
+    UErrorCode status = U_ZERO_ERROR;
+    int32_t r = uspoof_areConfusableUnicodeString(checker, a, b, &status);
+    return U_SUCCESS(status) && r != 0;
+  }
+};
+
+CampusPolicy::CampusPolicy(PolicySettings settings, std::shared_ptr<const StaffDirectory> staff)
+    : settings_(std::move(settings)),
+      staff_(std::move(staff)),
+      room_name_(settings_.room_name_pattern, std::regex::ECMAScript),
+      spoof_(std::make_unique<Spoof>()) {}
+
+CampusPolicy::~CampusPolicy() = default;
+
+bool CampusPolicy::is_local(const xmpp::Jid& user) const {
+  return contains(settings_.local_domains, user.domain());
+}
+
+bool CampusPolicy::may_own_persistent(const xmpp::Jid& user) const {
+  return is_service_admin(user) || names(settings_.persistent_creators, user) ||
+         (staff_ && staff_->is_staff(user.bare()));
+}
+
+bool CampusPolicy::is_service_admin(const xmpp::Jid& user) const {
+  return contains(settings_.service_admins, user.bare_str());
+}
+
+bool CampusPolicy::confusable(std::string_view a, std::string_view b) const {
+  icu::UnicodeString ua = icu::UnicodeString::fromUTF8(icu::StringPiece(a.data(), a.size()));
+  icu::UnicodeString ub = icu::UnicodeString::fromUTF8(icu::StringPiece(b.data(), b.size()));
+  if (spoof_->confusable(ua, ub)) return true;
+  // "Admin" and "admin" are not confusables, but are the same name to a reader.
+  return spoof_->confusable(ua.foldCase(), ub.foldCase());
+}
+
+muc::Verdict CampusPolicy::check_creation(const muc::CreationRequest& r) const {
+  if (r.rooms_total >= settings_.max_rooms) {
+    return muc::Verdict::deny("the service holds as many rooms as it may (" +
+                              std::to_string(settings_.max_rooms) + "); try again later");
+  }
+  if (!is_local(r.creator)) {
+    return muc::Verdict::deny("only users of " + join(settings_.local_domains) +
+                              " may create rooms");
+  }
+  std::string_view name = r.room.node();
+  if (name.size() < settings_.room_name_min || name.size() > settings_.room_name_max) {
+    return muc::Verdict::deny("room names are " + std::to_string(settings_.room_name_min) + " to " +
+                              std::to_string(settings_.room_name_max) + " characters long");
+  }
+  if (!std::regex_match(name.begin(), name.end(), room_name_)) {
+    return muc::Verdict::deny("room names must match " + settings_.room_name_pattern);
+  }
+  std::string lower = ascii_lower(name);
+  for (const auto& reserved : settings_.reserved_room_names) {
+    if (ascii_lower(reserved) == lower) {
+      return muc::Verdict::deny("the room name \"" + std::string(name) + "\" is reserved");
+    }
+  }
+  if (is_service_admin(r.creator)) return muc::Verdict::allow();
+  if (r.rooms_owned >= settings_.room_quota) {
+    return muc::Verdict::deny("you may own at most " + std::to_string(settings_.room_quota) +
+                              " rooms at once");
+  }
+  if (r.persistent && !may_own_persistent(r.creator)) {
+    return muc::Verdict::deny("only staff and users granted it may create persistent rooms");
+  }
+  return muc::Verdict::allow();
+}
+
+void CampusPolicy::default_config(const xmpp::Jid&, muc::RoomConfig& config) const {
+  config.max_users = std::min(settings_.max_users_default, settings_.max_users_ceiling);
+}
+
+std::vector<xmpp::FormField> CampusPolicy::locked_fields(const xmpp::Jid&) const {
+  // Every room is non-anonymous and logged: the abuse log and accountability depend on it.
+  return {xmpp::FormField::list_single("muc#roomconfig_whois", "anyone", {}),
+          xmpp::FormField::boolean("muc#roomconfig_enablelogging", true)};
+}
+
+muc::Limits CampusPolicy::limits() const {
+  muc::Limits l;
+  l.max_users = settings_.max_users_ceiling;
+  return l;
+}
+
+muc::NickDecision CampusPolicy::check_nick_in_room(
+    const xmpp::Jid& user, const xmpp::Jid&, std::string_view nick,
+    const std::vector<std::string_view>& others) const {
+  using Kind = muc::NickDecision::Kind;
+  if (!is_service_admin(user)) {
+    for (const auto& reserved : settings_.reserved_nicks) {
+      if (confusable(nick, reserved)) {
+        return {Kind::conflict, "", "the nickname \"" + reserved + "\" is reserved"};
+      }
+    }
+  }
+  for (std::string_view other : others) {
+    if (confusable(nick, other)) {
+      return {Kind::conflict, "",
+              "\"" + std::string(nick) + "\" looks too much like \"" + std::string(other) +
+                  "\", which someone in the room uses"};
+    }
+  }
+  return {};
+}
+
+muc::Verdict CampusPolicy::may_enter(const xmpp::Jid& user, const xmpp::Jid&,
+                                     const muc::RoomConfig& config, muc::Affiliation a) const {
+  if (is_service_admin(user)) return muc::Verdict::allow();
+  if (contains(settings_.denied_domains, user.domain())) {
+    return muc::Verdict::deny("users of " + std::string(user.domain()) +
+                              " may not enter rooms here");
+  }
+  if (!is_local(user) && !config.public_room && a == muc::Affiliation::none) {
+    return muc::Verdict::deny("users of other domains may enter public rooms only");
+  }
+  return muc::Verdict::allow();
+}
+
+muc::Verdict CampusPolicy::check_traffic(const xmpp::Jid& user, const xmpp::Jid& room,
+                                         muc::Traffic kind, std::size_t bytes,
+                                         std::chrono::system_clock::time_point now) const {
+  bool message = kind == muc::Traffic::message;
+  if (message && bytes > settings_.max_message_bytes) {
+    return muc::Verdict::deny("messages are limited to " +
+                              std::to_string(settings_.max_message_bytes) +
+                              " bytes; this one has " + std::to_string(bytes));
+  }
+  double per_minute = message ? settings_.messages_per_minute : settings_.presences_per_minute;
+  double burst = message ? settings_.message_burst : settings_.presence_burst;
+  if (per_minute <= 0) return muc::Verdict::allow();
+  std::string key = std::string(message ? "m " : "p ") + std::string(room.bare_str()) + " " +
+                    std::string(user.bare_str());
+  std::lock_guard lock(buckets_mutex_);
+  if (buckets_.size() >= 100000) {
+    // Forget buckets that have refilled: they hold nothing a new one would not.
+    std::erase_if(buckets_, [&](const auto& entry) {
+      const Bucket& b = entry.second;
+      bool m = entry.first.starts_with("m ");
+      double rate = (m ? settings_.messages_per_minute : settings_.presences_per_minute) / 60.0;
+      double cap = m ? settings_.message_burst : settings_.presence_burst;
+      double elapsed = std::chrono::duration<double>(now - b.last).count();
+      return rate <= 0 || b.tokens + elapsed * rate >= cap;
+    });
+  }
+  auto [it, fresh] = buckets_.try_emplace(key, Bucket{burst, now});
+  Bucket& b = it->second;
+  double elapsed = std::chrono::duration<double>(now - b.last).count();
+  if (elapsed > 0) {
+    b.tokens = std::min(burst, b.tokens + elapsed * per_minute / 60.0);
+    b.last = now;
+  }
+  if (b.tokens < 1.0) {
+    return muc::Verdict::deny(
+        message ? "you are sending messages too fast (at most " +
+                      std::to_string(settings_.messages_per_minute) + " a minute); wait a moment"
+                : "you are changing your presence too fast (at most " +
+                      std::to_string(settings_.presences_per_minute) + " a minute); wait a moment");
+  }
+  b.tokens -= 1.0;
+  return muc::Verdict::allow();
+}
+
+}  // namespace commonroom::policies

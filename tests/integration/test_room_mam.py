@@ -1,0 +1,171 @@
+"""XEP-0313 on rooms, served from the abuse log (room_events), and XEP-0425 moderated
+retraction (issue 3): paging, time and sender filters, membership, and a retracted message
+gone from the archive but kept, marked, for abuse staff.
+"""
+from __future__ import annotations
+
+import asyncio
+import xml.etree.ElementTree as ET
+from datetime import datetime, timedelta
+
+import pytest
+
+from harness import MUC_DOMAIN, XMPP_DOMAIN, Commonroom, run_dir, wait_until
+from test_event_log import psql
+from test_room_persistence import (commonroom_config, connect, create, enter, form, iq,
+                                   migrated_database, pg, prosody_server, run,
+                                   set_affiliation)  # noqa: F401 - pg is a fixture
+
+MAM = "urn:xmpp:mam:2"
+RSM = "http://jabber.org/protocol/rsm"
+FORWARD = "urn:xmpp:forward:0"
+RETRACT = "urn:xmpp:message-retract:1"
+ROOM = f"archive@{MUC_DOMAIN}"
+BODIES = ["a0", "a1", "a2", "b0", "a3"]  # b0 is bob's, the rest alice's
+
+
+@pytest.fixture(scope="module")
+def prosody():
+    server = prosody_server("room-mam-prosody")
+    yield server
+    server.stop()
+
+
+async def mam(client, fields=None, max_=None, after=None):
+    """One archive query: ([(archive id, stamp, from, body)], fin element)."""
+    qid = f"q{id(fields)}{after}"
+    results = []
+
+    def on_message(msg):
+        r = msg.xml.find(f"{{{MAM}}}result")
+        if r is None or r.get("queryid") != qid:
+            return
+        inner = r.find(f"{{{FORWARD}}}forwarded")
+        delay = inner.find("{urn:xmpp:delay}delay")
+        m = inner.find("{jabber:client}message")
+        results.append((r.get("id"), delay.get("stamp"), m.get("from"),
+                        m.find("{jabber:client}body").text))
+
+    # slixmpp's "message" event only fires for messages with a body: match results directly.
+    from slixmpp.xmlstream.handler import Callback
+    from slixmpp.xmlstream.matcher import MatchXPath
+    client.register_handler(Callback(qid, MatchXPath(f"{{jabber:client}}message/{{{MAM}}}result"),
+                                     on_message))
+    query = ET.Element(f"{{{MAM}}}query", queryid=qid)
+    if fields:
+        query.append(form(fields, MAM))
+    if max_ is not None or after is not None:
+        s = ET.SubElement(query, f"{{{RSM}}}set")
+        if max_ is not None:
+            ET.SubElement(s, f"{{{RSM}}}max").text = str(max_)
+        if after is not None:
+            ET.SubElement(s, f"{{{RSM}}}after").text = after
+    try:
+        reply = await iq(client, ROOM, "set", query)
+    finally:
+        client.remove_handler(qid)
+    # XEP-0313 §4.2: every <result/> arrives before the iq that ends the query.
+    return results, reply.find(f"{{{MAM}}}fin")
+
+
+def rsm(fin, name):
+    e = fin.find(f"{{{RSM}}}set/{{{RSM}}}{name}")
+    return None if e is None else e.text
+
+
+def shifted(stamp, ms):
+    t = datetime.fromisoformat(stamp.replace("Z", "+00:00")) + timedelta(milliseconds=ms)
+    return t.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def test_archive_paging_filters_membership_and_moderated_retraction(pg, prosody):
+    directory = run_dir("room-mam")
+    uri = migrated_database(pg, directory)
+    port = prosody.c2s_port
+
+    async def scenario():
+        alice = await connect("alice", port)
+        bob = await connect("bob", port)
+        carol = await connect("carol", port)
+        await create(alice, ROOM, "alice", {"muc#roomconfig_persistentroom": "1",
+                                            "muc#roomconfig_membersonly": "1"})
+        await set_affiliation(alice, ROOM, f"bob@{XMPP_DOMAIN}", "member")
+        assert await enter(bob, ROOM, "bob") is None
+        seen = asyncio.Queue()
+        retractions = []
+
+        def on_bob_message(msg):
+            if msg["type"] == "groupchat" and msg["body"]:
+                seen.put_nowait(msg["body"])
+
+        def on_retraction(msg):
+            retractions.append(msg.xml.find(f"{{{RETRACT}}}retract").get("id"))
+
+        bob.add_event_handler("message", on_bob_message)
+        # A retraction has no body, so slixmpp's "message" event never sees it.
+        from slixmpp.xmlstream.handler import Callback
+        from slixmpp.xmlstream.matcher import MatchXPath
+        bob.register_handler(Callback("retract", MatchXPath(
+            f"{{jabber:client}}message/{{{RETRACT}}}retract"), on_retraction))
+        for body in BODIES:
+            (bob if body.startswith("b") else alice).send_message(mto=ROOM, mbody=body,
+                                                                   mtype="groupchat")
+            assert await asyncio.wait_for(seen.get(), 10) == body
+            await asyncio.sleep(0.06)  # distinct timestamps for the start/end filters
+        # Delivered means durable; wait until the log has reached PostgreSQL too.
+        await asyncio.get_running_loop().run_in_executor(None, lambda: wait_until(
+            lambda: psql(uri, f"SELECT count(*) FROM room_events WHERE room = '{ROOM}' "
+                              "AND kind = 'groupchat'") == "5", 10, what="events in PostgreSQL"))
+        out = {}
+        out["page1"], fin1 = await mam(bob, max_=2)
+        out["fin1"] = (fin1.get("complete"), rsm(fin1, "count"))
+        out["page2"], fin2 = await mam(bob, max_=2, after=rsm(fin1, "last"))
+        out["page3"], fin3 = await mam(bob, max_=2, after=rsm(fin2, "last"))
+        out["fin3"] = fin3.get("complete")
+        everything = out["page1"] + out["page2"] + out["page3"]
+        stamps = {body: stamp for _, stamp, _, body in everything}
+        out["with_bob"], _ = await mam(bob, {"with": f"{ROOM}/bob"})
+        out["a1_to_a2"], _ = await mam(bob, {"start": stamps["a1"],
+                                             "end": shifted(stamps["a2"], 30)})
+        try:
+            await mam(carol)
+            out["carol"] = None
+        except AssertionError as e:
+            out["carol"] = str(e)
+        # alice, owner and so moderator, retracts bob's message (XEP-0425).
+        b0 = next(i for i, _, _, body in everything if body == "b0")
+        moderate = ET.Element("{urn:xmpp:message-moderate:1}moderate", id=b0)
+        ET.SubElement(moderate, "{urn:xmpp:message-retract:1}retract")
+        ET.SubElement(moderate, "{urn:xmpp:message-moderate:1}reason").text = "spam"
+        await iq(alice, ROOM, "set", moderate)
+        await asyncio.sleep(0.5)
+        out["retractions"] = list(retractions)
+        out["b0"] = b0
+        out["after_retraction"], _ = await mam(bob)
+        for c in (alice, bob, carol):
+            c.abort()
+        return out
+
+    server = Commonroom(directory, commonroom_config(prosody, uri, directory)).start()
+    try:
+        server.wait_connected([MUC_DOMAIN])
+        got = run(scenario())
+    finally:
+        server.stop()
+
+    bodies = lambda page: [body for _, _, _, body in page]  # noqa: E731
+    assert bodies(got["page1"]) == ["a0", "a1"]
+    assert got["fin1"] == (None, "5")  # more to come; five in all
+    assert bodies(got["page2"]) == ["a2", "b0"]
+    assert bodies(got["page3"]) == ["a3"]
+    assert got["fin3"] == "true"
+    assert [f for _, _, f, _ in got["page1"]] == [f"{ROOM}/alice"] * 2
+    assert bodies(got["with_bob"]) == ["b0"]
+    assert bodies(got["a1_to_a2"]) == ["a1", "a2"]
+    assert got["carol"] == "forbidden"
+    assert got["retractions"] == [got["b0"]]
+    assert bodies(got["after_retraction"]) == ["a0", "a1", "a2", "a3"]
+    # The abuse log keeps the original, marked as retracted, with who did it and why.
+    row = psql(uri, "SELECT body, retracted_by IS NOT NULL, retraction_reason FROM "
+                    f"room_events_with_retractions WHERE stanza_id = '{got['b0']}'")
+    assert row == "b0|t|spam", row

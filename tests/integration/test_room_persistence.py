@@ -1,0 +1,304 @@
+"""Persistent rooms survive a restart of commonroom (issue 3): configuration, affiliations
+and members-only rules come back from PostgreSQL; destroyed and temporary rooms do not.
+
+Real clients through Prosody; commonroom is stopped with SIGTERM and started again on the
+same database.
+"""
+from __future__ import annotations
+
+import asyncio
+import uuid
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from harness import (MUC_DOMAIN, XMPP_DOMAIN, Commonroom, CommonroomConfig, HostServer,
+                     run_dir)
+from test_event_log import Cluster, psql, with_database
+
+MUC = "http://jabber.org/protocol/muc"
+OWNER = MUC + "#owner"
+ADMIN = MUC + "#admin"
+DISCO_INFO = "http://jabber.org/protocol/disco#info"
+STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas"
+SECRET = "s3cret"
+USERS = {"alice": "alicepw", "bob": "bobpw", "carol": "carolpw", "dave": "davepw",
+         "erin": "erinpw"}
+
+
+# ------------------------------------------------------------------ shared with test_room_mam
+
+@pytest.fixture(scope="module")
+def pg():
+    c = Cluster()
+    c.start()
+    yield c
+    c.stop()
+
+
+def migrated_database(pg, directory):
+    import subprocess
+    from harness import commonroom_bin
+    name = "rooms_" + uuid.uuid4().hex[:10]
+    psql(with_database(pg.uri, "postgres"), f"CREATE DATABASE {name}")
+    uri = with_database(pg.uri, name)
+    ini = directory / "migrate.ini"
+    ini.write_text(f"[database]\nuri = {uri}\n")
+    ini.chmod(0o600)
+    out = subprocess.run([str(commonroom_bin()), "--config", str(ini), "migrate"],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    return uri
+
+
+def run(coro):
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(asyncio.wait_for(coro, 60))
+    finally:
+        pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+        for t in pending:
+            t.cancel()
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        loop.close()
+
+
+async def connect(user, port):
+    import slixmpp
+    client = slixmpp.ClientXMPP(f"{user}@{XMPP_DOMAIN}/t", USERS[user])
+    client.connect(("127.0.0.1", port), disable_starttls=True)
+    await client.wait_until("session_start", timeout=15)
+    client.send_presence()
+    return client
+
+
+async def enter(client, room, nick):
+    """Joins; returns None on success or the error condition of the error presence."""
+    done = asyncio.get_running_loop().create_future()
+
+    def on_presence(p):
+        if str(p["from"]) != f"{room}/{nick}" or done.done():
+            return
+        if p["type"] == "error":
+            xml = p.xml.find(f"{{jabber:client}}error")
+            cond = [c.tag.split("}")[1] for c in xml if c.tag.startswith(f"{{{STANZAS}}}")]
+            done.set_result(cond[0] if cond else "?")
+        else:
+            done.set_result(None)
+
+    client.add_event_handler("presence", on_presence)
+    presence = client.make_presence(pto=f"{room}/{nick}")
+    presence.append(ET.Element(f"{{{MUC}}}x"))
+    presence.send()
+    try:
+        return await asyncio.wait_for(done, 10)
+    finally:
+        client.del_event_handler("presence", on_presence)
+
+
+async def iq(client, to, kind, payload):
+    """Sends an iq; returns its reply element, or raises AssertionError(condition) on error."""
+    from slixmpp.exceptions import IqError
+    stanza = client.make_iq_set(ito=to) if kind == "set" else client.make_iq_get(ito=to)
+    stanza.append(payload)
+    try:
+        return (await stanza.send(timeout=10)).xml
+    except IqError as e:
+        raise AssertionError(e.condition) from e
+
+
+def form(fields, ns_type=None):
+    x = ET.Element("{jabber:x:data}x", type="submit")
+    if ns_type:
+        f = ET.SubElement(x, "{jabber:x:data}field", var="FORM_TYPE", type="hidden")
+        ET.SubElement(f, "{jabber:x:data}value").text = ns_type
+    for var, value in fields.items():
+        f = ET.SubElement(x, "{jabber:x:data}field", var=var)
+        ET.SubElement(f, "{jabber:x:data}value").text = value
+    return x
+
+
+async def create(client, room, nick, fields):
+    """Creates a room and submits its configuration form."""
+    assert await enter(client, room, nick) is None
+    query = ET.Element(f"{{{OWNER}}}query")
+    query.append(form(fields, "http://jabber.org/protocol/muc#roomconfig"))
+    await iq(client, room, "set", query)
+
+
+async def set_affiliation(client, room, jid, affiliation):
+    query = ET.Element(f"{{{ADMIN}}}query")
+    ET.SubElement(query, f"{{{ADMIN}}}item", jid=jid, affiliation=affiliation)
+    await iq(client, room, "set", query)
+
+
+async def disco_info(client, room):
+    return await iq(client, room, "get", ET.Element(f"{{{DISCO_INFO}}}query"))
+
+
+def commonroom_config(prosody, uri, directory):
+    return CommonroomConfig(link_port=prosody.component_port, muc=(MUC_DOMAIN, SECRET),
+                            directory=None, database_uri=uri,
+                            extra={"abuse-log": {"journal_dir": str(directory / "journal")},
+                                   # Campus policy: only named people may own persistent rooms.
+                                   "policy": {"local_domains": XMPP_DOMAIN,
+                                              "persistent_creators": f"alice@{XMPP_DOMAIN}"}})
+
+
+def prosody_server(name):
+    server = HostServer("prosody", run_dir(name), components={MUC_DOMAIN: SECRET},
+                        users=dict(USERS))
+    server.start()
+    return server
+
+
+# ------------------------------------------------------------------ the tests
+
+@pytest.fixture(scope="module")
+def prosody():
+    server = prosody_server("room-persistence-prosody")
+    yield server
+    server.stop()
+
+
+ROOM = f"persist@{MUC_DOMAIN}"
+DOOMED = f"doomed@{MUC_DOMAIN}"
+TEMP = f"temp@{MUC_DOMAIN}"
+
+
+def test_persistent_room_survives_restart_and_destroyed_or_temporary_rooms_do_not(pg, prosody):
+    directory = run_dir("room-persistence")
+    uri = migrated_database(pg, directory)
+    config = commonroom_config(prosody, uri, directory)
+    port = prosody.c2s_port
+
+    async def before():
+        alice = await connect("alice", port)
+        bob = await connect("bob", port)
+        await create(alice, ROOM, "alice", {
+            "muc#roomconfig_persistentroom": "1", "muc#roomconfig_membersonly": "1",
+            "muc#roomconfig_roomname": "Persistent seminar",
+            "muc#roomconfig_roomdesc": "Reading group, Tuesdays"})
+        await set_affiliation(alice, ROOM, f"bob@{XMPP_DOMAIN}", "member")
+        await set_affiliation(alice, ROOM, f"erin@{XMPP_DOMAIN}", "admin")
+        await set_affiliation(alice, ROOM, f"carol@{XMPP_DOMAIN}", "outcast")
+        await create(alice, DOOMED, "alice", {"muc#roomconfig_persistentroom": "1"})
+        destroy = ET.Element(f"{{{OWNER}}}query")
+        ET.SubElement(destroy, f"{{{OWNER}}}destroy")
+        await iq(alice, DOOMED, "set", destroy)
+        # A temporary room goes when its last occupant leaves.
+        await create(bob, TEMP, "bob", {})
+        assert (await disco_info(alice, TEMP)) is not None
+        bob.send_presence(pto=f"{TEMP}/bob", ptype="unavailable")
+        await asyncio.sleep(0.5)
+        try:
+            await disco_info(alice, TEMP)
+            gone = None
+        except AssertionError as e:
+            gone = str(e)
+        for c in (alice, bob):
+            c.abort()
+        return gone
+
+    first = Commonroom(directory, config, name="first").start()
+    try:
+        first.wait_connected([MUC_DOMAIN])
+        assert run(before()) == "item-not-found"
+        assert psql(uri, "SELECT jid FROM rooms ORDER BY jid") == ROOM
+    finally:
+        assert first.stop() == 0
+
+    async def after():
+        alice = await connect("alice", port)
+        bob = await connect("bob", port)
+        carol = await connect("carol", port)
+        dave = await connect("dave", port)
+        info = await disco_info(alice, ROOM)
+        features = {f.get("var") for f in info.iter(f"{{{DISCO_INFO}}}feature")}
+        names = [i.get("name") for i in info.iter(f"{{{DISCO_INFO}}}identity")]
+        values = {f.get("var"): [v.text for v in f.iter("{jabber:x:data}value")]
+                  for f in info.iter("{jabber:x:data}field")}
+        outcome = {
+            "features": features, "names": names, "values": values,
+            "bob": await enter(bob, ROOM, "bob"),
+            "carol": await enter(carol, ROOM, "carol"),
+            "dave": await enter(dave, ROOM, "dave"),
+        }
+        try:
+            await disco_info(alice, DOOMED)
+            outcome["doomed"] = None
+        except AssertionError as e:
+            outcome["doomed"] = str(e)
+        admins = ET.Element(f"{{{ADMIN}}}query")
+        ET.SubElement(admins, f"{{{ADMIN}}}item", affiliation="admin")
+        # Only owners and admins may read the admin list: alice must enter first.
+        assert await enter(alice, ROOM, "alice") is None
+        reply = await iq(alice, ROOM, "get", admins)
+        outcome["admins"] = [i.get("jid") for i in reply.iter(f"{{{ADMIN}}}item")]
+        for c in (alice, bob, carol, dave):
+            c.abort()
+        return outcome
+
+    second = Commonroom(directory, config, name="second").start()
+    try:
+        second.wait_connected([MUC_DOMAIN])
+        assert "restored 1 persistent room" in second.log_text()
+        got = run(after())
+    finally:
+        second.stop()
+    assert {"muc_persistent", "muc_membersonly"} <= got["features"], got["features"]
+    assert got["names"] == ["Persistent seminar"], got["names"]
+    assert got["values"].get("muc#roominfo_description") == ["Reading group, Tuesdays"], \
+        got["values"]
+    assert got["bob"] is None  # a member enters
+    assert got["carol"] == "forbidden"  # banned
+    assert got["dave"] == "registration-required"  # not a member
+    assert got["doomed"] == "item-not-found"
+    assert got["admins"] == [f"erin@{XMPP_DOMAIN}"]
+
+
+OUTAGE_ROOM = f"outage@{MUC_DOMAIN}"
+
+
+def test_a_change_made_while_postgresql_is_down_is_saved_when_it_returns(pg, prosody):
+    directory = run_dir("room-persistence-outage")
+    uri = migrated_database(pg, directory)
+    config = commonroom_config(prosody, uri, directory)
+    port = prosody.c2s_port
+
+    async def configure(fields):
+        alice = await connect("alice", port)
+        try:
+            if fields is None:
+                return await disco_info(alice, OUTAGE_ROOM)
+            await create(alice, OUTAGE_ROOM, "alice", fields)
+            alice.send_presence(pto=f"{OUTAGE_ROOM}/alice", ptype="unavailable")
+            await asyncio.sleep(0.3)
+        finally:
+            alice.abort()
+
+    first = Commonroom(directory, config, name="first").start()
+    try:
+        first.wait_connected([MUC_DOMAIN])
+        run(configure({"muc#roomconfig_persistentroom": "1",
+                       "muc#roomconfig_roomname": "Before the outage"}))
+        pg.crash()
+        mark = first.log_mark()
+        # The room answers while PostgreSQL is down; its new state waits in memory.
+        run(configure({"muc#roomconfig_roomname": "During the outage"}))
+        first.wait_for_log(r"cannot save 1 room\(s\) to PostgreSQL, will retry", after=mark)
+        pg.start()
+        first.wait_for_log(r"saved 1 pending room\(s\)", after=mark, timeout=20)
+    finally:
+        first.stop()
+    assert psql(uri, f"SELECT config->>'name' FROM rooms WHERE jid = '{OUTAGE_ROOM}'") == \
+        "During the outage"
+
+    second = Commonroom(directory, config, name="second").start()
+    try:
+        second.wait_connected([MUC_DOMAIN])
+        info = run(configure(None))
+    finally:
+        second.stop()
+    names = [i.get("name") for i in info.iter(f"{{{DISCO_INFO}}}identity")]
+    assert names == ["During the outage"]

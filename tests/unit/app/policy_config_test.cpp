@@ -1,0 +1,130 @@
+// The [policy] section of commonroom.ini (the campus rules for rooms, docs/policies.md).
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "app/config.hpp"
+
+namespace commonroom::app {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+
+constexpr const char* kMuc = "[muc]\ndomain = conference.cam.example\nsecret = x\n";
+
+class PolicyConfig : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (fs::temp_directory_path() / "commonroom-policy-XXXXXX").string();
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  ConfigResult load(const std::string& ini) {
+    path_ = (dir_ / "commonroom.ini").string();
+    std::ofstream(path_) << ini;
+    return load_config(path_);
+  }
+  std::vector<std::string> errors(const std::string& ini) {
+    std::vector<std::string> out;
+    for (const auto& e : load(ini).errors) {
+      std::string s = e.to_string();
+      if (s.starts_with(path_)) s = "commonroom.ini" + s.substr(path_.size());
+      out.push_back(s);
+    }
+    return out;
+  }
+
+  fs::path dir_;
+  std::string path_;
+};
+
+TEST_F(PolicyConfig, WithoutASectionLocalUsersAreTheMucDomainsParent) {
+  auto r = load(kMuc);
+  ASSERT_THAT(r.errors, IsEmpty());
+  const auto& p = r.config->policy;
+  EXPECT_THAT(p.local_domains, ElementsAre("cam.example"));
+  EXPECT_EQ(p.room_quota, 10u);
+  EXPECT_EQ(p.max_users_default, 100u);
+  EXPECT_EQ(p.max_users_ceiling, 1000u);
+  EXPECT_THAT(p.persistent_creators, IsEmpty());
+  EXPECT_THAT(p.denied_domains, IsEmpty());
+}
+
+TEST_F(PolicyConfig, ReadsEveryKey) {
+  auto r = load(std::string(kMuc) +
+                "[policy]\n"
+                "local_domains = cam.example, staff.cam.example\n"
+                "persistent_creators = staff.cam.example abc123@cam.example\n"
+                "room_quota = 3\n"
+                "room_name_pattern = [a-z]+\n"
+                "room_name_min_length = 3\n"
+                "room_name_max_length = 20\n"
+                "reserved_room_names = Helpdesk, admin\n"
+                "reserved_nicks = Room Bot, admin\n"
+                "denied_domains = spam.example\n"
+                "service_admins = root@cam.example\n"
+                "max_users_default = 50\n"
+                "max_users = 500\n");
+  ASSERT_THAT(r.errors, IsEmpty());
+  const auto& p = r.config->policy;
+  EXPECT_THAT(p.local_domains, ElementsAre("cam.example", "staff.cam.example"));
+  EXPECT_THAT(p.persistent_creators, ElementsAre("staff.cam.example", "abc123@cam.example"));
+  EXPECT_EQ(p.room_quota, 3u);
+  EXPECT_EQ(p.room_name_pattern, "[a-z]+");
+  EXPECT_EQ(p.room_name_min, 3u);
+  EXPECT_EQ(p.room_name_max, 20u);
+  EXPECT_THAT(p.reserved_room_names, ElementsAre("helpdesk", "admin"));
+  EXPECT_THAT(p.reserved_nicks, ElementsAre("Room Bot", "admin"));  // nicks may hold spaces
+  EXPECT_THAT(p.denied_domains, ElementsAre("spam.example"));
+  EXPECT_THAT(p.service_admins, ElementsAre("root@cam.example"));
+  EXPECT_EQ(p.max_users_default, 50u);
+  EXPECT_EQ(p.max_users_ceiling, 500u);
+}
+
+TEST_F(PolicyConfig, ReadsTheLimits) {
+  auto r = load(std::string(kMuc) +
+                "[policy]\nmax_rooms = 50\nmax_message_bytes = 4096\nmessages_per_minute = 0\n"
+                "message_burst = 4\npresences_per_minute = 30\npresence_burst = 3\n");
+  ASSERT_THAT(r.errors, IsEmpty());
+  const auto& p = r.config->policy;
+  EXPECT_EQ(p.max_rooms, 50u);
+  EXPECT_EQ(p.max_message_bytes, 4096u);
+  EXPECT_EQ(p.messages_per_minute, 0u);  // no message rate limit
+  EXPECT_EQ(p.message_burst, 4u);
+  EXPECT_EQ(p.presences_per_minute, 30u);
+  EXPECT_EQ(p.presence_burst, 3u);
+  EXPECT_THAT(errors(std::string(kMuc) + "[policy]\nmax_message_bytes = 0\n"),
+              ElementsAre("commonroom.ini:5: [policy] max_message_bytes: expected an integer "
+                          "1-262144, got \"0\""));
+}
+
+TEST_F(PolicyConfig, ReportsEveryBadValueWithItsLine) {
+  EXPECT_THAT(
+      errors(std::string(kMuc) + "[policy]\n"
+                                 "local_domains = abc@cam.example\n"
+                                 "room_name_pattern = [a-z\n"
+                                 "service_admins = cam.example\n"
+                                 "room_quota = lots\n"
+                                 "max_users_default = 2000\n"
+                                 "colour = blue\n"),
+      ElementsAre(
+          "commonroom.ini:5: [policy] local_domains: expected domains like cam.example separated "
+          "by commas, got \"abc@cam.example\"",
+          ::testing::StartsWith("commonroom.ini:6: [policy] room_name_pattern: is not a valid "
+                                "regular expression: \"[a-z\""),
+          "commonroom.ini:7: [policy] service_admins: expected bare JIDs like abc123@cam.example, "
+          "got the domain \"cam.example\"",
+          "commonroom.ini:8: [policy] room_quota: expected an integer 0-100000, got \"lots\"",
+          "commonroom.ini:9: [policy] max_users_default: is greater than max_users (2000 > "
+          "1000)",
+          ::testing::StartsWith("commonroom.ini:10: [policy] colour: unknown key")));
+}
+}  // namespace
+}  // namespace commonroom::app
