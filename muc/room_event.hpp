@@ -8,23 +8,23 @@
 namespace commonroom::muc {
 
 enum class RoomEventKind : std::uint8_t {
-  groupchat,         // message to the room (body, raw stanza)
-  private_message,   // occupant -> occupant through the room
+  groupchat,        // message to the room (body, raw stanza)
+  private_message,  // occupant -> occupant through the room
   join,
   exit,
-  nick_change,       // detail: old nick -> new nick
-  status_change,     // presence show/status update
+  nick_change,    // detail: old nick -> new nick
+  status_change,  // presence show/status update
   subject_change,
-  kick,              // actor, target, reason
-  ban,               // affiliation outcast: actor, target, reason
+  kick,  // actor, target, reason
+  ban,   // affiliation outcast: actor, target, reason
   affiliation_change,
   role_change,
-  config_change,     // detail: changed fields
-  invitation,        // actor invites target
+  config_change,  // detail: changed fields
+  invitation,     // actor invites target
   invitation_decline,
-  retraction,        // XEP-0425 moderated retraction: target = retracted stanza-id
+  retraction,  // XEP-0425 moderated retraction: target = retracted stanza-id
   room_created,
-  room_destroyed,    // reason, alternate venue in detail
+  room_destroyed,  // reason, alternate venue in detail
   voice_request,
 };
 
@@ -36,16 +36,16 @@ struct RoomEvent {
   // Unique and assigned by the engine's injected id source before anything is sent, so the
   // log writer can be idempotent on it (journal replay after a crash writes each once).
   std::string id;
-  std::string room;        // bare room JID
-  std::string stanza_id;   // XEP-0359 id given to the message, when there is one
+  std::string room;       // bare room JID
+  std::string stanza_id;  // XEP-0359 id given to the message, when there is one
   std::chrono::system_clock::time_point occurred_at;
   RoomEventKind kind = RoomEventKind::groupchat;
-  std::string actor_jid;   // real full JID of whoever caused it ("" for the service)
+  std::string actor_jid;  // real full JID of whoever caused it ("" for the service)
   std::string actor_nick;
-  std::string target;      // real JID or nick affected (kick/ban/invite/PM recipient...)
-  std::string body;        // message body, subject, reason
-  std::string detail;      // JSON object text with kind-specific extras ("" when none)
-  std::string raw;         // the stanza as received, serialized ("" when not a stanza)
+  std::string target;  // real JID or nick affected (kick/ban/invite/PM recipient...)
+  std::string body;    // message body, subject, reason
+  std::string detail;  // JSON object text with kind-specific extras ("" when none)
+  std::string raw;     // the stanza as received, serialized ("" when not a stanza)
 };
 
 }  // namespace commonroom::muc

@@ -88,8 +88,7 @@ const Element* Element::find_child_ns(std::string_view xmlns) const {
   return nullptr;
 }
 
-std::vector<const Element*> Element::children(std::string_view name,
-                                              std::string_view xmlns) const {
+std::vector<const Element*> Element::children(std::string_view name, std::string_view xmlns) const {
   std::vector<const Element*> out;
   for (const auto& c : children_) {
     if (!c.is_text() && c.name_ == name && c.xmlns_ == xmlns) out.push_back(&c);

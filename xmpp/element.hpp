@@ -7,7 +7,7 @@
 namespace commonroom::xmpp {
 
 struct Attribute {
-  std::string name;  // qualified as written: "to", "xml:lang"
+  std::string name;   // qualified as written: "to", "xml:lang"
   std::string value;  // unescaped
   bool operator==(const Attribute&) const = default;
 };

@@ -31,11 +31,11 @@ inline constexpr std::string_view muc_register = "http://jabber.org/protocol/muc
 inline constexpr std::string_view muc_stable_id = "http://jabber.org/protocol/muc#stable_id";
 inline constexpr std::string_view muc_self_ping =
     "http://jabber.org/protocol/muc#self-ping-optimization";
-inline constexpr std::string_view sid = "urn:xmpp:sid:0";  // XEP-0359 stanza-id
+inline constexpr std::string_view sid = "urn:xmpp:sid:0";                  // XEP-0359 stanza-id
 inline constexpr std::string_view occupant_id = "urn:xmpp:occupant-id:0";  // XEP-0421
-inline constexpr std::string_view message_retract = "urn:xmpp:message-retract:1";  // XEP-0424
+inline constexpr std::string_view message_retract = "urn:xmpp:message-retract:1";    // XEP-0424
 inline constexpr std::string_view message_moderate = "urn:xmpp:message-moderate:1";  // XEP-0425
-inline constexpr std::string_view mam = "urn:xmpp:mam:2";  // XEP-0313
+inline constexpr std::string_view mam = "urn:xmpp:mam:2";                            // XEP-0313
 inline constexpr std::string_view search = "jabber:iq:search";
 inline constexpr std::string_view register_ = "jabber:iq:register";
 

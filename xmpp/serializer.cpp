@@ -7,11 +7,20 @@ void append_escaped_text(std::string& out, std::string_view text) {
   for (size_t i = 0; i < text.size(); ++i) {
     const char* rep = nullptr;
     switch (text[i]) {
-      case '&': rep = "&amp;"; break;
-      case '<': rep = "&lt;"; break;
-      case '>': rep = "&gt;"; break;
-      case '\r': rep = "&#13;"; break;
-      default: continue;
+      case '&':
+        rep = "&amp;";
+        break;
+      case '<':
+        rep = "&lt;";
+        break;
+      case '>':
+        rep = "&gt;";
+        break;
+      case '\r':
+        rep = "&#13;";
+        break;
+      default:
+        continue;
     }
     out.append(text.data() + start, i - start);
     out.append(rep);
@@ -25,15 +34,32 @@ void append_escaped_attr(std::string& out, std::string_view value) {
   for (size_t i = 0; i < value.size(); ++i) {
     const char* rep = nullptr;
     switch (value[i]) {
-      case '&': rep = "&amp;"; break;
-      case '<': rep = "&lt;"; break;
-      case '>': rep = "&gt;"; break;
-      case '\'': rep = "&apos;"; break;
-      case '"': rep = "&quot;"; break;
-      case '\t': rep = "&#9;"; break;
-      case '\n': rep = "&#10;"; break;
-      case '\r': rep = "&#13;"; break;
-      default: continue;
+      case '&':
+        rep = "&amp;";
+        break;
+      case '<':
+        rep = "&lt;";
+        break;
+      case '>':
+        rep = "&gt;";
+        break;
+      case '\'':
+        rep = "&apos;";
+        break;
+      case '"':
+        rep = "&quot;";
+        break;
+      case '\t':
+        rep = "&#9;";
+        break;
+      case '\n':
+        rep = "&#10;";
+        break;
+      case '\r':
+        rep = "&#13;";
+        break;
+      default:
+        continue;
     }
     out.append(value.data() + start, i - start);
     out.append(rep);
@@ -44,8 +70,7 @@ void append_escaped_attr(std::string& out, std::string_view value) {
 
 namespace {
 
-void open_tag(const Element& e, std::string& out, std::string_view parent_xmlns,
-              bool skip_to) {
+void open_tag(const Element& e, std::string& out, std::string_view parent_xmlns, bool skip_to) {
   out += '<';
   out += e.name();
   if (e.xmlns() != parent_xmlns) {

@@ -31,8 +31,9 @@ TEST(Serializer, DeclaresNamespaceOnlyWhereItChanges) {
 
 TEST(FanoutStanza, WritesOneSerializationToManyRecipientsWithOnlyToChanged) {
   Element m("message", "jabber:component:accept");
-  m.set_attr("to", "ignored@x").set_attr("from", "room@conference.x/nick").set_attr("type",
-                                                                                   "groupchat");
+  m.set_attr("to", "ignored@x")
+      .set_attr("from", "room@conference.x/nick")
+      .set_attr("type", "groupchat");
   m.add_text_child("body", "hi");
   FanoutStanza f(m);
   EXPECT_EQ(f.for_recipient("a@x/r"),
