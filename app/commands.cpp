@@ -14,6 +14,8 @@
 #include "app/directory_commands.hpp"
 #include "app/directory_index.hpp"
 #include "app/logging.hpp"
+#include "app/retention_commands.hpp"
+#include "app/retention_job.hpp"
 #include "app/runtime.hpp"
 #include "app/version.hpp"
 #include "directory/sync_job.hpp"
@@ -41,6 +43,7 @@ constexpr const char* kUsage =
     "  check-config   validate the configuration file and report every problem\n"
     "  migrate        bring the PostgreSQL schema up to date ([database] uri)\n"
     "%DIRECTORY%"
+    "%RETENTION%"
     "\n"
     "options:\n"
     "  -c, --config FILE   configuration file (default /etc/commonroom/commonroom.ini)\n"
@@ -85,7 +88,7 @@ Options parse(const std::vector<std::string>& args) {
     } else if (a == "--schema" || a.starts_with("--schema=")) {
       o.schema = value("--schema");
       if (o.schema->empty()) throw UsageError("--schema needs a directory");
-    } else if (o.command == "directory") {
+    } else if (o.command == "directory" || o.command == "retention" || o.command == "hold") {
       o.command_args.push_back(a);  // the subcommand parses its own options
     } else if (a.starts_with("-") && a != "-") {
       throw UsageError("unknown option " + a);
@@ -97,11 +100,11 @@ Options parse(const std::vector<std::string>& args) {
   }
   if (o.version || o.help) return o;
   if (o.command.empty())
-    throw UsageError("no command given (run, check-config, migrate or directory)");
+    throw UsageError("no command given (run, check-config, migrate, directory, retention or hold)");
   if (o.command != "run" && o.command != "check-config" && o.command != "migrate" &&
-      o.command != "directory")
+      o.command != "directory" && o.command != "retention" && o.command != "hold")
     throw UsageError("unknown command \"" + o.command +
-                     "\" (expected run, check-config, migrate or directory)");
+                     "\" (expected run, check-config, migrate, directory, retention or hold)");
   if (o.schema && o.command != "migrate") throw UsageError("--schema only applies to migrate");
   return o;
 }
@@ -186,6 +189,7 @@ int run_command_line(const std::vector<std::string>& args, std::ostream& out, st
   if (o.help) {
     std::string usage = kUsage;
     usage.replace(usage.find("%DIRECTORY%"), 11, kDirectoryUsage);
+    usage.replace(usage.find("%RETENTION%"), 11, kRetentionUsage);
     out << usage;
     return kExitOk;
   }
@@ -199,6 +203,12 @@ int run_command_line(const std::vector<std::string>& args, std::ostream& out, st
     auto config = load(o.config, err);
     if (!config) return kExitFailure;
     return directory_command(*config, o.command_args, out, err);
+  }
+  if (o.command == "retention" || o.command == "hold") {
+    auto config = load(o.config, err);
+    if (!config) return kExitFailure;
+    return o.command == "retention" ? retention_command(*config, o.command_args, out, err)
+                                    : hold_command(*config, o.command_args, out, err);
   }
   return run(o, err);
 }
@@ -244,6 +254,10 @@ int run_service(const Config& config) {
     // Syncs run on their own thread with their own connections; a slow or unreachable
     // LDAP server never holds up the links or the admin web.
     auto directory_sync = start_directory_sync(config);
+    // Purges run on their own thread with their own connection (start + every interval).
+    auto retention = start_retention_job(config);
+    if (!config.database_uri.empty() && config.retention.days <= 0)
+      log.information("retention: retention_days is 0, room events are kept forever");
     log.information("commonroom %s running (config %s)", std::string(kVersion), config.path);
 
     int sig = 0;
@@ -253,6 +267,7 @@ int run_service(const Config& config) {
     log.information("received %s, stopping", std::string(sig == SIGTERM ? "SIGTERM" : "SIGINT"));
     web.stop();
     if (directory_sync) directory_sync->stop();
+    if (retention) retention->stop();
     runtime.stop();
     if (refresher) refresher->stop();
     log.information("stopped");

@@ -74,12 +74,13 @@ const std::vector<std::pair<std::string, std::vector<std::string>>>& schema() {
         {"logging", {"channel", "file", "level"}},
         {"abuse-log",
          {"journal_dir", "mode", "max_batch_events", "database_timeout_ms", "segment_mb"}},
-        {"policy",
-         {"local_domains", "persistent_creators", "room_quota", "room_name_pattern",
-          "room_name_min_length", "room_name_max_length", "reserved_room_names", "reserved_nicks",
-          "denied_domains", "service_admins", "max_users_default", "max_users", "max_rooms",
-          "max_message_bytes", "messages_per_minute", "message_burst", "presences_per_minute",
-          "presence_burst"}},
+        {"policy", {"local_domains",       "persistent_creators",  "room_quota",
+                    "room_name_pattern",   "room_name_min_length", "room_name_max_length",
+                    "reserved_room_names", "reserved_nicks",       "denied_domains",
+                    "service_admins",      "max_users_default",    "max_users",
+                    "max_rooms",           "max_message_bytes",    "messages_per_minute",
+                    "message_burst",       "presences_per_minute", "presence_burst",
+                    "retention_days",      "retention_check_hours"}},
         {"ldap",
          {"uri",
           "bind_dn",
@@ -486,6 +487,7 @@ class Loader {
     validate_abuse_log(c.abuse_log);
     if (sections_.count("ldap")) c.ldap = validate_ldap();
     validate_policy(c.policy, c.muc);
+    validate_retention(c.retention);
   }
 
   // A [policy] list: items separated by commas (and, unless `spaces_inside`, by spaces).
@@ -587,6 +589,13 @@ class Loader {
             "is greater than max_users (" + std::to_string(p.max_users_default) + " > " +
                 std::to_string(p.max_users_ceiling) + ")");
     }
+  }
+
+  // [policy] retention_days / retention_check_hours (docs/policies.md). 0 days = never purge.
+  void validate_retention(RetentionSettings& r) {
+    if (auto v = integer("policy", "retention_days", 0, 36500)) r.days = static_cast<int>(*v);
+    if (auto v = integer("policy", "retention_check_hours", 1, 8760))
+      r.check_interval = std::chrono::hours(*v);
   }
 
   void validate_abuse_log(AbuseLogSettings& a) {

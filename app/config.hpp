@@ -49,6 +49,14 @@ struct AbuseLogSettings {
   uint64_t segment_bytes = 64ull << 20;
 };
 
+// [policy] retention_days and retention_check_hours: how long room events are kept before the
+// retention job purges them (app/retention_job.hpp). Rooms and users under a legal hold are
+// never purged.
+struct RetentionSettings {
+  int days = 0;  // 0 = keep forever (the default: the University's records policy decides)
+  std::chrono::hours check_interval{24};
+};
+
 struct Config {
   std::string path;
   LinkSettings links;
@@ -64,6 +72,7 @@ struct Config {
   // [policy]: the campus rules for rooms (docs/policies.md). local_domains defaults to the
   // [muc] domain's parent (conference.cam.example -> cam.example).
   policies::PolicySettings policy;
+  RetentionSettings retention;  // [policy] retention_* keys
 };
 
 // One problem in the file; line is 0 when the error is not tied to a line (e.g. a missing
