@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "app/config.hpp"
+#include "tests/unit/app/config_file_fixture.hpp"
 
 namespace commonroom::app {
 namespace {
@@ -17,33 +18,7 @@ using ::testing::IsEmpty;
 
 constexpr const char* kMuc = "[muc]\ndomain = conference.cam.example\nsecret = x\n";
 
-class PolicyConfig : public ::testing::Test {
- protected:
-  void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "commonroom-policy-XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  ConfigResult load(const std::string& ini) {
-    path_ = (dir_ / "commonroom.ini").string();
-    std::ofstream(path_) << ini;
-    return load_config(path_);
-  }
-  std::vector<std::string> errors(const std::string& ini) {
-    std::vector<std::string> out;
-    for (const auto& e : load(ini).errors) {
-      std::string s = e.to_string();
-      if (s.starts_with(path_)) s = "commonroom.ini" + s.substr(path_.size());
-      out.push_back(s);
-    }
-    return out;
-  }
-
-  fs::path dir_;
-  std::string path_;
-};
+class PolicyConfig : public ConfigFileTest {};
 
 TEST_F(PolicyConfig, WithoutASectionLocalUsersAreTheMucDomainsParent) {
   auto r = load(kMuc);
