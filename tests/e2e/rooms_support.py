@@ -19,7 +19,7 @@ from typing import Callable, Optional
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
 from harness import (MUC_DOMAIN, XMPP_DOMAIN, Commonroom, CommonroomConfig,  # noqa: E402
                      HostServer, commonroom_bin, run_dir)
-from test_event_log import Cluster, psql, with_database  # noqa: E402
+from pg_support import Cluster, psql, with_database  # noqa: E402
 
 CLIENT = "jabber:client"
 MUC = "http://jabber.org/protocol/muc"

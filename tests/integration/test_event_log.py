@@ -11,78 +11,21 @@ migrations with `commonroom migrate`.
 """
 import json
 import os
-import shutil
 import signal
-import socket
 import subprocess
-import tempfile
 import time
 import uuid
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+
+from pg_support import Cluster, psql, with_database
+from harness import free_port
 
 SOURCE_DIR = Path(os.environ.get("COMMONROOM_SOURCE_DIR", Path(__file__).resolve().parents[2]))
 BUILD_DIR = Path(os.environ.get("COMMONROOM_BUILD_DIR", SOURCE_DIR / "build"))
 BIN = os.environ.get("COMMONROOM_BIN") or str(BUILD_DIR / "app" / "commonroom")
 DRIVER = BUILD_DIR / "bench" / "event_log_bench"
-POSTGRES_SH = SOURCE_DIR / "scripts" / "lib" / "postgres.sh"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def with_database(uri, name):
-    parts = urlsplit(uri)
-    return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
-
-
-def psql(uri, sql):
-    out = subprocess.run(["psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-d", uri, "-c", sql],
-                         capture_output=True, text=True, timeout=60)
-    assert out.returncode == 0, out.stderr
-    return out.stdout.strip()
-
-
-def pg_bin(name):
-    found = shutil.which(name)
-    if found:
-        return found
-    candidates = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"))
-    assert candidates, f"{name} not found"
-    return str(candidates[-1])
-
-
-class Cluster:
-    def __init__(self):
-        self.dir = tempfile.mkdtemp(prefix="commonroom-eventlog-pg-")
-        self.port = free_port()
-        self.uri = None
-
-    def start(self):
-        out = subprocess.run([str(POSTGRES_SH), "start", self.dir, str(self.port)],
-                             capture_output=True, text=True, timeout=180)
-        assert out.returncode == 0, out.stderr
-        self.uri = [line.split("=", 1)[1] for line in out.stdout.splitlines()
-                    if line.startswith("PG_URI=")][0]
-
-    def crash(self):
-        """What a power cut or an OOM kill looks like to clients: no shutdown checkpoint,
-        every connection dropped at once."""
-        cmd = [pg_bin("pg_ctl"), "-D", os.path.join(self.dir, "data"), "-m", "immediate", "-w",
-               "stop"]
-        if os.geteuid() == 0:
-            cmd = ["runuser", "-u", "postgres", "--"] + cmd
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
-        assert out.returncode == 0, out.stderr
-
-    def stop(self):
-        subprocess.run([str(POSTGRES_SH), "stop", self.dir], capture_output=True, timeout=120)
-        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")

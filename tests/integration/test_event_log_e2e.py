@@ -10,7 +10,6 @@ the only copy), then started again with the same journal directory.
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import time
 import xml.etree.ElementTree as ET
@@ -19,7 +18,7 @@ import pytest
 
 from harness import (MUC_DOMAIN, USERS, XMPP_DOMAIN, Commonroom, CommonroomConfig, HostServer,
                      run_dir, wait_until)
-from test_event_log import Cluster, psql, with_database
+from pg_support import Cluster, migrated_database, psql
 
 ROOM = f"abuse-e2e@{MUC_DOMAIN}"
 MUC_NS = "http://jabber.org/protocol/muc"
@@ -39,22 +38,6 @@ def prosody():
     server.start()
     yield server
     server.stop()
-
-
-def migrated_database(pg, directory):
-    import uuid
-    name = "e2e_" + uuid.uuid4().hex[:10]
-    psql(with_database(pg.uri, "postgres"), f"CREATE DATABASE {name}")
-    uri = with_database(pg.uri, name)
-    ini = directory / "migrate.ini"
-    ini.write_text(f"[database]\nuri = {uri}\n")
-    ini.chmod(0o600)
-    import subprocess
-    from harness import commonroom_bin
-    out = subprocess.run([str(commonroom_bin()), "--config", str(ini), "migrate"],
-                         capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0, out.stderr
-    return uri
 
 
 async def connect(jid, password, port):

@@ -5,14 +5,15 @@ otherwise starts a throwaway cluster with scripts/lib/postgres.sh on a free port
 """
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import uuid
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+
+from harness import free_port
+from pg_support import psql, with_database
 
 SOURCE_DIR = Path(os.environ.get("COMMONROOM_SOURCE_DIR", Path(__file__).resolve().parents[2]))
 BIN = os.environ.get("COMMONROOM_BIN") or str(
@@ -21,24 +22,6 @@ SCHEMA_DIR = SOURCE_DIR / "schema"
 # The shipped migrations; later issues add files, so expectations are derived from these.
 SHIPPED = sorted(p.name for p in SCHEMA_DIR.glob("[0-9][0-9][0-9][0-9]_*.sql"))
 LATEST = len(SHIPPED)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def with_database(uri, name):
-    parts = urlsplit(uri)
-    return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
-
-
-def psql(uri, sql):
-    out = subprocess.run(["psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-d", uri, "-c", sql],
-                         capture_output=True, text=True, timeout=60)
-    assert out.returncode == 0, out.stderr
-    return out.stdout.strip()
 
 
 @pytest.fixture(scope="module")

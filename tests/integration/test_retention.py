@@ -13,8 +13,7 @@ import subprocess
 import pytest
 
 from harness import Commonroom, CommonroomConfig, commonroom_bin, free_port, run_dir
-from test_event_log import Cluster, psql, with_database
-from test_room_persistence import migrated_database
+from pg_support import Cluster, migrated_database, psql
 
 ROOM_HELD = "held@conference.cam.example"
 ROOM_FREE = "free@conference.cam.example"

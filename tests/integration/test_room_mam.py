@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from harness import MUC_DOMAIN, XMPP_DOMAIN, Commonroom, run_dir, wait_until
-from test_event_log import psql
+from pg_support import psql
 from test_room_persistence import (commonroom_config, connect, create, enter, form, iq,
                                    migrated_database, pg, prosody_server, run,
                                    set_affiliation)  # noqa: F401 - pg is a fixture

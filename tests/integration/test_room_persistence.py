@@ -7,14 +7,13 @@ same database.
 from __future__ import annotations
 
 import asyncio
-import uuid
 import xml.etree.ElementTree as ET
 
 import pytest
 
 from harness import (MUC_DOMAIN, XMPP_DOMAIN, Commonroom, CommonroomConfig, HostServer,
                      run_dir)
-from test_event_log import Cluster, psql, with_database
+from pg_support import Cluster, migrated_database, psql
 
 MUC = "http://jabber.org/protocol/muc"
 OWNER = MUC + "#owner"
@@ -34,21 +33,6 @@ def pg():
     c.start()
     yield c
     c.stop()
-
-
-def migrated_database(pg, directory):
-    import subprocess
-    from harness import commonroom_bin
-    name = "rooms_" + uuid.uuid4().hex[:10]
-    psql(with_database(pg.uri, "postgres"), f"CREATE DATABASE {name}")
-    uri = with_database(pg.uri, name)
-    ini = directory / "migrate.ini"
-    ini.write_text(f"[database]\nuri = {uri}\n")
-    ini.chmod(0o600)
-    out = subprocess.run([str(commonroom_bin()), "--config", str(ini), "migrate"],
-                         capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0, out.stderr
-    return uri
 
 
 def run(coro):
