@@ -149,3 +149,36 @@ tail_log() {
     tail -n "$n" "$file" | sed 's/^/  /' >&2
   fi
 }
+
+# --- host-server scripts (prosody.sh, ejabberd.sh) ------------------------------------------
+# Waits until the client and component ports recorded in DIR/ports stop answering.
+wait_recorded_ports_closed() {
+  local dir=$1 name=$2 c2s comp
+  [[ -r "$dir/ports" ]] || return 0
+  read -r c2s comp <"$dir/ports"
+  if ! wait_for_port_closed 127.0.0.1 "$c2s" 10 || ! wait_for_port_closed 127.0.0.1 "$comp" 10; then
+    die "$name stopped but ports $c2s/$comp still answer"
+  fi
+}
+
+# The command line both host-server scripts share: ACTION DIR [start arguments]. The caller
+# defines usage, cmd_start, cmd_stop, cmd_restart and is_running; DIR is set for them.
+host_server_main() {
+  [[ $# -ge 2 ]] || usage
+  local action=$1
+  DIR=$2
+  case "$action" in
+    start)
+      [[ $# -ge 5 ]] || usage
+      cmd_start "$3" "$4" "$5" "${6:-}" "${7:-}"
+      ;;
+    stop) cmd_stop ;;
+    restart) cmd_restart ;;
+    status)
+      [[ -d "$DIR" ]] || exit 1
+      DIR=$(realpath "$DIR")
+      is_running
+      ;;
+    *) usage ;;
+  esac
+}

@@ -141,7 +141,7 @@ cmd_start() {
   mkdir -p "$DIR"
   DIR=$(realpath "$DIR")
   cmd_stop
-  rm -rf "$DIR/etc" "$DIR/logs" "$DIR/spool" "$DIR/run"
+  rm -rf "${DIR:?}/etc" "$DIR/logs" "$DIR/spool" "$DIR/run"
   mkdir -p "$DIR/etc" "$DIR/logs" "$DIR/spool" "$DIR/run"
   echo "$c2s $comp" >"$DIR/ports"
   write_config "$c2s" "$comp" "$domain" "$components"
@@ -187,12 +187,7 @@ cmd_stop() {
     fi
   fi
   rm -f "$DIR/run/ejabberd.pid"
-  if [[ -r "$DIR/ports" ]]; then
-    local c2s comp
-    read -r c2s comp <"$DIR/ports"
-    wait_for_port_closed 127.0.0.1 "$c2s" 10 && wait_for_port_closed 127.0.0.1 "$comp" 10 ||
-      die "ejabberd stopped but ports $c2s/$comp still answer"
-  fi
+  wait_recorded_ports_closed "$DIR" ejabberd
 }
 
 cmd_restart() {
@@ -203,20 +198,4 @@ cmd_restart() {
   launch
 }
 
-[[ $# -ge 2 ]] || usage
-ACTION=$1
-DIR=$2
-case "$ACTION" in
-  start)
-    [[ $# -ge 5 ]] || usage
-    cmd_start "$3" "$4" "$5" "${6:-}" "${7:-}"
-    ;;
-  stop) cmd_stop ;;
-  restart) cmd_restart ;;
-  status)
-    [[ -d "$DIR" ]] || exit 1
-    DIR=$(realpath "$DIR")
-    is_running
-    ;;
-  *) usage ;;
-esac
+host_server_main "$@"

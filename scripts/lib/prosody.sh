@@ -178,12 +178,7 @@ cmd_stop() {
   stop_pid "$(pidfile_pid "$DIR/prosody.pid" || true)"
   stop_pid "$(pidfile_pid "$DIR/prosody.run" || true)"
   rm -f "$DIR/prosody.pid" "$DIR/prosody.run"
-  if [[ -r "$DIR/ports" ]]; then
-    local c2s comp
-    read -r c2s comp <"$DIR/ports"
-    wait_for_port_closed 127.0.0.1 "$c2s" 10 && wait_for_port_closed 127.0.0.1 "$comp" 10 ||
-      die "Prosody stopped but ports $c2s/$comp still answer"
-  fi
+  wait_recorded_ports_closed "$DIR" Prosody
 }
 
 cmd_restart() {
@@ -194,20 +189,4 @@ cmd_restart() {
   launch
 }
 
-[[ $# -ge 2 ]] || usage
-ACTION=$1
-DIR=$2
-case "$ACTION" in
-  start)
-    [[ $# -ge 5 ]] || usage
-    cmd_start "$3" "$4" "$5" "${6:-}" "${7:-}"
-    ;;
-  stop) cmd_stop ;;
-  restart) cmd_restart ;;
-  status)
-    [[ -d "$DIR" ]] || exit 1
-    DIR=$(realpath "$DIR")
-    is_running
-    ;;
-  *) usage ;;
-esac
+host_server_main "$@"
