@@ -261,6 +261,9 @@ void Engine::persist(Ctx& ctx, const Room& room) {
 }
 
 Affiliation Engine::affiliation(const Room& room, const xmpp::Jid& user) const {
+  // A service-wide ban wins even over service administration: staff lock out a
+  // compromised account, whoever it belongs to.
+  if (bans_.find(user)) return Affiliation::outcast;
   if (policy_->is_service_admin(user)) return Affiliation::owner;
   return room.affiliation_of(user);
 }

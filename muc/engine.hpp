@@ -13,6 +13,7 @@
 #include "muc/id_source.hpp"
 #include "muc/policy.hpp"
 #include "muc/room.hpp"
+#include "muc/service_ban.hpp"
 #include "muc/service_config.hpp"
 #include "xmpp/service_basics.hpp"
 
@@ -61,6 +62,10 @@ class Engine {
   Effects handle(const xmpp::Element& stanza, TimePoint now);
   void restore(const RoomSnapshot& snapshot);
   Effects shutdown(TimePoint now);
+  // Replaces the service-wide bans; occupants now covered are removed with 301
+  // (engine_service_bans.cpp).
+  Effects set_service_bans(std::vector<ServiceBan> bans, TimePoint now);
+  const ServiceBans& service_bans() const { return bans_; }
 
   const xmpp::ServiceBasics& basics() const { return basics_; }
   const RoomServiceConfig& config() const { return config_; }
@@ -80,7 +85,8 @@ class Engine {
   RoomEvent& event(Ctx& ctx, const Room& room, RoomEventKind kind, bool with_raw = true);
   // Records the room's durable state when it is persistent.
   void persist(Ctx& ctx, const Room& room);
-  // The sender's affiliation, counting service administrators as owners.
+  // The sender's affiliation: outcast when banned service-wide, owner for service
+  // administrators, else the room's.
   Affiliation affiliation(const Room& room, const xmpp::Jid& user) const;
   std::string occupant_id_for(const Room& room, const xmpp::Jid& user) const;
   xmpp::Jid occupant_jid(const Room& room, std::string_view nick) const;
@@ -195,6 +201,7 @@ class Engine {
   std::shared_ptr<IdSource> ids_;
   xmpp::ServiceBasics basics_;
   std::map<std::string, std::unique_ptr<Room>, std::less<>> rooms_;
+  ServiceBans bans_;
 };
 
 }  // namespace commonroom::muc

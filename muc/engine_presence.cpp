@@ -269,6 +269,16 @@ void Engine::handle_presence(Ctx& ctx, Room* room) {
       error(ctx, nullptr, std::move(e));
       return;
     }
+    if (!room || !room->occupant_of(ctx.from)) {
+      if (const ServiceBan* ban = bans_.find(ctx.from)) {
+        // Neither a new room nor an existing one: the ban covers the whole service.
+        std::string text = "you are banned from this service";
+        if (!ban->reason.empty()) text += ": " + ban->reason;
+        error(ctx, room,
+              xmpp::StanzaError(xmpp::Condition::forbidden, xmpp::ErrorType::auth, text));
+        return;
+      }
+    }
     if (!room) {
       if (!muc_x) {
         refuse_non_occupant(ctx);

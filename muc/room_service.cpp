@@ -30,6 +30,11 @@ Effects RoomService::shutdown(std::chrono::system_clock::time_point now) {
   return engine_->shutdown(now);
 }
 
+Effects RoomService::set_service_bans(std::vector<ServiceBan> bans,
+                                      std::chrono::system_clock::time_point now) {
+  return engine_->set_service_bans(std::move(bans), now);
+}
+
 std::vector<RoomSummary> RoomService::rooms() const {
   std::vector<RoomSummary> out;
   for (const Room* r : engine_->rooms()) {

@@ -8,6 +8,7 @@
 #include "muc/effects.hpp"
 #include "muc/id_source.hpp"
 #include "muc/policy.hpp"
+#include "muc/service_ban.hpp"
 #include "muc/service_config.hpp"
 #include "muc/snapshot.hpp"
 #include "xmpp/element.hpp"
@@ -52,6 +53,11 @@ class RoomService {
 
   // The service is shutting down: every occupant is told (status 332, §11.2).
   Effects shutdown(std::chrono::system_clock::time_point now);
+
+  // Replaces the service-wide bans with `bans` (the complete list in force). Every
+  // occupant a ban now covers is removed from its rooms with status 301 at once; from then
+  // on the banned may neither enter nor create rooms. Lifting a ban is just leaving it out.
+  Effects set_service_bans(std::vector<ServiceBan> bans, std::chrono::system_clock::time_point now);
 
   // Like handle(), these read engine state: call them on the engine thread and hand the
   // copies they return to other threads.

@@ -82,6 +82,11 @@ class RoomHarness {
     write_in_order(fx, [&](std::string_view bytes) { out.push_back(xmpp::parse_element(bytes)); });
     return out;
   }
+  // The service-wide bans in force become `bans` (as the shell hands them over).
+  Stanzas set_service_bans(std::vector<ServiceBan> bans) {
+    last_ = service_.set_service_bans(std::move(bans), now);
+    return expand(last_);
+  }
   const Effects& effects() const { return last_; }
   RoomService& service() { return service_; }
   void advance(std::chrono::seconds s) { now += s; }
