@@ -11,6 +11,7 @@
 #include <ostream>
 
 #include "admin-web/server.hpp"
+#include "app/ban_commands.hpp"
 #include "app/directory_commands.hpp"
 #include "app/directory_index.hpp"
 #include "app/logging.hpp"
@@ -44,6 +45,7 @@ constexpr const char* kUsage =
     "  migrate        bring the PostgreSQL schema up to date ([database] uri)\n"
     "%DIRECTORY%"
     "%RETENTION%"
+    "%BAN%"
     "\n"
     "options:\n"
     "  -c, --config FILE   configuration file (default /etc/commonroom/commonroom.ini)\n"
@@ -88,7 +90,8 @@ Options parse(const std::vector<std::string>& args) {
     } else if (a == "--schema" || a.starts_with("--schema=")) {
       o.schema = value("--schema");
       if (o.schema->empty()) throw UsageError("--schema needs a directory");
-    } else if (o.command == "directory" || o.command == "retention" || o.command == "hold") {
+    } else if (o.command == "directory" || o.command == "retention" || o.command == "hold" ||
+               o.command == "ban") {
       o.command_args.push_back(a);  // the subcommand parses its own options
     } else if (a.starts_with("-") && a != "-") {
       throw UsageError("unknown option " + a);
@@ -100,11 +103,13 @@ Options parse(const std::vector<std::string>& args) {
   }
   if (o.version || o.help) return o;
   if (o.command.empty())
-    throw UsageError("no command given (run, check-config, migrate, directory, retention or hold)");
+    throw UsageError(
+        "no command given (run, check-config, migrate, directory, retention, hold or ban)");
   if (o.command != "run" && o.command != "check-config" && o.command != "migrate" &&
-      o.command != "directory" && o.command != "retention" && o.command != "hold")
+      o.command != "directory" && o.command != "retention" && o.command != "hold" &&
+      o.command != "ban")
     throw UsageError("unknown command \"" + o.command +
-                     "\" (expected run, check-config, migrate, directory, retention or hold)");
+                     "\" (expected run, check-config, migrate, directory, retention, hold or ban)");
   if (o.schema && o.command != "migrate") throw UsageError("--schema only applies to migrate");
   return o;
 }
@@ -190,6 +195,7 @@ int run_command_line(const std::vector<std::string>& args, std::ostream& out, st
     std::string usage = kUsage;
     usage.replace(usage.find("%DIRECTORY%"), 11, kDirectoryUsage);
     usage.replace(usage.find("%RETENTION%"), 11, kRetentionUsage);
+    usage.replace(usage.find("%BAN%"), 5, kBanUsage);
     out << usage;
     return kExitOk;
   }
@@ -209,6 +215,11 @@ int run_command_line(const std::vector<std::string>& args, std::ostream& out, st
     if (!config) return kExitFailure;
     return o.command == "retention" ? retention_command(*config, o.command_args, out, err)
                                     : hold_command(*config, o.command_args, out, err);
+  }
+  if (o.command == "ban") {
+    auto config = load(o.config, err);
+    if (!config) return kExitFailure;
+    return ban_command(*config, o.command_args, out, err);
   }
   return run(o, err);
 }

@@ -9,8 +9,10 @@
 #include <mutex>
 #include <thread>
 #include <type_traits>
+#include <variant>
 
 #include "app/room_persistence.hpp"
+#include "app/service_ban_watcher.hpp"
 #include "app/version.hpp"
 #include "directory/search_service.hpp"
 #include "muc/effects.hpp"
@@ -33,6 +35,10 @@ struct Outcome {
 };
 // A pure service as the engine thread sees it: stanza and time in, stanzas out.
 using Handler = std::function<Outcome(const xmpp::Element&, Clock::time_point)>;
+// Work posted to the engine thread from elsewhere (service-wide bans): runs there, with the
+// service's state, and its outcome is logged and sent like a stanza's.
+using Command = std::function<Outcome(Clock::time_point)>;
+using Work = std::variant<xmpp::Element, Command>;
 
 // Stanzas waiting for the engine. When it is full the link thread waits, so the socket stops
 // being read and TCP pushes back on the host server instead of memory growing without bound.
@@ -134,10 +140,20 @@ struct Runtime::Service {
     cv.notify_all();
   }
 
+  // Any thread. Commands are rare and must not wait behind a full queue of stanzas.
+  void post(Command command) {
+    {
+      std::lock_guard lock(mutex);
+      if (stopping) return;
+      queue.push_back(std::move(command));
+    }
+    cv.notify_all();
+  }
+
   // Engine thread: the only thread that touches the service's state.
   void run() {
     for (;;) {
-      xmpp::Element stanza;
+      Work work;
       {
         std::unique_lock lock(mutex);
         auto ready = [this] { return stopping || !queue.empty(); };
@@ -152,12 +168,23 @@ struct Runtime::Service {
           cv.wait(lock, ready);
         }
         if (stopping) return;
-        stanza = std::move(queue.front());
+        work = std::move(queue.front());
         queue.pop_front();
       }
       cv.notify_all();  // room for a link thread waiting on a full queue
-      if (log.trace()) log.trace("in: " + xmpp::to_string(stanza));
       Outcome outcome;
+      if (auto* command = std::get_if<Command>(&work)) {
+        try {
+          outcome = (*command)(Clock::now());
+        } catch (const std::exception& e) {
+          log.error(link->domain() + ": failed to run a posted command: " + e.what());
+          continue;
+        }
+        deliver(std::move(outcome), nullptr);
+        continue;
+      }
+      const auto& stanza = std::get<xmpp::Element>(work);
+      if (log.trace()) log.trace("in: " + xmpp::to_string(stanza));
       try {
         outcome = handle(stanza, Clock::now());
       } catch (const std::exception& e) {
@@ -166,25 +193,33 @@ struct Runtime::Service {
                   std::string(stanza.attr("from")) + "'>: " + e.what());
         continue;
       }
-      // Room saves are durable (or kept for retry) and archive answers are appended before
-      // anything is handed to the event log, so they leave in the engine's order.
-      if (persistence) persistence->process(outcome.effects);
-      for (const auto& reason : outcome.effects.dropped) {
-        log.information(link->domain() + ": no reply to <" + stanza.name() + " from='" +
-                        std::string(stanza.attr("from")) + "'>: " + reason);
-      }
-      if (!event_log) {
-        send(outcome.effects);
-        continue;
-      }
-      // DESIGN.md rule 6: the events are durable before any stanza they caused is sent.
-      // Every outcome goes through the log, even one without events, so stanzas leave in
-      // the order the engine produced them; the callback runs on the log's writer thread.
-      auto effects = std::make_shared<muc::Effects>(std::move(outcome.effects));
-      auto events = std::move(effects->events);
-      event_log->submit(std::move(events),
-                        [this, effects](store::EventLog::Ticket) { send(*effects); });
+      deliver(std::move(outcome), &stanza);
     }
+  }
+
+  // Engine thread: saves, logs, then sends what one stanza (nullptr: a command) produced.
+  void deliver(Outcome outcome, const xmpp::Element* stanza) {
+    // Room saves are durable (or kept for retry) and archive answers are appended before
+    // anything is handed to the event log, so they leave in the engine's order.
+    if (persistence) persistence->process(outcome.effects);
+    for (const auto& reason : outcome.effects.dropped) {
+      log.information(
+          link->domain() + ": no reply to " +
+          (stanza ? "<" + stanza->name() + " from='" + std::string(stanza->attr("from")) + "'>"
+                  : std::string("a posted command")) +
+          ": " + reason);
+    }
+    if (!event_log) {
+      send(outcome.effects);
+      return;
+    }
+    // DESIGN.md rule 6: the events are durable before any stanza they caused is sent.
+    // Every outcome goes through the log, even one without events, so stanzas leave in
+    // the order the engine produced them; the callback runs on the log's writer thread.
+    auto effects = std::make_shared<muc::Effects>(std::move(outcome.effects));
+    auto events = std::move(effects->events);
+    event_log->submit(std::move(events),
+                      [this, effects](store::EventLog::Ticket) { send(*effects); });
   }
 
   // Stops the engine thread while the link is still up, then tells every occupant the
@@ -244,7 +279,7 @@ struct Runtime::Service {
   std::thread engine;
   std::mutex mutex;
   std::condition_variable cv;
-  std::deque<xmpp::Element> queue;
+  std::deque<Work> queue;
   bool stopping = false;
   // The rooms service only: the engine itself (restore at start, shutdown at stop) and its
   // PostgreSQL side (null without [database]).
@@ -283,6 +318,16 @@ Runtime::Runtime(const Config& config, const directory::PeopleIndexSource* peopl
     if (!config.database_uri.empty()) {
       services_.back()->persistence =
           std::make_unique<RoomPersistence>(config.database_uri, Poco::Logger::get("muc"));
+      Service* service = services_.back().get();
+      bans_ = std::make_unique<ServiceBanWatcher>(
+          config.database_uri,
+          [service, rooms](std::vector<muc::ServiceBan> bans) {
+            service->post([rooms, bans = std::move(bans)](Clock::time_point now) mutable {
+              return Outcome{rooms->set_service_bans(std::move(bans), now)};
+            });
+          },
+          Poco::Logger::get("muc"));
+      rooms_ = rooms;
     } else {
       Poco::Logger::get("muc").warning(
           "no [database]: persistent rooms are kept in memory only and lost on restart");
@@ -305,11 +350,21 @@ Runtime::~Runtime() {
 }
 
 void Runtime::start() {
+  if (bans_) {
+    // Before any link connects: nobody banned may slip in while the watcher starts.
+    auto bans = bans_->load();
+    if (!bans.empty())
+      Poco::Logger::get("muc").information("service-wide bans: " + std::to_string(bans.size()) +
+                                           " in force");
+    rooms_->set_service_bans(std::move(bans), Clock::now());  // no occupants yet: no effects
+  }
   if (event_log_) event_log_->start();
   for (auto& s : services_) s->start();
+  if (bans_) bans_->start();
 }
 
 void Runtime::stop() {
+  if (bans_) bans_->stop();
   for (auto& s : services_) s->stop();
   // After the engines: what they submitted is made durable (their stanzas can no longer
   // be sent, but nothing is sent that is not logged).

@@ -13,6 +13,9 @@ class PeopleIndexSource;
 namespace commonroom::store {
 class EventLog;
 }
+namespace commonroom::muc {
+class RoomService;
+}
 
 namespace commonroom::app {
 
@@ -48,6 +51,9 @@ class Runtime {
  private:
   std::unique_ptr<store::EventLog> event_log_;  // the abuse log; null without [muc]+[database]
   std::vector<std::unique_ptr<Service>> services_;
+  // Service-wide bans from PostgreSQL into the rooms engine; null without [muc]+[database].
+  std::unique_ptr<class ServiceBanWatcher> bans_;
+  std::shared_ptr<muc::RoomService> rooms_;
 };
 
 }  // namespace commonroom::app
