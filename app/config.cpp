@@ -487,6 +487,10 @@ class Loader {
     validate_abuse_log(c.abuse_log);
     if (sections_.count("ldap")) c.ldap = validate_ldap();
     validate_policy(c.policy, c.muc);
+    if (c.policy.directory_staff_may_persist && (c.database_uri.empty() || !c.directory))
+      error("policy", "persistent_creators", *find("policy", "persistent_creators"),
+            "directory:staff needs [directory] and [database]: staff are looked up in the "
+            "directory's people index");
     validate_retention(c.retention);
   }
 
@@ -509,11 +513,17 @@ class Loader {
   }
 
   // Domains or bare JIDs (`jids`: user@domain allowed too), prepared as the engine sees them.
-  std::optional<std::vector<std::string>> policy_addresses(const std::string& key, bool jids) {
+  // `directory_roles`: where "directory:ROLE" items go (persistent_creators), else errors.
+  std::optional<std::vector<std::string>> policy_addresses(
+      const std::string& key, bool jids, std::vector<std::string>* directory_roles = nullptr) {
     auto items = policy_list(key, false);
     if (!items) return std::nullopt;
     std::vector<std::string> out;
     for (const auto& item : *items) {
+      if (directory_roles && item.starts_with("directory:")) {
+        directory_roles->push_back(item.substr(10));
+        continue;
+      }
       std::string why;
       auto jid = xmpp::Jid::try_parse(item, &why);
       if (!jid || jid->has_resource() || (!jids && jid->has_node())) {
@@ -540,7 +550,17 @@ class Loader {
       auto dot = muc->domain.find('.');
       p.local_domains = {dot == std::string::npos ? muc->domain : muc->domain.substr(dot + 1)};
     }
-    if (auto v = policy_addresses("persistent_creators", true)) p.persistent_creators = *v;
+    std::vector<std::string> roles;
+    if (auto v = policy_addresses("persistent_creators", true, &roles)) p.persistent_creators = *v;
+    for (const auto& role : roles) {
+      if (role == "staff") {
+        p.directory_staff_may_persist = true;
+      } else {
+        error("policy", "persistent_creators", *find("policy", "persistent_creators"),
+              "unknown directory role " + quote("directory:" + role) +
+                  "; the directory names staff only (directory:staff)");
+      }
+    }
     if (auto v = policy_addresses("denied_domains", false)) p.denied_domains = *v;
     if (auto v = policy_addresses("service_admins", true)) {
       for (const auto& a : *v) {

@@ -11,6 +11,7 @@
 #include <type_traits>
 #include <variant>
 
+#include "app/directory_staff.hpp"
 #include "app/room_persistence.hpp"
 #include "app/service_ban_watcher.hpp"
 #include "app/version.hpp"
@@ -309,8 +310,12 @@ Runtime::Runtime(const Config& config, const directory::PeopleIndexSource* peopl
     cfg.version = kVersion;
     // The archive is the abuse log: MAM needs PostgreSQL.
     cfg.mam = !config.database_uri.empty();
+    // Config checking made sure directory:staff comes with the people index.
+    std::shared_ptr<const policies::StaffDirectory> staff;
+    if (config.policy.directory_staff_may_persist && people)
+      staff = std::make_shared<IndexStaffDirectory>(*people);
     auto rooms = std::make_shared<muc::RoomService>(
-        std::move(cfg), std::make_shared<policies::CampusPolicy>(config.policy),
+        std::move(cfg), std::make_shared<policies::CampusPolicy>(config.policy, staff),
         std::make_shared<muc::SystemIdSource>());
     services_.push_back(std::make_unique<Service>("muc", config.links, *config.muc,
                                                   handler_for(rooms), event_log_.get()));

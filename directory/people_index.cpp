@@ -112,6 +112,7 @@ struct PeopleIndex::Impl {
   std::vector<uint32_t> inst_offsets{0};  // person i: inst_refs[inst_offsets[i], ...[i+1])
   std::vector<uint32_t> inst_refs;
   std::vector<uint32_t> by_uid;  // ids sorted by uid
+  std::vector<uint32_t> by_jid;  // ids sorted by JID (policy lookups: is this user staff?)
 
   std::vector<Institution> institutions;
   std::vector<std::vector<uint32_t>> inst_people;        // per institution, sorted ids
@@ -368,6 +369,9 @@ std::shared_ptr<const PeopleIndex> PeopleIndex::build(
   std::iota(d.by_uid.begin(), d.by_uid.end(), 0u);
   std::sort(d.by_uid.begin(), d.by_uid.end(),
             [&](uint32_t a, uint32_t b) { return d.uid(a) < d.uid(b); });
+  d.by_jid = d.by_uid;
+  std::sort(d.by_jid.begin(), d.by_jid.end(),
+            [&](uint32_t a, uint32_t b) { return d.field_text(a, 1) < d.field_text(b, 1); });
   return index;
 }
 
@@ -395,6 +399,15 @@ std::optional<uint32_t> PeopleIndex::find_uid(std::string_view uid) const {
   auto it = std::lower_bound(d.by_uid.begin(), d.by_uid.end(), uid,
                              [&](uint32_t id, std::string_view u) { return d.uid(id) < u; });
   if (it == d.by_uid.end() || d.uid(*it) != uid) return std::nullopt;
+  return *it;
+}
+
+std::optional<uint32_t> PeopleIndex::find_jid(std::string_view bare_jid) const {
+  const Impl& d = *impl_;
+  auto it =
+      std::lower_bound(d.by_jid.begin(), d.by_jid.end(), bare_jid,
+                       [&](uint32_t id, std::string_view j) { return d.field_text(id, 1) < j; });
+  if (it == d.by_jid.end() || d.field_text(*it, 1) != bare_jid) return std::nullopt;
   return *it;
 }
 
@@ -575,7 +588,8 @@ std::size_t PeopleIndex::memory_bytes() const {
   const Impl& d = *impl_;
   std::size_t total = sizeof(Impl) + d.text.capacity() + bytes_of(d.bounds) +
                       bytes_of(d.affiliations) + bytes_of(d.inst_offsets) + bytes_of(d.inst_refs) +
-                      bytes_of(d.by_uid) + bytes_of(d.staff) + bytes_of(d.students);
+                      bytes_of(d.by_uid) + bytes_of(d.by_jid) + bytes_of(d.staff) +
+                      bytes_of(d.students);
   for (const auto& inst : d.institutions)
     total += sizeof(inst) + inst.inst_id.capacity() + inst.name.capacity();
   for (const auto& list : d.inst_people) total += sizeof(list) + bytes_of(list);

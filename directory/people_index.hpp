@@ -94,6 +94,8 @@ class PeopleIndex {
   std::size_t size() const;
   PersonView person(uint32_t id) const;
   std::optional<uint32_t> find_uid(std::string_view uid) const;
+  // The person with this bare JID (as the JID template made it), if any.
+  std::optional<uint32_t> find_jid(std::string_view bare_jid) const;
   // Institutions that have at least one person, ordered by name.
   const std::vector<Institution>& institutions() const;
 

@@ -13,6 +13,10 @@ struct PolicySettings {
   // Who may own persistent rooms: bare JIDs ("abc123@cam.example") or whole domains
   // ("staff.cam.example"), besides users the StaffDirectory names.
   std::vector<std::string> persistent_creators;
+  // "directory:staff" in persistent_creators: people the directory (Lookup's
+  // misAffiliation) lists as staff may own persistent rooms too. The shell then hands the
+  // policy a StaffDirectory backed by the directory's people index.
+  bool directory_staff_may_persist = false;
   // Rooms one user may own at once (0: none may be created).
   std::size_t room_quota = 10;
   // Room names (the JID's local part) must match this ECMAScript regex in full.

@@ -101,5 +101,30 @@ TEST_F(PolicyConfig, ReportsEveryBadValueWithItsLine) {
           "1000)",
           ::testing::StartsWith("commonroom.ini:10: [policy] colour: unknown key")));
 }
+TEST_F(PolicyConfig, DirectoryStaffMayOwnPersistentRoomsWhenListed) {
+  const std::string with_index = std::string(kMuc) +
+                                 "[directory]\ndomain = directory.cam.example\nsecret = y\n"
+                                 "[database]\nuri = postgresql://commonroom@127.0.0.1/cr\n";
+  auto r =
+      load(with_index + "[policy]\npersistent_creators = directory:staff, abc123@cam.example\n");
+  ASSERT_THAT(r.errors, IsEmpty());
+  EXPECT_TRUE(r.config->policy.directory_staff_may_persist);
+  EXPECT_THAT(r.config->policy.persistent_creators, ElementsAre("abc123@cam.example"));
+
+  auto plain = load(with_index + "[policy]\npersistent_creators = abc123@cam.example\n");
+  ASSERT_THAT(plain.errors, IsEmpty());
+  EXPECT_FALSE(plain.config->policy.directory_staff_may_persist);
+
+  EXPECT_THAT(errors(with_index + "[policy]\npersistent_creators = directory:students\n"),
+              ElementsAre("commonroom.ini:10: [policy] persistent_creators: unknown directory "
+                          "role \"directory:students\"; the directory names staff only "
+                          "(directory:staff)"));
+  // Without the people index there is nobody to ask.
+  EXPECT_THAT(errors(std::string(kMuc) + "[policy]\npersistent_creators = directory:staff\n"),
+              ElementsAre("commonroom.ini:5: [policy] persistent_creators: directory:staff needs "
+                          "[directory] and [database]: staff are looked up in the directory's "
+                          "people index"));
+}
+
 }  // namespace
 }  // namespace commonroom::app

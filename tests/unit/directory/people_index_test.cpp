@@ -140,6 +140,16 @@ TEST_F(PeopleIndexTest, ListsOnlyInstitutionsPeopleBelongToByName) {
   EXPECT_EQ(index_->institutions()[alice.institutions[1]].inst_id, "CST");
 }
 
+TEST_F(PeopleIndexTest, FindsAPersonByJid) {
+  auto bob = index_->find_jid("bb302@cam.example");
+  ASSERT_TRUE(bob.has_value());
+  EXPECT_EQ(index_->person(*bob).uid, "bb302");
+  EXPECT_EQ(index_->person(*bob).affiliation, Affiliation::staff);
+  EXPECT_FALSE(index_->find_jid("bb302@other.example").has_value());
+  EXPECT_FALSE(index_->find_jid("bb30@cam.example").has_value());
+  EXPECT_FALSE(index_->find_jid("").has_value());
+}
+
 TEST_F(PeopleIndexTest, ResultsAreOrderedBySurnameThenGivenName) {
   // Input order was García, Brown Alice, Brown Bob, O'Brien, Zhang, Saint-Andre, Wang.
   EXPECT_EQ(find({{SearchField::email, "cam"}}),
