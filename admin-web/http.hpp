@@ -15,6 +15,10 @@ namespace commonroom::admin_web {
 struct SiteContext {
   std::string version;
   StatusSource status;
+  AbuseLogSource abuse_log;  // may be empty
+  std::optional<AbuseLogState> abuse_log_state() const {
+    return abuse_log ? abuse_log() : std::nullopt;
+  }
 };
 
 // Sends body with status and content type, plus the headers every response carries

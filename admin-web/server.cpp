@@ -24,6 +24,9 @@ struct Server::Impl {
 };
 
 Server::Server(ServerOptions options, StatusSource status)
+    : Server(std::move(options), SiteSources{std::move(status), {}}) {}
+
+Server::Server(ServerOptions options, SiteSources sources)
     : impl_(std::make_unique<Impl>(options.max_threads)) {
   std::string where =
       (options.host.find(':') != std::string::npos ? "[" + options.host + "]" : options.host) +
@@ -49,7 +52,9 @@ Server::Server(ServerOptions options, StatusSource status)
   params->setMaxKeepAliveRequests(100);
   params->setSoftwareVersion("commonroom");
   impl_->http = std::make_unique<Poco::Net::HTTPServer>(
-      new Router(SiteContext{options.version, std::move(status)}), impl_->pool, socket, params);
+      new Router(
+          SiteContext{options.version, std::move(sources.status), std::move(sources.abuse_log)}),
+      impl_->pool, socket, params);
 }
 
 Server::~Server() {

@@ -23,6 +23,7 @@ class Server {
   // Binds the socket (so a taken port fails here, before anything else starts); throws
   // std::runtime_error naming the address.
   Server(ServerOptions options, StatusSource status);
+  Server(ServerOptions options, SiteSources sources);
   ~Server();  // stops if running
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;

@@ -21,6 +21,7 @@
 #include "app/version.hpp"
 #include "directory/sync_job.hpp"
 #include "store/database.hpp"
+#include "store/event_log.hpp"
 #include "store/migrations.hpp"
 
 #ifndef COMMONROOM_SOURCE_SCHEMA_DIR
@@ -256,7 +257,18 @@ int run_service(const Config& config) {
     web_options.host = config.admin_host;
     web_options.port = config.admin_port;
     web_options.version = kVersion;
-    admin_web::Server web(web_options, [&runtime] { return to_link_states(runtime.status()); });
+    admin_web::SiteSources sources;
+    sources.status = [&runtime] { return to_link_states(runtime.status()); };
+    sources.abuse_log = [&runtime]() -> std::optional<admin_web::AbuseLogState> {
+      auto s = runtime.abuse_log_stats();
+      if (!s) return std::nullopt;
+      return admin_web::AbuseLogState{
+          s->database_connected, s->backlog_events,
+          s->backlog_bytes,      s->durable_events,
+          s->replayed_events,    std::chrono::duration<double>(s->last_commit_latency).count(),
+          s->last_database_error};
+    };
+    admin_web::Server web(web_options, std::move(sources));
     web.start();
     const bool v6 = config.admin_host.find(':') != std::string::npos;
     log.information("admin web listening on %s%s%s:%hu", std::string(v6 ? "[" : ""),

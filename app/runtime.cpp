@@ -376,6 +376,11 @@ void Runtime::stop() {
   if (event_log_) event_log_->stop();
 }
 
+std::optional<store::EventLogStats> Runtime::abuse_log_stats() const {
+  if (!event_log_) return std::nullopt;
+  return event_log_->stats();
+}
+
 std::vector<LinkStatus> Runtime::status() const {
   std::vector<LinkStatus> out;
   out.reserve(services_.size());

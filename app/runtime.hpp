@@ -2,6 +2,7 @@
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,7 +13,8 @@ class PeopleIndexSource;
 }
 namespace commonroom::store {
 class EventLog;
-}
+struct EventLogStats;
+}  // namespace commonroom::store
 namespace commonroom::muc {
 class RoomService;
 }
@@ -42,6 +44,8 @@ class Runtime {
 
   void start();                            // links + engine threads
   std::vector<LinkStatus> status() const;  // thread-safe snapshot
+  // The abuse log's counters (thread-safe); nullopt when there is none.
+  std::optional<store::EventLogStats> abuse_log_stats() const;
   // Graceful: each link sends </stream:stream> and waits briefly for the server's, then
   // the engine threads finish. Idempotent.
   void stop();

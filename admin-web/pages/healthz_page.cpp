@@ -27,6 +27,14 @@ void HealthzPage::handleRequest(Poco::Net::HTTPServerRequest&,
   root.set("status", all_connected ? "ok" : "degraded");
   root.set("version", site_.version);
   root.set("links", links);
+  // The abuse log is reported but does not make the service unhealthy: chat goes on while
+  // PostgreSQL is away (the journal holds the events), so restarting would not help.
+  if (auto log = site_.abuse_log_state()) {
+    Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
+    o->set("database_connected", log->database_connected);
+    o->set("backlog_events", log->backlog_events);
+    root.set("abuse_log", o);
+  }
   std::ostringstream body;
   root.stringify(body);
   body << '\n';

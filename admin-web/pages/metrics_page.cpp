@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -56,6 +57,30 @@ void MetricsPage::handleRequest(Poco::Net::HTTPServerRequest&,
          "Stanzas received from the XMPP server.", [](const LinkState& l) { return l.stanzas_in; });
   family(out, links, "commonroom_link_stanzas_out_total", "counter",
          "Stanzas sent to the XMPP server.", [](const LinkState& l) { return l.stanzas_out; });
+  if (auto log = site_.abuse_log_state()) {
+    auto gauge = [&](const char* name, const char* type, const char* help, double value) {
+      out += std::string("# HELP ") + name + " " + help + "\n";
+      out += std::string("# TYPE ") + name + " " + type + "\n";
+      std::ostringstream v;
+      v << value;
+      out += std::string(name) + " " + v.str() + "\n";
+    };
+    gauge("commonroom_abuse_log_database_connected", "gauge",
+          "Whether the abuse log is writing to PostgreSQL (1) or only to its journal (0).",
+          log->database_connected ? 1 : 0);
+    gauge("commonroom_abuse_log_backlog_events", "gauge",
+          "Room events durable in the local journal but not yet in PostgreSQL.",
+          static_cast<double>(log->backlog_events));
+    gauge("commonroom_abuse_log_backlog_bytes", "gauge", "Bytes of journal not yet in PostgreSQL.",
+          static_cast<double>(log->backlog_bytes));
+    gauge("commonroom_abuse_log_durable_events_total", "counter",
+          "Room events made durable since start.", static_cast<double>(log->durable_events));
+    gauge("commonroom_abuse_log_replayed_events_total", "counter",
+          "Room events moved from the journal into PostgreSQL since start.",
+          static_cast<double>(log->replayed_events));
+    gauge("commonroom_abuse_log_last_commit_seconds", "gauge",
+          "Time the last group commit took from submission to durable.", log->last_commit_seconds);
+  }
   send(response, 200, "text/plain; version=0.0.4; charset=utf-8", out);
 }
 

@@ -33,6 +33,14 @@ void StatusPage::handleRequest(Poco::Net::HTTPServerRequest&,
     }
     html += "</tbody>\n</table>\n";
   }
+  if (auto log = site_.abuse_log_state()) {
+    html += "<h2>Abuse log</h2>\n<p>PostgreSQL: " +
+            std::string(log->database_connected ? "writing" : "not reachable, journal only") +
+            ". Backlog: " + std::to_string(log->backlog_events) + " event(s), " +
+            std::to_string(log->backlog_bytes) + " byte(s) waiting for PostgreSQL.";
+    if (!log->last_error.empty()) html += " Last error: " + html_escape(log->last_error);
+    html += "</p>\n";
+  }
   html +=
       "<p><a href=\"/healthz\">/healthz</a> · <a href=\"/metrics\">/metrics</a></p>\n"
       "</body></html>\n";

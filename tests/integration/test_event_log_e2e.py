@@ -172,3 +172,50 @@ def test_every_message_a_client_received_is_logged_after_sigkill(pg, prosody, ou
         assert psql(uri, "SELECT count(DISTINCT event_id) = count(*) FROM room_events") == "t"
     finally:
         second.stop()
+
+
+def metrics(port: int) -> dict[str, float]:
+    import urllib.request
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+        text = r.read().decode()
+    return {line.split(" ")[0]: float(line.split(" ")[1]) for line in text.splitlines()
+            if line.startswith("commonroom_abuse_log_")}
+
+
+def test_the_backlog_is_visible_on_metrics_while_postgresql_is_down(pg, prosody):
+    directory = run_dir("event-log-e2e-metrics")
+    uri = migrated_database(pg, directory)
+    config = CommonroomConfig(link_port=prosody.component_port, muc=(MUC_DOMAIN, "s3cret"),
+                              directory=None, database_uri=uri,
+                              extra={"abuse-log": {"journal_dir": str(directory / "journal")},
+                                     "policy": {"messages_per_minute": "0"}})
+    cr = Commonroom(directory, config).start()
+    try:
+        cr.wait_connected([MUC_DOMAIN])
+        wait_until(lambda: metrics(config.admin_port).get(
+            "commonroom_abuse_log_database_connected") == 1, 10, what="abuse log connected")
+        pg.crash()
+        loop = asyncio.new_event_loop()
+        try:
+            received, _ = loop.run_until_complete(traffic(prosody.c2s_port, 1.5, lambda: None))
+        finally:
+            pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+            for t in pending:
+                t.cancel()
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+            loop.close()
+        assert received, "chat must go on while PostgreSQL is down"
+        down = metrics(config.admin_port)
+        assert down["commonroom_abuse_log_database_connected"] == 0, down
+        assert down["commonroom_abuse_log_backlog_events"] >= len(received), down
+        assert down["commonroom_abuse_log_backlog_bytes"] > 0, down
+
+        pg.start()
+        wait_until(lambda: metrics(config.admin_port)["commonroom_abuse_log_backlog_events"] == 0,
+                   30, interval=0.2, what="the journal drained")
+        up = metrics(config.admin_port)
+        assert up["commonroom_abuse_log_database_connected"] == 1, up
+        assert up["commonroom_abuse_log_replayed_events_total"] >= len(received), up
+    finally:
+        pg.start()
+        cr.stop()

@@ -38,11 +38,17 @@ class AdminWebTest : public ::testing::Test {
     options.host = "127.0.0.1";
     options.port = 0;
     options.version = "9.8.7";
-    server_ = std::make_unique<Server>(options, [this] {
+    SiteSources sources;
+    sources.status = [this] {
       std::lock_guard lock(mutex_);
       if (fail_) throw std::runtime_error("status source broke");
       return links_;
-    });
+    };
+    sources.abuse_log = [this] {
+      std::lock_guard lock(mutex_);
+      return abuse_log_;
+    };
+    server_ = std::make_unique<Server>(options, std::move(sources));
     server_->start();
   }
 
@@ -78,8 +84,14 @@ class AdminWebTest : public ::testing::Test {
     return l;
   }
 
+  void set_abuse_log(std::optional<AbuseLogState> state) {
+    std::lock_guard lock(mutex_);
+    abuse_log_ = std::move(state);
+  }
+
   std::mutex mutex_;
   std::vector<LinkState> links_;
+  std::optional<AbuseLogState> abuse_log_;
   bool fail_ = false;
   std::unique_ptr<Server> server_;
 };
@@ -144,6 +156,36 @@ TEST_F(AdminWebTest, MetricsExposeLinkGaugesAndCountersInPrometheusFormat) {
       r.body,
       HasSubstr("commonroom_link_stanzas_out_total{domain=\"directory.cam.example\"} 45\n"));
   EXPECT_THAT(r.body, HasSubstr("commonroom_build_info{version=\"9.8.7\"} 1\n"));
+}
+
+TEST_F(AdminWebTest, TheAbuseLogBacklogIsVisibleInMetricsHealthAndStatus) {
+  set_links({link("conference.cam.example", true)});
+  EXPECT_THAT(get("/metrics").body, Not(HasSubstr("commonroom_abuse_log")))
+      << "no abuse log configured: nothing to show";
+  AbuseLogState state;
+  state.database_connected = false;
+  state.backlog_events = 1234;
+  state.backlog_bytes = 98765;
+  state.durable_events = 5000;
+  state.replayed_events = 10;
+  state.last_commit_seconds = 0.0025;
+  state.last_error = "connection to <server> lost";
+  set_abuse_log(state);
+  std::string metrics = get("/metrics").body;
+  EXPECT_THAT(metrics, HasSubstr("# TYPE commonroom_abuse_log_backlog_events gauge\n"
+                                 "commonroom_abuse_log_backlog_events 1234\n"));
+  EXPECT_THAT(metrics, HasSubstr("commonroom_abuse_log_backlog_bytes 98765\n"));
+  EXPECT_THAT(metrics, HasSubstr("commonroom_abuse_log_database_connected 0\n"));
+  EXPECT_THAT(metrics, HasSubstr("# TYPE commonroom_abuse_log_durable_events_total counter\n"
+                                 "commonroom_abuse_log_durable_events_total 5000\n"));
+  EXPECT_THAT(metrics, HasSubstr("commonroom_abuse_log_last_commit_seconds 0.0025\n"));
+  Reply health = get("/healthz");
+  EXPECT_EQ(health.status, 200) << "PostgreSQL away is not a reason to restart commonroom";
+  EXPECT_THAT(health.body, HasSubstr("\"backlog_events\":1234"));
+  std::string page = get("/").body;
+  EXPECT_THAT(page, HasSubstr("not reachable, journal only"));
+  EXPECT_THAT(page, HasSubstr("1234 event(s)"));
+  EXPECT_THAT(page, HasSubstr("connection to &lt;server&gt; lost"));
 }
 
 TEST_F(AdminWebTest, MetricsEscapeLabelValues) {
