@@ -4,11 +4,8 @@
 
 #include <stdexcept>
 
-#include "muc/mam_result.hpp"
 #include "store/database.hpp"
-#include "store/room_archive.hpp"
 #include "store/room_store.hpp"
-#include "xmpp/stanza_error.hpp"
 
 namespace commonroom::app {
 
@@ -58,27 +55,11 @@ bool RoomPersistence::retry() {
   return flush();
 }
 
-void RoomPersistence::process(muc::Effects& effects) {
+void RoomPersistence::process(const muc::Effects& effects) {
   if (!effects.saves.empty() || !effects.deletions.empty()) {
     for (auto& s : effects.saves) pending_[s.jid] = s;
     for (auto& jid : effects.deletions) pending_[jid] = std::nullopt;
     flush();
-  }
-  for (const auto& q : effects.mam_queries) {
-    try {
-      auto page = store::RoomArchive(db()).query(q);
-      if (!page) {
-        effects.outbound.push_back(muc::mam_error(
-            q, xmpp::StanzaError::item_not_found("no such message in this room's archive")));
-        continue;
-      }
-      for (auto& e : muc::mam_response(q, *page)) effects.outbound.push_back(std::move(e));
-    } catch (const std::exception& e) {
-      db_.reset();
-      log_.error(q.room + ": archive query failed: " + e.what());
-      effects.outbound.push_back(muc::mam_error(
-          q, xmpp::StanzaError::internal_server_error("the archive is unavailable")));
-    }
   }
 }
 

@@ -1,5 +1,5 @@
 // The rooms service's PostgreSQL side on the engine thread: persistent rooms loaded at
-// start and saved as they change, and XEP-0313 queries answered from the event log.
+// start and saved as they change. (XEP-0313 queries go to app/archive_worker.)
 #pragma once
 #include <chrono>
 #include <map>
@@ -31,10 +31,9 @@ class RoomPersistence {
   std::vector<muc::RoomSnapshot> load();
 
   // Writes the effects' saves and deletions (with anything still pending from earlier
-  // failures) in one transaction, then answers the effects' MAM queries by appending the
-  // result messages and <fin/> iqs to effects.outbound. When PostgreSQL is down the latest
-  // state of each room is kept here and written by a later call or by retry().
-  void process(muc::Effects& effects);
+  // failures) in one transaction. When PostgreSQL is down the latest state of each room is
+  // kept here and written by a later call or by retry().
+  void process(const muc::Effects& effects);
   // Writes what is pending; true when nothing is left.
   bool retry();
   bool has_pending() const { return !pending_.empty(); }

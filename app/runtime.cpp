@@ -11,12 +11,14 @@
 #include <type_traits>
 #include <variant>
 
+#include "app/archive_worker.hpp"
 #include "app/directory_staff.hpp"
 #include "app/room_persistence.hpp"
 #include "app/service_ban_watcher.hpp"
 #include "app/version.hpp"
 #include "directory/search_service.hpp"
 #include "muc/effects.hpp"
+#include "muc/mam_result.hpp"
 #include "muc/room_service.hpp"
 #include "muc/system_id_source.hpp"
 #include "policies/campus_policy.hpp"
@@ -46,6 +48,8 @@ using Work = std::variant<xmpp::Element, Command>;
 constexpr size_t kQueueLimit = 10000;
 // How often the engine thread retries room saves that failed (PostgreSQL down).
 constexpr std::chrono::seconds kRoomSaveRetry{5};
+// The longest one archive (MAM) query may run in PostgreSQL before its asker gets an error.
+constexpr std::chrono::milliseconds kArchiveStatementTimeout{5000};
 
 xmpp::ComponentLinkSettings link_settings(const LinkSettings& links,
                                           const ServiceSettings& service) {
@@ -110,12 +114,14 @@ struct Runtime::Service {
       log.information(link->domain() + ": restored " + std::to_string(stored.size()) +
                       " persistent room(s)");
     }
+    if (archive) archive->start();
     engine = std::thread([this] { run(); });
     link->start();
   }
 
   void stop() {
     if (rooms && engine.joinable()) stop_rooms();
+    if (archive) archive->stop();  // waiting queries are told the service is stopping
     // The link first: it closes the stream and, once joined, pushes nothing more.
     link->stop();
     {
@@ -200,8 +206,7 @@ struct Runtime::Service {
 
   // Engine thread: saves, logs, then sends what one stanza (nullptr: a command) produced.
   void deliver(Outcome outcome, const xmpp::Element* stanza) {
-    // Room saves are durable (or kept for retry) and archive answers are appended before
-    // anything is handed to the event log, so they leave in the engine's order.
+    // Room saves are durable (or kept for retry) before anything is handed to the event log.
     if (persistence) persistence->process(outcome.effects);
     for (const auto& reason : outcome.effects.dropped) {
       log.information(
@@ -212,15 +217,34 @@ struct Runtime::Service {
     }
     if (!event_log) {
       send(outcome.effects);
+      ask_archive(outcome.effects);
       return;
     }
     // DESIGN.md rule 6: the events are durable before any stanza they caused is sent.
     // Every outcome goes through the log, even one without events, so stanzas leave in
     // the order the engine produced them; the callback runs on the log's writer thread.
+    // Archive queries go to the worker from there too: by then every event before the
+    // query is durable, so a user's own last message is in the history they ask for.
     auto effects = std::make_shared<muc::Effects>(std::move(outcome.effects));
     auto events = std::move(effects->events);
-    event_log->submit(std::move(events),
-                      [this, effects](store::EventLog::Ticket) { send(*effects); });
+    event_log->submit(std::move(events), [this, effects](store::EventLog::Ticket) {
+      send(*effects);
+      ask_archive(*effects);
+    });
+  }
+
+  // Hands the effects' XEP-0313 queries to the archive worker (never run on this thread).
+  void ask_archive(muc::Effects& effects) {
+    if (effects.mam_queries.empty()) return;
+    if (archive) {
+      archive->submit(std::move(effects.mam_queries));
+      return;
+    }
+    muc::Effects refused;
+    for (const auto& q : effects.mam_queries)
+      refused.outbound.push_back(muc::mam_error(
+          q, xmpp::StanzaError::internal_server_error("the archive is unavailable")));
+    send(refused);
   }
 
   // Stops the engine thread while the link is still up, then tells every occupant the
@@ -286,6 +310,7 @@ struct Runtime::Service {
   // PostgreSQL side (null without [database]).
   std::shared_ptr<muc::RoomService> rooms;
   std::unique_ptr<RoomPersistence> persistence;
+  std::unique_ptr<ArchiveWorker> archive;  // XEP-0313 answers; null without [database]
 };
 
 Runtime::Runtime(const Config& config, const directory::PeopleIndexSource* people) {
@@ -324,6 +349,10 @@ Runtime::Runtime(const Config& config, const directory::PeopleIndexSource* peopl
       services_.back()->persistence =
           std::make_unique<RoomPersistence>(config.database_uri, Poco::Logger::get("muc"));
       Service* service = services_.back().get();
+      service->archive = std::make_unique<ArchiveWorker>(
+          ArchiveWorker::postgres_reader(config.database_uri, kArchiveStatementTimeout),
+          [service](const muc::Effects& answer) { service->send(answer); },
+          Poco::Logger::get("muc"));
       bans_ = std::make_unique<ServiceBanWatcher>(
           config.database_uri,
           [service, rooms](std::vector<muc::ServiceBan> bans) {

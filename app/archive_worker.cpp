@@ -1,0 +1,138 @@
+#include "app/archive_worker.hpp"
+
+#include <Poco/Logger.h>
+
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <pqxx/pqxx>
+#include <thread>
+
+#include "store/database.hpp"
+#include "store/room_archive.hpp"
+#include "xmpp/stanza_error.hpp"
+
+namespace commonroom::app {
+
+struct ArchiveWorker::State {
+  State(Reader r, Sender s, Poco::Logger& l, std::size_t max)
+      : reader(std::move(r)), sender(std::move(s)), log(l), max_waiting(max) {}
+
+  Reader reader;
+  Sender sender;
+  Poco::Logger& log;
+  std::size_t max_waiting;
+  std::mutex mutex;
+  std::condition_variable cv;
+  std::deque<muc::MamQuery> queue;
+  bool stopping = false;
+  std::thread thread;
+
+  void answer(const muc::MamQuery& q) {
+    muc::Effects out;
+    try {
+      auto page = reader(q);
+      if (!page) {
+        out.outbound.push_back(muc::mam_error(
+            q, xmpp::StanzaError::item_not_found("no such message in this room's archive")));
+      } else {
+        out.outbound = muc::mam_response(q, *page);
+      }
+    } catch (const std::exception& e) {
+      log.error(q.room + ": archive query failed: " + e.what());
+      out.outbound.push_back(muc::mam_error(
+          q, xmpp::StanzaError::internal_server_error("the archive is unavailable; try again")));
+    }
+    sender(out);
+  }
+
+  void run() {
+    for (;;) {
+      muc::MamQuery q;
+      {
+        std::unique_lock lock(mutex);
+        cv.wait(lock, [this] { return stopping || !queue.empty(); });
+        if (stopping) return;
+        q = std::move(queue.front());
+        queue.pop_front();
+      }
+      answer(q);
+    }
+  }
+};
+
+ArchiveWorker::ArchiveWorker(Reader reader, Sender sender, Poco::Logger& log,
+                             std::size_t max_waiting)
+    : state_(std::make_unique<State>(std::move(reader), std::move(sender), log, max_waiting)) {}
+
+ArchiveWorker::~ArchiveWorker() {
+  stop();
+}
+
+void ArchiveWorker::start() {
+  state_->thread = std::thread([s = state_.get()] { s->run(); });
+}
+
+void ArchiveWorker::stop() {
+  std::deque<muc::MamQuery> left;
+  {
+    std::lock_guard lock(state_->mutex);
+    state_->stopping = true;
+    left.swap(state_->queue);
+  }
+  state_->cv.notify_all();
+  if (state_->thread.joinable()) state_->thread.join();
+  for (const auto& q : left) {
+    muc::Effects out;
+    out.outbound.push_back(
+        muc::mam_error(q, xmpp::StanzaError(xmpp::Condition::service_unavailable,
+                                            xmpp::ErrorType::cancel, "the service is stopping")));
+    state_->sender(out);
+  }
+}
+
+void ArchiveWorker::submit(std::vector<muc::MamQuery> queries) {
+  std::vector<muc::MamQuery> refused;
+  {
+    std::lock_guard lock(state_->mutex);
+    for (auto& q : queries) {
+      if (state_->stopping || state_->queue.size() >= state_->max_waiting)
+        refused.push_back(std::move(q));
+      else
+        state_->queue.push_back(std::move(q));
+    }
+  }
+  state_->cv.notify_all();
+  if (refused.empty()) return;
+  muc::Effects out;
+  for (const auto& q : refused)
+    out.outbound.push_back(muc::mam_error(
+        q, xmpp::StanzaError(xmpp::Condition::resource_constraint, xmpp::ErrorType::wait,
+                             "the archive is busy; try again in a moment")));
+  state_->sender(out);
+}
+
+ArchiveWorker::Reader ArchiveWorker::postgres_reader(std::string database_uri,
+                                                     std::chrono::milliseconds timeout) {
+  struct Connection {
+    std::string uri;
+    std::chrono::milliseconds timeout;
+    std::unique_ptr<store::Database> db;
+  };
+  auto c = std::make_shared<Connection>(Connection{std::move(database_uri), timeout, nullptr});
+  return [c](const muc::MamQuery& q) -> std::optional<muc::MamPage> {
+    try {
+      if (!c->db) {
+        c->db = std::make_unique<store::Database>(c->uri);
+        pqxx::nontransaction tx(c->db->connection());
+        tx.exec("SET statement_timeout = " + std::to_string(c->timeout.count()));
+      }
+      return store::RoomArchive(*c->db).query(q);
+    } catch (...) {
+      c->db.reset();  // a broken or timed-out connection is replaced on the next query
+      throw;
+    }
+  };
+}
+
+}  // namespace commonroom::app
