@@ -131,8 +131,10 @@ class Engine {
                           std::optional<std::string> nick, const std::string& actor_nick);
   // Sends an invitation from the room (mediated invitation, or new member of a
   // members-only room).
+  // `cont`: the inviter's <continue/> (§7.9), passed on with its thread.
   void send_invitation(Ctx& ctx, Effects& sink, const Room& room, const std::string& to,
-                       const std::string& inviter, const std::string& reason);
+                       const std::string& inviter, const std::string& reason,
+                       const xmpp::Element* cont = nullptr);
 
   // --- config (engine_owner.cpp) ---
   xmpp::DataForm config_form(const Room& room) const;

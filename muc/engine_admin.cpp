@@ -409,11 +409,29 @@ void Engine::change_affiliation(Ctx& ctx, Effects& self_sink, Effects& others, R
   if (a == Affiliation::member && before < Affiliation::member && room.config().members_only &&
       affected.empty() && !domain_only) {
     send_invitation(ctx, others, room, bare, std::string(ctx.from.bare_str()), reason);
+  } else if (affected.empty() && !domain_only && a != before) {
+    // §17.5 (status 101): someone not in the room is told of their new affiliation.
+    xmpp::Element m("message", std::string(xmpp::ns::component_accept));
+    m.set_attr("from", room.jid_str());
+    m.set_attr("to", bare);
+    m.set_attr("id", ids_->next_id());
+    std::string text =
+        "Your affiliation with " + room.jid_str() + " is now " + std::string(to_string(a)) + ".";
+    if (!reason.empty()) text += " Reason: " + reason;
+    m.add_text_child("body", text);
+    xmpp::Element& x = m.add_child("x", std::string(xmpp::ns::muc_user));
+    xmpp::Element& item = x.add_child("item");
+    item.set_attr("affiliation", std::string(to_string(a)));
+    item.set_attr("jid", bare);
+    if (!reason.empty()) item.add_text_child("reason", reason);
+    x.add_child("status").set_attr("code", "101");
+    others.outbound.push_back(std::move(m));
   }
 }
 
 void Engine::send_invitation(Ctx& ctx, Effects& sink, const Room& room, const std::string& to,
-                             const std::string& inviter, const std::string& reason) {
+                             const std::string& inviter, const std::string& reason,
+                             const xmpp::Element* cont) {
   xmpp::Element m("message", std::string(xmpp::ns::component_accept));
   m.set_attr("from", room.jid_str());
   m.set_attr("to", to);
@@ -424,6 +442,14 @@ void Engine::send_invitation(Ctx& ctx, Effects& sink, const Room& room, const st
   xmpp::Element& invite = x.add_child("invite");
   invite.set_attr("from", inviter);
   if (!reason.empty()) invite.add_text_child("reason", reason);
+  if (cont) {
+    // Only the thread id goes on, and only one of sensible length (XEP-0201 ids are short).
+    constexpr std::size_t kMaxThreadBytes = 256;
+    xmpp::Element& c = invite.add_child("continue");
+    std::string_view thread = cont->attr("thread");
+    if (!thread.empty() && thread.size() <= kMaxThreadBytes)
+      c.set_attr("thread", std::string(thread));
+  }
   if (room.config().password_protected) x.add_text_child("password", room.config().password);
   sink.outbound.push_back(std::move(m));
 }

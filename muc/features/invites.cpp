@@ -58,7 +58,7 @@ void Engine::handle_invitations(Ctx& ctx, Room& room, const xmpp::Element& x) {
                   invite->has_attr("to") ? why : "an invitation needs a 'to'"));
         return;
       }
-      if (room.affiliation_of(*to) == Affiliation::outcast) {
+      if (affiliation(room, *to) == Affiliation::outcast) {  // the room's ban or the service's
         error(ctx, &room,
               xmpp::StanzaError(xmpp::Condition::not_allowed, xmpp::ErrorType::cancel,
                                 std::string(to->bare_str()) + " is banned from this room"));
@@ -80,7 +80,9 @@ void Engine::handle_invitations(Ctx& ctx, Room& room, const xmpp::Element& x) {
                            Affiliation::member, "invited by " + inviter_nick, std::nullopt,
                            inviter_nick);
       }
-      send_invitation(ctx, ctx.out, room, std::string(to.full()), inviter, reason);
+      // §7.9: a one-to-one chat continued in the room keeps its thread.
+      const xmpp::Element* cont = invites[i]->find_child("continue", xmpp::ns::muc_user);
+      send_invitation(ctx, ctx.out, room, std::string(to.full()), inviter, reason, cont);
       room.remember_invitation(std::string(to.bare_str()), std::string(ctx.from.full()),
                                policy_->limits().max_pending_invitations);
       RoomEvent& ev = event(ctx, room, RoomEventKind::invitation);

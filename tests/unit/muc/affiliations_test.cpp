@@ -165,3 +165,27 @@ TEST(ServiceAdmins, ActAsOwnersOfEveryRoom) {
   EXPECT_THAT(destroyed.back(), IsResult());
   EXPECT_TRUE(room.service().rooms().empty());
 }
+
+TEST_F(AffiliationsTest, SomeoneNotInTheRoomIsToldOfTheirNewAffiliationWith101) {
+  // §17.5 / status 101: an out-of-room message to the bare JID.
+  Stanzas out = room.admin(kCrone, kCoven,
+                           "<item affiliation='admin' jid='hecate@shakespeare.lit'>"
+                           "<reason>trusted</reason></item>");
+  ASSERT_THAT(out, SizeIs(2)) << str(out);
+  EXPECT_THAT(out[0], IsResult());
+  EXPECT_EQ(str(out[1]),
+            "<message from='coven@chat.shakespeare.lit' to='hecate@shakespeare.lit' id='" +
+                std::string(out[1].attr("id")) +
+                "'><body>Your affiliation with coven@chat.shakespeare.lit is now admin. Reason: "
+                "trusted</body><x xmlns='http://jabber.org/protocol/muc#user'><item "
+                "affiliation='admin' jid='hecate@shakespeare.lit'><reason>trusted</reason></item>"
+                "<status code='101'/></x></message>");
+  // Present occupants get their presence instead, and nobody is told twice.
+  Stanzas present =
+      room.admin(kCrone, kCoven, "<item affiliation='member' jid='hag66@shakespeare.lit'/>");
+  for (const auto& s : present) EXPECT_THAT(s, ::testing::Not(HasStatus(101))) << str(s);
+  // No change, no message.
+  Stanzas same =
+      room.admin(kCrone, kCoven, "<item affiliation='admin' jid='hecate@shakespeare.lit'/>");
+  ASSERT_THAT(same, SizeIs(1)) << str(same);
+}

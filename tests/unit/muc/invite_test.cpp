@@ -98,3 +98,40 @@ TEST(Invite, ShowsTheOccupantJidAsInviterInASemiAnonymousRoom) {
       muc_user_x(out.at(0))->find_child("invite", commonroom::xmpp::ns::muc_user)->attr("from"),
       "coven@chat.shakespeare.lit/firstwitch");
 }
+
+TEST(Invite, PassesTheContinueFlagWithItsThreadOn) {
+  // §7.9, examples "Continuing the Discussion III" and "Invitations Delivered".
+  RoomHarness room;
+  room.create_coven();
+  room.join("wiccarocks@shakespeare.lit/laptop", "coven@chat.shakespeare.lit/secondwitch");
+  room.leave("wiccarocks@shakespeare.lit/laptop", "coven@chat.shakespeare.lit/secondwitch");
+  Stanzas out = room.send(
+      "<message from='crone1@shakespeare.lit/desktop' id='gl3s85n7' "
+      "to='coven@chat.shakespeare.lit'><x xmlns='http://jabber.org/protocol/muc#user'>"
+      "<invite to='wiccarocks@shakespeare.lit/laptop'>"
+      "<reason>This coven needs both wiccarocks and hag66.</reason>"
+      "<continue thread='e0ffe42b28561960c6b12b944a092794b9683a38'/></invite>"
+      "<invite to='hag66@shakespeare.lit'>"
+      "<reason>This coven needs both wiccarocks and hag66.</reason>"
+      "<continue thread='e0ffe42b28561960c6b12b944a092794b9683a38'/></invite>"
+      "</x></message>");
+  ASSERT_THAT(out, SizeIs(2));
+  EXPECT_EQ(str(out[0]),
+            "<message from='coven@chat.shakespeare.lit' to='wiccarocks@shakespeare.lit/laptop' "
+            "id='gl3s85n7'><x xmlns='http://jabber.org/protocol/muc#user'><invite "
+            "from='crone1@shakespeare.lit/desktop'><reason>This coven needs both wiccarocks and "
+            "hag66.</reason><continue thread='e0ffe42b28561960c6b12b944a092794b9683a38'/>"
+            "</invite></x></message>");
+  EXPECT_THAT(out[1], To("hag66@shakespeare.lit"));
+  EXPECT_NE(str(out[1]).find("<continue thread='e0ffe42b28561960c6b12b944a092794b9683a38'/>"),
+            std::string::npos);
+}
+
+TEST(Invite, RefusesInvitingSomeoneBannedFromTheWholeService) {
+  RoomHarness room;
+  room.create_coven();
+  room.set_service_bans({ServiceBan{"hecate@shakespeare.lit", "spam", "abuse-team"}});
+  Stanzas out = room.send(kInvite);
+  ASSERT_THAT(out, SizeIs(1));
+  EXPECT_THAT(out[0], IsError("cancel/not-allowed"));
+}
