@@ -2,8 +2,10 @@
 
 #include <algorithm>
 
+#include "muc/features/feature.hpp"
 #include "muc/timestamp.hpp"
 #include "xmpp/namespaces.hpp"
+#include "xmpp/parse_element.hpp"
 #include "xmpp/payloads/rsm.hpp"
 #include "xmpp/stanza_error.hpp"
 
@@ -12,6 +14,44 @@ namespace commonroom::muc {
 namespace {
 
 constexpr std::string_view kForward = "urn:xmpp:forward:0";  // XEP-0297
+
+// Moves an element received in the component namespace into jabber:client, where
+// forwarded stanzas live (XEP-0297 §3), children included.
+void to_client_namespace(xmpp::Element& e) {
+  if (e.xmlns() == xmpp::ns::component_accept) e.set_xmlns(std::string(xmpp::ns::client));
+  for (auto& node : e.nodes()) {
+    if (!node.is_text()) to_client_namespace(node);
+  }
+}
+
+// The message as the room reflected it: the sender's stanza from the log, readdressed from
+// the occupant JID and cleaned of ids only the room sets (the same rules as the live
+// reflection). Without a usable raw stanza, rebuilt from the nick and the body.
+xmpp::Element archived_message(const MamQuery& q, const ArchivedMessage& m) {
+  const std::string client(xmpp::ns::client);
+  if (!m.raw.empty()) {
+    try {
+      xmpp::Element in = xmpp::parse_element(m.raw);
+      if (in.name() == "message") {
+        strip_ids(in, q.room);
+        in.remove_attr("to");
+        in.set_attr("from", q.room + "/" + m.nick);
+        in.set_attr("type", "groupchat");
+        in.set_attr("id", m.stanza_id);
+        to_client_namespace(in);
+        return in;
+      }
+    } catch (const std::exception&) {
+      // A stanza the log kept but cannot be read back: fall through to the plain form.
+    }
+  }
+  xmpp::Element inner("message", client);
+  inner.set_attr("from", q.room + "/" + m.nick);
+  inner.set_attr("type", "groupchat");
+  inner.set_attr("id", m.stanza_id);
+  inner.add_text_child("body", m.body, client);
+  return inner;
+}
 
 xmpp::Element result_message(const MamQuery& q, const ArchivedMessage& m) {
   const std::string ns(xmpp::ns::component_accept);
@@ -24,11 +64,7 @@ xmpp::Element result_message(const MamQuery& q, const ArchivedMessage& m) {
   xmpp::Element& fwd = result.add_child("forwarded", std::string(kForward));
   fwd.add_child("delay", std::string(xmpp::ns::delay)).set_attr("stamp", format_timestamp(m.at));
   // §5.1.2 of XEP-0313: the archived groupchat message as occupants saw it.
-  xmpp::Element& inner = fwd.add_child("message", std::string(xmpp::ns::client));
-  inner.set_attr("from", q.room + "/" + m.nick);
-  inner.set_attr("type", "groupchat");
-  inner.set_attr("id", m.stanza_id);
-  inner.add_text_child("body", m.body, std::string(xmpp::ns::client));
+  xmpp::Element& inner = fwd.add_child(archived_message(q, m));
   xmpp::Element& sid = inner.add_child("stanza-id", std::string(xmpp::ns::sid));
   sid.set_attr("id", m.stanza_id);
   sid.set_attr("by", q.room);

@@ -22,6 +22,9 @@ struct ArchivedMessage {
   std::chrono::system_clock::time_point at;
   std::string nick;  // the sender's nick when it was sent
   std::string body;
+  // The message as the room received it (room_events.raw); "" when not kept. With it the
+  // archive gives back what occupants saw (thread, replies, markup...), not just the body.
+  std::string raw;
 };
 
 // One page of the query's results, oldest first (before flip-page).

@@ -22,6 +22,7 @@ FORWARD = "urn:xmpp:forward:0"
 RETRACT = "urn:xmpp:message-retract:1"
 ROOM = f"archive@{MUC_DOMAIN}"
 BODIES = ["a0", "a1", "a2", "b0", "a3"]  # b0 is bob's, the rest alice's
+THREADS: dict[str, str] = {}  # body -> <thread/> of archived messages that had one
 
 
 @pytest.fixture(scope="module")
@@ -43,8 +44,11 @@ async def mam(client, fields=None, max_=None, after=None):
         inner = r.find(f"{{{FORWARD}}}forwarded")
         delay = inner.find("{urn:xmpp:delay}delay")
         m = inner.find("{jabber:client}message")
-        results.append((r.get("id"), delay.get("stamp"), m.get("from"),
-                        m.find("{jabber:client}body").text))
+        body = m.find("{jabber:client}body").text
+        results.append((r.get("id"), delay.get("stamp"), m.get("from"), body))
+        thread = m.find("{jabber:client}thread")
+        if thread is not None:
+            THREADS[body] = thread.text
 
     # slixmpp's "message" event only fires for messages with a body: match results directly.
     from slixmpp.xmlstream.handler import Callback
@@ -108,8 +112,11 @@ def test_archive_paging_filters_membership_and_moderated_retraction(pg, prosody)
         bob.register_handler(Callback("retract", MatchXPath(
             f"{{jabber:client}}message/{{{RETRACT}}}retract"), on_retraction))
         for body in BODIES:
-            (bob if body.startswith("b") else alice).send_message(mto=ROOM, mbody=body,
-                                                                   mtype="groupchat")
+            sender = bob if body.startswith("b") else alice
+            msg = sender.make_message(mto=ROOM, mbody=body, mtype="groupchat")
+            if body == "a3":
+                msg["thread"] = "thread-of-a3"  # the archive gives back more than the body
+            msg.send()
             assert await asyncio.wait_for(seen.get(), 10) == body
             await asyncio.sleep(0.06)  # distinct timestamps for the start/end filters
         # Delivered means durable; wait until the log has reached PostgreSQL too.
@@ -158,6 +165,7 @@ def test_archive_paging_filters_membership_and_moderated_retraction(pg, prosody)
     assert got["fin1"] == (None, "5")  # more to come; five in all
     assert bodies(got["page2"]) == ["a2", "b0"]
     assert bodies(got["page3"]) == ["a3"]
+    assert THREADS == {"a3": "thread-of-a3"}, THREADS
     assert got["fin3"] == "true"
     assert [f for _, _, f, _ in got["page1"]] == [f"{ROOM}/alice"] * 2
     assert bodies(got["with_bob"]) == ["b0"]
