@@ -64,7 +64,7 @@ const std::vector<std::pair<std::string, std::vector<std::string>>>& schema() {
     std::vector<std::pair<std::string, std::vector<std::string>>> v = {
         {"links",
          {"host", "port", "keepalive_seconds", "backoff_initial_ms", "backoff_max_ms",
-          "max_stanza_bytes", "max_depth"}},
+          "connect_timeout_ms", "handshake_timeout_ms", "max_stanza_bytes", "max_depth"}},
         {"muc", {"domain", "secret", "secret_file"}},
         {"directory",
          {"domain", "secret", "secret_file", "max_results", "min_chars", "allowed_domains",
@@ -666,6 +666,10 @@ class Loader {
                 ") must be at least backoff_initial_ms (" +
                 std::to_string(l.backoff_initial.count()) + ")");
     }
+    if (auto v = integer("links", "connect_timeout_ms", 100, 600000))
+      l.connect_timeout = std::chrono::milliseconds(*v);
+    if (auto v = integer("links", "handshake_timeout_ms", 100, 600000))
+      l.handshake_timeout = std::chrono::milliseconds(*v);
     // RFC 6120 §13.12: a server must accept stanzas of at least 10000 bytes.
     if (auto v = integer("links", "max_stanza_bytes", 10000, 64 * 1024 * 1024))
       l.limits.max_stanza_bytes = *v;

@@ -27,6 +27,9 @@ struct LinkSettings {
   std::chrono::seconds keepalive{60};
   std::chrono::milliseconds backoff_initial{500};
   std::chrono::milliseconds backoff_max{60000};
+  // TCP connect, and the host's stream header + handshake answer, must come within these.
+  std::chrono::milliseconds connect_timeout{5000};
+  std::chrono::milliseconds handshake_timeout{10000};
   xmpp::StreamLimits limits;
 };
 

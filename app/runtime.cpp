@@ -61,6 +61,8 @@ xmpp::ComponentLinkSettings link_settings(const LinkSettings& links,
   s.keepalive = links.keepalive;
   s.backoff_initial = links.backoff_initial;
   s.backoff_max = links.backoff_max;
+  s.connect_timeout = links.connect_timeout;
+  s.handshake_timeout = links.handshake_timeout;
   s.limits = links.limits;
   return s;
 }

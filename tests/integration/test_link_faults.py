@@ -243,6 +243,28 @@ def test_connection_dropped_before_the_handshake_is_retried(workdir):
     run_case(workdir, "dropped", script, check)
 
 
+def test_a_host_that_accepts_but_never_completes_the_handshake_is_dropped_and_retried(workdir):
+    # The TCP connection is up, the host answers the header but never the handshake (a hung
+    # or overloaded server): commonroom gives up after handshake_timeout_ms, hangs up, and
+    # tries again with backoff rather than waiting for ever.
+    def script(conn, index):
+        conn.header()
+        conn.wait_for(r"<handshake>")
+
+    def check(host, cr):
+        started = time.monotonic()
+        lines = cr.wait_for_log(rf"{re.escape(MUC_DOMAIN)}: .*did not complete the handshake "
+                                r"within .*retrying in", count=2, timeout=10)
+        assert lines
+        host.conns[0].wait_eof()
+        # Two attempts of 0.6 s each plus a short backoff: far below the 10 s default.
+        assert time.monotonic() - started < 6
+        assert len(host.conns) >= 2
+
+    run_case(workdir, "handshake-timeout", script, check,
+             extra={"links": {"handshake_timeout_ms": "600"}})
+
+
 def test_stream_error_after_handshake_is_logged_and_reconnected(workdir):
     def script(conn, index):
         conn.handshake()

@@ -193,6 +193,15 @@ TEST_F(ConfigTest, DurationsAndLimitsHaveSaneRanges) {
   EXPECT_THAT(errors("[links]\nmax_depth = 7\n"),
               ElementsAre(HasSubstr("[links] max_depth: expected an integer 8-1024")));
   EXPECT_THAT(
+      errors("[links]\nhandshake_timeout_ms = 50\n"),
+      ElementsAre(HasSubstr("[links] handshake_timeout_ms: expected an integer 100-600000")));
+  EXPECT_THAT(errors("[links]\nconnect_timeout_ms = soon\n"),
+              ElementsAre(HasSubstr("[links] connect_timeout_ms: expected an integer 100-600000")));
+  auto r = load("[links]\nconnect_timeout_ms = 1500\nhandshake_timeout_ms = 2500\n");
+  ASSERT_TRUE(r.config.has_value());
+  EXPECT_EQ(r.config->links.connect_timeout, std::chrono::milliseconds(1500));
+  EXPECT_EQ(r.config->links.handshake_timeout, std::chrono::milliseconds(2500));
+  EXPECT_THAT(
       errors("[links]\nhost = my host\n"),
       ElementsAre(
           R"(commonroom.ini:2: [links] host: expected a host name or IP address, got "my host")"));
