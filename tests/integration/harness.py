@@ -394,3 +394,18 @@ async def software_version(client, jid: str, timeout: float = 5) -> dict[str, st
     iq = await client["xep_0092"].get_version(jid, timeout=timeout)
     v = iq["software_version"]
     return {"name": v["name"], "version": v["version"], "os": v["os"]}
+
+
+def run_coroutine(coro, timeout: float = 60):
+    """Runs one test's asyncio conversation on a fresh event loop, then cancels whatever it
+    left running (slixmpp's reader tasks) so the loop closes cleanly."""
+    import asyncio
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(asyncio.wait_for(coro, timeout))
+    finally:
+        pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+        for t in pending:
+            t.cancel()
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        loop.close()

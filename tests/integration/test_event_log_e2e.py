@@ -17,7 +17,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from harness import (MUC_DOMAIN, USERS, XMPP_DOMAIN, Commonroom, CommonroomConfig, HostServer,
-                     run_dir, wait_until)
+                     run_coroutine, run_dir, wait_until)
 from pg_support import Cluster, migrated_database, psql
 
 ROOM = f"abuse-e2e@{MUC_DOMAIN}"
@@ -127,15 +127,7 @@ def test_every_message_a_client_received_is_logged_after_sigkill(pg, prosody, ou
             time.sleep(0.7)  # messages keep flowing, into the journal only
         first.signal(signal.SIGKILL)
 
-    loop = asyncio.new_event_loop()
-    try:
-        received, sent = loop.run_until_complete(traffic(prosody.c2s_port, 3.0, crash))
-    finally:
-        pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
-        for t in pending:
-            t.cancel()
-        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-        loop.close()
+    received, sent = run_coroutine(traffic(prosody.c2s_port, 3.0, crash))
     first.kill()
     assert len(received) >= 20, f"bob received only {len(received)} messages:\n" + \
         first.log_text()[-2000:]
@@ -195,15 +187,7 @@ def test_the_backlog_is_visible_on_metrics_while_postgresql_is_down(pg, prosody)
         wait_until(lambda: metrics(config.admin_port).get(
             "commonroom_abuse_log_database_connected") == 1, 10, what="abuse log connected")
         pg.crash()
-        loop = asyncio.new_event_loop()
-        try:
-            received, _ = loop.run_until_complete(traffic(prosody.c2s_port, 1.5, lambda: None))
-        finally:
-            pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
-            for t in pending:
-                t.cancel()
-            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-            loop.close()
+        received, _ = run_coroutine(traffic(prosody.c2s_port, 1.5, lambda: None))
         assert received, "chat must go on while PostgreSQL is down"
         down = metrics(config.admin_port)
         assert down["commonroom_abuse_log_database_connected"] == 0, down

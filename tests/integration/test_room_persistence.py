@@ -12,7 +12,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from harness import (MUC_DOMAIN, XMPP_DOMAIN, Commonroom, CommonroomConfig, HostServer,
-                     run_dir)
+                     run_coroutine, run_dir)
 from pg_support import Cluster, migrated_database, psql
 
 MUC = "http://jabber.org/protocol/muc"
@@ -35,16 +35,7 @@ def pg():
     c.stop()
 
 
-def run(coro):
-    loop = asyncio.new_event_loop()
-    try:
-        return loop.run_until_complete(asyncio.wait_for(coro, 60))
-    finally:
-        pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
-        for t in pending:
-            t.cancel()
-        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-        loop.close()
+run = run_coroutine  # also used by test_room_mam
 
 
 async def connect(user, port):
