@@ -228,11 +228,13 @@ struct Runtime::Service {
       batch.clear();
       stanzas = 0;
     };
-    muc::write_in_order(effects, [&](std::string_view bytes) {
-      if (log.trace()) log.trace("out: " + std::string(bytes));
-      batch += bytes;
+    // Each stanza is appended straight into the batch (no per-stanza buffer to copy from).
+    size_t stanza_start = 0;
+    muc::append_in_order(effects, batch, [&](std::string& out) {
+      if (log.trace()) log.trace("out: " + out.substr(stanza_start));
       ++stanzas;
-      if (batch.size() >= kBatchBytes) flush();
+      if (out.size() >= kBatchBytes) flush();
+      stanza_start = out.size();
     });
     flush();
   }
