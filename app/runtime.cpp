@@ -218,7 +218,11 @@ struct Runtime::Service {
   // thousand occupants is then a few syscalls instead of a thousand (issue 3 benchmark).
   void send(const muc::Effects& effects) {
     constexpr size_t kBatchBytes = 64 * 1024;
-    std::string batch;
+    // Each sending thread (the engine's, or the abuse log's writer) keeps its batch buffer: a
+    // fresh one per outcome was allocated, faulted in and trimmed away by malloc every time.
+    thread_local std::string batch;
+    batch.clear();
+    if (batch.capacity() < 2 * kBatchBytes) batch.reserve(2 * kBatchBytes);
     uint64_t stanzas = 0;
     auto flush = [&] {
       if (stanzas == 0) return;
@@ -237,6 +241,7 @@ struct Runtime::Service {
       stanza_start = out.size();
     });
     flush();
+    if (batch.capacity() > 16 * kBatchBytes) std::string().swap(batch);  // after a huge stanza
   }
 
   Poco::Logger& log;
