@@ -39,6 +39,9 @@ using Handler = std::function<Outcome(const xmpp::Element&, Clock::time_point)>;
 constexpr size_t kQueueLimit = 10000;
 // How often the engine thread retries room saves that failed (PostgreSQL down).
 constexpr std::chrono::seconds kRoomSaveRetry{5};
+// Output (Effects::held_bytes) that may wait for the abuse log at once; one outcome larger
+// than this still goes, alone.
+constexpr size_t kHeldBytes = 1 << 20;
 
 xmpp::ComponentLinkSettings link_settings(const LinkSettings& links,
                                           const ServiceSettings& service) {
@@ -182,9 +185,33 @@ struct Runtime::Service {
       // the order the engine produced them; the callback runs on the log's writer thread.
       auto effects = std::make_shared<muc::Effects>(std::move(outcome.effects));
       auto events = std::move(effects->events);
-      event_log->submit(std::move(events),
-                        [this, effects](store::EventLog::Ticket) { send(*effects); });
+      const size_t held = effects->held_bytes();
+      hold(held);
+      event_log->submit(std::move(events), [this, effects, held](store::EventLog::Ticket) mutable {
+        send(*effects);
+        effects.reset();  // now, not when the log drops its whole batch
+        release(held);
+      });
     }
+  }
+
+  // Output waiting for the abuse log is bounded in bytes, not only in events: a join into
+  // a room of N occupants holds N presences for the newcomer, so a burst of joins into a
+  // big room while the log syncs would otherwise hold (and leave malloc holding) memory
+  // growing with N times the burst. The engine waits here for room, as it waits in
+  // EventLog::submit when too many events are pending (not when stopping: what was handled
+  // is still logged).
+  void hold(size_t bytes) {
+    std::unique_lock lock(mutex);
+    cv.wait(lock, [&] { return stopping || held_bytes == 0 || held_bytes + bytes <= kHeldBytes; });
+    held_bytes += bytes;
+  }
+  void release(size_t bytes) {
+    {
+      std::lock_guard lock(mutex);
+      held_bytes -= bytes;
+    }
+    cv.notify_all();
   }
 
   // Stops the engine thread while the link is still up, then tells every occupant the
@@ -253,6 +280,7 @@ struct Runtime::Service {
   std::condition_variable cv;
   std::deque<xmpp::Element> queue;
   bool stopping = false;
+  size_t held_bytes = 0;  // of outcomes submitted to the abuse log and not yet sent
   // The rooms service only: the engine itself (restore at start, shutdown at stop) and its
   // PostgreSQL side (null without [database]).
   std::shared_ptr<muc::RoomService> rooms;

@@ -13,6 +13,22 @@ std::size_t Effects::stanza_count() const {
   return n;
 }
 
+std::size_t Effects::held_bytes() const {
+  constexpr std::size_t kElementBytes = 1024;  // a presence or reply as a tree, roughly
+  std::size_t n = outbound.size() * kElementBytes;
+  for (const auto& f : fanouts) {
+    n += f.stanza->prefix().size() + f.stanza->suffix().size();
+    n += f.recipients.capacity() * sizeof(std::string);
+    for (const auto& to : f.recipients) {
+      const auto* inline_begin = reinterpret_cast<const char*>(&to);
+      const bool on_heap = to.data() < inline_begin || to.data() >= inline_begin + sizeof to;
+      if (on_heap) n += to.capacity() + 1;
+    }
+  }
+  for (const auto& r : runs) n += r.bytes.capacity() + r.ends.capacity() * sizeof(r.ends[0]);
+  return n;
+}
+
 void Effects::add_serialized(const xmpp::Element& stanza, std::size_t expected_more) {
   // Runs hold at most about this much: a roster of thousands of presences is then many
   // small blocks that malloc reuses from one join to the next, instead of one large block

@@ -59,6 +59,9 @@ struct Effects {
   std::vector<std::string> dropped;
 
   std::size_t stanza_count() const;  // outbound, every fan-out recipient, every run's stanzas
+  // About how much memory the stanzas to send hold (element trees count as a typical
+  // stanza's), for a shell that bounds how much output waits, e.g. for the abuse log.
+  std::size_t held_bytes() const;
 
   // Serializes `stanza` now, at the current end of the send order (appending to the last
   // run when nothing was added after it). `expected_more`: how many stanzas of about the

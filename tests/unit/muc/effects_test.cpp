@@ -64,3 +64,19 @@ TEST(Effects, AppendsEveryStanzaToTheCallersBufferAndLetsItTakeThem) {
   EXPECT_EQ(batch, first + "<message to='n@x/1'/>");
   EXPECT_EQ(sizes, (std::vector<std::size_t>{first.size(), batch.size()}));
 }
+
+TEST(Effects, HeldBytesGrowWithTheSerializedRosterAndTheFanoutRecipients) {
+  Effects roster;
+  const auto presence = parse_element("<presence from='r@x/someone' to='newcomer@x/laptop'/>");
+  for (int i = 0; i < 100; ++i) roster.add_serialized(presence, 99 - i);
+  EXPECT_GE(roster.held_bytes(), 100 * commonroom::xmpp::to_string(presence).size());
+
+  Effects message;
+  Fanout f;
+  f.stanza =
+      std::make_shared<const FanoutStanza>(parse_element("<message><body>hi</body></message>"));
+  for (int i = 0; i < 100; ++i)
+    f.recipients.push_back("someone-" + std::to_string(i) + "@x/laptop");
+  message.fanouts.push_back(f);
+  EXPECT_GE(message.held_bytes(), 100 * (sizeof(std::string) + f.recipients[0].size()));
+}
