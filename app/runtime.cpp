@@ -50,6 +50,9 @@ constexpr size_t kQueueLimit = 10000;
 constexpr std::chrono::seconds kRoomSaveRetry{5};
 // The longest one archive (MAM) query may run in PostgreSQL before its asker gets an error.
 constexpr std::chrono::milliseconds kArchiveStatementTimeout{5000};
+// Output (Effects::held_bytes) that may wait for the abuse log at once; one outcome larger
+// than this still goes, alone.
+constexpr size_t kHeldBytes = 1 << 20;
 
 xmpp::ComponentLinkSettings link_settings(const LinkSettings& links,
                                           const ServiceSettings& service) {
@@ -229,9 +232,13 @@ struct Runtime::Service {
     // query is durable, so a user's own last message is in the history they ask for.
     auto effects = std::make_shared<muc::Effects>(std::move(outcome.effects));
     auto events = std::move(effects->events);
-    event_log->submit(std::move(events), [this, effects](store::EventLog::Ticket) {
+    const size_t held = effects->held_bytes();
+    hold(held);
+    event_log->submit(std::move(events), [this, effects, held](store::EventLog::Ticket) mutable {
       send(*effects);
       ask_archive(*effects);
+      effects.reset();  // now, not when the log drops its whole batch
+      release(held);
     });
   }
 
@@ -247,6 +254,25 @@ struct Runtime::Service {
       refused.outbound.push_back(muc::mam_error(
           q, xmpp::StanzaError::internal_server_error("the archive is unavailable")));
     send(refused);
+  }
+
+  // Output waiting for the abuse log is bounded in bytes, not only in events: a join into
+  // a room of N occupants holds N presences for the newcomer, so a burst of joins into a
+  // big room while the log syncs would otherwise hold (and leave malloc holding) memory
+  // growing with N times the burst. The engine waits here for room, as it waits in
+  // EventLog::submit when too many events are pending (not when stopping: what was handled
+  // is still logged).
+  void hold(size_t bytes) {
+    std::unique_lock lock(mutex);
+    cv.wait(lock, [&] { return stopping || held_bytes == 0 || held_bytes + bytes <= kHeldBytes; });
+    held_bytes += bytes;
+  }
+  void release(size_t bytes) {
+    {
+      std::lock_guard lock(mutex);
+      held_bytes -= bytes;
+    }
+    cv.notify_all();
   }
 
   // Stops the engine thread while the link is still up, then tells every occupant the
@@ -280,7 +306,11 @@ struct Runtime::Service {
   // thousand occupants is then a few syscalls instead of a thousand (issue 3 benchmark).
   void send(const muc::Effects& effects) {
     constexpr size_t kBatchBytes = 64 * 1024;
-    std::string batch;
+    // Each sending thread (the engine's, or the abuse log's writer) keeps its batch buffer: a
+    // fresh one per outcome was allocated, faulted in and trimmed away by malloc every time.
+    thread_local std::string batch;
+    batch.clear();
+    if (batch.capacity() < 2 * kBatchBytes) batch.reserve(2 * kBatchBytes);
     uint64_t stanzas = 0;
     auto flush = [&] {
       if (stanzas == 0) return;
@@ -290,13 +320,16 @@ struct Runtime::Service {
       batch.clear();
       stanzas = 0;
     };
-    muc::write_in_order(effects, [&](std::string_view bytes) {
-      if (log.trace()) log.trace("out: " + std::string(bytes));
-      batch += bytes;
+    // Each stanza is appended straight into the batch (no per-stanza buffer to copy from).
+    size_t stanza_start = 0;
+    muc::append_in_order(effects, batch, [&](std::string& out) {
+      if (log.trace()) log.trace("out: " + out.substr(stanza_start));
       ++stanzas;
-      if (batch.size() >= kBatchBytes) flush();
+      if (out.size() >= kBatchBytes) flush();
+      stanza_start = out.size();
     });
     flush();
+    if (batch.capacity() > 16 * kBatchBytes) std::string().swap(batch);  // after a huge stanza
   }
 
   Poco::Logger& log;
@@ -308,6 +341,7 @@ struct Runtime::Service {
   std::condition_variable cv;
   std::deque<Work> queue;
   bool stopping = false;
+  size_t held_bytes = 0;  // of outcomes submitted to the abuse log and not yet sent
   // The rooms service only: the engine itself (restore at start, shutdown at stop) and its
   // PostgreSQL side (null without [database]).
   std::shared_ptr<muc::RoomService> rooms;

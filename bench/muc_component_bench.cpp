@@ -143,14 +143,19 @@ class Reader {
     std::unique_lock lock(mutex_);
     return cv_.wait_for(lock, timeout, [&] { return delivered_ >= n || eof_; }) && delivered_ >= n;
   }
-  // The start tag of the first stanza (after now) containing `marker`, nullopt on timeout.
-  std::optional<std::string> wait_marker(const std::string& marker,
-                                         std::chrono::milliseconds timeout) {
-    std::unique_lock lock(mutex_);
+  // Looks for `marker` in what arrives from now on. Called before sending the stanza whose
+  // answer carries it: an answer that arrived before it was armed would never be seen.
+  void expect(const std::string& marker) {
+    std::lock_guard lock(mutex_);
     marker_ = marker;
     marker_found_.reset();
-    marker_pos_ = 0;
+    marker_pos_ = buf_.size();
     marker_armed_ = true;
+  }
+  // The start tag of the first stanza since expect() containing its marker, nullopt on
+  // timeout.
+  std::optional<std::string> wait_marker(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mutex_);
     bool ok = cv_.wait_for(lock, timeout, [&] { return marker_found_.has_value() || eof_; });
     marker_armed_ = false;
     if (!ok || !marker_found_) return std::nullopt;
@@ -394,9 +399,11 @@ RunResult run_once(const Options& opt, const fs::path& dir, const std::string& d
 
   // The first occupant creates the room (locked, status 201) and submits the instant-room
   // configuration, raising the room limit from its default of 100 occupants.
+  reader.expect("code='201'");
   send_all(fd, join(0));
-  if (!reader.wait_marker("code='201'", std::chrono::seconds(10)))
+  if (!reader.wait_marker(std::chrono::seconds(10)))
     die("no room-created presence (status 201); see " + log.string());
+  reader.expect("id='cfg'");
   send_all(fd, "<iq type='set' id='cfg' from='" + user(0) + "' to='" + kRoom +
                    "'><query xmlns='http://jabber.org/protocol/muc#owner'>"
                    "<x xmlns='jabber:x:data' type='submit'>"
@@ -404,16 +411,17 @@ RunResult run_once(const Options& opt, const fs::path& dir, const std::string& d
                    "<value>http://jabber.org/protocol/muc#roomconfig</value></field>"
                    "<field var='muc#roomconfig_maxusers'><value>" +
                    std::to_string(opt.occupants) + "</value></field></x></query></iq>");
-  auto cfg = reader.wait_marker("id='cfg'", std::chrono::seconds(10));
+  auto cfg = reader.wait_marker(std::chrono::seconds(10));
   if (!cfg || cfg->find("type='result'") == std::string::npos)
     die("room configuration refused: " + cfg.value_or("(no answer)"));
   // The engine answers in order: once a ping is answered every join before it was handled.
   const int tenth = std::max(1, opt.occupants / 10);
   std::string joins;
   for (int i = 1; i < tenth; ++i) joins += join(i);
+  reader.expect("id='joins-tenth'");
   send_all(fd, joins + "<iq type='get' id='joins-tenth' from='" + user(0) + "' to='" + kMucDomain +
                    "'><ping xmlns='urn:xmpp:ping'/></iq>");
-  if (!reader.wait_marker("id='joins-tenth'", std::chrono::seconds(60)))
+  if (!reader.wait_marker(std::chrono::seconds(60)))
     die("joins did not finish within 60 s; see " + log.string());
   const double rss_tenth = status_bytes(pid, "VmRSS");
   const double anon_tenth = status_bytes(pid, "RssAnon");
@@ -422,9 +430,10 @@ RunResult run_once(const Options& opt, const fs::path& dir, const std::string& d
     joins.clear();
     for (int i = first; i < std::min(opt.occupants, first + opt.join_burst); ++i) joins += join(i);
     const std::string id = "joins-" + std::to_string(first);
+    reader.expect("id='" + id + "'");
     send_all(fd, joins + "<iq type='get' id='" + id + "' from='" + user(0) + "' to='" + kMucDomain +
                      "'><ping xmlns='urn:xmpp:ping'/></iq>");
-    if (!reader.wait_marker("id='" + id + "'", std::chrono::seconds(60)))
+    if (!reader.wait_marker(std::chrono::seconds(60)))
       die("joins did not finish within 60 s; see " + log.string());
   }
   const double join_seconds = std::chrono::duration<double>(Clock::now() - join_start).count();

@@ -171,13 +171,16 @@ void Engine::remove_occupant(Ctx& ctx, Effects& self_sink, Effects& others, Room
 void Engine::send_join_sequence(Ctx& ctx, const Room& room, const Occupant& o,
                                 const xmpp::Jid& session, const std::vector<int>& self_codes,
                                 const xmpp::Element* history, bool announce) {
-  // 1. Everyone else already in the room (whose role's presence is broadcast).
+  // 1. Everyone else already in the room (whose role's presence is broadcast), serialized
+  // as built: one presence tree at a time instead of one per occupant.
   bool see = may_see_jids(room, o);
+  std::size_t left = room.occupants().size();
   for (const auto& [nick, other] : room.occupants()) {
+    --left;
     if (nick == o.nick || !room.config().presence_broadcast.contains(other.role)) continue;
     xmpp::Element p = occupant_presence(room, other, PresenceNote{}, see, nullptr);
     p.set_attr("to", session.full());
-    send(ctx, std::move(p));
+    ctx.out.add_serialized(p, left);
   }
   PresenceNote note;
   note.id = std::string(ctx.stanza.attr("id"));

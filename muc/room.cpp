@@ -1,8 +1,33 @@
 #include "muc/room.hpp"
 
 #include <algorithm>
+#include <stdexcept>
 
 namespace commonroom::muc {
+
+OccupantId::OccupantId(std::string_view hex) {
+  auto digit = [&](char c) -> unsigned {
+    if (c >= '0' && c <= '9') return static_cast<unsigned>(c - '0');
+    if (c >= 'a' && c <= 'f') return static_cast<unsigned>(c - 'a' + 10);
+    if (c >= 'A' && c <= 'F') return static_cast<unsigned>(c - 'A' + 10);
+    throw std::invalid_argument("an occupant-id is 64 hex digits");
+  };
+  if (hex.size() != 2 * bytes_.size())
+    throw std::invalid_argument("an occupant-id is 64 hex digits");
+  for (std::size_t i = 0; i < bytes_.size(); ++i) {
+    bytes_[i] = static_cast<unsigned char>(digit(hex[2 * i]) << 4 | digit(hex[2 * i + 1]));
+  }
+}
+
+std::string OccupantId::hex() const {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out(2 * bytes_.size(), '0');
+  for (std::size_t i = 0; i < bytes_.size(); ++i) {
+    out[2 * i] = kDigits[bytes_[i] >> 4];
+    out[2 * i + 1] = kDigits[bytes_[i] & 0xf];
+  }
+  return out;
+}
 
 const Session* Occupant::session(const xmpp::Jid& full) const {
   for (const auto& s : sessions) {
@@ -114,12 +139,12 @@ const Occupant* Room::occupant(std::string_view nick) const {
 }
 
 Occupant* Room::occupant_of(const xmpp::Jid& full) {
-  auto it = nick_by_session_.find(std::string(full.full()));
+  auto it = nick_by_session_.find(full);
   return it == nick_by_session_.end() ? nullptr : occupant(it->second);
 }
 
 const Occupant* Room::occupant_of(const xmpp::Jid& full) const {
-  auto it = nick_by_session_.find(std::string(full.full()));
+  auto it = nick_by_session_.find(full);
   return it == nick_by_session_.end() ? nullptr : occupant(it->second);
 }
 
@@ -136,19 +161,19 @@ Occupant& Room::add_occupant(std::string nick, const xmpp::Jid& bare, Role role,
   o.nick = nick;
   o.bare = bare.bare();
   o.role = role;
-  o.occupant_id = std::move(occupant_id);
+  o.occupant_id = OccupantId(occupant_id);
   return occupants_.insert_or_assign(std::move(nick), std::move(o)).first->second;
 }
 
 void Room::add_session(Occupant& o, Session s) {
-  nick_by_session_[std::string(s.jid.full())] = o.nick;
+  nick_by_session_[s.jid] = o.nick;
   o.sessions.push_back(std::move(s));
 }
 
 bool Room::remove_session(const std::string& nick, const xmpp::Jid& full) {
   Occupant* o = occupant(nick);
   if (!o) return false;
-  nick_by_session_.erase(std::string(full.full()));
+  nick_by_session_.erase(full);
   std::erase_if(o->sessions, [&](const Session& s) { return s.jid == full; });
   if (!o->sessions.empty()) return false;
   occupants_.erase(nick);
@@ -158,7 +183,7 @@ bool Room::remove_session(const std::string& nick, const xmpp::Jid& full) {
 void Room::remove_occupant(const std::string& nick) {
   auto it = occupants_.find(nick);
   if (it == occupants_.end()) return;
-  for (const auto& s : it->second.sessions) nick_by_session_.erase(std::string(s.jid.full()));
+  for (const auto& s : it->second.sessions) nick_by_session_.erase(s.jid);
   occupants_.erase(it);
 }
 
@@ -166,7 +191,7 @@ Occupant& Room::rename(const std::string& from, const std::string& to) {
   auto node = occupants_.extract(from);
   node.key() = to;
   node.mapped().nick = to;
-  for (const auto& s : node.mapped().sessions) nick_by_session_[std::string(s.jid.full())] = to;
+  for (const auto& s : node.mapped().sessions) nick_by_session_[s.jid] = to;
   return occupants_.insert(std::move(node)).position->second;
 }
 

@@ -1,6 +1,7 @@
 // One room's state: configuration, affiliations, occupants and their sessions, history,
 // subject. Plain state with lookups; the protocol lives in the engine and features.
 #pragma once
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <deque>
@@ -30,12 +31,26 @@ struct Session {
   xmpp::Element presence;
 };
 
+// An XEP-0421 occupant-id: a SHA-256 HMAC, kept as its 32 bytes inside the occupant
+// (as 64 hex digits in a std::string it would be one more heap block per occupant).
+class OccupantId {
+ public:
+  OccupantId() = default;
+  // From 64 hex digits; throws std::invalid_argument on anything else.
+  explicit OccupantId(std::string_view hex);
+  std::string hex() const;  // the 64 lower-case hex digits sent in <occupant-id id=''/>
+  bool operator==(const OccupantId&) const = default;
+
+ private:
+  std::array<unsigned char, 32> bytes_{};
+};
+
 // An occupant is a nick; a bare JID may join it from several resources (multi-session).
 struct Occupant {
   std::string nick;
   xmpp::Jid bare;  // the real bare JID all sessions share
   Role role = Role::none;
-  std::string occupant_id;        // XEP-0421
+  OccupantId occupant_id;         // XEP-0421
   std::vector<Session> sessions;  // the first is the primary: its presence and JID are shown
 
   const Session& primary() const { return sessions.front(); }
@@ -156,7 +171,9 @@ class Room {
   std::map<std::string, AffiliationEntry, std::less<>> affiliations_;
   std::map<std::string, std::string, std::less<>> reserved_nicks_;  // nick -> bare JID
   std::map<std::string, Occupant, std::less<>> occupants_;
-  std::unordered_map<std::string, std::string> nick_by_session_;  // full JID -> nick
+  // Session full JID -> nick. Keyed by the Jid itself: it shares the session's buffer
+  // where a string key would copy it.
+  std::unordered_map<xmpp::Jid, std::string> nick_by_session_;
   std::deque<HistoryEntry> history_;
   Subject subject_;
   std::deque<std::pair<std::string, std::string>> invitations_;  // invitee bare, inviter

@@ -46,9 +46,11 @@ class Jid {
   bool same_bare(const Jid& o) const { return bare_str() == o.bare_str(); }
 
  private:
-  struct Data;
-  explicit Jid(std::shared_ptr<const Data> d) : d_(std::move(d)) {}
-  std::shared_ptr<const Data> d_;
+  // The prepared text and where its parts are, in one block (layout in jid.cpp).
+  static std::shared_ptr<const char[]> make(std::string_view node, std::string_view domain,
+                                            std::string_view resource);
+  explicit Jid(std::shared_ptr<const char[]> d) : d_(std::move(d)) {}
+  std::shared_ptr<const char[]> d_;
 };
 
 // Preparation profiles, exposed for nicknames (resourceprep) and tests.

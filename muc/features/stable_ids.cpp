@@ -39,6 +39,10 @@ void add_occupant_id(xmpp::Element& stanza, std::string_view occupant_id) {
   stanza.add_child("occupant-id", std::string(xmpp::ns::occupant_id)).set_attr("id", occupant_id);
 }
 
+void add_occupant_id(xmpp::Element& stanza, const OccupantId& occupant_id) {
+  add_occupant_id(stanza, occupant_id.hex());
+}
+
 const RoomFeature& stable_ids_feature() {
   static const StableIds kFeature;
   return kFeature;

@@ -29,3 +29,54 @@ TEST(Effects, WritesFanoutsBetweenTheSingleStanzasTheyFollow) {
                 "<presence to='b@x/1'/>"}));
   EXPECT_EQ(fx.stanza_count(), 4u);
 }
+
+TEST(Effects, WritesSerializedRunsWhereTheyWereAddedAmongFanoutsAndSingleStanzas) {
+  Effects fx;
+  fx.outbound.push_back(parse_element("<presence to='a@x/1'/>"));
+  fx.add_serialized(parse_element("<presence from='r@x/one' to='n@x/1'/>"), 1);
+  fx.add_serialized(parse_element("<presence from='r@x/two' to='n@x/1'/>"));
+  Fanout f;
+  f.stanza = std::make_shared<const FanoutStanza>(parse_element("<presence from='r@x/new'/>"));
+  f.recipients = {"c@x/1"};
+  f.position = fx.outbound.size();
+  fx.fanouts.push_back(f);
+  fx.add_serialized(parse_element("<presence from='r@x/new' to='n@x/1'/>"));  // a new run
+  fx.outbound.push_back(parse_element("<message to='n@x/1'/>"));
+  ASSERT_EQ(fx.runs.size(), 2u);
+  std::vector<std::string> written;
+  write_in_order(fx, [&](std::string_view s) { written.emplace_back(s); });
+  EXPECT_EQ(written,
+            (std::vector<std::string>{
+                "<presence to='a@x/1'/>", "<presence from='r@x/one' to='n@x/1'/>",
+                "<presence from='r@x/two' to='n@x/1'/>", "<presence to='c@x/1' from='r@x/new'/>",
+                "<presence from='r@x/new' to='n@x/1'/>", "<message to='n@x/1'/>"}));
+  EXPECT_EQ(fx.stanza_count(), 6u);
+}
+
+TEST(Effects, AppendsEveryStanzaToTheCallersBufferAndLetsItTakeThem) {
+  Effects fx;
+  fx.add_serialized(parse_element("<presence from='r@x/one' to='n@x/1'/>"));
+  fx.outbound.push_back(parse_element("<message to='n@x/1'/>"));
+  std::string batch = "<?already?>";
+  std::vector<std::size_t> sizes;
+  append_in_order(fx, batch, [&](std::string& out) { sizes.push_back(out.size()); });
+  const std::string first = "<?already?><presence from='r@x/one' to='n@x/1'/>";
+  EXPECT_EQ(batch, first + "<message to='n@x/1'/>");
+  EXPECT_EQ(sizes, (std::vector<std::size_t>{first.size(), batch.size()}));
+}
+
+TEST(Effects, HeldBytesGrowWithTheSerializedRosterAndTheFanoutRecipients) {
+  Effects roster;
+  const auto presence = parse_element("<presence from='r@x/someone' to='newcomer@x/laptop'/>");
+  for (int i = 0; i < 100; ++i) roster.add_serialized(presence, 99 - i);
+  EXPECT_GE(roster.held_bytes(), 100 * commonroom::xmpp::to_string(presence).size());
+
+  Effects message;
+  Fanout f;
+  f.stanza =
+      std::make_shared<const FanoutStanza>(parse_element("<message><body>hi</body></message>"));
+  for (int i = 0; i < 100; ++i)
+    f.recipients.push_back("someone-" + std::to_string(i) + "@x/laptop");
+  message.fanouts.push_back(f);
+  EXPECT_GE(message.held_bytes(), 100 * (sizeof(std::string) + f.recipients[0].size()));
+}
