@@ -7,7 +7,7 @@
 // time too, against the 1 ms p99 target.
 //
 //   directory_search_bench [--people N]... [--ldif FILE]... [--rounds R]
-//                          [--peer-ldap URI --peer-base BASE]
+//                          [--peer-ldap URI --peer-base BASE] [--json FILE]
 //   directory_search_bench --people N --write-ldif FILE   (generated people as LDIF)
 //
 // With --peer-ldap, each query ejabberd's search can express is also sent to that LDAP
@@ -15,7 +15,8 @@
 // (&(uid=*)(<attr>=*<value>*)...), size limit 50 (its "matches"), the reported
 // attributes; over one open connection, so this is the LDAP part of the peer's time
 // alone (ejabberd adds its own work and a user check per result). Printed beside the
-// service's time, with the ratio.
+// service's time, with the ratio. --json writes the summary figures of each directory (one
+// JSON object per line) for scripts that take medians over runs.
 #include <ldap.h>
 #include <time.h>
 
@@ -174,6 +175,7 @@ std::string peer_filter(const BenchQuery& q) {
 
 struct PeerOptions {
   std::string uri, base;
+  std::FILE* json = nullptr;  // summary lines, when asked for
 };
 
 struct Directory {
@@ -356,6 +358,21 @@ int run(Directory dir, int rounds, const PeerOptions& peer) {
         "query) p50 %.1f us p99 %.1f us; ratio p50 %.1fx, p99 %.1fx\n",
         n, m50, m99, p50, p99, p50 / m50, p99 / m99);
   }
+  if (peer.json) {
+    std::fprintf(peer.json,
+                 "{\"people\": %zu, \"index_p50_us\": %.2f, \"index_p99_us\": %.2f, "
+                 "\"service_p50_us\": %.2f, \"service_p99_us\": %.2f, "
+                 "\"service_cpu_p99_us\": %.2f, \"worst_service_cpu_p99_us\": %.2f",
+                 n, p50, p99, sp50, sp99, percentile(all_cpu, 0.99), worst_cpu_p99);
+    if (ldap)
+      std::fprintf(peer.json,
+                   ", \"peer_service_p50_us\": %.2f, \"peer_service_p99_us\": %.2f, "
+                   "\"peer_ldap_p50_us\": %.2f, \"peer_ldap_p99_us\": %.2f",
+                   percentile(all_mine_peerable, 0.5), percentile(all_mine_peerable, 0.99),
+                   percentile(all_peer, 0.5), percentile(all_peer, 0.99));
+    std::fprintf(peer.json, "}\n");
+    std::fflush(peer.json);
+  }
   return worst_service_p99 < 1000 ? 0 : 1;
 }
 
@@ -378,12 +395,18 @@ int main(int argc, char** argv) {
       peer.uri = argv[++i];
     } else if (!std::strcmp(argv[i], "--peer-base") && i + 1 < argc) {
       peer.base = argv[++i];
+    } else if (!std::strcmp(argv[i], "--json") && i + 1 < argc) {
+      peer.json = std::fopen(argv[++i], "a");
+      if (!peer.json) {
+        std::perror(argv[i]);
+        return 2;
+      }
     } else if (!std::strcmp(argv[i], "--write-ldif") && i + 1 < argc) {
       write_ldif = argv[++i];
     } else {
       std::fprintf(stderr,
                    "usage: %s [--people N]... [--ldif FILE]... [--rounds R]\n"
-                   "          [--peer-ldap URI --peer-base BASE]\n"
+                   "          [--peer-ldap URI --peer-base BASE] [--json FILE]\n"
                    "       %s --people N --write-ldif FILE\n",
                    argv[0], argv[0]);
       return 2;
@@ -411,5 +434,6 @@ int main(int argc, char** argv) {
                 std::chrono::duration<double>(Clock::now() - t0).count());
     rc |= run(std::move(d), rounds, peer);
   }
+  if (peer.json) std::fclose(peer.json);
   return rc;
 }

@@ -2,7 +2,7 @@
 # Directory search: commonroom against ejabberd's own LDAP-backed search, same people, same
 # queries, same client, same host server.
 #
-#   bench/directory_vs_ejabberd.sh [--people N]... [--rounds R] [--keep]
+#   bench/directory_vs_ejabberd.sh [--people N]... [--rounds R] [--runs K] [--keep]
 #
 # For each size (default 100000 and 200000):
 #   1. scripts/gen-lookup-ldif writes N Lookup-like people; slapd serves them (its usual
@@ -15,7 +15,9 @@
 #   4. bench/directory_search_client.py (slixmpp) sends every query to both services in
 #      turn and prints p50/p99 for each and the ratio ejabberd/commonroom;
 #   5. directory_search_bench prints the in-service latency on the same LDIF, beside the
-#      LDAP search ejabberd sends for each query, timed alone against the same slapd.
+#      LDAP search ejabberd sends for each query, timed alone against the same slapd;
+#   6. steps 4 and 5 run K times (default 3) on the same servers, and a SUMMARY line per
+#      comparison gives the medians over the runs and the median of the runs' ratios.
 # Run as root (the servers drop to their own users). Needs a build: COMMONROOM_BUILD_DIR
 # (default build/) with app/commonroom and bench/directory_search_bench.
 set -euo pipefail
@@ -26,13 +28,15 @@ BUILD=${COMMONROOM_BUILD_DIR:-$ROOT/build}
 BIN=${COMMONROOM_BIN:-$BUILD/app/commonroom}
 SIZES=()
 ROUNDS=30
+RUNS=3
 KEEP=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --people) SIZES+=("$2"); shift 2 ;;
     --rounds) ROUNDS=$2; shift 2 ;;
+    --runs) RUNS=$2; shift 2 ;;
     --keep) KEEP=1; shift ;;
-    *) die "usage: $0 [--people N]... [--rounds R] [--keep]" ;;
+    *) die "usage: $0 [--people N]... [--rounds R] [--runs K] [--keep]" ;;
   esac
 done
 [[ ${#SIZES[@]} -gt 0 ]] || SIZES=(100000 200000)
@@ -62,6 +66,41 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+
+# Medians over the runs of one size: end to end (client JSON files) and in service against
+# the LDAP search alone (directory_search_bench --json lines).
+summarize() {
+  /usr/bin/python3 - "$1" "$2" <<'PY'
+import glob, json, statistics, sys
+n, work = sys.argv[1], sys.argv[2]
+def med(xs): return statistics.median(xs) if xs else float("nan")
+def line(label, runs, mine, peer, peer_name):
+    if not runs:
+        return
+    m50, m99 = med([r[mine + "p50_us"] for r in runs]), med([r[mine + "p99_us"] for r in runs])
+    t50, t99 = med([r[peer + "p50_us"] for r in runs]), med([r[peer + "p99_us"] for r in runs])
+    r50 = [r[peer + "p50_us"] / r[mine + "p50_us"] for r in runs]
+    r99 = [r[peer + "p99_us"] / r[mine + "p99_us"] for r in runs]
+    print(f"SUMMARY {n} people, {label}, median of {len(runs)} runs: commonroom p50 {m50:.1f} us "
+          f"p99 {m99:.1f} us; {peer_name} p50 {t50:.1f} us p99 {t99:.1f} us; ratio p50 "
+          f"{med(r50):.1f}x p99 {med(r99):.1f}x (runs: p50 "
+          + " ".join(f"{x:.1f}x" for x in r50) + ", p99 " + " ".join(f"{x:.1f}x" for x in r99) + ")")
+client = [json.load(open(f))["all"] for f in sorted(glob.glob(f"{work}/client-*.json"))]
+line("end to end through ejabberd", client, "commonroom_", "peer_", "ejabberd mod_vcard+LDAP")
+try:
+    service = [json.loads(l) for l in open(f"{work}/service.jsonl") if l.strip()]
+except FileNotFoundError:
+    service = []
+service = [r for r in service if "peer_ldap_p50_us" in r]
+line("in service vs the LDAP search alone", service, "peer_service_", "peer_ldap_",
+     "LDAP (ejabberd's query)")
+if service:
+    print(f"SUMMARY {n} people, whole service on all queries, median of {len(service)} runs: "
+          f"p50 {med([r['service_p50_us'] for r in service]):.1f} us, p99 "
+          f"{med([r['service_p99_us'] for r in service]):.1f} us, thread CPU p99 "
+          f"{med([r['service_cpu_p99_us'] for r in service]):.1f} us")
+PY
+}
 
 run_size() {
   local n=$1 work
@@ -156,16 +195,22 @@ YML
     sleep 0.1
   done
 
-  /usr/bin/python3 "$ROOT/bench/directory_search_client.py" --port "$c2s" \
-    --jid "bench@$DOMAIN" --password benchpw --commonroom "$DIRECTORY" --peer "$VJUD" \
-    --rounds "$ROUNDS" --json "$work/client.json"
+  local run
+  for ((run = 1; run <= RUNS; run++)); do
+    echo "-- run $run of $RUNS ($n people)"
+    /usr/bin/python3 "$ROOT/bench/directory_search_client.py" --port "$c2s" \
+      --jid "bench@$DOMAIN" --password benchpw --commonroom "$DIRECTORY" --peer "$VJUD" \
+      --rounds "$ROUNDS" --json "$work/client-$run.json"
 
-  if [[ -x "$BUILD/bench/directory_search_bench" ]]; then
-    echo "-- in-service latency on the same people, and the LDAP search ejabberd sends for"
-    echo "-- each query timed on its own (directory_search_bench --ldif --peer-ldap):"
-    "$BUILD/bench/directory_search_bench" --rounds 200 --ldif "$work/lookup.ldif" \
-      --peer-ldap "ldap://127.0.0.1:$ldap_port" --peer-base "ou=people,$BASE" || true
-  fi
+    if [[ -x "$BUILD/bench/directory_search_bench" ]]; then
+      echo "-- in-service latency on the same people, and the LDAP search ejabberd sends for"
+      echo "-- each query timed on its own (directory_search_bench --ldif --peer-ldap):"
+      "$BUILD/bench/directory_search_bench" --rounds 200 --ldif "$work/lookup.ldif" \
+        --peer-ldap "ldap://127.0.0.1:$ldap_port" --peer-base "ou=people,$BASE" \
+        --json "$work/service.jsonl" || true
+    fi
+  done
+  summarize "$n" "$work"
   cleanup
 }
 

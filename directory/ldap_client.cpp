@@ -5,6 +5,7 @@
 
 #include <cctype>
 #include <fstream>
+#include <memory>
 
 namespace commonroom::directory {
 
@@ -59,6 +60,29 @@ std::string describe(LDAP* ld, int rc) {
   return text;
 }
 
+// Whether a TLS session with the server comes up when its certificate is not checked. Run
+// after a TLS connection failed, it tells a refused certificate apart from a server that is
+// down or does not speak TLS (libldap says "Can't contact LDAP server" for all three).
+// Nothing but the handshake (and the StartTLS request) is sent: no bind, no credentials.
+bool tls_works_unverified(const LdapSettings& settings, bool ldaps) {
+  LDAP* ld = nullptr;
+  if (ldap_initialize(&ld, settings.uri.c_str()) != LDAP_SUCCESS) return false;
+  std::unique_ptr<LDAP, void (*)(LDAP*)> guard(
+      ld, [](LDAP* l) { ldap_unbind_ext_s(l, nullptr, nullptr); });
+  int version = LDAP_VERSION3;
+  ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &version);
+  timeval net = to_timeval(static_cast<int>(settings.network_timeout.count()));
+  ldap_set_option(ld, LDAP_OPT_NETWORK_TIMEOUT, &net);
+  timeval op = to_timeval(static_cast<int>(settings.operation_timeout.count()));
+  ldap_set_option(ld, LDAP_OPT_TIMEOUT, &op);
+  int never = LDAP_OPT_X_TLS_NEVER;
+  int is_server = 0;
+  if (ldap_set_option(ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &never) != LDAP_OPT_SUCCESS ||
+      ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &is_server) != LDAP_OPT_SUCCESS)
+    return false;
+  return (ldaps ? ldap_connect(ld) : ldap_start_tls_s(ld, nullptr, nullptr)) == LDAP_SUCCESS;
+}
+
 }  // namespace
 
 LdapClient::LdapClient(const LdapSettings& settings)
@@ -70,12 +94,20 @@ LdapClient::LdapClient(const LdapSettings& settings)
   const bool tls = ldaps || settings.starttls;
   auto fail = [&](const std::string& step, int rc) -> void {
     std::string hint;
-    // A refused certificate looks like a network failure in libldap's words.
-    if (tls && (rc == LDAP_SERVER_DOWN || rc == LDAP_CONNECT_ERROR))
-      hint = "; if the server is up, check that its certificate is signed by a CA in " +
-             (settings.ca_file.empty() ? std::string("the system trust store (or set ca_file)")
-                                       : "ca_file " + settings.ca_file) +
-             " and names this host";
+    // A refused certificate looks like a network failure in libldap's words: find out
+    // which it is, so the operator knows whether to fix the CA file or the server.
+    if (tls && (rc == LDAP_SERVER_DOWN || rc == LDAP_CONNECT_ERROR)) {
+      const std::string where = settings.ca_file.empty()
+                                    ? std::string("the system trust store (or set ca_file)")
+                                    : "ca_file " + settings.ca_file;
+      if (tls_works_unverified(settings, ldaps))
+        hint = "; the server's TLS certificate was refused: it is not signed by a CA in " + where +
+               ", or it does not name the host in the URI";
+      else
+        hint =
+            "; no TLS session could be set up even without checking the certificate, so "
+            "the server is down or does not speak TLS there";
+    }
     throw LdapError(uri_ + ": " + step + ": " + describe(handle_->ld, rc) + hint, rc);
   };
   if (int rc = ldap_initialize(&handle_->ld, uri_.c_str()); rc != LDAP_SUCCESS) {

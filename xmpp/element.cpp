@@ -8,6 +8,12 @@ Element Element::text_node(std::string text) {
   return e;
 }
 
+Element Element::fragment(std::string markup, std::string xmlns) {
+  Element e(std::string(kFragmentName), std::move(xmlns));
+  e.text_ = std::move(markup);
+  return e;
+}
+
 const std::string* Element::find_attr(std::string_view name) const {
   for (const auto& a : attrs_) {
     if (a.name == name) return &a.value;

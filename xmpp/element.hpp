@@ -21,8 +21,14 @@ class Element {
   explicit Element(std::string name, std::string xmlns = {})
       : name_(std::move(name)), xmlns_(std::move(xmlns)) {}
   static Element text_node(std::string text);
+  // A run of sibling elements already serialized (see XmlFragmentWriter in serializer.hpp),
+  // which the serializer copies verbatim: large replies of a known shape skip building a
+  // tree. Its name "#fragment" is no XML name, so lookups by name never find it; `xmlns` is
+  // the default namespace the markup was written for, which must be its parent's.
+  static Element fragment(std::string markup, std::string xmlns);
 
   bool is_text() const { return name_.empty(); }
+  bool is_fragment() const { return name_ == kFragmentName; }
   const std::string& name() const { return name_; }
   const std::string& xmlns() const { return xmlns_; }
   void set_xmlns(std::string xmlns) { xmlns_ = std::move(xmlns); }
@@ -65,11 +71,13 @@ class Element {
   bool operator==(const Element& other) const = default;
 
  private:
+  static constexpr std::string_view kFragmentName = "#fragment";
+
   std::string name_;
   std::string xmlns_;
   std::vector<Attribute> attrs_;
   std::vector<Element> children_;
-  std::string text_;  // text nodes only
+  std::string text_;  // text nodes: the text; fragments: the markup
 };
 
 }  // namespace commonroom::xmpp

@@ -1,5 +1,9 @@
 #include "xmpp/serializer.hpp"
 
+#include <algorithm>
+#include <cstring>
+#include <stdexcept>
+
 namespace commonroom::xmpp {
 
 void append_escaped_text(std::string& out, std::string_view text) {
@@ -113,6 +117,14 @@ void serialize(const Element& e, std::string& out, std::string_view parent_xmlns
     append_escaped_text(out, e.raw_text());
     return;
   }
+  if (e.is_fragment()) {
+    // Its elements carry no xmlns: they are right only under a parent of that namespace.
+    if (e.xmlns() != parent_xmlns)
+      throw std::logic_error("XML fragment for namespace " + e.xmlns() + " placed in " +
+                             std::string(parent_xmlns));
+    out += e.raw_text();
+    return;
+  }
   open_tag(e, out, parent_xmlns, false);
   serialize_content(e, out);
 }
@@ -121,6 +133,36 @@ std::string to_string(const Element& e, std::string_view parent_xmlns) {
   std::string out;
   serialize(e, out, parent_xmlns);
   return out;
+}
+
+XmlFragmentWriter::XmlFragmentWriter(std::string xmlns, std::size_t reserve_bytes)
+    : xmlns_(std::move(xmlns)) {
+  out_.resize(reserve_bytes);
+  open_.reserve(8);
+}
+
+void XmlFragmentWriter::grow(std::size_t n) {
+  out_.resize(std::max(out_.size() * 2, len_ + n + 256));
+}
+
+char* XmlFragmentWriter::copy_long(char* p, std::string_view s) {
+  std::memcpy(p, s.data(), s.size());
+  return p + s.size();
+}
+
+void XmlFragmentWriter::attribute_after_content() {
+  throw std::logic_error("XML fragment: attribute after content");
+}
+
+void XmlFragmentWriter::close_without_open() {
+  throw std::logic_error("XML fragment: close() without an open element");
+}
+
+Element XmlFragmentWriter::finish() && {
+  if (!open_.empty())
+    throw std::logic_error("XML fragment: <" + std::string(open_.back()) + "> not closed");
+  out_.resize(len_);
+  return Element::fragment(std::move(out_), std::move(xmlns_));
 }
 
 FanoutStanza::FanoutStanza(const Element& stanza, std::string_view parent_xmlns) {

@@ -5,6 +5,11 @@
 #       slapd (back_mdb) on ldap://127.0.0.1:PORT with state in DIR. With LDIF files, the
 #       database is rebuilt from them (in order, parents first); without, an existing
 #       database in DIR is reused. Prints LDAP_URI, LDAP_BASE, LDAP_ROOTDN, LDAP_ROOTPW lines.
+#   SLAPD_TLS_PORT=PORT2 scripts/lib/slapd.sh start DIR PORT [LDIF...]
+#       The same with TLS, as Lookup has it: StartTLS on ldap://127.0.0.1:PORT and
+#       ldaps://127.0.0.1:PORT2, with a certificate for 127.0.0.1 and localhost from a
+#       throwaway CA made with openssl in DIR/tls (made once, kept across restarts so a
+#       client's CA file stays valid). Also prints LDAPS_URI and LDAP_CA_FILE lines.
 #   scripts/lib/slapd.sh stop DIR      no-op if it is not running
 #   scripts/lib/slapd.sh status DIR    exit 0 if running
 #
@@ -19,6 +24,7 @@ LDAP_ROOTDN="cn=admin,$LDAP_BASE"
 LDAP_ROOTPW=${LDAP_ROOTPW:-commonroom-ldap-admin}
 SCHEMA="$COMMONROOM_ROOT/scripts/data/lookup.schema"
 SLAPD_USER=openldap
+TLS_PORT=${SLAPD_TLS_PORT:-}
 
 usage() {
   echo "usage: $0 start DIR PORT [LDIF...] | stop DIR | status DIR" >&2
@@ -74,6 +80,12 @@ write_config() {
     # (RFC 2696) may walk the whole tree, which is how a full directory sync works.
     echo "sizelimit size.soft=1000 size.hard=unlimited size.pr=unlimited size.prtotal=unlimited"
     echo "loglevel stats"
+    if [[ -n "$TLS_PORT" ]]; then
+      # With these, slapd also accepts StartTLS on its ldap:// listener.
+      echo "TLSCACertificateFile $DIR/tls/ca.pem"
+      echo "TLSCertificateFile $DIR/tls/server.pem"
+      echo "TLSCertificateKeyFile $DIR/tls/server.key"
+    fi
     echo ""
     echo "database mdb"
     echo "maxsize 4294967296" # sparse file: costs only what is used
@@ -90,10 +102,42 @@ write_config() {
   } >"$DIR/slapd.conf"
 }
 
+# A CA and a server certificate signed by it, for 127.0.0.1 and localhost (clients check
+# the name they connected to). EC keys: quick to make, and GnuTLS and OpenSSL both take them.
+make_tls_files() {
+  local tls="$DIR/tls"
+  if [[ -s "$tls/ca.pem" && -s "$tls/server.pem" && -s "$tls/server.key" ]]; then
+    return 0
+  fi
+  have openssl || die "openssl not found (needed for SLAPD_TLS_PORT)"
+  mkdir -p "$tls"
+  local key=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes)
+  {
+    openssl req -x509 "${key[@]}" -keyout "$tls/ca.key" -out "$tls/ca.pem" -days 30 \
+      -subj "/CN=commonroom throwaway test CA $(date +%s%N)" \
+      -addext "basicConstraints=critical,CA:TRUE" \
+      -addext "keyUsage=critical,keyCertSign,cRLSign"
+    openssl req "${key[@]}" -keyout "$tls/server.key" -out "$tls/server.csr" -subj "/CN=127.0.0.1"
+    printf '%s\n' "subjectAltName=IP:127.0.0.1,DNS:localhost" "basicConstraints=CA:FALSE" \
+      "keyUsage=critical,digitalSignature,keyEncipherment" "extendedKeyUsage=serverAuth" \
+      >"$tls/server.ext"
+    openssl x509 -req -in "$tls/server.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca.key" \
+      -CAcreateserial -out "$tls/server.pem" -days 30 -extfile "$tls/server.ext"
+  } >"$tls/openssl.log" 2>&1 || {
+    tail_log "$tls/openssl.log"
+    die "making the throwaway CA and server certificate in $tls failed"
+  }
+  chmod 600 "$tls/ca.key" "$tls/server.key"
+}
+
 is_running() { pid_alive "$(pidfile)"; }
 
 cmd_start() {
   [[ "$PORT" =~ ^[0-9]+$ ]] || die "port must be a number, got '$PORT'"
+  if [[ -n "$TLS_PORT" ]]; then
+    [[ "$TLS_PORT" =~ ^[0-9]+$ ]] || die "SLAPD_TLS_PORT must be a number, got '$TLS_PORT'"
+    [[ "$TLS_PORT" != "$PORT" ]] || die "SLAPD_TLS_PORT must differ from PORT ($PORT)"
+  fi
   [[ -r "$SCHEMA" ]] || die "schema file $SCHEMA is missing"
   local f ldifs=()
   for f in "${LDIFS[@]}"; do
@@ -109,11 +153,15 @@ cmd_start() {
   if is_running; then
     cmd_stop
   fi
-  if port_open 127.0.0.1 "$PORT"; then
-    die "port $PORT on 127.0.0.1 is already in use by another program"
-  fi
+  local p
+  for p in "$PORT" $TLS_PORT; do
+    if port_open 127.0.0.1 "$p"; then
+      die "port $p on 127.0.0.1 is already in use by another program"
+    fi
+  done
 
   mkdir -p "$DIR/run" "$DIR/db"
+  if [[ -n "$TLS_PORT" ]]; then make_tls_files; fi
   ROOTPW_HASH=$(slappasswd -s "$LDAP_ROOTPW" 2>/dev/null || echo "$LDAP_ROOTPW")
   write_config
   if ! slaptest -u -f "$DIR/slapd.conf" >"$DIR/slaptest.log" 2>&1; then
@@ -135,7 +183,9 @@ cmd_start() {
 
   # Foreground (-d) under setsid so the stats log goes to a file we own and the server
   # outlives this script; slapd still writes its pidfile, which stop uses.
-  local args=(-f "$DIR/slapd.conf" -h "$uri/" -d stats)
+  local urls="$uri/"
+  if [[ -n "$TLS_PORT" ]]; then urls+=" ldaps://127.0.0.1:$TLS_PORT/"; fi
+  local args=(-f "$DIR/slapd.conf" -h "$urls" -d stats)
   if is_root; then args+=(-u "$SLAPD_USER" -g "$SLAPD_USER"); fi
   setsid "$slapd" "${args[@]}" </dev/null >"$DIR/slapd.log" 2>&1 &
   local launched=$!
@@ -157,11 +207,27 @@ cmd_start() {
   fi
   # slapd writes the pidfile itself; record ours too in case it could not.
   [[ -s "$(pidfile)" ]] || echo "$launched" >"$(pidfile)"
+  if [[ -n "$TLS_PORT" ]]; then
+    # Both ways in must work with the CA file before anyone relies on them.
+    local check=(-x -LLL -s base -b "$LDAP_BASE" dn)
+    if ! LDAPTLS_CACERT="$DIR/tls/ca.pem" LDAPTLS_REQCERT=demand ldapsearch "${check[@]}" \
+      -H "$uri" -ZZ >/dev/null 2>"$DIR/tls-check.log" ||
+      ! LDAPTLS_CACERT="$DIR/tls/ca.pem" LDAPTLS_REQCERT=demand ldapsearch "${check[@]}" \
+        -H "ldaps://127.0.0.1:$TLS_PORT" >/dev/null 2>>"$DIR/tls-check.log"; then
+      tail_log "$DIR/tls-check.log"
+      tail_log "$DIR/slapd.log"
+      die "slapd does not answer over StartTLS and LDAPS with the CA in $DIR/tls/ca.pem"
+    fi
+  fi
 
   echo "LDAP_URI=$uri"
   echo "LDAP_BASE=$LDAP_BASE"
   echo "LDAP_ROOTDN=$LDAP_ROOTDN"
   echo "LDAP_ROOTPW=$LDAP_ROOTPW"
+  if [[ -n "$TLS_PORT" ]]; then
+    echo "LDAPS_URI=ldaps://127.0.0.1:$TLS_PORT"
+    echo "LDAP_CA_FILE=$DIR/tls/ca.pem"
+  fi
 }
 
 cmd_stop() {

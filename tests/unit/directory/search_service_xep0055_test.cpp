@@ -75,13 +75,15 @@ class Xep0055Test : public ::testing::Test {
         SearchServiceConfig{"directory.cam.example", "0.1.0", std::move(settings)}, holder_);
   }
 
+  // The reply as the client reads it: serialized and parsed back (result rows are written
+  // as bytes, not as a tree).
   Element send(const std::string& xml, Time now = Time{}) {
     auto fx = service_->handle(parse_element(xml), now);
     if (fx.outbound.size() != 1) {
       ADD_FAILURE() << "expected one reply, got " << fx.outbound.size();
       return Element("none");
     }
-    return fx.outbound.front();
+    return parse_element(to_string(fx.outbound.front()));
   }
 
   // A search set from romeo with `payload` inside <query xmlns='jabber:iq:search'>.
