@@ -13,6 +13,7 @@
 
 #include "app/archive_worker.hpp"
 #include "app/directory_staff.hpp"
+#include "app/link_watcher.hpp"
 #include "app/room_persistence.hpp"
 #include "app/service_ban_watcher.hpp"
 #include "app/version.hpp"
@@ -397,6 +398,14 @@ Runtime::Runtime(const Config& config, const directory::PeopleIndexSource* peopl
             });
           },
           Poco::Logger::get("muc"));
+      links_ = std::make_unique<LinkWatcher>(
+          config.database_uri,
+          [service, rooms](std::shared_ptr<const muc::LinkDirectory> directory) {
+            service->post([rooms, directory = std::move(directory)](Clock::time_point now) {
+              return Outcome{rooms->set_link_directory(directory, now)};
+            });
+          },
+          Poco::Logger::get("muc"), config.directory_search.refresh_interval);
       rooms_ = rooms;
     } else {
       Poco::Logger::get("muc").warning(
@@ -428,13 +437,20 @@ void Runtime::start() {
                                            " in force");
     rooms_->set_service_bans(std::move(bans), Clock::now());  // no occupants yet: no effects
   }
+  if (links_) {
+    // Before any link connects too, so members of linked rooms get in from the start. A
+    // failure only delays that (the watcher retries): links admit, they never exclude.
+    if (auto directory = links_->load()) rooms_->set_link_directory(directory, Clock::now());
+  }
   if (event_log_) event_log_->start();
   for (auto& s : services_) s->start();
   if (bans_) bans_->start();
+  if (links_) links_->start();
 }
 
 void Runtime::stop() {
   if (bans_) bans_->stop();
+  if (links_) links_->stop();
   for (auto& s : services_) s->stop();
   // After the engines: what they submitted is made durable (their stanzas can no longer
   // be sent, but nothing is sent that is not logged).

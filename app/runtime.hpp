@@ -57,6 +57,8 @@ class Runtime {
   std::vector<std::unique_ptr<Service>> services_;
   // Service-wide bans from PostgreSQL into the rooms engine; null without [muc]+[database].
   std::unique_ptr<class ServiceBanWatcher> bans_;
+  // Institution and group memberships for linked rooms; null without [muc]+[database].
+  std::unique_ptr<class LinkWatcher> links_;
   std::shared_ptr<muc::RoomService> rooms_;
 };
 

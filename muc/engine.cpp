@@ -261,11 +261,20 @@ void Engine::persist(Ctx& ctx, const Room& room) {
 }
 
 Affiliation Engine::affiliation(const Room& room, const xmpp::Jid& user) const {
+  return affiliation_under(room, user, room.config().linked, links_.get());
+}
+
+Affiliation Engine::affiliation_under(const Room& room, const xmpp::Jid& user,
+                                      const std::vector<std::string>& links,
+                                      const LinkDirectory* directory) const {
   // A service-wide ban wins even over service administration: staff lock out a
   // compromised account, whoever it belongs to.
   if (bans_.find(user)) return Affiliation::outcast;
   if (policy_->is_service_admin(user)) return Affiliation::owner;
-  return room.affiliation_of(user);
+  Affiliation own = room.affiliation_of(user);
+  if (own != Affiliation::none || links.empty() || !directory) return own;
+  // Linked membership only fills the gap: an explicit affiliation (a ban included) wins.
+  return directory->member_of_any(links, user.bare_str()) ? Affiliation::member : Affiliation::none;
 }
 
 bool Engine::traffic_refused(Ctx& ctx, const Room& room, Traffic kind, std::size_t bytes) {

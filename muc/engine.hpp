@@ -11,6 +11,7 @@
 
 #include "muc/effects.hpp"
 #include "muc/id_source.hpp"
+#include "muc/link_directory.hpp"
 #include "muc/policy.hpp"
 #include "muc/room.hpp"
 #include "muc/service_ban.hpp"
@@ -66,6 +67,11 @@ class Engine {
   // (engine_service_bans.cpp).
   Effects set_service_bans(std::vector<ServiceBan> bans, TimePoint now);
   const ServiceBans& service_bans() const { return bans_; }
+  // Replaces who belongs to which institution and group; occupants of linked rooms whose
+  // membership changed are updated, or removed with 321 from members-only rooms
+  // (features/linked_membership.cpp).
+  Effects set_link_directory(std::shared_ptr<const LinkDirectory> directory, TimePoint now);
+  const LinkDirectory* link_directory() const { return links_.get(); }
 
   const xmpp::ServiceBasics& basics() const { return basics_; }
   const RoomServiceConfig& config() const { return config_; }
@@ -86,8 +92,13 @@ class Engine {
   // Records the room's durable state when it is persistent.
   void persist(Ctx& ctx, const Room& room);
   // The sender's affiliation: outcast when banned service-wide, owner for service
-  // administrators, else the room's.
+  // administrators, else the room's own, else member when a linked institution or group
+  // has them.
   Affiliation affiliation(const Room& room, const xmpp::Jid& user) const;
+  // The same, as if the room were linked to `links` and the directory were `directory`.
+  Affiliation affiliation_under(const Room& room, const xmpp::Jid& user,
+                                const std::vector<std::string>& links,
+                                const LinkDirectory* directory) const;
   std::string occupant_id_for(const Room& room, const xmpp::Jid& user) const;
   xmpp::Jid occupant_jid(const Room& room, std::string_view nick) const;
   Limits limits() const { return policy_->limits(); }
@@ -144,6 +155,11 @@ class Engine {
   // room made members-only (322), logs and persists. May destroy the room (temporary and
   // empty): `room` is then gone.
   void apply_config_change(Ctx& ctx, Room& room, const RoomConfig& before, bool initial);
+  // After the room's links or the directory changed: every occupant whose affiliation is
+  // not `before[nick]` any more is updated, or removed with 321 from a members-only room
+  // (features/linked_membership.cpp).
+  void apply_linked_changes(Ctx& ctx, Room& room, const std::map<std::string, Affiliation>& before,
+                            const std::string& actor_nick);
 
   // --- features with their own stanzas (features/*.cpp) ---
   void handle_subject(Ctx& ctx, Room& room, Occupant& sender);                // subject.cpp
@@ -204,6 +220,7 @@ class Engine {
   xmpp::ServiceBasics basics_;
   std::map<std::string, std::unique_ptr<Room>, std::less<>> rooms_;
   ServiceBans bans_;
+  std::shared_ptr<const LinkDirectory> links_;  // null until the shell hands one over
 };
 
 }  // namespace commonroom::muc

@@ -183,6 +183,13 @@ void Engine::handle_owner(Ctx& ctx, Room& room, const xmpp::Element& query, bool
       if (auto e = f->read_config(form, limits, next)) return not_acceptable(*e);
     }
     apply_locks(room.jid(), next);
+    ConfigSubmission submission{ctx.from, room, before, *policy_, links_.get()};
+    for (const RoomFeature* f : room_features()) {
+      if (auto e = f->vet_config(submission, next)) {
+        error(ctx, &room, std::move(*e));
+        return;
+      }
+    }
     if (auto e = read_jid_list(form, kRoomAdmins, admins)) return not_acceptable(*e);
     if (auto e = read_jid_list(form, kRoomOwners, owners)) return not_acceptable(*e);
     if (owners && owners->empty()) return not_acceptable("a room must keep at least one owner");
@@ -265,6 +272,15 @@ void Engine::apply_config_change(Ctx& ctx, Room& room, const RoomConfig& before,
     }
     for (const auto& nick : out)
       remove_occupant(ctx, ctx.out, ctx.out, room, nick, Removal{{322}, "", ""});
+  }
+  if (after.linked != before.linked) {
+    // Occupants admitted by a link that is gone leave a members-only room (321); the others
+    // see their affiliation change (features/linked_membership.cpp).
+    std::map<std::string, Affiliation> was;
+    for (const auto& [nick, o] : room.occupants())
+      was[nick] = affiliation_under(room, o.bare, before.linked, links_.get());
+    const Occupant* actor = room.occupant_of(ctx.from);
+    apply_linked_changes(ctx, room, was, actor ? actor->nick : std::string());
   }
   RoomEvent& ev = event(ctx, room, RoomEventKind::config_change);
   ev.detail = json_detail({{"changed", changed}, {"initial", initial ? "true" : "false"}});

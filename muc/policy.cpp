@@ -40,6 +40,10 @@ Verdict Policy::check_traffic(const xmpp::Jid&, const xmpp::Jid&, Traffic, std::
   return Verdict::allow();
 }
 
+Verdict Policy::may_link_room(const xmpp::Jid& user, const xmpp::Jid& room) const {
+  return may_create_room(user, room, true);
+}
+
 bool Policy::is_service_admin(const xmpp::Jid&) const {
   return false;
 }

@@ -31,6 +31,7 @@ struct Limits {
   std::size_t max_affiliations = 10000;       // entries per room (bans + members + admins + owners)
   std::size_t max_pending_invitations = 200;  // per room, remembered to validate declines
   std::size_t max_pending_iqs = 256;  // per room, iqs passed between occupants awaiting answers
+  std::size_t max_links = 20;         // institutions and groups one room may be linked to
 };
 
 // What a policy says about a nickname: keep it, replace it (status 210), or refuse it.
@@ -87,6 +88,10 @@ class Policy {
   // and the stanza goes no further. Policies keep their own per-occupant state (rates).
   virtual Verdict check_traffic(const xmpp::Jid& user, const xmpp::Jid& room, Traffic kind,
                                 std::size_t bytes, std::chrono::system_clock::time_point now) const;
+  // May `user` link `room` to institutions or groups (x-commonroom#linked), so that their
+  // members become the room's members? Refusals are forbidden errors. Default: whoever may
+  // create a persistent room there (may_create_room).
+  virtual Verdict may_link_room(const xmpp::Jid& user, const xmpp::Jid& room) const;
   // Service administrators act as owners of every room (admin web commands use this).
   virtual bool is_service_admin(const xmpp::Jid& user) const;
 };

@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "muc/affiliation.hpp"
 
@@ -71,6 +72,9 @@ struct RoomConfig {
   std::string password;  // muc#roomconfig_roomsecret
   Whois whois = Whois::anyone;
   std::uint32_t max_history = 20;  // muc#maxhistoryfetch: messages kept and sent on join
+  // x-commonroom#linked: institutions and groups whose members count as the room's members
+  // ("inst:TRIN", "group:100656"; sorted, unique; see muc/link_directory.hpp).
+  std::vector<std::string> linked;
 
   bool operator==(const RoomConfig&) const = default;
 };

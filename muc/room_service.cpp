@@ -35,6 +35,11 @@ Effects RoomService::set_service_bans(std::vector<ServiceBan> bans,
   return engine_->set_service_bans(std::move(bans), now);
 }
 
+Effects RoomService::set_link_directory(std::shared_ptr<const LinkDirectory> directory,
+                                        std::chrono::system_clock::time_point now) {
+  return engine_->set_link_directory(std::move(directory), now);
+}
+
 std::vector<RoomSummary> RoomService::rooms() const {
   std::vector<RoomSummary> out;
   for (const Room* r : engine_->rooms()) {

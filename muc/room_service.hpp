@@ -7,6 +7,7 @@
 
 #include "muc/effects.hpp"
 #include "muc/id_source.hpp"
+#include "muc/link_directory.hpp"
 #include "muc/policy.hpp"
 #include "muc/service_ban.hpp"
 #include "muc/service_config.hpp"
@@ -58,6 +59,14 @@ class RoomService {
   // occupant a ban now covers is removed from its rooms with status 301 at once; from then
   // on the banned may neither enter nor create rooms. Lifting a ban is just leaving it out.
   Effects set_service_bans(std::vector<ServiceBan> bans, std::chrono::system_clock::time_point now);
+
+  // Replaces who belongs to which institution and group (built by the shell from the
+  // directory; shared, never modified). In rooms linked to them (x-commonroom#linked),
+  // people without an affiliation of their own count as members. Occupants whose membership
+  // a new directory ends are removed from members-only rooms with status 321 at once;
+  // others see their affiliation change. Nobody is invited.
+  Effects set_link_directory(std::shared_ptr<const LinkDirectory> directory,
+                             std::chrono::system_clock::time_point now);
 
   // Like handle(), these read engine state: call them on the engine thread and hand the
   // copies they return to other threads.

@@ -170,6 +170,14 @@ muc::Verdict CampusPolicy::may_enter(const xmpp::Jid& user, const xmpp::Jid&,
   return muc::Verdict::allow();
 }
 
+muc::Verdict CampusPolicy::may_link_room(const xmpp::Jid& user, const xmpp::Jid&) const {
+  // Linking admits a whole college or department; the same people who may keep rooms
+  // (staff, persistent_creators, service admins) may decide that.
+  if (may_own_persistent(user)) return muc::Verdict::allow();
+  return muc::Verdict::deny(
+      "only staff and users granted persistent rooms may link a room to institutions or groups");
+}
+
 muc::Verdict CampusPolicy::check_traffic(const xmpp::Jid& user, const xmpp::Jid& room,
                                          muc::Traffic kind, std::size_t bytes,
                                          std::chrono::system_clock::time_point now) const {

@@ -38,6 +38,7 @@ class CampusPolicy : public muc::Policy {
   muc::Verdict may_enter(const xmpp::Jid& user, const xmpp::Jid& room,
                          const muc::RoomConfig& config, muc::Affiliation a) const override;
   bool is_service_admin(const xmpp::Jid& user) const override;
+  muc::Verdict may_link_room(const xmpp::Jid& user, const xmpp::Jid& room) const override;
   muc::Verdict check_traffic(const xmpp::Jid& user, const xmpp::Jid& room, muc::Traffic kind,
                              std::size_t bytes,
                              std::chrono::system_clock::time_point now) const override;

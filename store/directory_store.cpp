@@ -356,6 +356,7 @@ dir::MergeCounts DirectoryStore::commit(bool remove_unseen) {
     }
     if (changes > 0) {
       w.exec("UPDATE directory_state SET version = version + 1, changed_at = now()");
+      w.exec_params("SELECT pg_notify($1, '')", std::string(kDirectoryChannel));
     }
     w.exec("TRUNCATE staging_people, staging_institutions, staging_groups, staging_group_members");
     w.commit();
@@ -424,6 +425,7 @@ bool DirectoryStore::opt_out(const std::string& uid, const std::string& note) {
                    .as<bool>();
     w.exec_params0("DELETE FROM directory_people WHERE uid = $1", uid);
     w.exec("UPDATE directory_state SET version = version + 1, changed_at = now()");
+    w.exec_params("SELECT pg_notify($1, '')", std::string(kDirectoryChannel));
     w.commit();
   });
   return inserted;

@@ -14,6 +14,10 @@
 
 namespace commonroom::store {
 
+// Notified (with the change, on commit) whenever directory data changed, so the running
+// service reloads linked rooms' memberships at once instead of at its next poll.
+inline constexpr const char* kDirectoryChannel = "commonroom_directory";
+
 struct DirectoryOptOut {
   std::string uid;
   std::chrono::system_clock::time_point opted_out_at;

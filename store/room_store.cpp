@@ -61,6 +61,22 @@ void set_u32(const pqxx::field& f, std::uint32_t& out) {
   }
 }
 
+// A PostgreSQL array literal of link strings (parse_link allows no quote or backslash, but
+// quoting keeps the literal valid whatever it is given).
+std::string text_array(const std::vector<std::string>& values) {
+  std::string out = "{";
+  for (const auto& v : values) {
+    if (out.size() > 1) out += ',';
+    out += '"';
+    for (char ch : v) {
+      if (ch == '"' || ch == '\\') out += '\\';
+      out += ch;
+    }
+    out += '"';
+  }
+  return out + "}";
+}
+
 // The config keys, in the order the SELECT below reads them.
 constexpr const char* kConfigKeys[] = {
     "name",          "description", "lang",       "enable_logging",     "change_subject",
@@ -78,6 +94,10 @@ std::string select_sql() {
     sql += k;
     sql += "'";
   }
+  // A JSON array of link strings; rows written before linked rooms existed have no key.
+  sql +=
+      ", ARRAY(SELECT jsonb_array_elements_text(CASE WHEN jsonb_typeof(config->'linked') ="
+      " 'array' THEN config->'linked' ELSE '[]'::jsonb END))";
   return sql + " FROM rooms ORDER BY jid";
 }
 
@@ -132,6 +152,13 @@ std::vector<muc::RoomSnapshot> RoomStore::load_all() {
       if (auto w = muc::whois_from_string(*t)) c.whois = *w;
     }
     set_u32(row[i++], c.max_history);
+    {
+      auto parser = row[i++].as_array();
+      for (auto step = parser.get_next(); step.first != pqxx::array_parser::done;
+           step = parser.get_next()) {
+        if (step.first == pqxx::array_parser::string_value) c.linked.push_back(step.second);
+      }
+    }
     index[s.jid] = rooms.size();
     rooms.push_back(std::move(s));
   }
@@ -172,7 +199,8 @@ void RoomStore::apply(const std::vector<RoomChange>& changes) {
         "   'presence_broadcast', $10::text, 'get_member_list', $11::text,"
         "   'public_room', $12::boolean, 'persistent', $13::boolean, 'moderated', $14::boolean,"
         "   'members_only', $15::boolean, 'password_protected', $16::boolean,"
-        "   'password', $17::text, 'whois', $18::text, 'max_history', $19::bigint),"
+        "   'password', $17::text, 'whois', $18::text, 'max_history', $19::bigint,"
+        "   'linked', to_jsonb($26::text[])),"
         "  $20, $21, 'epoch'::timestamptz + $22::bigint * interval '1 microsecond', $23,"
         "  'epoch'::timestamptz + $24::bigint * interval '1 microsecond', $25, now())"
         " ON CONFLICT (jid) DO UPDATE SET config = EXCLUDED.config, subject = EXCLUDED.subject,"
@@ -184,7 +212,7 @@ void RoomStore::apply(const std::vector<RoomChange>& changes) {
         role_list(c.get_member_list), c.public_room, c.persistent, c.moderated, c.members_only,
         c.password_protected, c.password, std::string(muc::to_string(c.whois)),
         static_cast<long long>(c.max_history), s.subject, s.subject_nick, subject_at,
-        s.occupant_id_secret, to_micros(s.created_at), s.created_by);
+        s.occupant_id_secret, to_micros(s.created_at), s.created_by, text_array(c.linked));
     tx.exec_params("DELETE FROM room_affiliations WHERE room = $1", s.jid);
     for (const auto& a : s.affiliations) {
       tx.exec_params(

@@ -17,6 +17,17 @@
 
 namespace commonroom::muc {
 
+class LinkDirectory;
+
+// A submitted configuration about to be applied, for checks that need more than the form.
+struct ConfigSubmission {
+  const xmpp::Jid& submitter;  // real full JID of the owner submitting it
+  const Room& room;
+  const RoomConfig& before;
+  const Policy& policy;
+  const LinkDirectory* directory;  // the institutions and groups known; nullptr: none loaded
+};
+
 // Someone asking to enter a room (§7.2).
 struct JoinAttempt {
   const xmpp::Jid& jid;  // real full JID
@@ -37,6 +48,13 @@ class RoomFeature {
   // submission is not acceptable (answered with not-acceptable), nullopt when fine.
   virtual std::optional<std::string> read_config(const xmpp::DataForm&, const Limits&,
                                                  RoomConfig&) const {
+    return std::nullopt;
+  }
+  // After every feature's read_config: checks that need the submitter, the policy or the
+  // service's state; may canonicalise `next`. Returns the error to refuse the whole
+  // submission with.
+  virtual std::optional<xmpp::StanzaError> vet_config(const ConfigSubmission&,
+                                                      RoomConfig& /*next*/) const {
     return std::nullopt;
   }
   // disco#info on the room: feature vars, and muc#roominfo fields.
@@ -83,6 +101,7 @@ const RoomFeature& voice_requests_feature();
 const RoomFeature& stable_ids_feature();
 const RoomFeature& self_ping_feature();
 const RoomFeature& moderation_feature();
+const RoomFeature& linked_membership_feature();
 
 // --- checks features own, called by the engine's use cases ---
 // private_messages.cpp: why `sender_role` may not send a private message, if it may not.

@@ -74,8 +74,9 @@ void Engine::handle_invitations(Ctx& ctx, Room& room, const xmpp::Element& x) {
     for (size_t i = 0; i < invitees.size(); ++i) {
       const xmpp::Jid& to = invitees[i];
       std::string reason = invites[i]->child_text("reason", xmpp::ns::muc_user);
-      if (room.config().members_only && room.affiliation_of(to) < Affiliation::member) {
-        // §9.5: an invitation to a members-only room makes the invitee a member.
+      if (room.config().members_only && affiliation(room, to) < Affiliation::member) {
+        // §9.5: an invitation to a members-only room makes the invitee a member (unless a
+        // linked institution or group already does).
         change_affiliation(ctx, ctx.out, ctx.out, room, std::string(to.bare_str()),
                            Affiliation::member, "invited by " + inviter_nick, std::nullopt,
                            inviter_nick);

@@ -8,7 +8,7 @@ namespace commonroom::muc {
 
 std::span<const RoomFeature* const> room_features() {
   // muc#roomconfig order of XEP-0045 §10.1.3's example form.
-  static const std::array<const RoomFeature*, 20> kAll{
+  static const std::array<const RoomFeature*, 21> kAll{
       &room_name_feature(),
       &logging_feature(),
       &subject_feature(),
@@ -21,6 +21,7 @@ std::span<const RoomFeature* const> room_features() {
       &persistent_feature(),
       &moderated_feature(),
       &members_only_feature(),
+      &linked_membership_feature(),
       &password_feature(),
       &whois_feature(),
       &history_feature(),

@@ -131,3 +131,24 @@ TEST(CampusCreation, NewRoomsGetTheDefaultSizeAndOwnersMayNotPassTheCeiling) {
   EXPECT_THAT(rooms.configure(kCrone, kCoven, {{"muc#roomconfig_maxusers", {"51"}}}).at(0),
               IsError("modify/not-acceptable"));
 }
+
+TEST(CampusCreation, OnlyThoseWhoMayKeepRoomsLinkARoomToInstitutionsOrGroups) {
+  PolicySettings s = campus_settings();
+  s.persistent_creators = {"crone1@shakespeare.lit"};
+  RoomHarness rooms = campus_rooms(s, std::make_shared<StaffList>());
+  rooms.create(kHag, "hagroom@chat.shakespeare.lit/hag");
+  Stanzas out = rooms.configure(kHag, "hagroom@chat.shakespeare.lit",
+                                {{"x-commonroom#linked", {"inst:TRIN"}}});
+  ASSERT_EQ(out.size(), 1u) << str(out);
+  EXPECT_THAT(out[0], IsError("auth/forbidden"));
+  EXPECT_EQ(error_text(out[0]),
+            "only staff and users granted persistent rooms may link a room to institutions or "
+            "groups");
+  for (auto [who, room] : {std::pair{kCrone, "croneroom"}, std::pair{kWiz, "wizroom"}}) {
+    std::string jid = std::string(room) + "@chat.shakespeare.lit";
+    rooms.create(who, jid + "/owner");
+    EXPECT_THAT(rooms.configure(who, jid, {{"x-commonroom#linked", {"inst:TRIN"}}}).at(0),
+                IsResult())
+        << who;
+  }
+}
