@@ -15,9 +15,13 @@ namespace commonroom::admin_web {
 struct SiteContext {
   std::string version;
   StatusSource status;
-  AbuseLogSource abuse_log;  // may be empty
+  AbuseLogSource abuse_log;            // may be empty
+  DirectorySyncSource directory_sync;  // may be empty
   std::optional<AbuseLogState> abuse_log_state() const {
     return abuse_log ? abuse_log() : std::nullopt;
+  }
+  std::optional<DirectorySyncState> directory_sync_state() const {
+    return directory_sync ? directory_sync() : std::nullopt;
   }
 };
 

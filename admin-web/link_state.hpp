@@ -35,10 +35,28 @@ struct AbuseLogState {
 // nullopt: no abuse log (no [muc] or no [database]). Same thread rules as StatusSource.
 using AbuseLogSource = std::function<std::optional<AbuseLogState>()>;
 
+// The directory sync as operators watch it (issue 5): is LDAP being copied, and when did
+// that last work or fail. Read from PostgreSQL, so syncs run by `commonroom directory sync`
+// from cron count too.
+struct DirectorySyncState {
+  bool readable = false;    // the last attempt to read the status from PostgreSQL worked
+  uint64_t people = 0;      // stored in PostgreSQL (what the search serves after a reload)
+  std::string last_status;  // of the latest run: ok, partial, failed, running; "" if none
+  // Unix times in seconds; nullopt: never.
+  std::optional<double> last_success;  // the last ok or partial run finished
+  std::optional<double> last_full_success;
+  std::optional<double> last_failure;
+  std::string last_failure_message;
+};
+// nullopt: no directory sync ([ldap] or [database] missing). Same thread rules as
+// StatusSource.
+using DirectorySyncSource = std::function<std::optional<DirectorySyncState>()>;
+
 // Everything the pages read from the running service.
 struct SiteSources {
   StatusSource status;
-  AbuseLogSource abuse_log;  // may be empty
+  AbuseLogSource abuse_log;            // may be empty
+  DirectorySyncSource directory_sync;  // may be empty
 };
 
 }  // namespace commonroom::admin_web

@@ -24,7 +24,7 @@ struct Server::Impl {
 };
 
 Server::Server(ServerOptions options, StatusSource status)
-    : Server(std::move(options), SiteSources{std::move(status), {}}) {}
+    : Server(std::move(options), SiteSources{std::move(status), {}, {}}) {}
 
 Server::Server(ServerOptions options, SiteSources sources)
     : impl_(std::make_unique<Impl>(options.max_threads)) {
@@ -52,8 +52,8 @@ Server::Server(ServerOptions options, SiteSources sources)
   params->setMaxKeepAliveRequests(100);
   params->setSoftwareVersion("commonroom");
   impl_->http = std::make_unique<Poco::Net::HTTPServer>(
-      new Router(
-          SiteContext{options.version, std::move(sources.status), std::move(sources.abuse_log)}),
+      new Router(SiteContext{options.version, std::move(sources.status),
+                             std::move(sources.abuse_log), std::move(sources.directory_sync)}),
       impl_->pool, socket, params);
 }
 

@@ -14,6 +14,7 @@
 #include "app/ban_commands.hpp"
 #include "app/directory_commands.hpp"
 #include "app/directory_index.hpp"
+#include "app/directory_sync_status.hpp"
 #include "app/logging.hpp"
 #include "app/retention_commands.hpp"
 #include "app/retention_job.hpp"
@@ -268,6 +269,17 @@ int run_service(const Config& config) {
           s->replayed_events,    std::chrono::duration<double>(s->last_commit_latency).count(),
           s->last_database_error};
     };
+    // /metrics shows the directory sync's status wherever the directory is in use, also
+    // when the syncs run elsewhere (`commonroom directory sync` from cron).
+    std::unique_ptr<DirectorySyncStatusPoller> sync_status;
+    if (!config.database_uri.empty() && (config.ldap || config.directory)) {
+      sync_status = std::make_unique<DirectorySyncStatusPoller>(
+          config.database_uri, config.directory_search.refresh_interval);
+      sync_status->start();
+      sources.directory_sync = [&sync_status]() -> std::optional<admin_web::DirectorySyncState> {
+        return sync_status->snapshot();
+      };
+    }
     admin_web::Server web(web_options, std::move(sources));
     web.start();
     const bool v6 = config.admin_host.find(':') != std::string::npos;
@@ -293,6 +305,7 @@ int run_service(const Config& config) {
     if (retention) retention->stop();
     runtime.stop();
     if (refresher) refresher->stop();
+    if (sync_status) sync_status->stop();
     log.information("stopped");
     return kExitOk;
   } catch (const std::exception& e) {

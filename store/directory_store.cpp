@@ -597,4 +597,39 @@ std::int64_t DirectoryStore::data_version() {
   return v;
 }
 
+DirectorySyncStatus DirectoryStore::sync_status() {
+  DirectorySyncStatus out;
+  wrap("reading the sync status", [&] {
+    pqxx::work w(db_.connection());
+    auto r = w.exec1(
+        "SELECT (SELECT version FROM directory_state),"
+        " (SELECT status FROM directory_sync_runs ORDER BY id DESC LIMIT 1),"
+        " (SELECT (extract(epoch FROM max(finished_at)) * 1e6)::bigint FROM directory_sync_runs"
+        "   WHERE status IN ('ok', 'partial')),"
+        " (SELECT (extract(epoch FROM max(finished_at)) * 1e6)::bigint FROM directory_sync_runs"
+        "   WHERE status IN ('ok', 'partial') AND kind = 'full'),"
+        " f.at, f.error"
+        " FROM (SELECT 1) AS one LEFT JOIN LATERAL"
+        " (SELECT (extract(epoch FROM coalesce(finished_at, started_at)) * 1e6)::bigint AS at,"
+        "   error FROM directory_sync_runs WHERE status = 'failed' ORDER BY id DESC LIMIT 1) AS f"
+        " ON true");
+    out.data_version = r[0].as<std::int64_t>();
+    if (!r[1].is_null()) {
+      const std::string_view status = r[1].c_str();
+      out.last_status = status == "ok"        ? dir::RunStatus::ok
+                        : status == "partial" ? dir::RunStatus::partial
+                        : status == "failed"  ? dir::RunStatus::failed
+                                              : dir::RunStatus::running;
+    }
+    if (!r[2].is_null()) out.last_success = from_micros(r[2].as<long long>());
+    if (!r[3].is_null()) out.last_full_success = from_micros(r[3].as<long long>());
+    if (!r[4].is_null()) {
+      out.last_failure = from_micros(r[4].as<long long>());
+      out.last_failure_message = r[5].c_str();
+    }
+    w.commit();
+  });
+  return out;
+}
+
 }  // namespace commonroom::store

@@ -24,6 +24,18 @@ struct DirectoryOptOut {
   std::string note;
 };
 
+// The sync as operators watch it (the admin web's /metrics): when runs last stored LDAP's
+// data and last failed, and the data version (to recount people only when it changed).
+struct DirectorySyncStatus {
+  using TimePoint = std::chrono::system_clock::time_point;
+  std::int64_t data_version = 0;
+  std::optional<directory::RunStatus> last_status;  // of the latest run; nullopt: none yet
+  std::optional<TimePoint> last_success;            // finished, ok or partial, any kind
+  std::optional<TimePoint> last_full_success;
+  std::optional<TimePoint> last_failure;  // finished (or started, if it died) and failed
+  std::string last_failure_message;
+};
+
 class DirectoryStore : public directory::DirectoryWriter {
  public:
   // Uses db's connection (one sync at a time per connection); db must outlive this.
@@ -63,6 +75,8 @@ class DirectoryStore : public directory::DirectoryWriter {
   directory::SyncSchedule::History sync_history();
   // Changes whenever directory data changes (a merge that changed rows, an opt-out).
   std::int64_t data_version();
+  // One cheap query (no people count; see people_count()).
+  DirectorySyncStatus sync_status();
 
  private:
   Database& db_;

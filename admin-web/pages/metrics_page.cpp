@@ -38,6 +38,52 @@ void family(std::string& out, const std::vector<LinkState>& links, const char* n
            std::to_string(get(link)) + "\n";
 }
 
+void header(std::string& out, const char* name, const char* type, const char* help) {
+  out += std::string("# HELP ") + name + " " + help + "\n";
+  out += std::string("# TYPE ") + name + " " + type + "\n";
+}
+
+std::string number(double value) {
+  std::ostringstream v;
+  v.precision(15);  // Unix times in seconds keep their milliseconds
+  v << value;
+  return v.str();
+}
+
+// Alert on: the last success growing old, the last run being failed, readable 0.
+void directory_sync_families(std::string& out, const DirectorySyncState& s) {
+  header(out, "commonroom_directory_status_readable", "gauge",
+         "Whether the directory sync status could be read from PostgreSQL just now (1) or not "
+         "(0; the figures below are then the last ones read).");
+  out += std::string("commonroom_directory_status_readable ") + (s.readable ? "1" : "0") + "\n";
+  header(out, "commonroom_directory_people", "gauge", "People in the stored directory.");
+  out += "commonroom_directory_people " + std::to_string(s.people) + "\n";
+  header(out, "commonroom_directory_sync_last_run_status", "gauge",
+         "Outcome of the latest directory sync run (1 for its status, 0 for the others).");
+  for (const char* status : {"ok", "partial", "failed", "running"})
+    out += std::string("commonroom_directory_sync_last_run_status{status=\"") + status + "\"} " +
+           (s.last_status == status ? "1" : "0") + "\n";
+  header(out, "commonroom_directory_sync_last_success_timestamp_seconds", "gauge",
+         "When the last directory sync that stored LDAP's data (ok or partial) finished.");
+  if (s.last_success)
+    out += "commonroom_directory_sync_last_success_timestamp_seconds{kind=\"any\"} " +
+           number(*s.last_success) + "\n";
+  if (s.last_full_success)
+    out += "commonroom_directory_sync_last_success_timestamp_seconds{kind=\"full\"} " +
+           number(*s.last_full_success) + "\n";
+  header(out, "commonroom_directory_sync_last_failure_timestamp_seconds", "gauge",
+         "When the last failed directory sync ended; its error is in "
+         "commonroom_directory_sync_last_failure_info.");
+  if (s.last_failure)
+    out += "commonroom_directory_sync_last_failure_timestamp_seconds " + number(*s.last_failure) +
+           "\n";
+  header(out, "commonroom_directory_sync_last_failure_info", "gauge",
+         "The error of the last failed directory sync, as a label.");
+  if (s.last_failure)
+    out += "commonroom_directory_sync_last_failure_info{message=\"" +
+           label(s.last_failure_message) + "\"} 1\n";
+}
+
 }  // namespace
 
 void MetricsPage::handleRequest(Poco::Net::HTTPServerRequest&,
@@ -81,6 +127,7 @@ void MetricsPage::handleRequest(Poco::Net::HTTPServerRequest&,
     gauge("commonroom_abuse_log_last_commit_seconds", "gauge",
           "Time the last group commit took from submission to durable.", log->last_commit_seconds);
   }
+  if (auto sync = site_.directory_sync_state()) directory_sync_families(out, *sync);
   send(response, 200, "text/plain; version=0.0.4; charset=utf-8", out);
 }
 

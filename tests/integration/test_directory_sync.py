@@ -440,3 +440,90 @@ def test_directory_command_reports_usage_and_missing_sections(env, tmp_path):
     p = env.cr("directory", "status")
     assert re.search(r"^people: \d+$", p.stdout, re.M)
     assert "full sync ok" in p.stdout
+
+
+def metrics(port: int) -> str:
+    import urllib.request
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+        return r.read().decode("utf-8")
+
+
+def metrics_when(port: int, check, what: str, timeout: float = 30) -> str:
+    """The /metrics text once check(text) holds (the admin web may not be listening yet)."""
+    def probe():
+        try:
+            text = metrics(port)
+        except OSError:
+            return None
+        return text if check(text) else None
+    return wait_until(probe, timeout, what=what)
+
+
+def metric(text: str, name: str) -> float | None:
+    m = re.search(rf"^{re.escape(name)} (\S+)$", text, re.M)
+    return float(m.group(1)) if m else None
+
+
+def test_sync_status_is_on_the_admin_webs_metrics(env):
+    """Operators alert on /metrics: people stored, last success, last failure and its error,
+    also for syncs run by `commonroom directory sync` (e.g. from cron), not the service."""
+    admin = free_port()
+    config = env.root / "metrics.ini"
+    # The directory service as deployed (its XMPP server need not be up for this), checking
+    # PostgreSQL every second; the sync itself runs from the command line.
+    config.write_text(env.config.read_text() + f"""[admin-web]
+listen = 127.0.0.1:{admin}
+[links]
+host = 127.0.0.1
+port = {free_port()}
+[directory]
+domain = directory.cam.example
+secret = s3cret
+refresh_seconds = 1
+""", encoding="utf-8")
+    quick = {"COMMONROOM_LDAP_SCHEDULE": "false"}
+    service = subprocess.Popen([str(commonroom_bin()), "--config", str(config), "run"],
+                               env={**os.environ, **quick}, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        text = metrics_when(admin, lambda t: metric(t, "commonroom_directory_status_readable") == 1,
+                            "directory figures on /metrics")
+        assert metric(text, "commonroom_directory_people") == env.people()
+        ok_at = metric(text, 'commonroom_directory_sync_last_success_timestamp_seconds{kind="any"}')
+        assert ok_at and abs(ok_at - time.time()) < 600
+
+        # LDAP goes away; the next sync (run from the command line) fails.
+        env.stop_slapd()
+        try:
+            env.cr("directory", "sync", expect=1)
+        finally:
+            env.start_slapd()
+        text = metrics_when(admin, lambda t: 'status="failed"} 1' in t,
+                            "the failed sync on /metrics", 15)
+        assert re.search(r'^commonroom_directory_sync_last_failure_info\{message="[^"]*'
+                         r"Can't contact LDAP server[^\n]*\} 1$", text, re.M), text
+        failed_at = metric(text, "commonroom_directory_sync_last_failure_timestamp_seconds")
+        assert failed_at and failed_at >= ok_at
+        # The last success has not moved; the stored people are still there.
+        assert metric(text, 'commonroom_directory_sync_last_success_timestamp_seconds'
+                            '{kind="any"}') == ok_at
+        assert metric(text, "commonroom_directory_people") == env.people()
+
+        # LDAP is back, someone has left: the next full sync works and /metrics follows.
+        gone = env.some_uids(1)
+        env.ldap_delete(*gone)
+        env.cr("directory", "sync", "--full")
+        text = metrics_when(admin, lambda t: 'status="ok"} 1' in t, "the good sync on /metrics",
+                            15)
+        assert metric(text, 'commonroom_directory_sync_last_success_timestamp_seconds'
+                            '{kind="full"}') > failed_at
+        metrics_when(admin, lambda t: metric(t, "commonroom_directory_people") == env.people(),
+                     "the new people count on /metrics", 15)
+    finally:
+        service.send_signal(signal.SIGTERM)
+        try:
+            _, err = service.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            service.kill()
+            _, err = service.communicate()
+    assert service.returncode == 0, err

@@ -48,6 +48,10 @@ class AdminWebTest : public ::testing::Test {
       std::lock_guard lock(mutex_);
       return abuse_log_;
     };
+    sources.directory_sync = [this] {
+      std::lock_guard lock(mutex_);
+      return directory_sync_;
+    };
     server_ = std::make_unique<Server>(options, std::move(sources));
     server_->start();
   }
@@ -89,9 +93,15 @@ class AdminWebTest : public ::testing::Test {
     abuse_log_ = std::move(state);
   }
 
+  void set_directory_sync(std::optional<DirectorySyncState> state) {
+    std::lock_guard lock(mutex_);
+    directory_sync_ = std::move(state);
+  }
+
   std::mutex mutex_;
   std::vector<LinkState> links_;
   std::optional<AbuseLogState> abuse_log_;
+  std::optional<DirectorySyncState> directory_sync_;
   bool fail_ = false;
   std::unique_ptr<Server> server_;
 };
@@ -186,6 +196,44 @@ TEST_F(AdminWebTest, TheAbuseLogBacklogIsVisibleInMetricsHealthAndStatus) {
   EXPECT_THAT(page, HasSubstr("not reachable, journal only"));
   EXPECT_THAT(page, HasSubstr("1234 event(s)"));
   EXPECT_THAT(page, HasSubstr("connection to &lt;server&gt; lost"));
+}
+
+TEST_F(AdminWebTest, DirectorySyncStatusIsInMetrics) {
+  EXPECT_THAT(get("/metrics").body, Not(HasSubstr("commonroom_directory")))
+      << "no directory sync configured: nothing to show";
+  DirectorySyncState state;
+  state.readable = true;
+  state.people = 199873;
+  state.last_status = "failed";
+  state.last_success = 1764800000.25;
+  state.last_full_success = 1764790000;
+  state.last_failure = 1764801234.5;
+  state.last_failure_message = "ldaps://lookup: anonymous bind: Can't contact LDAP server; \"x\"";
+  set_directory_sync(state);
+  std::string metrics = get("/metrics").body;
+  EXPECT_THAT(metrics, HasSubstr("commonroom_directory_status_readable 1\n"));
+  EXPECT_THAT(metrics, HasSubstr("# TYPE commonroom_directory_people gauge\n"
+                                 "commonroom_directory_people 199873\n"));
+  EXPECT_THAT(metrics,
+              HasSubstr("commonroom_directory_sync_last_run_status{status=\"failed\"} 1\n"));
+  EXPECT_THAT(metrics, HasSubstr("commonroom_directory_sync_last_run_status{status=\"ok\"} 0\n"));
+  EXPECT_THAT(metrics, HasSubstr("commonroom_directory_sync_last_success_timestamp_seconds{kind="
+                                 "\"any\"} 1764800000.25\n"));
+  EXPECT_THAT(metrics, HasSubstr("commonroom_directory_sync_last_success_timestamp_seconds{kind="
+                                 "\"full\"} 1764790000\n"));
+  EXPECT_THAT(metrics,
+              HasSubstr("commonroom_directory_sync_last_failure_timestamp_seconds 1764801234.5\n"));
+  EXPECT_THAT(metrics, HasSubstr("commonroom_directory_sync_last_failure_info{message=\"ldaps://"
+                                 "lookup: anonymous bind: Can't contact LDAP server; "
+                                 "\\\"x\\\"\"} 1\n"));
+
+  // Never synced, and PostgreSQL not answering: no times, and readable says why.
+  set_directory_sync(DirectorySyncState{});
+  metrics = get("/metrics").body;
+  EXPECT_THAT(metrics, HasSubstr("commonroom_directory_status_readable 0\n"));
+  EXPECT_THAT(metrics, HasSubstr("commonroom_directory_people 0\n"));
+  EXPECT_THAT(metrics, Not(HasSubstr("commonroom_directory_sync_last_success_timestamp_seconds{")));
+  EXPECT_THAT(metrics, Not(HasSubstr("commonroom_directory_sync_last_failure_info{")));
 }
 
 TEST_F(AdminWebTest, MetricsEscapeLabelValues) {
