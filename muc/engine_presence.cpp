@@ -13,9 +13,9 @@ namespace {
 
 const std::string kComponentNs(xmpp::ns::component_accept);
 
-// The presence a client sent, as the room reflects it: no MUC payloads (§17.3 rule 6), no
-// occupant-id (XEP-0421 §4: only the room sets it), no addressing.
-xmpp::Element clean_presence(const xmpp::Element& p) {
+// The children of a presence a client sent, as the room reflects them: no MUC payloads
+// (§17.3 rule 6), no occupant-id (XEP-0421 §4: only the room sets it), no addressing.
+std::vector<xmpp::Element> clean_presence(const xmpp::Element& p) {
   xmpp::Element out("presence", kComponentNs);
   for (const xmpp::Element& node : p.nodes()) {
     if (node.is_text()) continue;
@@ -25,7 +25,7 @@ xmpp::Element clean_presence(const xmpp::Element& p) {
     if (ns == xmpp::ns::client) child.set_xmlns(kComponentNs);
     out.add_child(std::move(child));
   }
-  return out;
+  return std::move(out.nodes());
 }
 
 void add_status_codes(xmpp::Element& x, std::vector<int> codes) {
@@ -65,7 +65,8 @@ xmpp::Element Engine::occupant_presence(const Room& room, const Occupant& o,
       }
     }
   } else {
-    p = o.primary().presence;
+    p = xmpp::Element("presence", kComponentNs);
+    p.nodes() = o.primary().presence;
   }
   p.set_attr("from", occupant_jid(room, o.nick).full());
   if (!note.id.empty()) p.set_attr("id", note.id);
@@ -437,7 +438,7 @@ void Engine::resync(Ctx& ctx, Room& room, Occupant& o, const xmpp::Element* muc_
   // §7.2.1 / §17.3 rule 3: a join from a session already in the room lost sync; it gets
   // the join sequence again, the room a presence update only if something changed.
   Session* s = o.session(ctx.from);
-  xmpp::Element fresh = clean_presence(ctx.stanza);
+  std::vector<xmpp::Element> fresh = clean_presence(ctx.stanza);
   bool changed = !(s->presence == fresh);
   bool primary = &o.sessions.front() == s;
   s->presence = std::move(fresh);
