@@ -162,12 +162,15 @@ class Engine {
                             const std::string& actor_nick);
 
   // --- features with their own stanzas (features/*.cpp) ---
-  void handle_subject(Ctx& ctx, Room& room, Occupant& sender);                // subject.cpp
-  void handle_invitations(Ctx& ctx, Room& room, const xmpp::Element& x);      // invites.cpp
-  void handle_voice_form(Ctx& ctx, Room& room, const xmpp::DataForm& form);   // voice_requests
-  void handle_register(Ctx& ctx, Room& room);                                 // registration.cpp
-  void handle_moderate(Ctx& ctx, Room& room, const xmpp::Element& moderate);  // moderation
-  void handle_mam(Ctx& ctx, Room& room, const xmpp::Element& query);          // mam.cpp
+  void handle_subject(Ctx& ctx, Room& room, Occupant& sender);               // subject.cpp
+  void handle_invitations(Ctx& ctx, Room& room, const xmpp::Element& x);     // invites.cpp
+  void handle_voice_form(Ctx& ctx, Room& room, const xmpp::DataForm& form);  // voice_requests
+  void handle_register(Ctx& ctx, Room& room);                                // registration.cpp
+  void handle_registration_answer(Ctx& ctx, Room& room, const xmpp::DataForm& form);  // "
+  // An owner or admin entering the room is asked again about requests still waiting.
+  void remind_of_registrations(Ctx& ctx, const Room& room, const xmpp::Jid& session);  // "
+  void handle_moderate(Ctx& ctx, Room& room, const xmpp::Element& moderate);           // moderation
+  void handle_mam(Ctx& ctx, Room& room, const xmpp::Element& query);                   // mam.cpp
   void send_history(Ctx& ctx, const Room& room, const xmpp::Jid& to,
                     const xmpp::Element* request);                     // history.cpp
   void send_subject(Ctx& ctx, const Room& room, const xmpp::Jid& to);  // subject.cpp

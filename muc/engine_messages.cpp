@@ -48,6 +48,10 @@ void Engine::handle_message(Ctx& ctx, Room& room) {
       handle_voice_form(ctx, room, form);
       return;
     }
+    if (form.form_type() == xmpp::ns::muc_register) {
+      handle_registration_answer(ctx, room, form);
+      return;
+    }
   }
   if (ctx.stanza.find_child("body", ctx.stanza.xmlns())) {
     // §17.2 rule 1: messages to everyone must be of type groupchat.

@@ -432,6 +432,7 @@ void Engine::join(Ctx& ctx, Room& room, const xmpp::Element* muc_x) {
   ev.actor_nick = nick;
   ev.detail = json_detail({{"role", to_string(o.role)}, {"affiliation", to_string(a)}});
   send_join_sequence(ctx, room, o, ctx.from, codes, history, true);
+  if (a >= Affiliation::admin) remind_of_registrations(ctx, room, ctx.from);
 }
 
 void Engine::resync(Ctx& ctx, Room& room, Occupant& o, const xmpp::Element* muc_x) {

@@ -58,6 +58,7 @@ std::unique_ptr<Room> Room::from_snapshot(const RoomSnapshot& s) {
   for (const auto& a : s.affiliations) {
     room->set_affiliation(a.jid, a.affiliation, a.reason, a.nick);
   }
+  for (const auto& r : s.registration_requests) room->put_registration_request(r);
   room->subject_ = Subject{s.subject, s.subject_nick, s.subject_at};
   return room;
 }
@@ -69,6 +70,7 @@ RoomSnapshot Room::snapshot() const {
   for (const auto& [jid, e] : affiliations_) {
     s.affiliations.push_back(AffiliationRecord{jid, e.affiliation, e.nick, e.reason});
   }
+  for (const auto& [jid, r] : registration_requests_) s.registration_requests.push_back(r);
   s.subject = subject_.text;
   s.subject_nick = subject_.nick;
   s.subject_at = subject_.at;
@@ -76,6 +78,28 @@ RoomSnapshot Room::snapshot() const {
   s.created_at = created_at_;
   s.created_by = created_by_;
   return s;
+}
+
+const RegistrationRequest* Room::registration_request(std::string_view bare) const {
+  auto it = registration_requests_.find(bare);
+  return it == registration_requests_.end() ? nullptr : &it->second;
+}
+
+void Room::put_registration_request(RegistrationRequest request) {
+  std::string key = request.jid;
+  registration_requests_.insert_or_assign(std::move(key), std::move(request));
+}
+
+bool Room::drop_registration_request(std::string_view bare) {
+  auto it = registration_requests_.find(bare);
+  if (it == registration_requests_.end()) return false;
+  registration_requests_.erase(it);
+  return true;
+}
+
+std::size_t Room::drop_registration_requests_before(TimePoint cutoff) {
+  return std::erase_if(registration_requests_,
+                       [&](const auto& kv) { return kv.second.requested_at < cutoff; });
 }
 
 void Room::set_config(RoomConfig config) {

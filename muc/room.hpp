@@ -123,6 +123,17 @@ class Room {
   // The bare JID that reserved `nick`, or nullptr.
   const std::string* nick_reserved_by(std::string_view nick) const;
 
+  // --- registration requests awaiting an admin (§9.9), by bare JID ---
+  const std::map<std::string, RegistrationRequest, std::less<>>& registration_requests() const {
+    return registration_requests_;
+  }
+  const RegistrationRequest* registration_request(std::string_view bare) const;
+  void put_registration_request(RegistrationRequest request);
+  // Removes the request; false when there was none.
+  bool drop_registration_request(std::string_view bare);
+  // Removes the requests made before `cutoff`; returns how many went.
+  std::size_t drop_registration_requests_before(TimePoint cutoff);
+
   // --- occupants ---
   const std::map<std::string, Occupant, std::less<>>& occupants() const { return occupants_; }
   Occupant* occupant(std::string_view nick);
@@ -172,6 +183,7 @@ class Room {
   bool locked_ = false;
   std::map<std::string, AffiliationEntry, std::less<>> affiliations_;
   std::map<std::string, std::string, std::less<>> reserved_nicks_;  // nick -> bare JID
+  std::map<std::string, RegistrationRequest, std::less<>> registration_requests_;
   std::map<std::string, Occupant, std::less<>> occupants_;
   // Session full JID -> nick. Keyed by the Jid itself: it shares the session's buffer
   // where a string key would copy it.

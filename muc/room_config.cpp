@@ -34,4 +34,23 @@ std::optional<PmPolicy> pm_policy_from_string(std::string_view s) {
   return std::nullopt;
 }
 
+std::string_view to_string(Registration r) {
+  switch (r) {
+    case Registration::open:
+      return "open";
+    case Registration::approval:
+      return "approval";
+    case Registration::closed:
+      return "closed";
+  }
+  return "open";
+}
+
+std::optional<Registration> registration_from_string(std::string_view s) {
+  if (s == "open") return Registration::open;
+  if (s == "approval") return Registration::approval;
+  if (s == "closed") return Registration::closed;
+  return std::nullopt;
+}
+
 }  // namespace commonroom::muc

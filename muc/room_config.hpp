@@ -14,11 +14,16 @@ namespace commonroom::muc {
 enum class Whois : std::uint8_t { moderators, anyone };
 // Who may send private messages (muc#roomconfig_allowpm).
 enum class PmPolicy : std::uint8_t { anyone, participants, moderators, none };
+// How registering with the room (§7.10) works (x-commonroom#registration): at once, after an
+// admin's approval (§9.9), or not at all.
+enum class Registration : std::uint8_t { open, approval, closed };
 
 std::string_view to_string(Whois w);
 std::string_view to_string(PmPolicy p);
+std::string_view to_string(Registration r);
 std::optional<Whois> whois_from_string(std::string_view s);
 std::optional<PmPolicy> pm_policy_from_string(std::string_view s);
+std::optional<Registration> registration_from_string(std::string_view s);
 
 // A set of roles (presence broadcast, member-list access), as a bit set.
 class RoleSet {
@@ -72,6 +77,7 @@ struct RoomConfig {
   std::string password;  // muc#roomconfig_roomsecret
   Whois whois = Whois::anyone;
   std::uint32_t max_history = 20;  // muc#maxhistoryfetch: messages kept and sent on join
+  Registration registration = Registration::open;
   // x-commonroom#linked: institutions and groups whose members count as the room's members
   // ("inst:TRIN", "group:100656"; sorted, unique; see muc/link_directory.hpp).
   std::vector<std::string> linked;

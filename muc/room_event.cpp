@@ -6,7 +6,7 @@
 namespace commonroom::muc {
 
 namespace {
-constexpr std::array<std::pair<RoomEventKind, std::string_view>, 18> kNames{{
+constexpr std::array<std::pair<RoomEventKind, std::string_view>, 20> kNames{{
     {RoomEventKind::groupchat, "groupchat"},
     {RoomEventKind::private_message, "private_message"},
     {RoomEventKind::join, "join"},
@@ -25,6 +25,8 @@ constexpr std::array<std::pair<RoomEventKind, std::string_view>, 18> kNames{{
     {RoomEventKind::room_created, "room_created"},
     {RoomEventKind::room_destroyed, "room_destroyed"},
     {RoomEventKind::voice_request, "voice_request"},
+    {RoomEventKind::registration_request, "registration_request"},
+    {RoomEventKind::registration_declined, "registration_declined"},
 }};
 }  // namespace
 

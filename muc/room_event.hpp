@@ -26,6 +26,8 @@ enum class RoomEventKind : std::uint8_t {
   room_created,
   room_destroyed,  // reason, alternate venue in detail
   voice_request,
+  registration_request,   // §9.9: asked to register; target = nick asked for
+  registration_declined,  // an admin declined it; target = who asked
 };
 
 std::string_view to_string(RoomEventKind kind);

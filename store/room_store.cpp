@@ -77,12 +77,23 @@ std::string text_array(const std::vector<std::string>& values) {
   return out + "}";
 }
 
+// A text[] column as strings (NULL elements are skipped).
+std::vector<std::string> string_array(const pqxx::field& f) {
+  std::vector<std::string> out;
+  auto parser = f.as_array();
+  for (auto step = parser.get_next(); step.first != pqxx::array_parser::done;
+       step = parser.get_next()) {
+    if (step.first == pqxx::array_parser::string_value) out.push_back(step.second);
+  }
+  return out;
+}
+
 // The config keys, in the order the SELECT below reads them.
 constexpr const char* kConfigKeys[] = {
-    "name",          "description", "lang",       "enable_logging",     "change_subject",
-    "allow_invites", "allow_pm",    "max_users",  "presence_broadcast", "get_member_list",
-    "public_room",   "persistent",  "moderated",  "members_only",       "password_protected",
-    "password",      "whois",       "max_history"};
+    "name",          "description", "lang",        "enable_logging",     "change_subject",
+    "allow_invites", "allow_pm",    "max_users",   "presence_broadcast", "get_member_list",
+    "public_room",   "persistent",  "moderated",   "members_only",       "password_protected",
+    "password",      "whois",       "max_history", "registration"};
 
 std::string select_sql() {
   std::string sql =
@@ -152,13 +163,10 @@ std::vector<muc::RoomSnapshot> RoomStore::load_all() {
       if (auto w = muc::whois_from_string(*t)) c.whois = *w;
     }
     set_u32(row[i++], c.max_history);
-    {
-      auto parser = row[i++].as_array();
-      for (auto step = parser.get_next(); step.first != pqxx::array_parser::done;
-           step = parser.get_next()) {
-        if (step.first == pqxx::array_parser::string_value) c.linked.push_back(step.second);
-      }
+    if (auto t = text(row[i++])) {
+      if (auto r = muc::registration_from_string(*t)) c.registration = *r;
     }
+    c.linked = string_array(row[i++]);
     index[s.jid] = rooms.size();
     rooms.push_back(std::move(s));
   }
@@ -170,6 +178,27 @@ std::vector<muc::RoomSnapshot> RoomStore::load_all() {
     if (!a) continue;
     rooms[it->second].affiliations.push_back(
         {row[1].as<std::string>(), *a, row[3].as<std::string>(), row[4].as<std::string>()});
+  }
+  // details: [[var, value], ...] read as two parallel arrays.
+  for (const auto& row : tx.exec("SELECT room, jid, nick,"
+                                 " ARRAY(SELECT d->>0 FROM jsonb_array_elements(details) d),"
+                                 " ARRAY(SELECT d->>1 FROM jsonb_array_elements(details) d),"
+                                 " (extract(epoch FROM requested_at) * 1000000)::bigint,"
+                                 " (extract(epoch FROM notified_at) * 1000000)::bigint"
+                                 " FROM room_registration_requests ORDER BY room, jid")) {
+    auto it = index.find(row[0].as<std::string>());
+    if (it == index.end()) continue;
+    muc::RegistrationRequest r;
+    r.jid = row[1].as<std::string>();
+    r.nick = row[2].as<std::string>();
+    std::vector<std::string> vars = string_array(row[3]);
+    std::vector<std::string> values = string_array(row[4]);
+    for (std::size_t k = 0; k < vars.size() && k < values.size(); ++k) {
+      r.details.emplace_back(std::move(vars[k]), std::move(values[k]));
+    }
+    r.requested_at = from_micros(row[5].as<long long>());
+    r.notified_at = from_micros(row[6].as<long long>());
+    rooms[it->second].registration_requests.push_back(std::move(r));
   }
   tx.commit();
   return rooms;
@@ -200,7 +229,7 @@ void RoomStore::apply(const std::vector<RoomChange>& changes) {
         "   'public_room', $12::boolean, 'persistent', $13::boolean, 'moderated', $14::boolean,"
         "   'members_only', $15::boolean, 'password_protected', $16::boolean,"
         "   'password', $17::text, 'whois', $18::text, 'max_history', $19::bigint,"
-        "   'linked', to_jsonb($26::text[])),"
+        "   'linked', to_jsonb($26::text[]), 'registration', $27::text),"
         "  $20, $21, 'epoch'::timestamptz + $22::bigint * interval '1 microsecond', $23,"
         "  'epoch'::timestamptz + $24::bigint * interval '1 microsecond', $25, now())"
         " ON CONFLICT (jid) DO UPDATE SET config = EXCLUDED.config, subject = EXCLUDED.subject,"
@@ -212,13 +241,33 @@ void RoomStore::apply(const std::vector<RoomChange>& changes) {
         role_list(c.get_member_list), c.public_room, c.persistent, c.moderated, c.members_only,
         c.password_protected, c.password, std::string(muc::to_string(c.whois)),
         static_cast<long long>(c.max_history), s.subject, s.subject_nick, subject_at,
-        s.occupant_id_secret, to_micros(s.created_at), s.created_by, text_array(c.linked));
+        s.occupant_id_secret, to_micros(s.created_at), s.created_by, text_array(c.linked),
+        std::string(muc::to_string(c.registration)));
     tx.exec_params("DELETE FROM room_affiliations WHERE room = $1", s.jid);
     for (const auto& a : s.affiliations) {
       tx.exec_params(
           "INSERT INTO room_affiliations (room, jid, affiliation, nick, reason)"
           " VALUES ($1, $2, $3, $4, $5)",
           s.jid, a.jid, std::string(muc::to_string(a.affiliation)), a.nick, a.reason);
+    }
+    tx.exec_params("DELETE FROM room_registration_requests WHERE room = $1", s.jid);
+    for (const auto& r : s.registration_requests) {
+      std::vector<std::string> vars, values;
+      for (const auto& [var, value] : r.details) {
+        vars.push_back(var);
+        values.push_back(value);
+      }
+      tx.exec_params(
+          "INSERT INTO room_registration_requests"
+          " (room, jid, nick, details, requested_at, notified_at)"
+          " VALUES ($1, $2, $3,"
+          "  COALESCE((SELECT jsonb_agg(jsonb_build_array(v, w) ORDER BY n)"
+          "            FROM unnest($4::text[], $5::text[]) WITH ORDINALITY AS t(v, w, n)),"
+          "           '[]'::jsonb),"
+          "  'epoch'::timestamptz + $6::bigint * interval '1 microsecond',"
+          "  'epoch'::timestamptz + $7::bigint * interval '1 microsecond')",
+          s.jid, r.jid, r.nick, text_array(vars), text_array(values), to_micros(r.requested_at),
+          to_micros(r.notified_at));
     }
   }
   tx.commit();

@@ -1,6 +1,13 @@
 // Registering with a room (§7.10, jabber:iq:register): an unaffiliated user becomes a
 // member with a reserved nickname, which nobody else may then use (§7.2.8, conflict).
+// x-commonroom#registration says how: `open` registers at once, `approval` sends the
+// request to the room's owners and admins and registers the user when one of them approves
+// (§9.9), `closed` takes no new registrations.
+#include <algorithm>
+#include <chrono>
+
 #include "muc/engine.hpp"
+#include "muc/event_detail.hpp"
 #include "muc/features/feature.hpp"
 #include "xmpp/namespaces.hpp"
 
@@ -9,12 +16,69 @@ namespace commonroom::muc {
 namespace {
 
 const std::string kRoomnick = "muc#register_roomnick";
+const std::string kAllow = "muc#register_allow";
+const std::string kJid = "muc#jid";
+constexpr std::string_view kRegistrationVar = "x-commonroom#registration";
 
-class Registration : public RoomFeature {
+// The optional fields of the spec's registration form (§7.10 Example 64), passed to the
+// admins who decide; with their labels and how long a value may be.
+struct DetailField {
+  std::string_view var;
+  std::string_view label;
+  bool multi;
+  std::size_t max_bytes;
+};
+constexpr DetailField kDetails[] = {
+    {"muc#register_first", "Given Name", false, 256},
+    {"muc#register_last", "Family Name", false, 256},
+    {"muc#register_url", "User URL", false, 512},
+    {"muc#register_email", "Email Address", false, 256},
+    {"muc#register_faqentry", "FAQ Entry", true, 2000},
+};
+constexpr std::size_t kMaxNickBytes = 1023;
+
+// Requests nobody decided on are forgotten after this long: they hold personal details.
+constexpr auto kRequestLifetime = std::chrono::hours(24 * 30);
+// Bounds on what one room keeps and sends for approval.
+constexpr std::size_t kMaxPendingRequests = 200;
+constexpr std::size_t kMaxApprovers = 25;
+constexpr std::size_t kMaxReminders = 20;  // forms sent to an admin entering the room
+// A request submitted again sooner than this does not ask the admins again.
+constexpr auto kRenotifyAfter = std::chrono::hours(1);
+
+class RegistrationFeature : public RoomFeature {
  public:
   std::string_view name() const override { return "registration"; }
-  void add_disco_features(const Room&, std::vector<std::string>& out) const override {
-    out.emplace_back(xmpp::ns::register_);
+  void add_config_fields(const RoomConfig& c, const Limits&,
+                         std::vector<xmpp::FormField>& out) const override {
+    xmpp::FormField f = xmpp::FormField::list_single(
+        std::string(kRegistrationVar), std::string(to_string(c.registration)),
+        {{"At once", "open"}, {"After an admin approves", "approval"}, {"Not allowed", "closed"}},
+        "Registering with the room (reserving a nickname, becoming a member)");
+    f.desc =
+        "In a members-only room, 'at once' is not open to non-members: they can only ask for "
+        "approval.";
+    out.push_back(std::move(f));
+  }
+  std::optional<std::string> read_config(const xmpp::DataForm& form, const Limits&,
+                                         RoomConfig& next) const override {
+    const xmpp::FormField* f = form.field(kRegistrationVar);
+    if (!f || f->values.empty()) return std::nullopt;
+    auto r = registration_from_string(f->value());
+    if (!r) {
+      return std::string(kRegistrationVar) + ": expected open, approval or closed, got \"" +
+             std::string(f->value()) + "\"";
+    }
+    next.registration = *r;
+    return std::nullopt;
+  }
+  bool changed(const RoomConfig& a, const RoomConfig& b) const override {
+    return a.registration != b.registration;
+  }
+  void add_disco_features(const Room& room, std::vector<std::string>& out) const override {
+    if (room.config().registration != Registration::closed) {
+      out.emplace_back(xmpp::ns::register_);
+    }
   }
   std::optional<xmpp::StanzaError> check_join(const Room& room,
                                               const JoinAttempt& join) const override {
@@ -27,6 +91,71 @@ class Registration : public RoomFeature {
 
 xmpp::StanzaError not_allowed(std::string text) {
   return xmpp::StanzaError(xmpp::Condition::not_allowed, xmpp::ErrorType::cancel, std::move(text));
+}
+
+xmpp::StanzaError closed_error() {
+  return xmpp::StanzaError(xmpp::Condition::service_unavailable, xmpp::ErrorType::cancel,
+                           "this room does not take registrations");
+}
+
+xmpp::FormField jid_field(std::string var, std::string value, std::string label) {
+  xmpp::FormField f;
+  f.var = std::move(var);
+  f.type = xmpp::FieldType::jid_single;
+  f.label = std::move(label);
+  f.values.push_back(std::move(value));
+  return f;
+}
+
+// The room's display name for messages and form titles.
+std::string room_title(const Room& room) {
+  return room.config().name.empty() ? std::string(room.jid().node()) : room.config().name;
+}
+
+// The owners' and admins' addresses to ask (§9.9): bare JIDs, so a server that stores
+// messages for offline users keeps the request for them.
+std::vector<std::string> approvers(const Room& room) {
+  std::vector<std::string> out;
+  for (const auto& [jid, e] : room.affiliations()) {
+    if (e.affiliation < Affiliation::admin || jid.find('@') == std::string::npos) continue;
+    out.push_back(jid);
+    if (out.size() == kMaxApprovers) break;
+  }
+  return out;
+}
+
+xmpp::DataForm approval_form(const RegistrationRequest& r) {
+  xmpp::DataForm form;
+  form.type = xmpp::FormType::form;
+  form.title = "Registration request";
+  form.instructions.push_back(
+      "To approve this registration request, select the \"Allow this person to register with "
+      "the room?\" checkbox and click OK. To decline it, leave the checkbox clear and click OK. "
+      "To skip this request, click the cancel button.");
+  form.set_form_type(std::string(xmpp::ns::muc_register));
+  // Not in the spec's example: the answer has to say whose request it decides.
+  form.fields.push_back(jid_field(kJid, r.jid, "User ID"));
+  for (const DetailField& d : kDetails) {
+    auto it = std::find_if(r.details.begin(), r.details.end(),
+                           [&](const auto& kv) { return kv.first == d.var; });
+    if (it == r.details.end()) continue;
+    xmpp::FormField f = text_field(std::string(d.var), it->second, std::string(d.label));
+    if (d.multi) f.type = xmpp::FieldType::text_multi;
+    form.fields.push_back(std::move(f));
+  }
+  form.fields.push_back(text_field(kRoomnick, r.nick, "Desired Nickname"));
+  form.fields.push_back(bool_field(kAllow, false, "Allow this person to register with the room?"));
+  return form;
+}
+
+// A plain message from the room to a user about their request.
+xmpp::Element notice(const Room& room, const std::string& to, std::string id, std::string text) {
+  xmpp::Element m("message", std::string(xmpp::ns::component_accept));
+  m.set_attr("from", room.jid_str());
+  m.set_attr("to", to);
+  m.set_attr("id", std::move(id));
+  m.add_text_child("body", std::move(text));
+  return m;
 }
 
 }  // namespace
@@ -43,30 +172,60 @@ void Engine::handle_register(Ctx& ctx, Room& room) {
                             "you are banned from this room"));
     return;
   }
-  // In a members-only room registering would bypass the member list admins keep.
-  bool may_register = a >= Affiliation::member || !room.config().members_only;
+  const muc::Registration mode = room.config().registration;
+  bool registered = entry && !entry->nick.empty();
+  // Requests wait for an admin when the room says so; members and admins only reserve a
+  // nick, which needs nobody's approval.
+  bool needs_approval = mode == Registration::approval && a < Affiliation::member;
+  // In a members-only room open registration would bypass the member list admins keep.
+  bool may_register = mode != Registration::closed &&
+                      (a >= Affiliation::member || !room.config().members_only || needs_approval);
+  room.drop_registration_requests_before(ctx.now - kRequestLifetime);
+  const RegistrationRequest* pending = room.registration_request(bare);
   if (get) {
     xmpp::Element q("query", std::string(xmpp::ns::register_));
-    if (entry && !entry->nick.empty()) {
+    if (registered) {
       q.add_child("registered");
       q.add_text_child("username", entry->nick);
       result(ctx, std::move(q));
+      return;
+    }
+    if (mode == Registration::closed) {
+      error(ctx, &room, closed_error());
       return;
     }
     if (!may_register) {
       error(ctx, &room, not_allowed("ask an admin for membership of this members-only room"));
       return;
     }
-    q.add_text_child("instructions", "Choose the nickname to reserve in this room.");
+    std::string instructions =
+        pending ? "Your request to register as " + pending->nick +
+                      " is waiting for an admin of this room. Submit again to change it."
+        : needs_approval
+            ? "Choose the nickname to reserve in this room. An admin of the room will review "
+              "your request."
+            : "Choose the nickname to reserve in this room.";
+    q.add_text_child("instructions", instructions);
     xmpp::DataForm form;
     form.type = xmpp::FormType::form;
-    std::string title =
-        room.config().name.empty() ? std::string(room.jid().node()) : room.config().name;
-    form.title = title + " registration";
-    form.instructions.push_back(
-        "Please provide the following information to register with this room.");
+    form.title = room_title(room) + " registration";
+    form.instructions.push_back(instructions);
     form.set_form_type(std::string(xmpp::ns::muc_register));
-    xmpp::FormField nick = text_field(kRoomnick, "", "Desired Nickname");
+    if (needs_approval) {
+      // Who is asking, for the admins who decide (§7.10 Example 64's optional fields).
+      for (const DetailField& d : kDetails) {
+        xmpp::FormField f = text_field(std::string(d.var), "", std::string(d.label));
+        if (d.multi) f.type = xmpp::FieldType::text_multi;
+        if (pending) {
+          for (const auto& [var, value] : pending->details) {
+            if (var == d.var) f.values = {value};
+          }
+        }
+        form.fields.push_back(std::move(f));
+      }
+    }
+    xmpp::FormField nick =
+        text_field(kRoomnick, pending ? pending->nick : std::string(), "Desired Nickname");
     nick.required = true;
     form.fields.push_back(std::move(nick));
     q.add_child(xmpp::to_element(form));
@@ -76,8 +235,10 @@ void Engine::handle_register(Ctx& ctx, Room& room) {
   std::string actor_nick;
   if (const Occupant* o = room.occupant_of(ctx.from)) actor_nick = o->nick;
   if (query.find_child("remove", xmpp::ns::register_)) {
-    // XEP-0077 cancellation: the reserved nick goes, and membership with it.
+    // XEP-0077 cancellation: the reserved nick goes, and membership with it; a request
+    // still waiting is withdrawn.
     Effects later;
+    bool withdrawn = room.drop_registration_request(bare);
     if (entry) {
       if (entry->affiliation == Affiliation::member) {
         change_affiliation(ctx, later, later, room, bare, Affiliation::none,
@@ -85,8 +246,8 @@ void Engine::handle_register(Ctx& ctx, Room& room) {
       } else {
         room.set_affiliation(bare, entry->affiliation, entry->reason, std::string());
       }
-      persist(ctx, room);
     }
+    if (entry || withdrawn) persist(ctx, room);
     result(ctx);
     append(ctx.out, std::move(later));
     return;
@@ -110,8 +271,16 @@ void Engine::handle_register(Ctx& ctx, Room& room) {
     error(ctx, &room, xmpp::StanzaError::bad_request(kRoomnick + " is required"));
     return;
   }
+  if (mode == Registration::closed) {
+    error(ctx, &room, closed_error());
+    return;
+  }
   if (!may_register) {
     error(ctx, &room, not_allowed("ask an admin for membership of this members-only room"));
+    return;
+  }
+  if (nick.size() > kMaxNickBytes) {
+    error(ctx, &room, xmpp::StanzaError::not_acceptable("nickname: too long"));
     return;
   }
   try {
@@ -134,6 +303,54 @@ void Engine::handle_register(Ctx& ctx, Room& room) {
                             "that nickname is taken"));
     return;
   }
+  if (needs_approval) {
+    RegistrationRequest request;
+    request.jid = bare;
+    request.nick = nick;
+    for (const DetailField& d : kDetails) {
+      std::vector<std::string> values = form.values(d.var);
+      std::string value;
+      for (const std::string& v : values) {
+        if (!value.empty()) value += '\n';
+        value += v;
+      }
+      if (value.empty()) continue;
+      if (value.size() > d.max_bytes) {
+        error(ctx, &room,
+              xmpp::StanzaError::not_acceptable(std::string(d.var) + ": at most " +
+                                                std::to_string(d.max_bytes) + " bytes"));
+        return;
+      }
+      request.details.emplace_back(d.var, std::move(value));
+    }
+    if (!pending && room.registration_requests().size() >= kMaxPendingRequests) {
+      error(ctx, &room,
+            xmpp::StanzaError(xmpp::Condition::resource_constraint, xmpp::ErrorType::wait,
+                              "too many registration requests are waiting in this room; try "
+                              "again later"));
+      return;
+    }
+    request.requested_at = ctx.now;
+    // Asking again with the same answers within the hour does not ask the admins again.
+    bool ask = !pending || pending->nick != nick || pending->details != request.details ||
+               ctx.now - pending->notified_at >= kRenotifyAfter;
+    request.notified_at = ask ? ctx.now : pending->notified_at;
+    RoomEvent& ev = event(ctx, room, RoomEventKind::registration_request);
+    ev.actor_nick = actor_nick;
+    ev.target = nick;
+    // §7.10 Example 69: the request was received (not yet granted).
+    result(ctx);
+    if (ask) {
+      xmpp::Element m("message", std::string(xmpp::ns::component_accept));
+      m.set_attr("from", room.jid_str());
+      m.set_attr("id", ids_->next_id());
+      m.add_child(xmpp::to_element(approval_form(request)));
+      fanout(ctx.out, m, approvers(room));
+    }
+    room.put_registration_request(std::move(request));
+    persist(ctx, room);
+    return;
+  }
   // The result first, then the room hears of the new member (§7.10's order).
   Effects later;
   Affiliation stored = entry ? entry->affiliation : Affiliation::none;
@@ -143,13 +360,115 @@ void Engine::handle_register(Ctx& ctx, Room& room) {
   } else {
     room.set_affiliation(bare, stored, entry->reason, nick);
   }
+  room.drop_registration_request(bare);
   persist(ctx, room);
   result(ctx);
   append(ctx.out, std::move(later));
 }
 
+void Engine::handle_registration_answer(Ctx& ctx, Room& room, const xmpp::DataForm& form) {
+  // An owner's or admin's answer to an approval form (§9.9); they need not be in the room.
+  if (form.type == xmpp::FormType::cancel) return;  // skipped: the request stays
+  if (affiliation(room, ctx.from) < Affiliation::admin) {
+    error(ctx, &room,
+          xmpp::StanzaError(xmpp::Condition::forbidden, xmpp::ErrorType::auth,
+                            "only owners and admins may decide registration requests"));
+    return;
+  }
+  if (form.type != xmpp::FormType::submit) {
+    error(ctx, &room, xmpp::StanzaError::bad_request("expected a submitted muc#register form"));
+    return;
+  }
+  std::optional<bool> allow = form.bool_value(kAllow);
+  std::string who(form.value(kJid).value_or(""));
+  if (!allow || who.empty()) {
+    error(ctx, &room,
+          xmpp::StanzaError::bad_request("the answer needs " + kJid + " and a boolean " + kAllow));
+    return;
+  }
+  room.drop_registration_requests_before(ctx.now - kRequestLifetime);
+  const RegistrationRequest* request = room.registration_request(who);
+  if (!request) {
+    error(ctx, &room,
+          xmpp::StanzaError::item_not_found("no registration request from " + who +
+                                            " is waiting (decided already, withdrawn or "
+                                            "expired)"));
+    return;
+  }
+  std::string actor_nick;
+  if (const Occupant* o = room.occupant_of(ctx.from)) actor_nick = o->nick;
+  const std::string title = room_title(room);
+  if (!*allow) {
+    RoomEvent& ev = event(ctx, room, RoomEventKind::registration_declined);
+    ev.actor_nick = actor_nick;
+    ev.target = who;
+    ev.detail = json_detail({{"nick", request->nick}});
+    ctx.out.outbound.push_back(notice(
+        room, who, ids_->next_id(),
+        "Your request to register with " + title + " (" + room.jid_str() + ") was declined."));
+    room.drop_registration_request(who);
+    persist(ctx, room);
+    return;
+  }
+  // The admin may change the nickname in the form before approving.
+  std::string nick(form.value(kRoomnick).value_or(request->nick));
+  try {
+    nick = xmpp::resourceprep(nick);
+  } catch (const xmpp::JidError& e) {
+    error(ctx, &room, xmpp::StanzaError::not_acceptable(std::string("nickname: ") + e.what()));
+    return;
+  }
+  if (nick.empty()) nick = request->nick;
+  xmpp::Jid user = xmpp::Jid::parse(who);
+  Affiliation now = affiliation(room, user);
+  if (now == Affiliation::outcast) {
+    room.drop_registration_request(who);
+    persist(ctx, room);
+    error(ctx, &room, not_allowed(who + " has been banned since asking; the request is dropped"));
+    return;
+  }
+  const std::string* by = room.nick_reserved_by(nick);
+  const Occupant* holder = room.occupant(nick);
+  if ((by && *by != who) || (holder && !holder->bare.same_bare(user))) {
+    // The request stays: the admin can approve it again with another nickname.
+    error(ctx, &room,
+          xmpp::StanzaError(xmpp::Condition::conflict, xmpp::ErrorType::cancel,
+                            "the nickname " + nick +
+                                " is now taken; approve again with another "
+                                "muc#register_roomnick"));
+    return;
+  }
+  room.drop_registration_request(who);
+  const AffiliationEntry* entry = room.entry(who);
+  Affiliation stored = entry ? entry->affiliation : Affiliation::none;
+  if (stored < Affiliation::member) {
+    // Tells the user too: an invitation to a members-only room, else status 101.
+    change_affiliation(ctx, ctx.out, ctx.out, room, who, Affiliation::member,
+                       "registration approved", nick, actor_nick);
+  } else {
+    room.set_affiliation(who, stored, entry->reason, nick);
+  }
+  persist(ctx, room);
+}
+
+void Engine::remind_of_registrations(Ctx& ctx, const Room& room, const xmpp::Jid& session) {
+  // Approval forms go to bare JIDs, which a server without offline storage drops for an
+  // admin who is not online; entering the room is when they see what still waits.
+  std::size_t sent = 0;
+  for (const auto& [jid, request] : room.registration_requests()) {
+    if (request.requested_at < ctx.now - kRequestLifetime) continue;
+    if (++sent > kMaxReminders) break;
+    xmpp::Element m("message", std::string(xmpp::ns::component_accept));
+    m.set_attr("from", room.jid_str());
+    m.set_attr("to", session.full());
+    m.set_attr("id", ids_->next_id());
+    m.add_child(xmpp::to_element(approval_form(request)));
+    ctx.out.outbound.push_back(std::move(m));
+  }
+}
+
 const RoomFeature& registration_feature() {
-  static const Registration kFeature;
+  static const RegistrationFeature kFeature;
   return kFeature;
 }
 

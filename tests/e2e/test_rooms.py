@@ -6,6 +6,7 @@ conditions, delayed history, private messages, invitations and nick changes.
 """
 from __future__ import annotations
 
+import asyncio
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -542,5 +543,81 @@ def test_registering_reserves_a_nick(servers):
             q("http://jabber.org/protocol/disco#info", "query"), node="x-roomuser-item"))
         identity = info.find(q("http://jabber.org/protocol/disco#info", "identity"))
         assert identity is not None and identity.get("name") == "bobby", xml(info)
+
+    run(body_)
+
+
+def test_registration_waits_for_an_admins_approval(servers):
+    # §7.10 and §9.9: in a room whose registration needs approval, a request reaches the
+    # owner and admins as a form; an approval makes the user a member, a refusal tells them.
+    room = room_jid("common")
+    register = "jabber:iq:register"
+
+    def request(nick: str, **details: str) -> ET.Element:
+        query = ET.Element(q(register, "query"))
+        query.append(form(MUC + "#register", {**details, "muc#register_roomnick": nick}))
+        return query
+
+    async def eventually(sql: str, expected: str) -> None:
+        # Rooms and the abuse log reach PostgreSQL a moment after the users see the effect.
+        for _ in range(100):
+            got = psql(servers.db_uri, sql)
+            if got == expected:
+                return
+            await asyncio.sleep(0.05)
+        assert got == expected, sql
+
+    def approval(stanza: ET.Element) -> bool:
+        return stanza.get("from") == room and stanza.find(q(DATA, "x")) is not None
+
+    async def body_():
+        alice, bob, carol, dave = await users(servers, "alice", "bob", "carol", "dave")
+        await alice.create(room, "alice", {"x-commonroom#registration": "approval"})
+        await alice.admin(room, jid=f"carol@{XMPP_DOMAIN}", affiliation="admin")
+        await bob.iq(room, "set", request("bobby", **{"muc#register_first": "Bob"}))
+        for admin in (alice, carol):
+            asked = await admin.expect(approval, "bob's registration request")
+            fields = {f.get("var"): f.findtext(q(DATA, "value"))
+                      for f in asked.iter(q(DATA, "field"))}
+            assert fields["muc#jid"] == f"bob@{XMPP_DOMAIN}", xml(asked)
+            assert fields["muc#register_first"] == "Bob" and \
+                fields["muc#register_roomnick"] == "bobby", xml(asked)
+        # Not reserved yet: dave may still use it. A non-admin cannot decide.
+        await dave.join(room, "bobby")
+        dave.presence(f"{room}/bobby", ptype="unavailable")
+        await dave.expect(lambda s: s.get("from") == f"{room}/bobby" and
+                          s.get("type") == "unavailable", "dave's exit")
+        dave.message(room, mtype="normal", payload=form(MUC + "#register", {
+            "muc#jid": f"bob@{XMPP_DOMAIN}", "muc#register_allow": "1"}))
+        refused = await dave.expect(lambda s: s.get("type") == "error" and
+                                    s.get("from") == room, "an error for a non-admin's answer")
+        assert error_condition(refused) == "forbidden", xml(refused)
+
+        me = await bob.join(room, "bob")
+        assert item(me).get("affiliation") == "none", xml(me)
+        carol.message(room, mtype="normal", payload=form(MUC + "#register", {
+            "muc#jid": f"bob@{XMPP_DOMAIN}", "muc#register_roomnick": "bobby",
+            "muc#register_allow": "1"}))
+        for user in (alice, bob):
+            member = await user.expect(lambda s: s.get("from") == f"{room}/bob" and
+                                       item(s) is not None and
+                                       item(s).get("affiliation") == "member",
+                                       "bob's new affiliation")
+            assert member.get("type") is None, xml(member)
+        with pytest.raises(StanzaError) as taken:
+            await dave.join(room, "bobby")
+        assert taken.value.condition == "conflict", taken.value
+
+        # Dave asks too; alice declines, and dave is told.
+        await dave.iq(room, "set", request("dd"))
+        await alice.expect(approval, "dave's registration request")
+        alice.message(room, mtype="normal", payload=form(MUC + "#register", {
+            "muc#jid": f"dave@{XMPP_DOMAIN}", "muc#register_allow": "0"}))
+        told = await dave.expect(lambda s: s.get("from") == room and body(s) is not None,
+                                 "the refusal")
+        assert "declined" in body(told), xml(told)
+        await eventually("SELECT string_agg(kind, ',' ORDER BY occurred_at) FROM room_events "
+                         f"WHERE room = '{room}' AND kind LIKE 'registration%'",
+                         "registration_request,registration_request,registration_declined")
 
     run(body_)

@@ -277,3 +277,121 @@ def test_a_change_made_while_postgresql_is_down_is_saved_when_it_returns(pg, pro
         second.stop()
     names = [i.get("name") for i in info.iter(f"{{{DISCO_INFO}}}identity")]
     assert names == ["During the outage"]
+
+
+APPROVAL_ROOM = f"approval@{MUC_DOMAIN}"
+REGISTER = "jabber:iq:register"
+MUC_REGISTER = MUC + "#register"
+
+
+def collect_forms(client):
+    """Returns a list that fills with every data form (as {var: value}) the client is sent
+    in a message from the approval room."""
+    from slixmpp.xmlstream.handler import Callback
+    from slixmpp.xmlstream.matcher import MatchXPath
+    forms = []
+
+    def on_message(m):
+        x = m.xml.find("{jabber:x:data}x")
+        if m.xml.get("from") == APPROVAL_ROOM and x is not None:
+            forms.append({f.get("var"): f.findtext("{jabber:x:data}value")
+                          for f in x.iter("{jabber:x:data}field")})
+
+    # A raw handler: slixmpp's "message" event leaves out some messages without a body.
+    client.register_handler(Callback("approval-forms", MatchXPath("{jabber:client}message"),
+                                     on_message))
+    return forms
+
+
+async def wait_for(predicate, what, timeout=10):
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not predicate():
+        assert asyncio.get_running_loop().time() < deadline, f"never saw {what}"
+        await asyncio.sleep(0.05)
+
+
+def test_a_registration_request_waiting_for_approval_survives_a_restart(pg, prosody):
+    # XEP-0045 §7.10 + §9.9: dave asks to register with a members-only room whose owner must
+    # approve; commonroom restarts before anyone decides; the owner, entering the room, is
+    # asked again, approves, and dave becomes a member who may enter under the nick he asked.
+    directory = run_dir("room-registration-approval")
+    uri = migrated_database(pg, directory)
+    config = commonroom_config(prosody, uri, directory)
+    port = prosody.c2s_port
+
+    async def ask():
+        alice = await connect("alice", port)
+        dave = await connect("dave", port)
+        asked = collect_forms(alice)
+        await create(alice, APPROVAL_ROOM, "alice", {
+            "muc#roomconfig_persistentroom": "1", "muc#roomconfig_membersonly": "1",
+            "x-commonroom#registration": "approval"})
+        offered = await iq(dave, APPROVAL_ROOM, "get", ET.Element(f"{{{REGISTER}}}query"))
+        offered_vars = {f.get("var") for f in offered.iter("{jabber:x:data}field")}
+        query = ET.Element(f"{{{REGISTER}}}query")
+        query.append(form({"muc#register_first": "Dave", "muc#register_last": "Davies",
+                           "muc#register_roomnick": "davey"}, MUC_REGISTER))
+        await iq(dave, APPROVAL_ROOM, "set", query)
+        await wait_for(lambda: asked, "the approval form at alice")
+        refused = await enter(dave, APPROVAL_ROOM, "davey")
+        for c in (alice, dave):
+            c.abort()
+        return offered_vars, asked[0], refused
+
+    first = Commonroom(directory, config, name="first").start()
+    try:
+        first.wait_connected([MUC_DOMAIN])
+        offered_vars, asked, refused = run(ask())
+    finally:
+        assert first.stop() == 0
+    assert {"muc#register_first", "muc#register_roomnick"} <= offered_vars, offered_vars
+    assert asked["muc#jid"] == f"dave@{XMPP_DOMAIN}", asked
+    assert asked["muc#register_roomnick"] == "davey" and asked["muc#register_first"] == "Dave"
+    assert asked["muc#register_allow"] in ("0", "false"), asked
+    assert refused == "registration-required"  # not a member until approved
+    assert psql(uri, "SELECT jid || ' ' || nick || ' ' || details::text FROM "
+                     "room_registration_requests") == \
+        f'dave@{XMPP_DOMAIN} davey [["muc#register_first", "Dave"], ' \
+        f'["muc#register_last", "Davies"]]'
+
+    async def approve():
+        alice = await connect("alice", port)
+        dave = await connect("dave", port)
+        invited = []
+
+        from slixmpp.xmlstream.handler import Callback
+        from slixmpp.xmlstream.matcher import MatchXPath
+
+        def on_message(m):
+            if m.xml.find(f"{{{MUC}#user}}x/{{{MUC}#user}}invite") is not None:
+                invited.append(m.xml.get("from"))
+
+        dave.register_handler(Callback("invites", MatchXPath("{jabber:client}message"),
+                                       on_message))
+        reminded = collect_forms(alice)
+        assert await enter(alice, APPROVAL_ROOM, "alice") is None
+        await wait_for(lambda: reminded, "the reminder at alice")
+        answer = ET.Element("{jabber:client}message", to=APPROVAL_ROOM)
+        answer.append(form({"muc#jid": f"dave@{XMPP_DOMAIN}", "muc#register_roomnick": "davey",
+                            "muc#register_allow": "1"}, MUC_REGISTER))
+        alice.send_raw(ET.tostring(answer, encoding="unicode"))
+        await wait_for(lambda: invited, "dave's invitation")
+        entered = await enter(dave, APPROVAL_ROOM, "davey")
+        for c in (alice, dave):
+            c.abort()
+        return reminded[0], entered
+
+    second = Commonroom(directory, config, name="second").start()
+    try:
+        second.wait_connected([MUC_DOMAIN])
+        reminded, entered = run(approve())
+    finally:
+        second.stop()
+    assert reminded["muc#jid"] == f"dave@{XMPP_DOMAIN}", reminded
+    assert entered is None  # a member now
+    assert psql(uri, "SELECT count(*) FROM room_registration_requests") == "0"
+    assert psql(uri, "SELECT affiliation || ' ' || nick FROM room_affiliations "
+                     f"WHERE jid = 'dave@{XMPP_DOMAIN}'") == "member davey"
+    kinds = psql(uri, "SELECT string_agg(kind || ':' || coalesce(body, ''), ',' ORDER BY seq) "
+                      f"FROM room_events WHERE target IN ('davey', 'dave@{XMPP_DOMAIN}')")
+    assert kinds == "registration_request:,affiliation_change:registration approved", kinds
