@@ -3,32 +3,17 @@
 #include <Poco/Logger.h>
 
 #include <algorithm>
-#include <atomic>
-#include <condition_variable>
-#include <mutex>
+#include <optional>
 #include <pqxx/pqxx>
-#include <thread>
 
+#include "app/pg_channel_watcher.hpp"
 #include "store/service_bans.hpp"
 
 namespace commonroom::app {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-// How long one wait for a notification lasts: the bound on how long stop() takes.
-constexpr long kWaitMicros = 200'000;
 constexpr std::chrono::seconds kBackoffMax{30};
-
-class Receiver : public pqxx::notification_receiver {
- public:
-  Receiver(pqxx::connection_base& c, std::atomic<bool>& flag)
-      : pqxx::notification_receiver(c, store::kServiceBansChannel), flag_(flag) {}
-  void operator()(const std::string&, int) override { flag_ = true; }
-
- private:
-  std::atomic<bool>& flag_;
-};
 
 std::vector<muc::ServiceBan> to_engine(const std::vector<store::ServiceBanRecord>& records) {
   std::vector<muc::ServiceBan> out;
@@ -46,20 +31,23 @@ bool same(const std::vector<muc::ServiceBan>& a, const std::vector<muc::ServiceB
 }  // namespace
 
 struct ServiceBanWatcher::State {
-  State(std::string u, Apply a, Poco::Logger& l, std::chrono::seconds p)
-      : uri(std::move(u)), apply(std::move(a)), log(l), poll(p) {}
+  State(std::string uri, Apply a, Poco::Logger& l, std::chrono::seconds p)
+      : apply(std::move(a)),
+        log(l),
+        poll(p),
+        watcher(
+            std::move(uri), std::string(store::kServiceBansChannel),
+            {[this](pqxx::connection_base& c) { return refresh(c); },
+             [this](const std::exception& e) { failed(e); },
+             [this] { log.information("service-wide bans: PostgreSQL is back, watching again"); }},
+            kBackoffMax) {}
 
-  std::string uri;
   Apply apply;
   Poco::Logger& log;
   std::chrono::seconds poll;
-  std::thread thread;
-  std::mutex mutex;
-  std::condition_variable cv;
-  bool stopping = false;
-  std::atomic<bool> notified{false};
   std::vector<muc::ServiceBan> applied;  // what the engine was last given
   std::optional<double> next_expiry;     // seconds, from the last load
+  PgChannelWatcher watcher;              // last: its thread stops before the rest goes
 
   std::vector<muc::ServiceBan> read(pqxx::connection_base& c) {
     auto active = store::active_service_bans(c);
@@ -67,53 +55,23 @@ struct ServiceBanWatcher::State {
     return to_engine(active.bans);
   }
 
-  void run() {
-    std::unique_ptr<pqxx::connection> conn;
-    std::unique_ptr<Receiver> receiver;
-    auto backoff = std::chrono::seconds(1);
-    bool failing = false;
-    bool reload = true;
-    Clock::time_point deadline{};
-    for (;;) {
-      {
-        std::lock_guard lock(mutex);
-        if (stopping) return;
-      }
-      try {
-        if (!conn) {
-          conn = std::make_unique<pqxx::connection>(uri);
-          receiver = std::make_unique<Receiver>(*conn, notified);
-          reload = true;  // whatever changed while we were not listening
-        }
-        if (reload || notified.exchange(false) || Clock::now() >= deadline) {
-          auto bans = read(*conn);
-          if (!same(bans, applied)) {
-            log.information("service-wide bans: " + std::to_string(bans.size()) + " in force");
-            applied = bans;
-            apply(std::move(bans));
-          }
-          auto wait = std::chrono::duration<double>(poll.count());
-          if (next_expiry) wait = std::min(wait, std::chrono::duration<double>(*next_expiry + 0.5));
-          deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(wait);
-          reload = false;
-          if (failing) log.information("service-wide bans: PostgreSQL is back, watching again");
-          failing = false;
-          backoff = std::chrono::seconds(1);
-        }
-        conn->await_notification(0, kWaitMicros);
-      } catch (const std::exception& e) {
-        // The engine keeps the bans it has; new ones wait until PostgreSQL answers again.
-        if (!failing)
-          log.error(std::string("service-wide bans: cannot read PostgreSQL, keeping the ") +
-                    std::to_string(applied.size()) + " ban(s) in force and retrying: " + e.what());
-        failing = true;
-        receiver.reset();
-        conn.reset();
-        std::unique_lock lock(mutex);
-        if (cv.wait_for(lock, backoff, [this] { return stopping; })) return;
-        backoff = std::min(backoff * 2, kBackoffMax);
-      }
+  // Reloads; the next check is at the soonest expiry or after the poll interval.
+  std::chrono::steady_clock::duration refresh(pqxx::connection_base& c) {
+    auto bans = read(c);
+    if (!same(bans, applied)) {
+      log.information("service-wide bans: " + std::to_string(bans.size()) + " in force");
+      applied = bans;
+      apply(std::move(bans));
     }
+    auto wait = std::chrono::duration<double>(poll.count());
+    if (next_expiry) wait = std::min(wait, std::chrono::duration<double>(*next_expiry + 0.5));
+    return std::chrono::duration_cast<std::chrono::steady_clock::duration>(wait);
+  }
+
+  void failed(const std::exception& e) {
+    // The engine keeps the bans it has; new ones wait until PostgreSQL answers again.
+    log.error(std::string("service-wide bans: cannot read PostgreSQL, keeping the ") +
+              std::to_string(applied.size()) + " ban(s) in force and retrying: " + e.what());
   }
 };
 
@@ -127,23 +85,18 @@ ServiceBanWatcher::~ServiceBanWatcher() {
 }
 
 std::vector<muc::ServiceBan> ServiceBanWatcher::load() {
-  pqxx::connection c(state_->uri);
+  pqxx::connection c(state_->watcher.database_uri());
   auto bans = state_->read(c);
   state_->applied = bans;
   return bans;
 }
 
 void ServiceBanWatcher::start() {
-  state_->thread = std::thread([s = state_.get()] { s->run(); });
+  state_->watcher.start();
 }
 
 void ServiceBanWatcher::stop() {
-  {
-    std::lock_guard lock(state_->mutex);
-    state_->stopping = true;
-  }
-  state_->cv.notify_all();
-  if (state_->thread.joinable()) state_->thread.join();
+  state_->watcher.stop();
 }
 
 }  // namespace commonroom::app

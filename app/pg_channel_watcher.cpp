@@ -1,0 +1,114 @@
+#include "app/pg_channel_watcher.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <pqxx/pqxx>
+#include <thread>
+
+namespace commonroom::app {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+// How long one wait for a notification lasts: the bound on how long stop() takes.
+constexpr long kWaitMicros = 200'000;
+
+class Receiver : public pqxx::notification_receiver {
+ public:
+  Receiver(pqxx::connection_base& c, const std::string& channel, std::atomic<bool>& flag)
+      : pqxx::notification_receiver(c, channel), flag_(flag) {}
+  void operator()(const std::string&, int) override { flag_ = true; }
+
+ private:
+  std::atomic<bool>& flag_;
+};
+
+}  // namespace
+
+struct PgChannelWatcher::State {
+  State(std::string u, std::string c, Hooks h, std::chrono::seconds b)
+      : uri(std::move(u)), channel(std::move(c)), hooks(std::move(h)), max_backoff(b) {}
+
+  std::string uri;
+  std::string channel;
+  Hooks hooks;
+  std::chrono::seconds max_backoff;
+  std::thread thread;
+  std::mutex mutex;
+  std::condition_variable cv;
+  bool stopping = false;
+  std::atomic<bool> notified{false};
+
+  void run() {
+    std::unique_ptr<pqxx::connection> conn;
+    std::unique_ptr<Receiver> receiver;
+    auto backoff = std::chrono::seconds(1);
+    bool failing = false;
+    bool due = true;
+    Clock::time_point deadline{};
+    for (;;) {
+      {
+        std::lock_guard lock(mutex);
+        if (stopping) return;
+      }
+      try {
+        if (!conn) {
+          conn = std::make_unique<pqxx::connection>(uri);
+          receiver = std::make_unique<Receiver>(*conn, channel, notified);
+          due = true;
+        }
+        if (due || notified.exchange(false) || Clock::now() >= deadline) {
+          deadline = Clock::now() + hooks.refresh(*conn);
+          due = false;
+          if (failing && hooks.recovered) hooks.recovered();
+          failing = false;
+          backoff = std::chrono::seconds(1);
+        }
+        conn->await_notification(0, kWaitMicros);
+      } catch (const std::exception& e) {
+        if (!failing && hooks.failed) hooks.failed(e);
+        failing = true;
+        receiver.reset();
+        conn.reset();
+        std::unique_lock lock(mutex);
+        if (cv.wait_for(lock, backoff, [this] { return stopping; })) return;
+        backoff = std::min(backoff * 2, max_backoff);
+      }
+    }
+  }
+};
+
+PgChannelWatcher::PgChannelWatcher(std::string database_uri, std::string channel, Hooks hooks,
+                                   std::chrono::seconds max_backoff)
+    : state_(std::make_unique<State>(std::move(database_uri), std::move(channel), std::move(hooks),
+                                     max_backoff)) {}
+
+PgChannelWatcher::~PgChannelWatcher() {
+  stop();
+}
+
+const std::string& PgChannelWatcher::database_uri() const {
+  return state_->uri;
+}
+
+void PgChannelWatcher::start() {
+  if (state_->thread.joinable()) return;
+  {
+    std::lock_guard lock(state_->mutex);
+    state_->stopping = false;
+  }
+  state_->thread = std::thread([s = state_.get()] { s->run(); });
+}
+
+void PgChannelWatcher::stop() {
+  {
+    std::lock_guard lock(state_->mutex);
+    state_->stopping = true;
+  }
+  state_->cv.notify_all();
+  if (state_->thread.joinable()) state_->thread.join();
+}
+
+}  // namespace commonroom::app
