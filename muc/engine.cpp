@@ -1,11 +1,9 @@
 #include "muc/engine.hpp"
 
-#include <Poco/HMACEngine.h>
-#include <Poco/SHA2Engine.h>
-
 #include <algorithm>
 
 #include "muc/event_detail.hpp"
+#include "muc/features/feature.hpp"
 #include "xmpp/namespaces.hpp"
 #include "xmpp/payloads/payload_error.hpp"
 #include "xmpp/serializer.hpp"
@@ -13,12 +11,6 @@
 namespace commonroom::muc {
 
 namespace {
-
-// Poco's HMACEngine wants the block and digest sizes as constants.
-struct Sha256 : Poco::SHA2Engine {
-  enum { BLOCK_SIZE = 64, DIGEST_SIZE = 32 };
-  Sha256() : Poco::SHA2Engine(Poco::SHA2Engine::SHA_256) {}
-};
 
 xmpp::ServiceDescription describe(Engine& engine, const RoomServiceConfig& config) {
   xmpp::ServiceDescription d;
@@ -297,11 +289,7 @@ std::size_t Engine::rooms_owned_by(const xmpp::Jid& user, const Room* except) co
 }
 
 std::string Engine::occupant_id_for(const Room& room, const xmpp::Jid& user) const {
-  // XEP-0421 §4.1: HMAC of the bare JID under a per-room secret: stable per user and room,
-  // unlinkable across rooms, not reversible without the key.
-  Poco::HMACEngine<Sha256> hmac(room.secret());
-  hmac.update(std::string(user.bare_str()));
-  return Poco::DigestEngine::digestToHex(hmac.digest());
+  return occupant_id_of(room.secret(), user.bare_str());
 }
 
 xmpp::Jid Engine::occupant_jid(const Room& room, std::string_view nick) const {

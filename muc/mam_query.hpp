@@ -22,6 +22,8 @@ struct MamQuery {
   std::vector<std::string> ids;                    // urn:xmpp:mam:2#extended 'ids'
   xmpp::RsmSet rsm;
   bool flip_page = false;
+  // The room's XEP-0421 key: results carry each sender's occupant-id, as live messages do.
+  std::string occupant_id_key;
 };
 
 }  // namespace commonroom::muc

@@ -65,6 +65,10 @@ xmpp::Element result_message(const MamQuery& q, const ArchivedMessage& m) {
   fwd.add_child("delay", std::string(xmpp::ns::delay)).set_attr("stamp", format_timestamp(m.at));
   // §5.1.2 of XEP-0313: the archived groupchat message as occupants saw it.
   xmpp::Element& inner = fwd.add_child(archived_message(q, m));
+  // XEP-0421 §5: occupant-ids on archived messages too, from the same key as live ones.
+  if (!m.sender.empty() && !q.occupant_id_key.empty()) {
+    add_occupant_id(inner, occupant_id_of(q.occupant_id_key, m.sender));
+  }
   xmpp::Element& sid = inner.add_child("stanza-id", std::string(xmpp::ns::sid));
   sid.set_attr("id", m.stanza_id);
   sid.set_attr("by", q.room);

@@ -25,6 +25,7 @@ struct ArchivedMessage {
   // The message as the room received it (room_events.raw); "" when not kept. With it the
   // archive gives back what occupants saw (thread, replies, markup...), not just the body.
   std::string raw;
+  std::string sender;  // the sender's bare JID ("" when unknown): gives the occupant-id
 };
 
 // One page of the query's results, oldest first (before flip-page).

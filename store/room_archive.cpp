@@ -106,7 +106,8 @@ std::optional<muc::MamPage> RoomArchive::query(const muc::MamQuery& q) {
 
   std::string sql =
       "SELECT e.stanza_id, (extract(epoch FROM e.occurred_at) * 1000000)::bigint,"
-      " coalesce(e.actor_nick, ''), coalesce(e.body, ''), coalesce(e.raw, '')";
+      " coalesce(e.actor_nick, ''), coalesce(e.body, ''), coalesce(e.raw, ''),"
+      " coalesce(e.actor_bare_jid, '')";
   sql += kFiltered;
   sql += backwards ? " AND ($8::text IS NULL OR (e.occurred_at, e.seq) < (SELECT occurred_at, seq"
                    : " AND ($8::text IS NULL OR (e.occurred_at, e.seq) > (SELECT occurred_at, seq";
@@ -119,9 +120,10 @@ std::optional<muc::MamPage> RoomArchive::query(const muc::MamQuery& q) {
                              static_cast<long long>(max) + 1, offset);
   for (const auto& row : rows) {
     if (page.items.size() == max) break;
-    page.items.push_back(
-        {row[0].as<std::string>(), TimePoint{std::chrono::microseconds{row[1].as<long long>()}},
-         row[2].as<std::string>(), row[3].as<std::string>(), row[4].as<std::string>()});
+    page.items.push_back({row[0].as<std::string>(),
+                          TimePoint{std::chrono::microseconds{row[1].as<long long>()}},
+                          row[2].as<std::string>(), row[3].as<std::string>(),
+                          row[4].as<std::string>(), row[5].as<std::string>()});
   }
   page.complete = rows.size() <= max;
   if (backwards) std::reverse(page.items.begin(), page.items.end());

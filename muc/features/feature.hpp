@@ -113,6 +113,8 @@ bool may_read_member_list(const RoomConfig& config, Affiliation a, Role r);
 void strip_ids(xmpp::Element& message, std::string_view room_jid);
 void add_stanza_id(xmpp::Element& message, std::string_view room_jid, std::string_view id);
 void add_occupant_id(xmpp::Element& stanza, std::string_view occupant_id);
+// The XEP-0421 occupant-id of a user (bare JID) in the room with this secret.
+std::string occupant_id_of(std::string_view room_secret, std::string_view bare_jid);
 void add_occupant_id(xmpp::Element& stanza, const OccupantId& occupant_id);
 // password.cpp: constant-time comparison (no timing hint about the room secret).
 bool same_secret(std::string_view a, std::string_view b);

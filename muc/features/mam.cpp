@@ -56,6 +56,7 @@ void Engine::handle_mam(Ctx& ctx, Room& room, const xmpp::Element& query) {
   mq.requester = std::string(ctx.from.full());
   mq.iq_id = std::string(ctx.stanza.attr("id"));
   mq.query_id = std::string(query.attr("queryid"));
+  mq.occupant_id_key = room.secret();
   if (const xmpp::Element* x = query.find_child("x", xmpp::ns::data_forms)) {
     xmpp::DataForm form = xmpp::parse_data_form(*x);
     if (form.type != xmpp::FormType::submit ||

@@ -1,11 +1,20 @@
 // Stable identities on what the room sends: the client's message id reflected
 // (muc#stable_id), XEP-0359 stanza-ids on archived messages, XEP-0421 occupant-ids.
+#include <Poco/HMACEngine.h>
+#include <Poco/SHA2Engine.h>
+
 #include "muc/features/feature.hpp"
 #include "xmpp/namespaces.hpp"
 
 namespace commonroom::muc {
 
 namespace {
+
+// Poco's HMACEngine wants the block and digest sizes as constants.
+struct Sha256 : Poco::SHA2Engine {
+  enum { BLOCK_SIZE = 64, DIGEST_SIZE = 32 };
+  Sha256() : Poco::SHA2Engine(Poco::SHA2Engine::SHA_256) {}
+};
 
 class StableIds : public RoomFeature {
  public:
@@ -33,6 +42,14 @@ void add_stanza_id(xmpp::Element& message, std::string_view room_jid, std::strin
   xmpp::Element& sid = message.add_child("stanza-id", std::string(xmpp::ns::sid));
   sid.set_attr("by", room_jid);
   sid.set_attr("id", id);
+}
+
+std::string occupant_id_of(std::string_view room_secret, std::string_view bare_jid) {
+  // XEP-0421 §4.1: HMAC of the bare JID under a per-room secret: stable per user and room,
+  // unlinkable across rooms, not reversible without the key.
+  Poco::HMACEngine<Sha256> hmac{std::string(room_secret)};
+  hmac.update(bare_jid.data(), static_cast<unsigned>(bare_jid.size()));
+  return Poco::DigestEngine::digestToHex(hmac.digest());
 }
 
 void add_occupant_id(xmpp::Element& stanza, std::string_view occupant_id) {

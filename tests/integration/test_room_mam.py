@@ -23,6 +23,8 @@ RETRACT = "urn:xmpp:message-retract:1"
 ROOM = f"archive@{MUC_DOMAIN}"
 BODIES = ["a0", "a1", "a2", "b0", "a3"]  # b0 is bob's, the rest alice's
 THREADS: dict[str, str] = {}  # body -> <thread/> of archived messages that had one
+OCCUPANT_ID = "{urn:xmpp:occupant-id:0}occupant-id"
+ARCHIVED_IDS: dict[str, str] = {}  # body -> XEP-0421 occupant-id on the archived message
 
 
 @pytest.fixture(scope="module")
@@ -49,6 +51,9 @@ async def mam(client, fields=None, max_=None, after=None):
         thread = m.find("{jabber:client}thread")
         if thread is not None:
             THREADS[body] = thread.text
+        oid = m.find(OCCUPANT_ID)
+        if oid is not None:
+            ARCHIVED_IDS[body] = oid.get("id")
 
     # slixmpp's "message" event only fires for messages with a body: match results directly.
     from slixmpp.xmlstream.handler import Callback
@@ -97,10 +102,13 @@ def test_archive_paging_filters_membership_and_moderated_retraction(pg, prosody)
         assert await enter(bob, ROOM, "bob") is None
         seen = asyncio.Queue()
         retractions = []
+        live_ids = {}
 
         def on_bob_message(msg):
             if msg["type"] == "groupchat" and msg["body"]:
                 seen.put_nowait(msg["body"])
+                oid = msg.xml.find(OCCUPANT_ID)
+                live_ids[msg["body"]] = None if oid is None else oid.get("id")
 
         def on_retraction(msg):
             retractions.append(msg.xml.find(f"{{{RETRACT}}}retract").get("id"))
@@ -148,6 +156,7 @@ def test_archive_paging_filters_membership_and_moderated_retraction(pg, prosody)
         await asyncio.sleep(0.5)
         out["retractions"] = list(retractions)
         out["b0"] = b0
+        out["live_ids"] = live_ids
         out["after_retraction"], _ = await mam(bob)
         for c in (alice, bob, carol):
             c.abort()
@@ -166,6 +175,9 @@ def test_archive_paging_filters_membership_and_moderated_retraction(pg, prosody)
     assert bodies(got["page2"]) == ["a2", "b0"]
     assert bodies(got["page3"]) == ["a3"]
     assert THREADS == {"a3": "thread-of-a3"}, THREADS
+    # XEP-0421 §5: archived messages carry the occupant-id the live ones had.
+    assert ARCHIVED_IDS == got["live_ids"], (ARCHIVED_IDS, got["live_ids"])
+    assert ARCHIVED_IDS["a0"] == ARCHIVED_IDS["a3"] != ARCHIVED_IDS["b0"], ARCHIVED_IDS
     assert got["fin3"] == "true"
     assert [f for _, _, f, _ in got["page1"]] == [f"{ROOM}/alice"] * 2
     assert bodies(got["with_bob"]) == ["b0"]

@@ -19,8 +19,8 @@ MamQuery query() {
 }
 
 ArchivedMessage message(std::string id, std::string nick, std::string body, std::string raw = {}) {
-  return ArchivedMessage{std::move(id), spec_time(), std::move(nick), std::move(body),
-                         std::move(raw)};
+  return ArchivedMessage{std::move(id),   spec_time(),    std::move(nick),
+                         std::move(body), std::move(raw), ""};
 }
 
 const Element& inner_message(const Element& result) {

@@ -1,4 +1,5 @@
 // XEP-0313 on rooms: the engine checks who may read and parses the query; the shell answers.
+#include "muc/mam_result.hpp"
 #include "room_harness.hpp"
 
 using namespace commonroom::muc;
@@ -74,4 +75,31 @@ TEST(Mam, AnswersServiceUnavailableWhenNoArchiveIsServed) {
   RoomHarness room;
   room.create_coven();
   EXPECT_THAT(room.iq(kHag, kCoven, "set", kQuery).at(0), IsError("cancel/service-unavailable"));
+}
+
+TEST(Mam, ArchivedMessagesCarryTheSameOccupantIdAsTheLiveOnes) {
+  // XEP-0421 §5: the occupant-id is on every message the room sends, MAM results included.
+  RoomHarness room(with_mam());
+  room.create_coven();
+  room.join(kHag, "coven@chat.shakespeare.lit/thirdwitch");
+  Stanzas live = room.say(kHag, kCoven, "Eye of newt");
+  Element reflected = sent_to(live, kHag).at(0);
+  const Element* live_id = reflected.find_child("occupant-id", commonroom::xmpp::ns::occupant_id);
+  ASSERT_NE(live_id, nullptr);
+
+  room.iq(kHag, kCoven, "set", kQuery, "juliet1");
+  ASSERT_THAT(room.effects().mam_queries, SizeIs(1));
+  MamQuery q = room.effects().mam_queries[0];
+  MamPage page;
+  page.items = {
+      ArchivedMessage{"sid-1", room.now, "thirdwitch", "Eye of newt", "", "hag66@shakespeare.lit"}};
+  page.complete = true;
+  std::vector<Element> results = mam_response(q, page);
+  const Element& inner = *results.at(0)
+                              .find_child("result", commonroom::xmpp::ns::mam)
+                              ->find_child("forwarded", "urn:xmpp:forward:0")
+                              ->find_child("message", commonroom::xmpp::ns::client);
+  const Element* archived_id = inner.find_child("occupant-id", commonroom::xmpp::ns::occupant_id);
+  ASSERT_NE(archived_id, nullptr) << str(results.at(0));
+  EXPECT_EQ(archived_id->attr("id"), live_id->attr("id"));
 }
