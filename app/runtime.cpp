@@ -47,8 +47,8 @@ using Work = std::variant<xmpp::Element, Command>;
 // Stanzas waiting for the engine. When it is full the link thread waits, so the socket stops
 // being read and TCP pushes back on the host server instead of memory growing without bound.
 constexpr size_t kQueueLimit = 10000;
-// How often the engine thread retries room saves that failed (PostgreSQL down).
-constexpr std::chrono::seconds kRoomSaveRetry{5};
+// How long stopping waits for the last room saves.
+constexpr std::chrono::seconds kRoomSaveAtStop{5};
 // The longest one archive (MAM) query may run in PostgreSQL before its asker gets an error.
 constexpr std::chrono::milliseconds kArchiveStatementTimeout{5000};
 // Output (Effects::held_bytes) that may wait for the abuse log at once; one outcome larger
@@ -169,17 +169,7 @@ struct Runtime::Service {
       Work work;
       {
         std::unique_lock lock(mutex);
-        auto ready = [this] { return stopping || !queue.empty(); };
-        if (persistence && persistence->has_pending()) {
-          // PostgreSQL was down at the last room save: try again now and then.
-          if (!cv.wait_for(lock, kRoomSaveRetry, ready)) {
-            lock.unlock();
-            persistence->retry();
-            continue;
-          }
-        } else {
-          cv.wait(lock, ready);
-        }
+        cv.wait(lock, [this] { return stopping || !queue.empty(); });
         if (stopping) return;
         work = std::move(queue.front());
         queue.pop_front();
@@ -212,7 +202,8 @@ struct Runtime::Service {
 
   // Engine thread: saves, logs, then sends what one stanza (nullptr: a command) produced.
   void deliver(Outcome outcome, const xmpp::Element* stanza) {
-    // Room saves are durable (or kept for retry) before anything is handed to the event log.
+    // Room saves are durable (or, when PostgreSQL is failing or slow, kept for the writer)
+    // before anything is handed to the event log.
     if (persistence) persistence->process(outcome.effects);
     for (const auto& reason : outcome.effects.dropped) {
       log.information(
@@ -288,7 +279,7 @@ struct Runtime::Service {
     auto effects = std::make_shared<muc::Effects>(rooms->shutdown(Clock::now()));
     if (persistence) {
       persistence->process(*effects);
-      if (persistence->has_pending())
+      if (!persistence->flush(kRoomSaveAtStop))
         log.error(link->domain() + ": room state not saved at shutdown (PostgreSQL down)");
     }
     if (!event_log) {

@@ -1,6 +1,7 @@
 """PostgreSQL for integration tests: a throwaway cluster on a free port, URI and psql helpers,
 and a freshly migrated database per test. One copy, imported by every test that needs it."""
 import os
+import signal
 import shutil
 import subprocess
 import tempfile
@@ -58,6 +59,22 @@ class Cluster:
             cmd = ["runuser", "-u", "postgres", "--"] + cmd
         out = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
         assert out.returncode == 0, out.stderr
+
+    def _processes(self):
+        with open(os.path.join(self.dir, "data", "postmaster.pid")) as f:
+            postmaster = int(f.readline())
+        out = subprocess.run(["pgrep", "-P", str(postmaster)], capture_output=True, text=True)
+        return [postmaster] + [int(p) for p in out.stdout.split()]
+
+    def freeze(self):
+        """What a hung server looks like to clients: connections are accepted by the kernel
+        and queries sent, but nothing ever answers (SIGSTOP to every server process)."""
+        for pid in self._processes():
+            os.kill(pid, signal.SIGSTOP)
+
+    def thaw(self):
+        for pid in self._processes():
+            os.kill(pid, signal.SIGCONT)
 
     def stop(self):
         subprocess.run([str(POSTGRES_SH), "stop", self.dir], capture_output=True, timeout=120)
