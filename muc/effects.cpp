@@ -18,12 +18,7 @@ std::size_t Effects::held_bytes() const {
   std::size_t n = outbound.size() * kElementBytes;
   for (const auto& f : fanouts) {
     n += f.stanza->prefix().size() + f.stanza->suffix().size();
-    n += f.recipients.capacity() * sizeof(std::string);
-    for (const auto& to : f.recipients) {
-      const auto* inline_begin = reinterpret_cast<const char*>(&to);
-      const bool on_heap = to.data() < inline_begin || to.data() >= inline_begin + sizeof to;
-      if (on_heap) n += to.capacity() + 1;
-    }
+    n += f.recipients.capacity() * sizeof(xmpp::Jid);  // the JIDs' text is the sessions'
   }
   for (const auto& r : runs) n += r.bytes.capacity() + r.ends.capacity() * sizeof(r.ends[0]);
   return n;
@@ -82,8 +77,8 @@ void append_in_order(const Effects& effects, std::string& out,
     }
     const Fanout& fanout = effects.fanouts[f++];
     flush_until(fanout.position);
-    for (const std::string& to : fanout.recipients) {
-      fanout.stanza->append_to(out, to);
+    for (const xmpp::Jid& to : fanout.recipients) {
+      fanout.stanza->append_to(out, to.full());
       after_each(out);
     }
   }

@@ -13,6 +13,7 @@
 #include "muc/room_event.hpp"
 #include "muc/snapshot.hpp"
 #include "xmpp/element.hpp"
+#include "xmpp/jid.hpp"
 
 namespace commonroom::xmpp {
 class FanoutStanza;
@@ -23,7 +24,9 @@ namespace commonroom::muc {
 // One stanza serialized once, for many recipients: only 'to' differs (DESIGN.md rule 5).
 struct Fanout {
   std::shared_ptr<const xmpp::FanoutStanza> stanza;
-  std::vector<std::string> recipients;  // full JIDs, in send order
+  // Full JIDs, in send order. Jids share their buffer with the sessions they come from:
+  // no allocation per recipient per message.
+  std::vector<xmpp::Jid> recipients;
   // Send order relative to `outbound`: this fan-out goes after outbound[0, position) and
   // before outbound[position]. Several fan-outs with one position go in vector order.
   std::size_t position = 0;

@@ -198,8 +198,7 @@ void Engine::send(Ctx& ctx, xmpp::Element stanza) {
   ctx.out.outbound.push_back(std::move(stanza));
 }
 
-void Engine::fanout(Effects& sink, const xmpp::Element& stanza,
-                    std::vector<std::string> recipients) {
+void Engine::fanout(Effects& sink, const xmpp::Element& stanza, std::vector<xmpp::Jid> recipients) {
   if (recipients.empty()) return;
   Fanout f;
   f.stanza = std::make_shared<const xmpp::FanoutStanza>(stanza);

@@ -82,7 +82,7 @@ class Engine {
 
   // --- helpers shared by use cases and features (engine.cpp) ---
   void send(Ctx& ctx, xmpp::Element stanza);
-  void fanout(Effects& sink, const xmpp::Element& stanza, std::vector<std::string> recipients);
+  void fanout(Effects& sink, const xmpp::Element& stanza, std::vector<xmpp::Jid> recipients);
   // Answers the stanza with an error (by = the room when there is one); never answers
   // errors or results.
   void error(Ctx& ctx, const Room* room, xmpp::StanzaError e);

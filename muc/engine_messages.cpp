@@ -149,8 +149,8 @@ void Engine::private_message(Ctx& ctx, Room& room) {
     ev.detail = json_detail({{"target_nick", target->nick}});
   }
   // Delivered to every session of the recipient's nick (§7.2.8 recommends all).
-  std::vector<std::string> to;
-  for (const Session& s : target->sessions) to.emplace_back(s.jid.full());
+  std::vector<xmpp::Jid> to;
+  for (const Session& s : target->sessions) to.push_back(s.jid);
   fanout(ctx.out, msg, std::move(to));
 }
 

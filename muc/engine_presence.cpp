@@ -106,15 +106,17 @@ void Engine::presence_to_others(Effects& sink, const Room& room, const Occupant&
                                 const PresenceNote& note) {
   Role visible = note.visible_role.value_or(o.role);
   if (!room.config().presence_broadcast.contains(visible)) return;
-  std::vector<std::string> with_jid, without_jid;
+  std::vector<xmpp::Jid> with_jid, without_jid;
   for (const auto& [nick, other] : room.occupants()) {
     if (nick == o.nick) continue;
     auto& list = may_see_jids(room, other) ? with_jid : without_jid;
-    for (const Session& s : other.sessions) list.emplace_back(s.jid.full());
+    for (const Session& s : other.sessions) list.push_back(s.jid);
   }
-  if (!with_jid.empty()) fanout(sink, occupant_presence(room, o, note, true, nullptr), with_jid);
+  if (!with_jid.empty()) {
+    fanout(sink, occupant_presence(room, o, note, true, nullptr), std::move(with_jid));
+  }
   if (!without_jid.empty()) {
-    fanout(sink, occupant_presence(room, o, note, false, nullptr), without_jid);
+    fanout(sink, occupant_presence(room, o, note, false, nullptr), std::move(without_jid));
   }
 }
 

@@ -219,11 +219,11 @@ Occupant& Room::rename(const std::string& from, const std::string& to) {
   return occupants_.insert(std::move(node)).position->second;
 }
 
-std::vector<std::string> Room::all_sessions() const {
-  std::vector<std::string> out;
+std::vector<xmpp::Jid> Room::all_sessions() const {
+  std::vector<xmpp::Jid> out;
   out.reserve(nick_by_session_.size());
   for (const auto& [nick, o] : occupants_) {
-    for (const auto& s : o.sessions) out.emplace_back(s.jid.full());
+    for (const auto& s : o.sessions) out.push_back(s.jid);
   }
   return out;
 }

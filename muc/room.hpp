@@ -152,7 +152,7 @@ class Room {
   Occupant& rename(const std::string& from, const std::string& to);
   std::size_t session_count() const { return nick_by_session_.size(); }
   // Every session JID, occupants in nick order.
-  std::vector<std::string> all_sessions() const;
+  std::vector<xmpp::Jid> all_sessions() const;
 
   // --- history and subject ---
   const std::deque<HistoryEntry>& history() const { return history_; }

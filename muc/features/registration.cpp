@@ -114,11 +114,13 @@ std::string room_title(const Room& room) {
 
 // The owners' and admins' addresses to ask (§9.9): bare JIDs, so a server that stores
 // messages for offline users keeps the request for them.
-std::vector<std::string> approvers(const Room& room) {
-  std::vector<std::string> out;
+std::vector<xmpp::Jid> approvers(const Room& room) {
+  std::vector<xmpp::Jid> out;
   for (const auto& [jid, e] : room.affiliations()) {
     if (e.affiliation < Affiliation::admin || jid.find('@') == std::string::npos) continue;
-    out.push_back(jid);
+    auto parsed = xmpp::Jid::try_parse(jid);
+    if (!parsed) continue;
+    out.push_back(std::move(*parsed));
     if (out.size() == kMaxApprovers) break;
   }
   return out;

@@ -57,10 +57,10 @@ void Engine::handle_voice_form(Ctx& ctx, Room& room, const xmpp::DataForm& form)
     return;
   }
   if (sender->role != Role::visitor) return;  // already has voice: nothing to ask
-  std::vector<std::string> moderators;
+  std::vector<xmpp::Jid> moderators;
   for (const auto& [nick, o] : room.occupants()) {
     if (o.role != Role::moderator) continue;
-    for (const Session& s : o.sessions) moderators.emplace_back(s.jid.full());
+    for (const Session& s : o.sessions) moderators.push_back(s.jid);
   }
   RoomEvent& ev = event(ctx, room, RoomEventKind::voice_request);
   ev.actor_nick = sender->nick;

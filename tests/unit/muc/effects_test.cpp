@@ -7,6 +7,7 @@
 
 using namespace commonroom::muc;
 using commonroom::xmpp::FanoutStanza;
+using commonroom::xmpp::Jid;
 using commonroom::xmpp::parse_element;
 
 TEST(Effects, WritesFanoutsBetweenTheSingleStanzasTheyFollow) {
@@ -16,7 +17,7 @@ TEST(Effects, WritesFanoutsBetweenTheSingleStanzasTheyFollow) {
   Fanout f;
   f.stanza = std::make_shared<const FanoutStanza>(
       parse_element("<message type='groupchat'><body>hi &amp; bye</body></message>"));
-  f.recipients = {"c@x/1", "d@x/'2"};
+  f.recipients = {Jid::parse("c@x/1"), Jid::parse("d@x/'2")};
   f.position = 1;
   fx.fanouts.push_back(f);
   std::vector<std::string> written;
@@ -37,7 +38,7 @@ TEST(Effects, WritesSerializedRunsWhereTheyWereAddedAmongFanoutsAndSingleStanzas
   fx.add_serialized(parse_element("<presence from='r@x/two' to='n@x/1'/>"));
   Fanout f;
   f.stanza = std::make_shared<const FanoutStanza>(parse_element("<presence from='r@x/new'/>"));
-  f.recipients = {"c@x/1"};
+  f.recipients = {Jid::parse("c@x/1")};
   f.position = fx.outbound.size();
   fx.fanouts.push_back(f);
   fx.add_serialized(parse_element("<presence from='r@x/new' to='n@x/1'/>"));  // a new run
@@ -76,7 +77,7 @@ TEST(Effects, HeldBytesGrowWithTheSerializedRosterAndTheFanoutRecipients) {
   f.stanza =
       std::make_shared<const FanoutStanza>(parse_element("<message><body>hi</body></message>"));
   for (int i = 0; i < 100; ++i)
-    f.recipients.push_back("someone-" + std::to_string(i) + "@x/laptop");
+    f.recipients.push_back(Jid::parse("someone-" + std::to_string(i) + "@x/laptop"));
   message.fanouts.push_back(f);
-  EXPECT_GE(message.held_bytes(), 100 * (sizeof(std::string) + f.recipients[0].size()));
+  EXPECT_GE(message.held_bytes(), 100 * sizeof(Jid));
 }

@@ -46,7 +46,7 @@ TEST_F(GroupchatTest, SerializesTheMessageOnceForAllRecipients) {
   const Effects& fx = room.effects();
   EXPECT_TRUE(fx.outbound.empty());
   ASSERT_THAT(fx.fanouts, SizeIs(1));
-  EXPECT_THAT(fx.fanouts[0].recipients, ElementsAre(kCrone, kWicca, kHag));
+  EXPECT_THAT(recipients_of(fx.fanouts[0]), ElementsAre(kCrone, kWicca, kHag));
 }
 
 TEST_F(GroupchatTest, AddsTheRoomsStanzaIdAndTheSendersOccupantId) {

@@ -61,7 +61,7 @@ TEST_F(JoinTest, BroadcastsTheNewcomersPresenceOnceSerializedForEveryone) {
   room.join(kHag, "coven@chat.shakespeare.lit/thirdwitch");
   const Effects& fx = room.effects();
   ASSERT_THAT(fx.fanouts, SizeIs(1));
-  EXPECT_THAT(fx.fanouts[0].recipients, ElementsAre(kCrone, kWicca));
+  EXPECT_THAT(recipients_of(fx.fanouts[0]), ElementsAre(kCrone, kWicca));
 }
 
 TEST_F(JoinTest, ReflectsShowAndStatusAndAddsAnOccupantId) {

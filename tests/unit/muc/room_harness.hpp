@@ -167,6 +167,13 @@ class RoomHarness {
   Effects last_;
 };
 
+// A fan-out's recipients as text.
+inline std::vector<std::string> recipients_of(const Fanout& f) {
+  std::vector<std::string> out;
+  for (const auto& j : f.recipients) out.emplace_back(j.full());
+  return out;
+}
+
 // --- looking into stanzas ---
 
 inline std::string str(const Element& e) {
