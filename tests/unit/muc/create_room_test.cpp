@@ -8,8 +8,6 @@ using ::testing::SizeIs;
 
 namespace {
 
-constexpr const char* kCrone = "crone1@shakespeare.lit/desktop";
-constexpr const char* kHag = "hag66@shakespeare.lit/pda";
 const std::string kInstant =
     "<query xmlns='http://jabber.org/protocol/muc#owner'><x xmlns='jabber:x:data' "
     "type='submit'/></query>";

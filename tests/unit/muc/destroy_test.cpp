@@ -7,9 +7,6 @@ using ::testing::SizeIs;
 
 namespace {
 
-constexpr const char* kCrone = "crone1@shakespeare.lit/desktop";
-constexpr const char* kWicca = "wiccarocks@shakespeare.lit/laptop";
-constexpr const char* kHag = "hag66@shakespeare.lit/pda";
 const std::string kDestroy =
     "<query xmlns='http://jabber.org/protocol/muc#owner'><destroy "
     "jid='coven@chat.shakespeare.lit'><reason>Macbeth doth come.</reason></destroy></query>";

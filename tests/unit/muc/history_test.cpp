@@ -8,8 +8,6 @@ using ::testing::SizeIs;
 
 namespace {
 
-constexpr const char* kCrone = "crone1@shakespeare.lit/desktop";
-constexpr const char* kHecate = "hecate@shakespeare.lit/broom";
 const std::string kNs(commonroom::xmpp::ns::component_accept);
 
 class HistoryTest : public ::testing::Test {

@@ -8,9 +8,6 @@ using ::testing::SizeIs;
 
 namespace {
 
-constexpr const char* kCrone = "crone1@shakespeare.lit/desktop";
-constexpr const char* kHag = "hag66@shakespeare.lit/pda";
-
 class IqForwardingTest : public ::testing::Test {
  protected:
   void SetUp() override {

@@ -8,16 +8,9 @@ using ::testing::SizeIs;
 
 namespace {
 
-constexpr const char* kCrone = "crone1@shakespeare.lit/desktop";
-constexpr const char* kWicca = "wiccarocks@shakespeare.lit/laptop";
-constexpr const char* kHag = "hag66@shakespeare.lit/pda";
-
 class JoinTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    room.create_coven();
-    room.join(kWicca, "coven@chat.shakespeare.lit/secondwitch");
-  }
+  void SetUp() override { room.gather_coven(2); }
   RoomHarness room;
 };
 

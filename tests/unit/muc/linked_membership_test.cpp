@@ -11,10 +11,6 @@ using ::testing::SizeIs;
 
 namespace {
 
-constexpr const char* kCrone = "crone1@shakespeare.lit/desktop";
-constexpr const char* kWicca = "wiccarocks@shakespeare.lit/laptop";
-constexpr const char* kHag = "hag66@shakespeare.lit/pda";
-constexpr const char* kHecate = "hecate@shakespeare.lit/broom";
 constexpr const char* kLinked = "x-commonroom#linked";
 
 using Members = std::vector<std::pair<std::string, std::vector<std::string>>>;

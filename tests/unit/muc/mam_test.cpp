@@ -8,8 +8,6 @@ using ::testing::SizeIs;
 
 namespace {
 
-constexpr const char* kHag = "hag66@shakespeare.lit/pda";
-
 RoomServiceConfig with_mam() {
   RoomServiceConfig c = default_config();
   c.mam = true;

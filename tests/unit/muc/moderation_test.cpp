@@ -7,9 +7,6 @@ using ::testing::SizeIs;
 
 namespace {
 
-constexpr const char* kCrone = "crone1@shakespeare.lit/desktop";
-constexpr const char* kHag = "hag66@shakespeare.lit/pda";
-
 std::string moderate(const std::string& id) {
   return "<moderate id='" + id +
          "' xmlns='urn:xmpp:message-moderate:1'>"

@@ -8,10 +8,6 @@ using ::testing::SizeIs;
 
 namespace {
 
-constexpr const char* kCrone = "crone1@shakespeare.lit/desktop";
-constexpr const char* kWicca = "wiccarocks@shakespeare.lit/laptop";
-constexpr const char* kHag = "hag66@shakespeare.lit/pda";
-
 commonroom::xmpp::DataForm form_of(const Element& iq) {
   return commonroom::xmpp::parse_data_form(
       *iq.find_child("query", commonroom::xmpp::ns::muc_owner)
@@ -20,10 +16,7 @@ commonroom::xmpp::DataForm form_of(const Element& iq) {
 
 class OwnerConfigTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    room.create_coven();
-    room.join(kWicca, "coven@chat.shakespeare.lit/secondwitch");
-  }
+  void SetUp() override { room.gather_coven(2); }
   commonroom::xmpp::DataForm form() {
     Stanzas out =
         room.iq(kCrone, kCoven, "get", "<query xmlns='http://jabber.org/protocol/muc#owner'/>");

@@ -6,10 +6,7 @@ using namespace commonroom::muc;
 using namespace commonroom::muc::test;
 using ::testing::SizeIs;
 
-namespace {
-constexpr const char* kCrone = "crone1@shakespeare.lit/desktop";
-constexpr const char* kHag = "hag66@shakespeare.lit/pda";
-}  // namespace
+namespace {}  // namespace
 
 TEST(Persistence, SavesAPersistentRoomWhenItsDurableStateChanges) {
   RoomHarness room;

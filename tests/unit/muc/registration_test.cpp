@@ -7,9 +7,6 @@ using ::testing::SizeIs;
 
 namespace {
 
-constexpr const char* kCrone = "crone1@shakespeare.lit/desktop";
-constexpr const char* kHag = "hag66@shakespeare.lit/pda";
-
 std::string submit(const std::string& nick) {
   return "<query xmlns='jabber:iq:register'><x xmlns='jabber:x:data' type='submit'>"
          "<field var='FORM_TYPE'><value>http://jabber.org/protocol/muc#register</value></field>"

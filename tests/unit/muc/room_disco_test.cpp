@@ -7,9 +7,6 @@ using ::testing::SizeIs;
 
 namespace {
 
-constexpr const char* kCrone = "crone1@shakespeare.lit/desktop";
-constexpr const char* kHag = "hag66@shakespeare.lit/pda";
-
 commonroom::xmpp::DiscoInfo info(RoomHarness& room, const char* from = kHag,
                                  std::string node = "") {
   Stanzas out = room.iq(from, kCoven, "get",

@@ -52,6 +52,11 @@ class CountingIds : public IdSource {
 
 inline constexpr std::string_view kService = "chat.shakespeare.lit";
 inline constexpr std::string_view kCoven = "coven@chat.shakespeare.lit";
+// XEP-0045's examples' people, as the scenario tests use them.
+inline constexpr const char* kCrone = "crone1@shakespeare.lit/desktop";     // the coven's owner
+inline constexpr const char* kWicca = "wiccarocks@shakespeare.lit/laptop";  // secondwitch
+inline constexpr const char* kHag = "hag66@shakespeare.lit/pda";            // thirdwitch
+inline constexpr const char* kHecate = "hecate@shakespeare.lit/broom";
 
 inline RoomServiceConfig default_config() {
   RoomServiceConfig c;
@@ -157,6 +162,14 @@ class RoomHarness {
       ASSERT_FALSE(r.empty());
       ASSERT_EQ(r.front().attr("type"), "result") << xmpp::to_string(r.front());
     }
+  }
+
+  // The coven with wiccarocks in it as secondwitch and, with three witches, hag66 as
+  // thirdwitch (the cast of most of the spec's examples).
+  void gather_coven(int witches = 3) {
+    create_coven();
+    join(kWicca, "coven@chat.shakespeare.lit/secondwitch");
+    if (witches >= 3) join(kHag, "coven@chat.shakespeare.lit/thirdwitch");
   }
 
   TimePoint now = spec_time();

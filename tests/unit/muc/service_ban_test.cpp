@@ -7,10 +7,7 @@ using ::testing::SizeIs;
 
 namespace {
 
-constexpr const char* kCrone = "crone1@shakespeare.lit/desktop";
-constexpr const char* kHag = "hag66@shakespeare.lit/pda";
 constexpr const char* kHagPhone = "hag66@shakespeare.lit/phone";
-constexpr const char* kWicca = "wiccarocks@shakespeare.lit/laptop";
 constexpr const char* kStranger = "stranger@evil.example/bot";
 constexpr const char* kDarkCave = "darkcave@chat.shakespeare.lit";
 
@@ -20,11 +17,7 @@ ServiceBan ban(std::string subject, std::string reason = "spam") {
 
 class ServiceBanTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    room.create_coven();
-    room.join(kWicca, "coven@chat.shakespeare.lit/secondwitch");
-    room.join(kHag, "coven@chat.shakespeare.lit/thirdwitch");
-  }
+  void SetUp() override { room.gather_coven(); }
   RoomHarness room;
 };
 

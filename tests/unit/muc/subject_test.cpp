@@ -7,9 +7,6 @@ using ::testing::SizeIs;
 
 namespace {
 
-constexpr const char* kCrone = "crone1@shakespeare.lit/desktop";
-constexpr const char* kWicca = "wiccarocks@shakespeare.lit/laptop";
-constexpr const char* kHag = "hag66@shakespeare.lit/pda";
 const std::string kNs(commonroom::xmpp::ns::component_accept);
 
 std::string subject(const std::string& from, const std::string& text) {

@@ -8,10 +8,6 @@ using ::testing::SizeIs;
 
 namespace {
 
-constexpr const char* kCrone = "crone1@shakespeare.lit/desktop";
-constexpr const char* kWicca = "wiccarocks@shakespeare.lit/laptop";
-constexpr const char* kHag = "hag66@shakespeare.lit/pda";
-
 class VoiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
