@@ -10,8 +10,7 @@ namespace commonroom::policies::test {
 
 using namespace commonroom::muc::test;
 
-inline constexpr const char* kCrone = "crone1@shakespeare.lit/desktop";
-inline constexpr const char* kHag = "hag66@shakespeare.lit/pda";
+// kCrone, kHag, kWicca and kHecate come from the muc harness.
 inline constexpr const char* kWiz = "wiz@shakespeare.lit/laptop";
 inline constexpr const char* kRemote = "romeo@montague.lit/orchard";
 inline constexpr const char* kDenied = "troll@spam.example/x";
