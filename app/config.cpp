@@ -80,7 +80,7 @@ const std::vector<std::pair<std::string, std::vector<std::string>>>& schema() {
                     "service_admins",      "max_users_default",    "max_users",
                     "max_rooms",           "max_message_bytes",    "messages_per_minute",
                     "message_burst",       "presences_per_minute", "presence_burst",
-                    "retention_days",      "retention_check_hours"}},
+                    "max_links",           "retention_days",       "retention_check_hours"}},
         {"ldap",
          {"uri",
           "bind_dn",
@@ -603,6 +603,7 @@ class Loader {
     if (auto v = integer("policy", "message_burst", 1, 100000)) p.message_burst = *v;
     if (auto v = integer("policy", "presences_per_minute", 0, 100000)) p.presences_per_minute = *v;
     if (auto v = integer("policy", "presence_burst", 1, 100000)) p.presence_burst = *v;
+    if (auto v = integer("policy", "max_links", 0, 1000)) p.max_links = *v;
     if (p.max_users_default > p.max_users_ceiling) {
       const Entry* e = find("policy", "max_users_default");
       error("policy", "max_users_default", e ? e->line : 0,

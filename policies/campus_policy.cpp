@@ -133,6 +133,7 @@ std::vector<xmpp::FormField> CampusPolicy::locked_fields(const xmpp::Jid&) const
 muc::Limits CampusPolicy::limits() const {
   muc::Limits l;
   l.max_users = settings_.max_users_ceiling;
+  l.max_links = settings_.max_links;
   return l;
 }
 

@@ -42,6 +42,8 @@ struct PolicySettings {
   std::uint32_t message_burst = 10;
   std::uint32_t presences_per_minute = 12;
   std::uint32_t presence_burst = 5;
+  // Institutions and groups one room may be linked to (x-commonroom#linked).
+  std::size_t max_links = 20;
 };
 
 }  // namespace commonroom::policies

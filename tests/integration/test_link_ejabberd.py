@@ -17,7 +17,7 @@ def host():
     server = HostServer("ejabberd", run_dir("link-ejabberd")).start()
     yield server
     server.stop()
-    (server.dir.parent / "timings.json").write_text(json.dumps(REPORT, indent=2))
+    (server.dir.parent / "timings-ejabberd.json").write_text(json.dumps(REPORT, indent=2))
     print("\nejabberd link timings:", json.dumps(REPORT))
 
 

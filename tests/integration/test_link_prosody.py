@@ -17,7 +17,7 @@ def host():
     server = HostServer("prosody", run_dir("link-prosody")).start()
     yield server
     server.stop()
-    (server.dir.parent / "timings.json").write_text(json.dumps(REPORT, indent=2))
+    (server.dir.parent / "timings-prosody.json").write_text(json.dumps(REPORT, indent=2))
     print("\nprosody link timings:", json.dumps(REPORT))
 
 

@@ -66,7 +66,8 @@ TEST_F(PolicyConfig, ReadsEveryKey) {
 TEST_F(PolicyConfig, ReadsTheLimits) {
   auto r = load(std::string(kMuc) +
                 "[policy]\nmax_rooms = 50\nmax_message_bytes = 4096\nmessages_per_minute = 0\n"
-                "message_burst = 4\npresences_per_minute = 30\npresence_burst = 3\n");
+                "message_burst = 4\npresences_per_minute = 30\npresence_burst = 3\n"
+                "max_links = 5\n");
   ASSERT_THAT(r.errors, IsEmpty());
   const auto& p = r.config->policy;
   EXPECT_EQ(p.max_rooms, 50u);
@@ -75,9 +76,13 @@ TEST_F(PolicyConfig, ReadsTheLimits) {
   EXPECT_EQ(p.message_burst, 4u);
   EXPECT_EQ(p.presences_per_minute, 30u);
   EXPECT_EQ(p.presence_burst, 3u);
+  EXPECT_EQ(p.max_links, 5u);
   EXPECT_THAT(errors(std::string(kMuc) + "[policy]\nmax_message_bytes = 0\n"),
               ElementsAre("commonroom.ini:5: [policy] max_message_bytes: expected an integer "
                           "1-262144, got \"0\""));
+  EXPECT_THAT(errors(std::string(kMuc) + "[policy]\nmax_links = 1001\n"),
+              ElementsAre("commonroom.ini:5: [policy] max_links: expected an integer "
+                          "0-1000, got \"1001\""));
 }
 
 TEST_F(PolicyConfig, ReportsEveryBadValueWithItsLine) {

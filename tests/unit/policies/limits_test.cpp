@@ -90,3 +90,18 @@ TEST(CampusLimits, TheServiceHoldsAtMostMaxRooms) {
   EXPECT_THAT(out[0], IsError("cancel/not-allowed"));
   EXPECT_EQ(error_text(out[0]), "the service holds as many rooms as it may (2); try again later");
 }
+
+TEST(CampusLimits, ARoomIsLinkedToAtMostMaxLinksInstitutionsAndGroups) {
+  PolicySettings s = campus_settings();
+  s.service_admins = {"crone1@shakespeare.lit"};  // may link rooms
+  s.max_links = 1;
+  RoomHarness room = campus_rooms(s);
+  room.create("crone1@shakespeare.lit/desktop", "coven@chat.shakespeare.lit/firstwitch");
+  Stanzas two =
+      room.configure(kCrone, kCoven, {{"x-commonroom#linked", {"inst:TRIN", "inst:KINGS"}}});
+  ASSERT_EQ(two.size(), 1u) << str(two);
+  EXPECT_THAT(two[0], IsError("modify/not-acceptable"));
+  EXPECT_THAT(error_text(two[0]), HasSubstr("at most 1"));
+  EXPECT_THAT(room.configure(kCrone, kCoven, {{"x-commonroom#linked", {"inst:TRIN"}}}).at(0),
+              IsResult());
+}
