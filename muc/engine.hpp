@@ -167,6 +167,11 @@ class Engine {
   void handle_voice_form(Ctx& ctx, Room& room, const xmpp::DataForm& form);  // voice_requests
   void handle_register(Ctx& ctx, Room& room);                                // registration.cpp
   void handle_registration_answer(Ctx& ctx, Room& room, const xmpp::DataForm& form);  // "
+  // Makes `bare` a member with `nick` reserved (members and above keep their affiliation and
+  // only reserve the nick) and drops any request of theirs still waiting.
+  void register_member(Ctx& ctx, Effects& sink, Room& room, const std::string& bare,
+                       const std::string& nick, const std::string& reason,
+                       const std::string& actor_nick);  // registration.cpp
   // An owner or admin entering the room is asked again about requests still waiting.
   void remind_of_registrations(Ctx& ctx, const Room& room, const xmpp::Jid& session);  // "
   void handle_moderate(Ctx& ctx, Room& room, const xmpp::Element& moderate);           // moderation

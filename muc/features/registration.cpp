@@ -3,7 +3,6 @@
 // x-commonroom#registration says how: `open` registers at once, `approval` sends the
 // request to the room's owners and admins and registers the user when one of them approves
 // (§9.9), `closed` takes no new registrations.
-#include <algorithm>
 #include <chrono>
 
 #include "muc/engine.hpp"
@@ -126,6 +125,28 @@ std::vector<xmpp::Jid> approvers(const Room& room) {
   return out;
 }
 
+// A field for one of the optional details, holding `value`.
+xmpp::FormField detail_field(const DetailField& d, std::string value) {
+  xmpp::FormField f = text_field(std::string(d.var), std::move(value), std::string(d.label));
+  if (d.multi) f.type = xmpp::FieldType::text_multi;
+  return f;
+}
+
+// What the request gave for that detail, nullptr when nothing.
+const std::string* detail_value(const RegistrationRequest& r, std::string_view var) {
+  for (const auto& [v, value] : r.details) {
+    if (v == var) return &value;
+  }
+  return nullptr;
+}
+
+// Reserved by, or in use as an occupant's nick by, someone other than `user`.
+bool nick_taken(const Room& room, std::string_view nick, const xmpp::Jid& user) {
+  const std::string* by = room.nick_reserved_by(nick);
+  const Occupant* holder = room.occupant(nick);
+  return (by && *by != user.bare_str()) || (holder && !holder->bare.same_bare(user));
+}
+
 xmpp::DataForm approval_form(const RegistrationRequest& r) {
   xmpp::DataForm form;
   form.type = xmpp::FormType::form;
@@ -138,16 +159,22 @@ xmpp::DataForm approval_form(const RegistrationRequest& r) {
   // Not in the spec's example: the answer has to say whose request it decides.
   form.fields.push_back(jid_field(kJid, r.jid, "User ID"));
   for (const DetailField& d : kDetails) {
-    auto it = std::find_if(r.details.begin(), r.details.end(),
-                           [&](const auto& kv) { return kv.first == d.var; });
-    if (it == r.details.end()) continue;
-    xmpp::FormField f = text_field(std::string(d.var), it->second, std::string(d.label));
-    if (d.multi) f.type = xmpp::FieldType::text_multi;
-    form.fields.push_back(std::move(f));
+    if (const std::string* value = detail_value(r, d.var)) {
+      form.fields.push_back(detail_field(d, *value));
+    }
   }
   form.fields.push_back(text_field(kRoomnick, r.nick, "Desired Nickname"));
   form.fields.push_back(bool_field(kAllow, false, "Allow this person to register with the room?"));
   return form;
+}
+
+// The approval form as a message from the room (addressed by the caller or the fan-out).
+xmpp::Element approval_message(const Room& room, const RegistrationRequest& r, std::string id) {
+  xmpp::Element m("message", std::string(xmpp::ns::component_accept));
+  m.set_attr("from", room.jid_str());
+  m.set_attr("id", std::move(id));
+  m.add_child(xmpp::to_element(approval_form(r)));
+  return m;
 }
 
 // A plain message from the room to a user about their request.
@@ -216,14 +243,8 @@ void Engine::handle_register(Ctx& ctx, Room& room) {
     if (needs_approval) {
       // Who is asking, for the admins who decide (§7.10 Example 64's optional fields).
       for (const DetailField& d : kDetails) {
-        xmpp::FormField f = text_field(std::string(d.var), "", std::string(d.label));
-        if (d.multi) f.type = xmpp::FieldType::text_multi;
-        if (pending) {
-          for (const auto& [var, value] : pending->details) {
-            if (var == d.var) f.values = {value};
-          }
-        }
-        form.fields.push_back(std::move(f));
+        const std::string* given = pending ? detail_value(*pending, d.var) : nullptr;
+        form.fields.push_back(detail_field(d, given ? *given : std::string()));
       }
     }
     xmpp::FormField nick =
@@ -296,9 +317,7 @@ void Engine::handle_register(Ctx& ctx, Room& room) {
     error(ctx, &room, std::move(*e));
     return;
   }
-  const std::string* by = room.nick_reserved_by(nick);
-  const Occupant* holder = room.occupant(nick);
-  if ((by && *by != bare) || (holder && !holder->bare.same_bare(ctx.from))) {
+  if (nick_taken(room, nick, ctx.from)) {
     // §7.10: reserved (or in use) by someone else.
     error(ctx, &room,
           xmpp::StanzaError(xmpp::Condition::conflict, xmpp::ErrorType::cancel,
@@ -342,27 +361,14 @@ void Engine::handle_register(Ctx& ctx, Room& room) {
     ev.target = nick;
     // §7.10 Example 69: the request was received (not yet granted).
     result(ctx);
-    if (ask) {
-      xmpp::Element m("message", std::string(xmpp::ns::component_accept));
-      m.set_attr("from", room.jid_str());
-      m.set_attr("id", ids_->next_id());
-      m.add_child(xmpp::to_element(approval_form(request)));
-      fanout(ctx.out, m, approvers(room));
-    }
+    if (ask) fanout(ctx.out, approval_message(room, request, ids_->next_id()), approvers(room));
     room.put_registration_request(std::move(request));
     persist(ctx, room);
     return;
   }
   // The result first, then the room hears of the new member (§7.10's order).
   Effects later;
-  Affiliation stored = entry ? entry->affiliation : Affiliation::none;
-  if (stored < Affiliation::member) {
-    change_affiliation(ctx, later, later, room, bare, Affiliation::member, "registered", nick,
-                       actor_nick);
-  } else {
-    room.set_affiliation(bare, stored, entry->reason, nick);
-  }
-  room.drop_registration_request(bare);
+  register_member(ctx, later, room, bare, nick, "registered", actor_nick);
   persist(ctx, room);
   result(ctx);
   append(ctx.out, std::move(later));
@@ -429,9 +435,7 @@ void Engine::handle_registration_answer(Ctx& ctx, Room& room, const xmpp::DataFo
     error(ctx, &room, not_allowed(who + " has been banned since asking; the request is dropped"));
     return;
   }
-  const std::string* by = room.nick_reserved_by(nick);
-  const Occupant* holder = room.occupant(nick);
-  if ((by && *by != who) || (holder && !holder->bare.same_bare(user))) {
+  if (nick_taken(room, nick, user)) {
     // The request stays: the admin can approve it again with another nickname.
     error(ctx, &room,
           xmpp::StanzaError(xmpp::Condition::conflict, xmpp::ErrorType::cancel,
@@ -440,17 +444,22 @@ void Engine::handle_registration_answer(Ctx& ctx, Room& room, const xmpp::DataFo
                                 "muc#register_roomnick"));
     return;
   }
-  room.drop_registration_request(who);
-  const AffiliationEntry* entry = room.entry(who);
+  // Tells the user too: presence in the room, an invitation to a members-only room, else 101.
+  register_member(ctx, ctx.out, room, who, nick, "registration approved", actor_nick);
+  persist(ctx, room);
+}
+
+void Engine::register_member(Ctx& ctx, Effects& sink, Room& room, const std::string& bare,
+                             const std::string& nick, const std::string& reason,
+                             const std::string& actor_nick) {
+  const AffiliationEntry* entry = room.entry(bare);
   Affiliation stored = entry ? entry->affiliation : Affiliation::none;
   if (stored < Affiliation::member) {
-    // Tells the user too: an invitation to a members-only room, else status 101.
-    change_affiliation(ctx, ctx.out, ctx.out, room, who, Affiliation::member,
-                       "registration approved", nick, actor_nick);
+    change_affiliation(ctx, sink, sink, room, bare, Affiliation::member, reason, nick, actor_nick);
   } else {
-    room.set_affiliation(who, stored, entry->reason, nick);
+    room.set_affiliation(bare, stored, entry->reason, nick);  // only the nick is new
   }
-  persist(ctx, room);
+  room.drop_registration_request(bare);
 }
 
 void Engine::remind_of_registrations(Ctx& ctx, const Room& room, const xmpp::Jid& session) {
@@ -460,11 +469,8 @@ void Engine::remind_of_registrations(Ctx& ctx, const Room& room, const xmpp::Jid
   for (const auto& [jid, request] : room.registration_requests()) {
     if (request.requested_at < ctx.now - kRequestLifetime) continue;
     if (++sent > kMaxReminders) break;
-    xmpp::Element m("message", std::string(xmpp::ns::component_accept));
-    m.set_attr("from", room.jid_str());
+    xmpp::Element m = approval_message(room, request, ids_->next_id());
     m.set_attr("to", session.full());
-    m.set_attr("id", ids_->next_id());
-    m.add_child(xmpp::to_element(approval_form(request)));
     ctx.out.outbound.push_back(std::move(m));
   }
 }
