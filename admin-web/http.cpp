@@ -2,6 +2,8 @@
 
 #include <Poco/Net/HTTPServerResponse.h>
 
+#include "admin-web/templates.hpp"
+
 namespace commonroom::admin_web {
 
 void send(Poco::Net::HTTPServerResponse& response, int status, std::string_view content_type,
@@ -20,11 +22,22 @@ void send(Poco::Net::HTTPServerResponse& response, int status, std::string_view 
 
 void send_error_page(Poco::Net::HTTPServerResponse& response, int status, std::string_view title,
                      std::string_view message) {
-  std::string t = html_escape(title);
-  std::string body = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>" +
-                     t + "</title></head>\n<body><h1>" + t + "</h1><p>" + html_escape(message) +
-                     "</p><p><a href=\"/\">Service status</a></p></body></html>\n";
-  send(response, status, "text/html; charset=utf-8", body);
+  mstch::map context{{"title", std::string(title)},
+                     {"message", std::string(message)},
+                     {"sign_in", status == 401 || status == 403}};
+  send(response, status, "text/html; charset=utf-8", render_template("error", context));
+}
+
+void send_redirect(Poco::Net::HTTPServerResponse& response, const std::string& location) {
+  response.set("Location", location);
+  send(response, 302, "text/plain; charset=utf-8", "See " + location + "\n");
+}
+
+std::string local_path_or_root(const std::string& next) {
+  if (next.size() < 1 || next[0] != '/' || next.starts_with("//") ||
+      next.find_first_of("\\\r\n") != std::string::npos)
+    return "/";
+  return next;
 }
 
 std::string html_escape(std::string_view text) {

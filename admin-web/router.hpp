@@ -1,4 +1,5 @@
-// Maps a request to the page handler for its path and method (POCO handler factory).
+// Maps a request to the page handler for its path and method (POCO handler factory), and
+// applies what every page needs: Host check, session, role, CSRF token on POST.
 #pragma once
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
 

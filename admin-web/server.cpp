@@ -6,12 +6,45 @@
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/SocketAddress.h>
 #include <Poco/ThreadPool.h>
+#include <Poco/URI.h>
 
 #include <stdexcept>
 
 #include "admin-web/router.hpp"
 
 namespace commonroom::admin_web {
+
+namespace {
+
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// The Host header values this server answers: the public URL's authority and the address
+// it listens on, plus the loopback names for that port (a browser on the server itself).
+std::vector<std::string> allowed_hosts(const std::string& public_url, const std::string& bound,
+                                       uint16_t port) {
+  std::vector<std::string> out{lower(bound)};
+  Poco::URI uri(public_url);
+  std::string authority = lower(uri.getAuthority());
+  out.push_back(authority);
+  // The default port may be left out of the Host header, or written.
+  const bool default_port = (uri.getScheme() == "https" && uri.getPort() == 443) ||
+                            (uri.getScheme() == "http" && uri.getPort() == 80);
+  if (default_port) {
+    const std::string host = uri.getHost().find(':') != std::string::npos
+                                 ? "[" + lower(uri.getHost()) + "]"
+                                 : lower(uri.getHost());
+    out.push_back(host);
+    out.push_back(host + ":" + std::to_string(uri.getPort()));
+  }
+  for (const char* loopback : {"127.0.0.1", "localhost", "[::1]"})
+    out.push_back(std::string(loopback) + ":" + std::to_string(port));
+  return out;
+}
+
+}  // namespace
 
 struct Server::Impl {
   // Own pool: POCO's default pool is shared with anything else in the process.
@@ -51,10 +84,21 @@ Server::Server(ServerOptions options, SiteSources sources)
   params->setKeepAliveTimeout(Poco::Timespan(options.timeout.count(), 0));
   params->setMaxKeepAliveRequests(100);
   params->setSoftwareVersion("commonroom");
-  impl_->http = std::make_unique<Poco::Net::HTTPServer>(
-      new Router(SiteContext{options.version, std::move(sources.status),
-                             std::move(sources.abuse_log), std::move(sources.directory_sync)}),
-      impl_->pool, socket, params);
+  SiteContext site;
+  site.version = options.version;
+  site.status = std::move(sources.status);
+  site.abuse_log = std::move(sources.abuse_log);
+  site.directory_sync = std::move(sources.directory_sync);
+  site.store = options.store;
+  site.sign_in = options.sign_in;
+  const std::string bound =
+      (options.host.find(':') != std::string::npos ? "[" + options.host + "]" : options.host) +
+      ":" + std::to_string(impl_->port);
+  site.public_url =
+      options.sign_in.public_url.empty() ? "http://" + bound : options.sign_in.public_url;
+  site.allowed_hosts = allowed_hosts(site.public_url, bound, impl_->port);
+  impl_->http = std::make_unique<Poco::Net::HTTPServer>(new Router(std::move(site)), impl_->pool,
+                                                        socket, params);
 }
 
 Server::~Server() {

@@ -6,8 +6,11 @@
 #include <string>
 
 #include "admin-web/link_state.hpp"
+#include "admin-web/sign_in_settings.hpp"
 
 namespace commonroom::admin_web {
+
+class AdminStore;
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
@@ -16,6 +19,10 @@ struct ServerOptions {
   int max_threads = 4;
   int max_queued = 32;               // connections waiting for a thread; more are refused
   std::chrono::seconds timeout{10};  // per socket read/write, so a slow client cannot hold a thread
+  SignInSettings sign_in;
+  // Sessions, roles and the pages' data; null without [database] (then nobody can sign in
+  // and only /healthz, /metrics and the sign-in page answer). Must outlive the server.
+  AdminStore* store = nullptr;
 };
 
 class Server {

@@ -11,6 +11,8 @@
 #include <ostream>
 
 #include "admin-web/server.hpp"
+#include "app/admin_commands.hpp"
+#include "app/admin_web_store.hpp"
 #include "app/ban_commands.hpp"
 #include "app/directory_commands.hpp"
 #include "app/directory_index.hpp"
@@ -48,6 +50,7 @@ constexpr const char* kUsage =
     "%DIRECTORY%"
     "%RETENTION%"
     "%BAN%"
+    "%ADMIN%"
     "\n"
     "options:\n"
     "  -c, --config FILE   configuration file (default /etc/commonroom/commonroom.ini)\n"
@@ -93,7 +96,7 @@ Options parse(const std::vector<std::string>& args) {
       o.schema = value("--schema");
       if (o.schema->empty()) throw UsageError("--schema needs a directory");
     } else if (o.command == "directory" || o.command == "retention" || o.command == "hold" ||
-               o.command == "ban") {
+               o.command == "ban" || o.command == "admin") {
       o.command_args.push_back(a);  // the subcommand parses its own options
     } else if (a.starts_with("-") && a != "-") {
       throw UsageError("unknown option " + a);
@@ -106,12 +109,14 @@ Options parse(const std::vector<std::string>& args) {
   if (o.version || o.help) return o;
   if (o.command.empty())
     throw UsageError(
-        "no command given (run, check-config, migrate, directory, retention, hold or ban)");
+        "no command given (run, check-config, migrate, directory, retention, hold, ban or "
+        "admin)");
   if (o.command != "run" && o.command != "check-config" && o.command != "migrate" &&
       o.command != "directory" && o.command != "retention" && o.command != "hold" &&
-      o.command != "ban")
+      o.command != "ban" && o.command != "admin")
     throw UsageError("unknown command \"" + o.command +
-                     "\" (expected run, check-config, migrate, directory, retention, hold or ban)");
+                     "\" (expected run, check-config, migrate, directory, retention, hold, ban "
+                     "or admin)");
   if (o.schema && o.command != "migrate") throw UsageError("--schema only applies to migrate");
   return o;
 }
@@ -198,6 +203,7 @@ int run_command_line(const std::vector<std::string>& args, std::ostream& out, st
     usage.replace(usage.find("%DIRECTORY%"), 11, kDirectoryUsage);
     usage.replace(usage.find("%RETENTION%"), 11, kRetentionUsage);
     usage.replace(usage.find("%BAN%"), 5, kBanUsage);
+    usage.replace(usage.find("%ADMIN%"), 7, kAdminUsage);
     out << usage;
     return kExitOk;
   }
@@ -222,6 +228,11 @@ int run_command_line(const std::vector<std::string>& args, std::ostream& out, st
     auto config = load(o.config, err);
     if (!config) return kExitFailure;
     return ban_command(*config, o.command_args, out, err);
+  }
+  if (o.command == "admin") {
+    auto config = load(o.config, err);
+    if (!config) return kExitFailure;
+    return admin_command(*config, o.command_args, out, err);
   }
   return run(o, err);
 }
@@ -258,6 +269,14 @@ int run_service(const Config& config) {
     web_options.host = config.admin_host;
     web_options.port = config.admin_port;
     web_options.version = kVersion;
+    web_options.sign_in = config.admin_sign_in;
+    // Sign-in, sessions and the pages' data need PostgreSQL; without it only /healthz,
+    // /metrics and a sign-in page saying so are served.
+    std::unique_ptr<PgAdminStore> admin_store;
+    if (!config.database_uri.empty()) {
+      admin_store = std::make_unique<PgAdminStore>(config.database_uri);
+      web_options.store = admin_store.get();
+    }
     admin_web::SiteSources sources;
     sources.status = [&runtime] { return to_link_states(runtime.status()); };
     sources.abuse_log = [&runtime]() -> std::optional<admin_web::AbuseLogState> {

@@ -70,7 +70,10 @@ const std::vector<std::pair<std::string, std::vector<std::string>>>& schema() {
          {"domain", "secret", "secret_file", "max_results", "min_chars", "allowed_domains",
           "rate_limit", "rate_burst", "refresh_seconds"}},
         {"database", {"uri"}},
-        {"admin-web", {"listen"}},
+        {"admin-web",
+         {"listen", "public_url", "session_idle_minutes", "session_max_hours", "login_link_minutes",
+          "raven_url", "raven_keys", "raven_skew_seconds", "raven_description", "proxy_user_header",
+          "proxy_addresses", "proxy_secret_header", "proxy_secret_file"}},
         {"logging", {"channel", "file", "level"}},
         {"abuse-log",
          {"journal_dir", "mode", "max_batch_events", "database_timeout_ms", "segment_mb"}},
@@ -483,6 +486,7 @@ class Loader {
       }
     }
     if (const Entry* e = find("admin-web", "listen")) validate_listen(*e, c);
+    validate_sign_in(c.admin_sign_in);
     validate_logging(c.logging);
     validate_abuse_log(c.abuse_log);
     if (sections_.count("ldap")) c.ldap = validate_ldap();
@@ -613,6 +617,84 @@ class Loader {
   }
 
   // [policy] retention_days / retention_check_hours (docs/policies.md). 0 days = never purge.
+  // [admin-web] sign-in keys (docs/admin-web.md).
+  void validate_sign_in(admin_web::SignInSettings& s) {
+    const std::string sec = "admin-web";
+    if (const Entry* e = find(sec, "public_url")) {
+      std::string v = e->value;
+      while (v.ends_with('/')) v.pop_back();
+      if (!(v.starts_with("https://") || v.starts_with("http://")) ||
+          v.find('/', v.find("//") + 2) != std::string::npos)
+        error(sec, "public_url", *e,
+              "expected the site's address such as https://chat-admin.example.ac.uk (scheme, "
+              "host and optional port; no path), got " +
+                  quote(e->value));
+      else
+        s.public_url = v;
+    }
+    if (auto v = integer(sec, "session_idle_minutes", 1, 24 * 60))
+      s.session_idle_seconds = static_cast<int>(*v) * 60;
+    if (auto v = integer(sec, "session_max_hours", 1, 24 * 7))
+      s.session_max_seconds = static_cast<int>(*v) * 3600;
+    if (auto v = integer(sec, "login_link_minutes", 1, 24 * 60))
+      s.login_link_seconds = static_cast<int>(*v) * 60;
+    if (auto v = integer(sec, "raven_skew_seconds", 1, 3600))
+      s.raven_skew_seconds = static_cast<int>(*v);
+    if (const Entry* e = find(sec, "raven_description")) s.raven_description = e->value;
+    if (const Entry* e = find(sec, "raven_url")) {
+      if (!e->value.starts_with("https://") && !e->value.starts_with("http://"))
+        error(sec, "raven_url", *e,
+              "expected the WLS address, e.g. https://raven.cam.ac.uk/auth/authenticate.html");
+      else
+        s.raven_wls_url = e->value;
+    }
+    if (const Entry* e = find(sec, "raven_keys")) {
+      // kid=file pairs separated by commas or spaces: 2=/etc/commonroom/raven-pubkey2.pem
+      std::istringstream in(e->value);
+      std::string item;
+      while (in >> item) {
+        for (std::string part; !item.empty();) {
+          auto comma = item.find(',');
+          part = item.substr(0, comma);
+          item = comma == std::string::npos ? "" : item.substr(comma + 1);
+          if (part.empty()) continue;
+          auto eq = part.find('=');
+          if (eq == std::string::npos || eq == 0 || eq + 1 == part.size()) {
+            error(sec, "raven_keys", *e, "expected kid=file pairs, got " + quote(part));
+            continue;
+          }
+          std::ifstream key(resolve(part.substr(eq + 1)));
+          std::string pem((std::istreambuf_iterator<char>(key)), std::istreambuf_iterator<char>());
+          if (!key || pem.find("-----BEGIN") == std::string::npos) {
+            error(sec, "raven_keys", *e,
+                  "cannot read a PEM public key or certificate from " +
+                      resolve(part.substr(eq + 1)).string());
+            continue;
+          }
+          s.raven_keys[part.substr(0, eq)] = pem;
+        }
+      }
+    }
+    if (!s.raven_wls_url.empty() && s.raven_keys.empty())
+      error(sec, "raven_keys", find(sec, "raven_url")->line,
+            "raven_url is set but no raven_keys; responses could not be verified");
+    if (const Entry* e = find(sec, "proxy_user_header")) s.proxy_user_header = e->value;
+    if (const Entry* e = find(sec, "proxy_secret_header")) s.proxy_secret_header = e->value;
+    if (const Entry* e = find(sec, "proxy_addresses")) {
+      std::string list = e->value;
+      std::replace(list.begin(), list.end(), ',', ' ');
+      std::istringstream in(list);
+      for (std::string a; in >> a;) s.proxy_addresses.push_back(a);
+    }
+    if (const Entry* e = find(sec, "proxy_secret_file"))
+      if (auto v = read_secret_file(sec, *e, "proxy_secret_file")) s.proxy_secret = *v;
+    if (!s.proxy_user_header.empty() &&
+        (s.proxy_addresses.empty() || s.proxy_secret_header.empty() || s.proxy_secret.empty()))
+      error(sec, "proxy_user_header", find(sec, "proxy_user_header")->line,
+            "a trusted proxy needs proxy_addresses, proxy_secret_header and proxy_secret_file "
+            "too: any local process can reach the admin web's port");
+  }
+
   void validate_retention(RetentionSettings& r) {
     if (auto v = integer("policy", "retention_days", 0, 36500)) r.days = static_cast<int>(*v);
     if (auto v = integer("policy", "retention_check_hours", 1, 8760))

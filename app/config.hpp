@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "admin-web/sign_in_settings.hpp"
 #include "directory/search_settings.hpp"
 #include "directory/sync_settings.hpp"
 #include "policies/policy_settings.hpp"
@@ -69,6 +70,7 @@ struct Config {
   std::string database_uri;                    // empty when [database] is absent (allowed for run)
   std::string admin_host = "127.0.0.1";
   uint16_t admin_port = 8480;
+  admin_web::SignInSettings admin_sign_in;  // [admin-web] sign-in keys
   LoggingSettings logging;
   AbuseLogSettings abuse_log;
   std::optional<directory::LdapSettings> ldap;  // [ldap]: the directory sync; absent = none

@@ -18,6 +18,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/unit/admin-web/fake_admin_store.hpp"
+
 namespace commonroom::admin_web {
 namespace {
 
@@ -52,6 +54,9 @@ class AdminWebTest : public ::testing::Test {
       std::lock_guard lock(mutex_);
       return directory_sync_;
     };
+    options.store = &store_;
+    store_.grant("ops", "admin");
+    admin_ = store_.open_session("ops");
     server_ = std::make_unique<Server>(options, std::move(sources));
     server_->start();
   }
@@ -61,10 +66,11 @@ class AdminWebTest : public ::testing::Test {
     links_ = std::move(links);
   }
 
-  Reply request(const std::string& method, const std::string& uri) {
+  Reply request(const std::string& method, const std::string& uri, const std::string& cookie = "") {
     Poco::Net::HTTPClientSession session("127.0.0.1", server_->port());
     session.setTimeout(Poco::Timespan(5, 0));
     Poco::Net::HTTPRequest req(method, uri, Poco::Net::HTTPMessage::HTTP_1_1);
+    if (!cookie.empty()) req.set("Cookie", "commonroom_session=" + cookie);
     if (method == Poco::Net::HTTPRequest::HTTP_POST) req.setContentLength(0);
     session.sendRequest(req);
     Reply reply;
@@ -76,6 +82,8 @@ class AdminWebTest : public ::testing::Test {
   }
 
   Reply get(const std::string& uri) { return request(Poco::Net::HTTPRequest::HTTP_GET, uri); }
+  // The dashboard needs a session; ops is an admin.
+  Reply dashboard() { return request(Poco::Net::HTTPRequest::HTTP_GET, "/", admin_); }
 
   static LinkState link(std::string domain, bool connected) {
     LinkState l;
@@ -103,6 +111,8 @@ class AdminWebTest : public ::testing::Test {
   std::optional<AbuseLogState> abuse_log_;
   std::optional<DirectorySyncState> directory_sync_;
   bool fail_ = false;
+  FakeAdminStore store_;
+  std::string admin_;  // ops's session cookie
   std::unique_ptr<Server> server_;
 };
 
@@ -192,7 +202,7 @@ TEST_F(AdminWebTest, TheAbuseLogBacklogIsVisibleInMetricsHealthAndStatus) {
   Reply health = get("/healthz");
   EXPECT_EQ(health.status, 200) << "PostgreSQL away is not a reason to restart commonroom";
   EXPECT_THAT(health.body, HasSubstr("\"backlog_events\":1234"));
-  std::string page = get("/").body;
+  std::string page = dashboard().body;
   EXPECT_THAT(page, HasSubstr("not reachable, journal only"));
   EXPECT_THAT(page, HasSubstr("1234 event(s)"));
   EXPECT_THAT(page, HasSubstr("connection to &lt;server&gt; lost"));
@@ -242,29 +252,31 @@ TEST_F(AdminWebTest, MetricsEscapeLabelValues) {
               HasSubstr("commonroom_link_connected{domain=\"a\\\"b\\\\c\\nd\"} 1\n"));
 }
 
-TEST_F(AdminWebTest, StatusPageShowsVersionAndLinks) {
+TEST_F(AdminWebTest, DashboardShowsVersionAndLinks) {
   set_links({link("conference.cam.example", true), link("directory.cam.example", false)});
-  Reply r = get("/");
+  Reply r = dashboard();
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.content_type, "text/html; charset=utf-8");
   EXPECT_THAT(r.body, HasSubstr("Version 9.8.7"));
-  EXPECT_THAT(r.body, HasSubstr("<td>conference.cam.example</td><td>connected</td>"));
-  EXPECT_THAT(r.body, HasSubstr("<td>directory.cam.example</td><td>disconnected</td>"));
+  EXPECT_THAT(r.body,
+              HasSubstr("<td>conference.cam.example</td><td><span class=\"good\">connected"));
+  EXPECT_THAT(r.body,
+              HasSubstr("<td>directory.cam.example</td><td><span class=\"bad\">disconnected"));
   EXPECT_THAT(r.body, HasSubstr("connection refused"));
 }
 
-TEST_F(AdminWebTest, StatusPageEscapesEverythingItShows) {
+TEST_F(AdminWebTest, DashboardEscapesEverythingItShows) {
   LinkState evil = link("<script>alert(1)</script>.example", false);
   evil.last_error = "bad \"quote\" & 'apostrophe' <b>";
   set_links({evil});
-  Reply r = get("/");
+  Reply r = dashboard();
   EXPECT_THAT(r.body, Not(HasSubstr("<script>")));
-  EXPECT_THAT(r.body, HasSubstr("&lt;script&gt;alert(1)&lt;/script&gt;.example"));
+  EXPECT_THAT(r.body, HasSubstr("&lt;script&gt;alert(1)&lt;&#x2F;script&gt;.example"));
   EXPECT_THAT(r.body, HasSubstr("bad &quot;quote&quot; &amp; &#39;apostrophe&#39; &lt;b&gt;"));
 }
 
-TEST_F(AdminWebTest, StatusPageSaysWhenNoServiceIsConfigured) {
-  EXPECT_THAT(get("/").body, HasSubstr("No services are configured."));
+TEST_F(AdminWebTest, DashboardSaysWhenNoServiceIsConfigured) {
+  EXPECT_THAT(dashboard().body, HasSubstr("No services are configured."));
   EXPECT_EQ(get("/healthz").status, 200);
 }
 
@@ -299,7 +311,7 @@ TEST_F(AdminWebTest, WritingMethodsAre405WithAllowHeader) {
 }
 
 TEST_F(AdminWebTest, HeadAnswersWithoutABody) {
-  Reply r = request(Poco::Net::HTTPRequest::HTTP_HEAD, "/");
+  Reply r = request(Poco::Net::HTTPRequest::HTTP_HEAD, "/", admin_);
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.body, "");
 }

@@ -1,0 +1,20 @@
+// The page handlers the router maps paths to (one per page, each in its own file).
+#pragma once
+#include "admin-web/page.hpp"
+
+namespace commonroom::admin_web {
+
+void dashboard_page(PageRequest& request);      // GET /
+void rooms_page(PageRequest& request);          // GET /rooms
+void room_page(PageRequest& request);           // GET /rooms/<jid>
+void directory_page(PageRequest& request);      // GET /directory
+void person_page(PageRequest& request);         // GET /directory/<uid>
+void audit_page(PageRequest& request);          // GET /audit
+void sign_in_page(PageRequest& request);        // GET /sign-in
+void link_sign_in_page(PageRequest& request);   // GET /auth/link?token=
+void raven_sign_in_page(PageRequest& request);  // GET /auth/raven
+void proxy_sign_in_page(PageRequest& request);  // GET /auth/proxy
+void sign_out_page(PageRequest& request);       // POST /sign-out
+void style_page(PageRequest& request);          // GET /style.css
+
+}  // namespace commonroom::admin_web

@@ -1,0 +1,149 @@
+#include "app/admin_web_store.hpp"
+
+#include <pqxx/pqxx>
+
+#include "store/admin_web_store.hpp"
+#include "store/database.hpp"
+
+namespace commonroom::app {
+
+// A connection taken from the pool for one call; a connection that broke is dropped, not
+// returned, so the next call opens a fresh one.
+class PgAdminStore::Lease {
+ public:
+  explicit Lease(PgAdminStore& owner) : owner_(owner) {
+    {
+      std::lock_guard lock(owner_.mutex_);
+      if (!owner_.idle_.empty()) {
+        db_ = std::move(owner_.idle_.back());
+        owner_.idle_.pop_back();
+      }
+    }
+    if (!db_) db_ = std::make_unique<store::Database>(owner_.uri_);
+  }
+  ~Lease() {
+    if (!db_->connection().is_open()) return;
+    std::lock_guard lock(owner_.mutex_);
+    owner_.idle_.push_back(std::move(db_));
+  }
+  pqxx::connection_base& c() { return db_->connection(); }
+
+ private:
+  PgAdminStore& owner_;
+  std::unique_ptr<store::Database> db_;
+};
+
+namespace {
+
+admin_web::RoomRow room_row(store::AdminRoomRecord r) {
+  return {std::move(r.jid),    std::move(r.name),       std::move(r.subject),
+          r.public_room,       r.members_only,          r.password_protected,
+          std::move(r.linked), std::move(r.created_by), std::move(r.created_at)};
+}
+
+admin_web::PersonRow person_row(store::AdminPersonRecord p) {
+  return {std::move(p.uid),          std::move(p.jid),      std::move(p.display_name),
+          std::move(p.mail),         std::move(p.title),    std::move(p.affiliation),
+          std::move(p.institutions), std::move(p.synced_at)};
+}
+
+}  // namespace
+
+PgAdminStore::PgAdminStore(std::string uri) : uri_(std::move(uri)) {}
+PgAdminStore::~PgAdminStore() = default;
+
+void PgAdminStore::create_session(const std::string& id_sha256, const std::string& principal,
+                                  const std::string& csrf_token, const std::string& method) {
+  Lease l(*this);
+  store::create_admin_session(l.c(), id_sha256, principal, csrf_token, method);
+}
+
+std::optional<admin_web::StoredSession> PgAdminStore::touch_session(const std::string& id_sha256,
+                                                                    int idle_seconds,
+                                                                    int max_seconds) {
+  Lease l(*this);
+  auto s = store::touch_admin_session(l.c(), id_sha256, idle_seconds, max_seconds);
+  if (!s) return std::nullopt;
+  return admin_web::StoredSession{s->principal, s->csrf_token};
+}
+
+void PgAdminStore::end_session(const std::string& id_sha256) {
+  Lease l(*this);
+  store::end_admin_session(l.c(), id_sha256);
+}
+
+std::optional<std::string> PgAdminStore::consume_login_link(const std::string& token_sha256) {
+  Lease l(*this);
+  return store::consume_admin_login_link(l.c(), token_sha256);
+}
+
+bool PgAdminStore::accept_raven_response(const std::string& key, int keep_seconds) {
+  Lease l(*this);
+  return store::record_raven_response(l.c(), key, keep_seconds);
+}
+
+std::vector<admin_web::Grant> PgAdminStore::grants(const std::string& principal) {
+  Lease l(*this);
+  std::vector<admin_web::Grant> out;
+  for (auto& r : store::admin_roles_of(l.c(), principal))
+    out.push_back({std::move(r.role), std::move(r.scope)});
+  return out;
+}
+
+void PgAdminStore::audit(const std::string& actor, const std::string& action,
+                         const std::string& object, const std::string& detail_json) {
+  Lease l(*this);
+  store::write_audit(l.c(), actor, action, object, detail_json);
+}
+
+std::vector<admin_web::AuditRow> PgAdminStore::audit_entries(long long before_id, int limit) {
+  Lease l(*this);
+  std::vector<admin_web::AuditRow> out;
+  for (auto& r : store::recent_audit(l.c(), before_id, limit))
+    out.push_back({r.id, std::move(r.occurred_at), std::move(r.actor), std::move(r.action),
+                   std::move(r.object), std::move(r.detail)});
+  return out;
+}
+
+std::vector<admin_web::RoomRow> PgAdminStore::rooms(const admin_web::RoomQuery& query) {
+  Lease l(*this);
+  store::AdminRoomQuery q{query.text, query.after, query.limit, query.scopes};
+  std::vector<admin_web::RoomRow> out;
+  for (auto& r : store::find_admin_rooms(l.c(), q)) out.push_back(room_row(std::move(r)));
+  return out;
+}
+
+std::int64_t PgAdminStore::room_count() {
+  Lease l(*this);
+  return store::count_rooms(l.c());
+}
+
+std::optional<admin_web::RoomDetail> PgAdminStore::room(const std::string& jid) {
+  Lease l(*this);
+  auto d = store::find_admin_room(l.c(), jid);
+  if (!d) return std::nullopt;
+  admin_web::RoomDetail out;
+  out.room = room_row(std::move(d->room));
+  out.config = std::move(d->config);
+  for (auto& a : d->affiliations)
+    out.affiliations.push_back(
+        {std::move(a.jid), std::move(a.affiliation), std::move(a.nick), std::move(a.reason)});
+  return out;
+}
+
+std::vector<admin_web::PersonRow> PgAdminStore::people(const std::string& text, int limit) {
+  Lease l(*this);
+  std::vector<admin_web::PersonRow> out;
+  for (auto& p : store::search_admin_people(l.c(), text, limit))
+    out.push_back(person_row(std::move(p)));
+  return out;
+}
+
+std::optional<admin_web::PersonRow> PgAdminStore::person(const std::string& uid) {
+  Lease l(*this);
+  auto p = store::find_admin_person(l.c(), uid);
+  if (!p) return std::nullopt;
+  return person_row(std::move(*p));
+}
+
+}  // namespace commonroom::app

@@ -1,0 +1,46 @@
+// The admin web's AdminStore over PostgreSQL (store/admin_web_store.hpp), with a small pool
+// of connections shared by the HTTP worker threads.
+#pragma once
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "admin-web/admin_store.hpp"
+
+namespace commonroom::store {
+class Database;
+}
+
+namespace commonroom::app {
+
+class PgAdminStore : public admin_web::AdminStore {
+ public:
+  explicit PgAdminStore(std::string uri);
+  ~PgAdminStore() override;
+
+  void create_session(const std::string& id_sha256, const std::string& principal,
+                      const std::string& csrf_token, const std::string& method) override;
+  std::optional<admin_web::StoredSession> touch_session(const std::string& id_sha256,
+                                                        int idle_seconds, int max_seconds) override;
+  void end_session(const std::string& id_sha256) override;
+  std::optional<std::string> consume_login_link(const std::string& token_sha256) override;
+  bool accept_raven_response(const std::string& key, int keep_seconds) override;
+  std::vector<admin_web::Grant> grants(const std::string& principal) override;
+  void audit(const std::string& actor, const std::string& action, const std::string& object,
+             const std::string& detail_json) override;
+  std::vector<admin_web::AuditRow> audit_entries(long long before_id, int limit) override;
+  std::vector<admin_web::RoomRow> rooms(const admin_web::RoomQuery& query) override;
+  std::int64_t room_count() override;
+  std::optional<admin_web::RoomDetail> room(const std::string& jid) override;
+  std::vector<admin_web::PersonRow> people(const std::string& text, int limit) override;
+  std::optional<admin_web::PersonRow> person(const std::string& uid) override;
+
+ private:
+  class Lease;
+  std::string uri_;
+  std::mutex mutex_;
+  std::vector<std::unique_ptr<store::Database>> idle_;
+};
+
+}  // namespace commonroom::app

@@ -1,0 +1,118 @@
+// The admin web's tables (schema/0009_admin_web.sql: roles, sessions, one-time sign-in links,
+// accepted Raven responses) and the reads its pages make (rooms, people, audit). Every
+// change that a person makes writes an audit row in the same transaction.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace pqxx {
+class connection_base;
+}
+
+namespace commonroom::store {
+
+struct AdminRoleRecord {
+  std::string principal;
+  std::string role;   // admin, room-manager, abuse, auditor
+  std::string scope;  // room-manager: inst:<id>, group:<id> or room:<jid>; else ""
+  std::string granted_by;
+  std::string granted_at;  // ISO 8601, UTC
+};
+
+// Returns false when the principal already had the role (nothing changes, nothing audited).
+bool grant_admin_role(pqxx::connection_base& c, const std::string& principal,
+                      const std::string& role, const std::string& scope, const std::string& by);
+// Returns false when the principal did not have the role. Revoking also ends the
+// principal's sessions, so the change takes effect at once.
+bool revoke_admin_role(pqxx::connection_base& c, const std::string& principal,
+                       const std::string& role, const std::string& scope, const std::string& by);
+std::vector<AdminRoleRecord> list_admin_roles(pqxx::connection_base& c);
+std::vector<AdminRoleRecord> admin_roles_of(pqxx::connection_base& c, const std::string& principal);
+
+// A one-time sign-in link: only the token's SHA-256 (hex) is stored.
+void create_admin_login_link(pqxx::connection_base& c, const std::string& token_sha256,
+                             const std::string& principal, int valid_seconds,
+                             const std::string& by);
+// Marks the link used and returns its principal; nullopt when unknown, used or expired.
+std::optional<std::string> consume_admin_login_link(pqxx::connection_base& c,
+                                                    const std::string& token_sha256);
+
+struct AdminSessionRecord {
+  std::string principal;
+  std::string csrf_token;
+};
+// method: link, raven or proxy. Audited as admin.sign_in.
+void create_admin_session(pqxx::connection_base& c, const std::string& id_sha256,
+                          const std::string& principal, const std::string& csrf_token,
+                          const std::string& method);
+// The session if it is open, not idle longer than idle_seconds and not older than
+// max_seconds; it is marked as seen now.
+std::optional<AdminSessionRecord> touch_admin_session(pqxx::connection_base& c,
+                                                      const std::string& id_sha256,
+                                                      int idle_seconds, int max_seconds);
+// Ends the session (audited as admin.sign_out); false when it was not open.
+bool end_admin_session(pqxx::connection_base& c, const std::string& id_sha256);
+
+// Records a Raven response as accepted; false when it was accepted before (a replay).
+// Forgets responses older than keep_seconds (they are refused as stale anyway).
+bool record_raven_response(pqxx::connection_base& c, const std::string& response_key,
+                           int keep_seconds);
+
+// An audit row; detail is a JSON object text.
+void write_audit(pqxx::connection_base& c, const std::string& actor, const std::string& action,
+                 const std::string& object, const std::string& detail_json);
+
+struct AuditRecord {
+  long long id = 0;
+  std::string occurred_at;  // ISO 8601, UTC
+  std::string actor, action, object, detail;
+};
+// Newest first; before_id 0 = from the newest.
+std::vector<AuditRecord> recent_audit(pqxx::connection_base& c, long long before_id, int limit);
+
+struct AdminRoomRecord {
+  std::string jid;
+  std::string name;
+  std::string subject;
+  bool public_room = false;
+  bool members_only = false;
+  bool password_protected = false;
+  std::vector<std::string> linked;  // inst:<id>, group:<id>
+  std::string created_by;
+  std::string created_at;  // ISO 8601, UTC
+};
+struct AdminRoomQuery {
+  std::string text;   // substring of the JID or the name; "" = all
+  std::string after;  // keyset: rooms whose JID sorts after this
+  int limit = 50;
+  // nullopt: every room; else only rooms named (room:<jid>) or linked (inst:, group:) here.
+  std::optional<std::vector<std::string>> scopes;
+};
+// The stored (persistent) rooms, by JID.
+std::vector<AdminRoomRecord> find_admin_rooms(pqxx::connection_base& c, const AdminRoomQuery& q);
+std::int64_t count_rooms(pqxx::connection_base& c);
+
+struct AdminRoomDetail {
+  AdminRoomRecord room;
+  std::vector<std::pair<std::string, std::string>> config;  // key, JSON value text
+  struct Affiliation {
+    std::string jid, affiliation, nick, reason;
+  };
+  std::vector<Affiliation> affiliations;
+};
+std::optional<AdminRoomDetail> find_admin_room(pqxx::connection_base& c, const std::string& jid);
+
+struct AdminPersonRecord {
+  std::string uid, jid, display_name, mail, title, affiliation;
+  std::vector<std::string> institutions;
+  std::string synced_at;  // ISO 8601, UTC
+};
+// Substring search over the folded names and mail (as the XMPP search does) and exact uid.
+std::vector<AdminPersonRecord> search_admin_people(pqxx::connection_base& c,
+                                                   const std::string& text, int limit);
+std::optional<AdminPersonRecord> find_admin_person(pqxx::connection_base& c,
+                                                   const std::string& uid);
+
+}  // namespace commonroom::store

@@ -1,0 +1,198 @@
+// Who may see what: every route x every role x no session, CSRF tokens, the Host check, and
+// escaping of what people type (room names, nicks, subjects, directory fields).
+#include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/StreamCopier.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <map>
+#include <string>
+
+#include "admin-web/server.hpp"
+#include "tests/unit/admin-web/fake_admin_store.hpp"
+
+namespace commonroom::admin_web {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr const char* kEvil = "<script>alert(1)</script>";
+constexpr const char* kEvilEscaped = "&lt;script&gt;alert(1)&lt;&#x2F;script&gt;";
+
+struct Reply {
+  int status = 0;
+  std::string body;
+  Poco::Net::HTTPResponse headers;
+};
+
+RoomDetail room(const std::string& jid, const std::string& link) {
+  RoomDetail d;
+  d.room.jid = jid;
+  d.room.name = std::string("Common room ") + kEvil;
+  d.room.subject = std::string("Subject ") + kEvil;
+  d.room.linked = {link};
+  d.affiliations.push_back({"crispin@cam.example", "owner", std::string("nick") + kEvil, ""});
+  d.config.push_back({"name", std::string("\"") + kEvil + "\""});
+  return d;
+}
+
+class AdminWebAccess : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    store_.grant("ada", "admin");
+    store_.grant("rita", "room-manager", "inst:TRIN");
+    store_.grant("abe", "abuse");
+    store_.grant("aud", "auditor");
+    store_.add_room(room("trinity@conference.cam.example", "inst:TRIN"));
+    store_.add_room(room("kings@conference.cam.example", "inst:KINGS"));
+    PersonRow p;
+    p.uid = "spqr1";
+    p.jid = "spqr1@cam.example";
+    p.display_name = std::string("Sam ") + kEvil;
+    p.mail = std::string("spqr1@cam.example") + kEvil;
+    p.institutions = {kEvil};
+    store_.add_person(p);
+    for (const char* who : {"ada", "rita", "abe", "aud"}) cookies_[who] = store_.open_session(who);
+    ServerOptions options;
+    options.port = 0;
+    options.store = &store_;
+    server_ =
+        std::make_unique<Server>(options, StatusSource([] { return std::vector<LinkState>{}; }));
+    server_->start();
+  }
+
+  Reply send(const std::string& method, const std::string& uri, const std::string& who = "",
+             const std::string& body = "", const std::string& host = "") {
+    Poco::Net::HTTPClientSession session("127.0.0.1", server_->port());
+    session.setTimeout(Poco::Timespan(5, 0));
+    Poco::Net::HTTPRequest req(method, uri, Poco::Net::HTTPMessage::HTTP_1_1);
+    if (!host.empty()) req.setHost(host);
+    if (!who.empty()) req.set("Cookie", "commonroom_session=" + cookies_.at(who));
+    if (method == "POST") {
+      req.setContentType("application/x-www-form-urlencoded");
+      req.setContentLength(static_cast<std::streamsize>(body.size()));
+    }
+    session.sendRequest(req) << body;
+    Reply r;
+    Poco::StreamCopier::copyToString(session.receiveResponse(r.headers), r.body);
+    r.status = r.headers.getStatus();
+    return r;
+  }
+
+  FakeAdminStore store_;
+  std::map<std::string, std::string> cookies_;
+  std::unique_ptr<Server> server_;
+};
+
+TEST_F(AdminWebAccess, EveryRouteAnswersEveryRoleAsTheTableSays) {
+  // "" is no session: pages send the browser to sign in.
+  const std::vector<std::string> who = {"", "ada", "rita", "abe", "aud"};
+  struct Row {
+    std::string uri;
+    std::vector<int> status;  // in the order of `who`
+  };
+  const std::vector<Row> table = {
+      {"/", {302, 200, 200, 200, 200}},
+      {"/rooms", {302, 200, 200, 200, 403}},
+      {"/rooms?q=trinity", {302, 200, 200, 200, 403}},
+      {"/rooms/trinity@conference.cam.example", {302, 200, 200, 200, 403}},
+      // Not rita's college: as if it did not exist.
+      {"/rooms/kings@conference.cam.example", {302, 200, 404, 200, 403}},
+      {"/directory", {302, 200, 200, 200, 403}},
+      {"/directory?q=Sam", {302, 200, 200, 200, 403}},
+      {"/directory/spqr1", {302, 200, 200, 200, 403}},
+      {"/audit", {302, 200, 403, 403, 200}},
+      {"/sign-in", {200, 200, 200, 200, 200}},
+      {"/style.css", {200, 200, 200, 200, 200}},
+      {"/healthz", {200, 200, 200, 200, 200}},
+      {"/metrics", {200, 200, 200, 200, 200}},
+      {"/auth/link?token=00", {403, 403, 403, 403, 403}},
+      {"/auth/raven", {404, 404, 404, 404, 404}},  // not configured here
+      {"/auth/proxy", {404, 404, 404, 404, 404}},
+  };
+  for (const auto& row : table)
+    for (size_t i = 0; i < who.size(); ++i) {
+      SCOPED_TRACE(row.uri + " as " + (who[i].empty() ? "nobody" : who[i]));
+      Reply r = send("GET", row.uri, who[i]);
+      EXPECT_EQ(r.status, row.status[i]);
+      if (r.status == 302) {
+        std::string next = row.uri;
+        if (auto q = next.find('?'); q != std::string::npos)
+          next = next.substr(0, q) + "%3F" + next.substr(q + 1, next.find('=') - q - 1) + "%3D" +
+                 next.substr(next.find('=') + 1);
+        EXPECT_EQ(r.headers.get("Location", ""), "/sign-in?next=" + next);
+      }
+    }
+  // The one state-changing route: with the session's token, each role may sign out.
+  EXPECT_EQ(send("POST", "/sign-out", "", "csrf=x").status, 403);
+  for (const char* w : {"ada", "rita", "abe", "aud"}) {
+    SCOPED_TRACE(w);
+    EXPECT_EQ(send("POST", "/sign-out", w, std::string("csrf=csrf-") + w).status, 302);
+  }
+}
+
+TEST_F(AdminWebAccess, SignOutWithoutOrWithAWrongCsrfTokenIs403AndTheSessionStays) {
+  Reply missing = send("POST", "/sign-out", "ada", "");
+  EXPECT_EQ(missing.status, 403);
+  EXPECT_THAT(missing.body, HasSubstr("CSRF"));
+  EXPECT_EQ(send("POST", "/sign-out", "ada", "csrf=csrf-rita").status, 403);
+  EXPECT_TRUE(store_.session_open(cookies_["ada"]));
+  Reply ok = send("POST", "/sign-out", "ada", "csrf=csrf-ada");
+  EXPECT_EQ(ok.status, 302);
+  EXPECT_EQ(ok.headers.get("Location", ""), "/sign-in");
+  EXPECT_FALSE(store_.session_open(cookies_["ada"]));
+  EXPECT_EQ(send("GET", "/", "ada").status, 302) << "the cookie is worth nothing after sign-out";
+}
+
+TEST_F(AdminWebAccess, GetCannotSignOutOrChangeAnything) {
+  EXPECT_EQ(send("GET", "/sign-out", "ada").status, 405);
+  EXPECT_TRUE(store_.session_open(cookies_["ada"]));
+}
+
+TEST_F(AdminWebAccess, PagesCarryTheCsrfTokenInTheirSignOutForm) {
+  EXPECT_THAT(send("GET", "/", "rita").body,
+              HasSubstr("<input type=\"hidden\" name=\"csrf\" value=\"csrf-rita\">"));
+}
+
+TEST_F(AdminWebAccess, AForeignHostHeaderIsRefused) {
+  // DNS rebinding: a page on evil.example whose name now resolves to 127.0.0.1.
+  const std::string port = std::to_string(server_->port());
+  EXPECT_EQ(send("GET", "/", "ada", "", "evil.example:" + port).status, 421);
+  EXPECT_EQ(send("GET", "/healthz", "", "", "evil.example").status, 421);
+  EXPECT_EQ(send("GET", "/", "ada", "", "localhost:" + port).status, 200);
+}
+
+TEST_F(AdminWebAccess, ARoomManagerListsOnlyTheirCollegesRooms) {
+  Reply r = send("GET", "/rooms", "rita");
+  EXPECT_THAT(r.body, HasSubstr("trinity@conference.cam.example"));
+  EXPECT_THAT(r.body, Not(HasSubstr("kings@conference.cam.example")));
+  EXPECT_THAT(r.body, HasSubstr("You manage these rooms: inst:TRIN"));
+  Reply all = send("GET", "/rooms", "abe");
+  EXPECT_THAT(all.body, HasSubstr("kings@conference.cam.example"));
+}
+
+TEST_F(AdminWebAccess, ScriptInRoomNameNickSubjectAndDirectoryFieldsRendersAsText) {
+  for (const char* uri : {"/rooms", "/rooms/trinity@conference.cam.example", "/directory?q=Sam",
+                          "/directory/spqr1", "/directory?q=%3Cscript%3E"}) {
+    SCOPED_TRACE(uri);
+    Reply r = send("GET", uri, "ada");
+    EXPECT_EQ(r.status, 200);
+    EXPECT_THAT(r.body, Not(HasSubstr("<script")));
+  }
+  EXPECT_THAT(send("GET", "/rooms", "ada").body, HasSubstr(std::string("Subject ") + kEvilEscaped));
+  const std::string page = send("GET", "/rooms/trinity@conference.cam.example", "ada").body;
+  EXPECT_THAT(page, HasSubstr(std::string("nick") + kEvilEscaped));
+  EXPECT_THAT(page, HasSubstr(std::string("Common room ") + kEvilEscaped));
+  EXPECT_THAT(send("GET", "/directory/spqr1", "ada").body,
+              HasSubstr(std::string("Sam ") + kEvilEscaped));
+}
+
+TEST_F(AdminWebAccess, SignInPageKeepsOnlyLocalNextPaths) {
+  EXPECT_THAT(send("GET", "/sign-in?next=//evil.example/").body, Not(HasSubstr("evil.example")));
+}
+
+}  // namespace
+}  // namespace commonroom::admin_web
