@@ -47,7 +47,7 @@ std::string Viewer::roles_text() const {
   for (const auto& g : grants) {
     if (!out.empty()) out += ", ";
     out += g.role;
-    if (!g.scope.empty()) out += " (" + g.scope + ")";
+    if (!g.scope.empty()) out += " for " + g.scope;
   }
   return out.empty() ? "no role" : out;
 }

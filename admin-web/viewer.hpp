@@ -30,7 +30,7 @@ struct Viewer {
   // nullopt: every room (admin, abuse); else the scopes of their room-manager grants.
   std::optional<std::vector<std::string>> room_scopes() const;
   bool may_see_room(const RoomRow& room) const;
-  std::string roles_text() const;  // "admin, room-manager (inst:TRIN)" for the page header
+  std::string roles_text() const;  // "admin, room-manager for inst:TRIN" for the page header
 };
 
 }  // namespace commonroom::admin_web
