@@ -675,7 +675,7 @@ class Loader {
         }
       }
     }
-    if (!s.raven_wls_url.empty() && s.raven_keys.empty())
+    if (!s.raven_wls_url.empty() && !find(sec, "raven_keys"))
       error(sec, "raven_keys", find(sec, "raven_url")->line,
             "raven_url is set but no raven_keys; responses could not be verified");
     if (const Entry* e = find(sec, "proxy_user_header")) s.proxy_user_header = e->value;
