@@ -11,12 +11,17 @@
 namespace commonroom::store {
 class Database;
 }
+namespace commonroom::directory {
+class PeopleIndexSource;
+}
 
 namespace commonroom::app {
 
 class PgAdminStore : public admin_web::AdminStore {
  public:
-  explicit PgAdminStore(std::string uri);
+  // `people`: the directory search's in-memory index, which the directory page searches
+  // like the XMPP search does (null: search PostgreSQL instead); must outlive this.
+  explicit PgAdminStore(std::string uri, const directory::PeopleIndexSource* people = nullptr);
   ~PgAdminStore() override;
 
   void create_session(const std::string& id_sha256, const std::string& principal,
@@ -39,6 +44,7 @@ class PgAdminStore : public admin_web::AdminStore {
  private:
   class Lease;
   std::string uri_;
+  const directory::PeopleIndexSource* people_;
   std::mutex mutex_;
   std::vector<std::unique_ptr<store::Database>> idle_;
 };

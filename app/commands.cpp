@@ -274,7 +274,8 @@ int run_service(const Config& config) {
     // /metrics and a sign-in page saying so are served.
     std::unique_ptr<PgAdminStore> admin_store;
     if (!config.database_uri.empty()) {
-      admin_store = std::make_unique<PgAdminStore>(config.database_uri);
+      admin_store =
+          std::make_unique<PgAdminStore>(config.database_uri, searchable ? &people : nullptr);
       web_options.store = admin_store.get();
     }
     admin_web::SiteSources sources;
