@@ -12,7 +12,8 @@ from urllib.parse import quote, urlsplit
 
 import pytest
 
-from harness import Commonroom, CommonroomConfig, commonroom_bin, free_port, run_dir, wait_until
+from harness import (DIRECTORY_DOMAIN, DIRECTORY_SECRET, Commonroom, CommonroomConfig,
+                     commonroom_bin, free_port, run_dir, wait_until)
 from pg_support import Cluster, migrated_database, psql
 from wls_support import TestWls
 
@@ -28,15 +29,21 @@ def pg():
 
 
 class Site:
-    def __init__(self, pg, directory, wls):
+    def __init__(self, pg, directory, wls, with_directory=False, before_start=None):
         self.uri = migrated_database(pg, directory)
+        if before_start:
+            before_start(self.uri)
         self.wls = wls
         key = wls.write_public_key(directory / "wls-901.pem")
         secret = directory / "proxy-secret"
         secret.write_text(PROXY_SECRET + "\n")
         secret.chmod(0o600)
-        self.config = CommonroomConfig(link_port=free_port(), muc=None, directory=None,
-                                       database_uri=self.uri)
+        # With [directory] the service holds its in-memory people index, which the directory
+        # page then searches (no XMPP server is needed: the link just keeps retrying).
+        self.config = CommonroomConfig(
+            link_port=free_port(), muc=None,
+            directory=(DIRECTORY_DOMAIN, DIRECTORY_SECRET) if with_directory else None,
+            database_uri=self.uri)
         self.base = f"http://127.0.0.1:{self.config.admin_port}"
         self.config.extra = {"admin-web": {
             "raven_url": "https://wls.invalid/auth/authenticate.html",
@@ -49,7 +56,8 @@ class Site:
         }}
         self.proc = Commonroom(directory, self.config).start()
         self.ini = self.proc.config_path
-        wait_until(lambda: self.request("GET", "/healthz")[0] == 200, 15)
+        # 200, or 503 while a configured link has no XMPP server to reach.
+        wait_until(lambda: self.request("GET", "/healthz")[0] in (200, 503), 15)
 
     def cli(self, *args):
         return subprocess.run([str(commonroom_bin()), "--config", str(self.ini), *args],
@@ -263,3 +271,35 @@ def test_keyset_paging_walks_every_room(site):
         nxt = re.search(r'<a href="(/rooms\?q=&amp;after=[^"]+)">Next page</a>', page)
         path = nxt[1].replace("&amp;", "&") if nxt else None
     assert seen == [f"r{i:04d}@conference.cam.example" for i in range(120)]
+
+
+def test_with_the_directory_service_the_search_uses_its_people_index(pg, request):
+    def people(uri):
+        psql(uri, "INSERT INTO directory_people (uid, jid, display_name, sn, given_name, mail,"
+                  " institutions, name_folded, mail_folded) VALUES"
+                  " ('spqr1', 'spqr1@cam.example', 'Sam Quentin', 'Quentin', 'Sam',"
+                  "  'spqr1@cam.ac.uk', '{TRIN}', 'sam quentin', 'spqr1@cam.ac.uk'),"
+                  " ('xyz9', 'xyz9@cam.example', 'Quentin <i>Blake</i>', 'Blake', 'Quentin',"
+                  "  'qb@cam.ac.uk', '{KINGS}', 'quentin blake', 'qb@cam.ac.uk')")
+    s = Site(pg, run_dir("admin-web-index"), TestWls(), with_directory=True, before_start=people)
+    try:
+        assert s.cli("admin", "grant", "ada", "admin").returncode == 0
+        _, _, ada, _ = s.sign_in_with_link("ada")
+
+        def found():
+            page = s.request("GET", "/directory?q=quentin", ada)[1]
+            return "Sam Quentin" in page and page
+
+        page = wait_until(found, 15, what="the directory page to find Sam Quentin")
+        assert "Quentin &lt;i&gt;Blake&lt;&#x2F;i&gt;" in page
+        assert "xyz9@cam.example" in page and "KINGS" in page
+        # A CRSid finds its person too, and a mail address searches mail.
+        assert "Sam Quentin" in s.request("GET", "/directory?q=spqr1", ada)[1]
+        assert "xyz9@cam.example" in s.request("GET", "/directory?q=qb%40cam", ada)[1]
+        # The index, not PostgreSQL, answered: a row written behind the sync's back (the data
+        # version unchanged) is not in it until the next reload.
+        psql(s.uri, "INSERT INTO directory_people (uid, jid, display_name, name_folded) VALUES"
+                    " ('zed1', 'zed1@cam.example', 'Quentin Zed', 'quentin zed')")
+        assert "Quentin Zed" not in s.request("GET", "/directory?q=quentin", ada)[1]
+    finally:
+        s.stop()
