@@ -15,14 +15,16 @@ class HTTPServerResponse;
 namespace commonroom::admin_web {
 
 class AdminStore;
+class RoomCommands;
 
 // What pages need besides the request: fixed at server start.
 struct SiteContext {
   std::string version;
   StatusSource status;
-  AbuseLogSource abuse_log;            // may be empty
-  DirectorySyncSource directory_sync;  // may be empty
-  AdminStore* store = nullptr;         // null without [database]: nobody can sign in
+  AbuseLogSource abuse_log;               // may be empty
+  DirectorySyncSource directory_sync;     // may be empty
+  AdminStore* store = nullptr;            // null without [database]: nobody can sign in
+  RoomCommands* room_commands = nullptr;  // null without [muc]: rooms are read-only
   SignInSettings sign_in;
   std::string public_url;                  // sign_in.public_url, or http://<listen address>
   std::vector<std::string> allowed_hosts;  // Host header values accepted (DNS rebinding)

@@ -44,6 +44,7 @@ const Route kRoutes[] = {
     {"POST", "/sign-out", Access::session, sign_out_page},
     {"GET", "/rooms", Access::rooms, rooms_page},
     {"GET", "/rooms/", Access::rooms, room_page},
+    {"POST", "/rooms/", Access::rooms, room_action_page},
     {"GET", "/directory", Access::directory, directory_page},
     {"GET", "/directory/", Access::directory, person_page},
     {"GET", "/audit", Access::audit, audit_page},

@@ -11,6 +11,7 @@
 namespace commonroom::admin_web {
 
 class AdminStore;
+class RoomCommands;
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
@@ -23,6 +24,9 @@ struct ServerOptions {
   // Sessions, roles and the pages' data; null without [database] (then nobody can sign in
   // and only /healthz, /metrics and the sign-in page answer). Must outlive the server.
   AdminStore* store = nullptr;
+  // Changes to live rooms; null without [muc] (the room pages are then read-only). Must
+  // outlive the server.
+  RoomCommands* room_commands = nullptr;
 };
 
 class Server {

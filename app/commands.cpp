@@ -12,6 +12,7 @@
 
 #include "admin-web/server.hpp"
 #include "app/admin_commands.hpp"
+#include "app/admin_room_commands.hpp"
 #include "app/admin_web_store.hpp"
 #include "app/ban_commands.hpp"
 #include "app/directory_commands.hpp"
@@ -277,6 +278,11 @@ int run_service(const Config& config) {
       admin_store =
           std::make_unique<PgAdminStore>(config.database_uri, searchable ? &people : nullptr);
       web_options.store = admin_store.get();
+    }
+    std::unique_ptr<EngineRoomCommands> room_commands;
+    if (config.muc) {
+      room_commands = std::make_unique<EngineRoomCommands>(runtime, config.muc->domain);
+      web_options.room_commands = room_commands.get();
     }
     admin_web::SiteSources sources;
     sources.status = [&runtime] { return to_link_states(runtime.status()); };

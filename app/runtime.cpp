@@ -6,11 +6,13 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <future>
 #include <mutex>
 #include <thread>
 #include <type_traits>
 #include <variant>
 
+#include "app/admin_actor_policy.hpp"
 #include "app/archive_worker.hpp"
 #include "app/directory_staff.hpp"
 #include "app/link_watcher.hpp"
@@ -367,12 +369,14 @@ Runtime::Runtime(const Config& config, const directory::PeopleIndexSource* peopl
     std::shared_ptr<const policies::StaffDirectory> staff;
     if (config.policy.directory_staff_may_persist && people)
       staff = std::make_shared<IndexStaffDirectory>(*people);
-    auto rooms = std::make_shared<muc::RoomService>(
-        std::move(cfg), std::make_shared<policies::CampusPolicy>(config.policy, staff),
-        std::make_shared<muc::SystemIdSource>());
+    rooms_policy_ = std::make_shared<AdminActorPolicy>(
+        std::make_shared<policies::CampusPolicy>(config.policy, staff));
+    auto rooms = std::make_shared<muc::RoomService>(std::move(cfg), rooms_policy_,
+                                                    std::make_shared<muc::SystemIdSource>());
     services_.push_back(std::make_unique<Service>("muc", config.links, *config.muc,
                                                   handler_for(rooms), event_log_.get()));
     services_.back()->rooms = rooms;
+    rooms_service_ = services_.back().get();
     if (!config.database_uri.empty()) {
       services_.back()->persistence =
           std::make_unique<RoomPersistence>(config.database_uri, Poco::Logger::get("muc"));
@@ -446,6 +450,27 @@ void Runtime::stop() {
   // After the engines: what they submitted is made durable (their stanzas can no longer
   // be sent, but nothing is sent that is not logged).
   if (event_log_) event_log_->stop();
+}
+
+bool Runtime::run_on_rooms(RoomsWork work, std::chrono::milliseconds timeout) {
+  if (!rooms_service_ || !rooms_) return false;
+  auto done = std::make_shared<std::promise<void>>();
+  auto finished = done->get_future();
+  rooms_service_->post([rooms = rooms_, policy = rooms_policy_, work = std::move(work),
+                        done](Clock::time_point now) {
+    Outcome outcome;
+    try {
+      work(*rooms, *policy, now, outcome.effects);
+    } catch (...) {
+      policy->set_actor("");
+      done->set_value();
+      throw;
+    }
+    policy->set_actor("");
+    done->set_value();
+    return outcome;
+  });
+  return finished.wait_for(timeout) == std::future_status::ready;
 }
 
 std::optional<store::EventLogStats> Runtime::abuse_log_stats() const {

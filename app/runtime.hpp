@@ -1,6 +1,8 @@
 // The running service: one component link and one engine thread per configured service.
 #pragma once
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -17,7 +19,8 @@ struct EventLogStats;
 }  // namespace commonroom::store
 namespace commonroom::muc {
 class RoomService;
-}
+struct Effects;
+}  // namespace commonroom::muc
 
 namespace commonroom::app {
 
@@ -46,6 +49,16 @@ class Runtime {
   std::vector<LinkStatus> status() const;  // thread-safe snapshot
   // The abuse log's counters (thread-safe); nullopt when there is none.
   std::optional<store::EventLogStats> abuse_log_stats() const;
+  // Runs `work` on the rooms engine thread, the only thread that may touch the rooms service;
+  // the admin web's actor is set on `policy` for that one call. The effects it leaves in
+  // `out` are saved, logged and sent like a stanza's, so occupants see admin web changes at
+  // once. Waits up to `timeout`; false when there is no rooms service or the work did not
+  // run in time (it may still run later).
+  using RoomsWork =
+      std::function<void(muc::RoomService& rooms, class AdminActorPolicy& policy,
+                         std::chrono::system_clock::time_point now, muc::Effects& out)>;
+  bool run_on_rooms(RoomsWork work, std::chrono::milliseconds timeout);
+
   // Graceful: each link sends </stream:stream> and waits briefly for the server's, then
   // the engine threads finish. Idempotent.
   void stop();
@@ -60,6 +73,8 @@ class Runtime {
   // Institution and group memberships for linked rooms; null without [muc]+[database].
   std::unique_ptr<class LinkWatcher> links_;
   std::shared_ptr<muc::RoomService> rooms_;
+  std::shared_ptr<class AdminActorPolicy> rooms_policy_;
+  Service* rooms_service_ = nullptr;
 };
 
 }  // namespace commonroom::app

@@ -55,6 +55,17 @@ std::optional<RoomSnapshot> RoomService::snapshot(const std::string& room_jid) c
   return r->snapshot();
 }
 
+std::optional<std::vector<OccupantSummary>> RoomService::occupants(
+    const std::string& room_jid) const {
+  const Room* r = engine_->find_room(room_jid);
+  if (!r) return std::nullopt;
+  std::vector<OccupantSummary> out;
+  for (const auto& [nick, o] : r->occupants())
+    out.push_back({nick, std::string(o.bare.bare_str()), std::string(to_string(o.role)),
+                   std::string(to_string(engine_->affiliation(*r, o.bare)))});
+  return out;
+}
+
 const xmpp::ServiceBasics& RoomService::basics() const {
   return engine_->basics();
 }

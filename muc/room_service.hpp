@@ -32,6 +32,14 @@ struct RoomSummary {
   bool locked = false;
 };
 
+// One occupant as the admin web shows them (a copy: safe to hand to another thread).
+struct OccupantSummary {
+  std::string nick;
+  std::string jid;  // real bare JID
+  std::string role;
+  std::string affiliation;
+};
+
 class RoomService {
  public:
   // Everything the protocol allows, ids from the operating system (SystemIdSource).
@@ -73,6 +81,8 @@ class RoomService {
   std::vector<RoomSummary> rooms() const;
   // The durable state of one room, nullopt when there is no such room.
   std::optional<RoomSnapshot> snapshot(const std::string& room_jid) const;
+  // The room's occupants by nick; nullopt when the room does not exist (now).
+  std::optional<std::vector<OccupantSummary>> occupants(const std::string& room_jid) const;
 
   const xmpp::ServiceBasics& basics() const;
 

@@ -4,9 +4,11 @@
 
 namespace commonroom::admin_web {
 
-void dashboard_page(PageRequest& request);      // GET /
-void rooms_page(PageRequest& request);          // GET /rooms
-void room_page(PageRequest& request);           // GET /rooms/<jid>
+void dashboard_page(PageRequest& request);  // GET /
+void rooms_page(PageRequest& request);      // GET /rooms
+void room_page(PageRequest& request);       // GET /rooms/<jid>
+// POST /rooms/<jid>/{configure,kick,affiliation,destroy}
+void room_action_page(PageRequest& request);
 void directory_page(PageRequest& request);      // GET /directory
 void person_page(PageRequest& request);         // GET /directory/<uid>
 void audit_page(PageRequest& request);          // GET /audit

@@ -1,8 +1,38 @@
+#include <Poco/JSON/Parser.h>
+#include <Poco/Net/HTMLForm.h>
+
 #include "admin-web/admin_store.hpp"
 #include "admin-web/pages/pages.hpp"
+#include "admin-web/room_commands.hpp"
 #include "admin-web/templates.hpp"
 
 namespace commonroom::admin_web {
+
+namespace {
+
+// A stored setting as people read it: JSON strings without their quotes.
+std::string plain(const std::string& json) {
+  if (json.size() < 2 || json.front() != '"') return json;
+  try {
+    return Poco::JSON::Parser().parse(json).convert<std::string>();
+  } catch (const Poco::Exception&) {
+    return json;
+  }
+}
+
+std::string setting(const RoomDetail& d, std::string_view key) {
+  for (const auto& [k, v] : d.config)
+    if (k == key) return plain(v);
+  return "";
+}
+
+mstch::array yes_no(bool value) {
+  return mstch::array{
+      mstch::map{{"value", std::string("1")}, {"label", std::string("yes")}, {"selected", value}},
+      mstch::map{{"value", std::string("0")}, {"label", std::string("no")}, {"selected", !value}}};
+}
+
+}  // namespace
 
 void room_page(PageRequest& request) {
   auto detail = request.site.store->room(request.rest);
@@ -13,22 +43,47 @@ void room_page(PageRequest& request) {
     return;
   }
   const RoomRow& r = detail->room;
-  mstch::array config, affiliations;
+  mstch::array config, affiliations, occupants;
   for (const auto& [key, value] : detail->config)
-    config.push_back(mstch::map{{"key", key}, {"value", value}});
+    config.push_back(mstch::map{{"key", key}, {"value", plain(value)}});
   for (const auto& a : detail->affiliations)
     affiliations.push_back(mstch::map{
         {"jid", a.jid}, {"affiliation", a.affiliation}, {"nick", a.nick}, {"reason", a.reason}});
+  RoomCommands* commands = request.site.room_commands;
+  std::optional<std::vector<OccupantRow>> present;
+  if (commands) present = commands->occupants(r.jid);
+  if (present)
+    for (const auto& o : *present)
+      occupants.push_back(mstch::map{
+          {"nick", o.nick}, {"jid", o.jid}, {"role", o.role}, {"affiliation", o.affiliation}});
+  std::string linked;
+  for (const auto& l : r.linked) linked += (linked.empty() ? "" : "\n") + l;
+  const std::string done = request.form.get("done", "");
   mstch::map context{{"jid", r.jid},
+                     {"jid_url", url_part(r.jid)},
                      {"name", r.name},
                      {"subject", r.subject},
                      {"created_at", r.created_at},
                      {"created_by", r.created_by},
                      {"linked_any", !r.linked.empty()},
                      {"linked", string_list(r.linked)},
+                     {"linked_text", linked},
+                     {"description", setting(*detail, "description")},
+                     {"members_only", yes_no(r.members_only)},
+                     {"public_room", yes_no(r.public_room)},
+                     {"moderated", yes_no(setting(*detail, "moderated") == "true")},
                      {"config", config},
                      {"affiliations", affiliations},
-                     {"no_affiliations", affiliations.empty()}};
+                     {"no_affiliations", affiliations.empty()},
+                     {"live", present.has_value()},
+                     {"occupants", occupants},
+                     {"no_occupants", occupants.empty()},
+                     {"actions", commands != nullptr},
+                     {"csrf", request.viewer->csrf_token},
+                     {"done", done == "configure"     ? std::string("The configuration is saved.")
+                              : done == "kick"        ? std::string("The occupant was removed.")
+                              : done == "affiliation" ? std::string("The affiliation is changed.")
+                                                      : std::string()}};
   send_page(request, "room", "Room " + (r.name.empty() ? r.jid : r.name), context);
 }
 

@@ -31,7 +31,8 @@ void rooms_page(PageRequest& request) {
                                {"linked", string_list(r.linked)},
                                {"created_at", r.created_at},
                                {"created_by", r.created_by}});
-  mstch::map context{{"q", query.text},
+  mstch::map context{{"destroyed", request.form.get("destroyed", "")},
+                     {"q", query.text},
                      {"q_url", url_part(query.text)},
                      {"rooms", rooms},
                      {"empty", rows.empty()},

@@ -36,8 +36,9 @@ class Servers:
     """PostgreSQL (migrated), Prosody with the four users, and commonroom's MUC with
     [database] configured, so room events take the production path through the event log."""
 
-    def __init__(self, name: str):
+    def __init__(self, name: str, extra: Optional[dict[str, dict[str, str]]] = None):
         self.dir = run_dir(name)
+        self.extra = extra or {}
         self.pg = Cluster()
         self.prosody = HostServer("prosody", self.dir, components={MUC_DOMAIN: "muc-s3cret"},
                                   users=dict(USERS))
@@ -63,6 +64,8 @@ class Servers:
                                          # The history test sends a 30-message burst; rate
                                          # limits have their own unit tests in policies/.
                                          "policy": {"message_burst": "50"}})
+        for section, keys in self.extra.items():
+            config.extra.setdefault(section, {}).update(keys)
         self.commonroom = Commonroom(self.dir, config).start()
         self.commonroom.wait_connected([MUC_DOMAIN])
         return self

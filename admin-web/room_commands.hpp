@@ -1,0 +1,40 @@
+// Changes to live rooms, as an interface: app/ runs them on the rooms engine thread as if the
+// signed-in user were an owner acting over XMPP (the same checks and the same notifications
+// to occupants). Called on HTTP worker threads; each call waits for the engine.
+#pragma once
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace commonroom::admin_web {
+
+struct OccupantRow {
+  std::string nick, jid, role, affiliation;
+};
+
+struct CommandResult {
+  bool ok = false;
+  std::string error;  // when !ok: what the rooms engine answered, for the page
+};
+
+class RoomCommands {
+ public:
+  virtual ~RoomCommands() = default;
+  // nullopt: the room is not open now (nobody in it and not persistent), or no rooms service.
+  virtual std::optional<std::vector<OccupantRow>> occupants(const std::string& room) = 0;
+  // muc#roomconfig fields to change (var, value); others stay as they are.
+  virtual CommandResult configure(const std::string& room,
+                                  const std::vector<std::pair<std::string, std::string>>& fields,
+                                  const std::string& actor) = 0;
+  virtual CommandResult kick(const std::string& room, const std::string& nick,
+                             const std::string& reason, const std::string& actor) = 0;
+  // affiliation: owner, admin, member, none, outcast (a ban).
+  virtual CommandResult set_affiliation(const std::string& room, const std::string& jid,
+                                        const std::string& affiliation, const std::string& reason,
+                                        const std::string& actor) = 0;
+  virtual CommandResult destroy(const std::string& room, const std::string& reason,
+                                const std::string& actor) = 0;
+};
+
+}  // namespace commonroom::admin_web

@@ -1,0 +1,40 @@
+// The admin web's room changes, run by the rooms engine (Runtime::run_on_rooms) as muc#owner
+// and muc#admin requests from <principal>@admin-web.<rooms domain>, whom the policy treats
+// as a service admin (an owner of every room) for that one request.
+#pragma once
+#include <chrono>
+#include <string>
+
+#include "admin-web/room_commands.hpp"
+#include "xmpp/element.hpp"
+
+namespace commonroom::app {
+
+class Runtime;
+
+class EngineRoomCommands : public admin_web::RoomCommands {
+ public:
+  // runtime must outlive this.
+  EngineRoomCommands(Runtime& runtime, std::string rooms_domain);
+
+  std::optional<std::vector<admin_web::OccupantRow>> occupants(const std::string& room) override;
+  admin_web::CommandResult configure(const std::string& room,
+                                     const std::vector<std::pair<std::string, std::string>>& fields,
+                                     const std::string& actor) override;
+  admin_web::CommandResult kick(const std::string& room, const std::string& nick,
+                                const std::string& reason, const std::string& actor) override;
+  admin_web::CommandResult set_affiliation(const std::string& room, const std::string& jid,
+                                           const std::string& affiliation,
+                                           const std::string& reason,
+                                           const std::string& actor) override;
+  admin_web::CommandResult destroy(const std::string& room, const std::string& reason,
+                                   const std::string& actor) override;
+
+ private:
+  admin_web::CommandResult run(const std::string& room, const std::string& actor,
+                               xmpp::Element query);
+  Runtime& runtime_;
+  std::string actor_domain_;
+};
+
+}  // namespace commonroom::app
