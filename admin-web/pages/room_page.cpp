@@ -1,3 +1,4 @@
+#include <Poco/JSON/Array.h>
 #include <Poco/JSON/Parser.h>
 #include <Poco/Net/HTMLForm.h>
 
@@ -10,11 +11,13 @@ namespace commonroom::admin_web {
 
 namespace {
 
-// A stored setting as people read it: JSON strings without their quotes.
+// A stored setting as people read it: JSON strings without their quotes and escapes.
 std::string plain(const std::string& json) {
   if (json.size() < 2 || json.front() != '"') return json;
   try {
-    return Poco::JSON::Parser().parse(json).convert<std::string>();
+    // Wrapped in an array: the parser wants a document, not a bare string.
+    auto array = Poco::JSON::Parser().parse("[" + json + "]").extract<Poco::JSON::Array::Ptr>();
+    return array->getElement<std::string>(0);
   } catch (const Poco::Exception&) {
     return json;
   }
