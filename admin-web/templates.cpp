@@ -39,7 +39,7 @@ mstch::array string_list(const std::vector<std::string>& values) {
 
 std::string url_part(const std::string& value) {
   std::string out;
-  Poco::URI::encode(value, "!#$&'()*+,/:;=?@[]%", out);
+  Poco::URI::encode(value, "!#$&'()*+,/;=?[]%", out);
   return out;
 }
 

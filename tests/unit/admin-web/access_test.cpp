@@ -10,6 +10,7 @@
 #include <map>
 #include <string>
 
+#include "admin-web/room_commands.hpp"
 #include "admin-web/server.hpp"
 #include "tests/unit/admin-web/fake_admin_store.hpp"
 
@@ -39,6 +40,43 @@ RoomDetail room(const std::string& jid, const std::string& link) {
   return d;
 }
 
+// Records the changes asked for; answers as the engine would for a room with one occupant.
+class FakeRoomCommands : public RoomCommands {
+ public:
+  std::optional<std::vector<OccupantRow>> occupants(const std::string&) override {
+    return std::vector<OccupantRow>{
+        {std::string("hag") + kEvil, "wiccarocks@cam.example", "participant", "none"}};
+  }
+  CommandResult configure(const std::string& room,
+                          const std::vector<std::pair<std::string, std::string>>& fields,
+                          const std::string& actor) override {
+    std::string text = "configure " + room + " by " + actor + ":";
+    for (const auto& [k, v] : fields) text += " " + k + "=" + v;
+    return record(text);
+  }
+  CommandResult kick(const std::string& room, const std::string& nick, const std::string& reason,
+                     const std::string& actor) override {
+    if (nick == "nobody") return {false, "no occupant has that nick"};
+    return record("kick " + room + " " + nick + " (" + reason + ") by " + actor);
+  }
+  CommandResult set_affiliation(const std::string& room, const std::string& jid,
+                                const std::string& affiliation, const std::string&,
+                                const std::string& actor) override {
+    return record("affiliation " + room + " " + jid + "=" + affiliation + " by " + actor);
+  }
+  CommandResult destroy(const std::string& room, const std::string& reason,
+                        const std::string& actor) override {
+    return record("destroy " + room + " (" + reason + ") by " + actor);
+  }
+  std::vector<std::string> done;
+
+ private:
+  CommandResult record(std::string what) {
+    done.push_back(std::move(what));
+    return {true, ""};
+  }
+};
+
 class AdminWebAccess : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -59,6 +97,7 @@ class AdminWebAccess : public ::testing::Test {
     ServerOptions options;
     options.port = 0;
     options.store = &store_;
+    options.room_commands = &commands_;
     server_ =
         std::make_unique<Server>(options, StatusSource([] { return std::vector<LinkState>{}; }));
     server_->start();
@@ -83,6 +122,7 @@ class AdminWebAccess : public ::testing::Test {
   }
 
   FakeAdminStore store_;
+  FakeRoomCommands commands_;
   std::map<std::string, std::string> cookies_;
   std::unique_ptr<Server> server_;
 };
@@ -126,6 +166,20 @@ TEST_F(AdminWebAccess, EveryRouteAnswersEveryRoleAsTheTableSays) {
         EXPECT_EQ(r.headers.get("Location", ""), "/sign-in?next=" + next);
       }
     }
+  // Room changes: 303 back to the room when allowed; a room manager's other rooms do not
+  // exist for them; without a session, or without the rooms role, 403.
+  const std::vector<std::pair<std::string, std::vector<int>>> posts = {
+      {"/rooms/trinity@conference.cam.example/kick", {403, 303, 303, 303, 403}},
+      {"/rooms/kings@conference.cam.example/kick", {403, 303, 404, 303, 403}},
+      {"/rooms/trinity@conference.cam.example/configure", {403, 303, 303, 303, 403}},
+      {"/rooms/trinity@conference.cam.example/affiliation", {403, 303, 303, 303, 403}},
+      {"/rooms/kings@conference.cam.example/destroy", {403, 303, 404, 303, 403}},
+  };
+  for (const auto& [uri, status] : posts)
+    for (size_t i = 0; i < who.size(); ++i) {
+      SCOPED_TRACE("POST " + uri + " as " + (who[i].empty() ? "nobody" : who[i]));
+      EXPECT_EQ(send("POST", uri, who[i], "nick=x&reason=r&csrf=csrf-" + who[i]).status, status[i]);
+    }
   // The one state-changing route: with the session's token, each role may sign out.
   EXPECT_EQ(send("POST", "/sign-out", "", "csrf=x").status, 403);
   for (const char* w : {"ada", "rita", "abe", "aud"}) {
@@ -147,9 +201,41 @@ TEST_F(AdminWebAccess, SignOutWithoutOrWithAWrongCsrfTokenIs403AndTheSessionStay
   EXPECT_EQ(send("GET", "/", "ada").status, 302) << "the cookie is worth nothing after sign-out";
 }
 
+TEST_F(AdminWebAccess, RoomChangesNeedTheCsrfTokenAndNameTheSignedInUser) {
+  const std::string kick = "/rooms/trinity@conference.cam.example/kick";
+  EXPECT_EQ(send("POST", kick, "rita", "nick=hag&reason=spam").status, 403);
+  EXPECT_EQ(send("POST", kick, "rita", "nick=hag&reason=spam&csrf=csrf-ada").status, 403);
+  EXPECT_TRUE(commands_.done.empty()) << "nothing may change without the session's token";
+  Reply ok = send("POST", kick, "rita", "nick=hag&reason=spam&csrf=csrf-rita");
+  EXPECT_EQ(ok.status, 303);
+  EXPECT_EQ(ok.headers.get("Location", ""), "/rooms/trinity@conference.cam.example?done=kick");
+  ASSERT_EQ(commands_.done.size(), 1u);
+  EXPECT_EQ(commands_.done[0], "kick trinity@conference.cam.example hag (spam) by rita");
+  const auto audit = store_.audit_log();
+  ASSERT_FALSE(audit.empty());
+  EXPECT_EQ(audit.back().actor, "rita");
+  EXPECT_EQ(audit.back().action, "room.kick");
+  EXPECT_EQ(audit.back().object, "trinity@conference.cam.example");
+  // A name typed into the form is not the actor.
+  send("POST", "/rooms/trinity@conference.cam.example/configure", "rita",
+       "name=Trinity&actor=ada&csrf=csrf-rita");
+  EXPECT_EQ(commands_.done.back(),
+            "configure trinity@conference.cam.example by rita: muc#roomconfig_roomname=Trinity");
+}
+
+TEST_F(AdminWebAccess, ARefusedRoomChangeSaysWhyAndIsAudited) {
+  Reply r = send("POST", "/rooms/trinity@conference.cam.example/kick", "ada",
+                 "nick=nobody&csrf=csrf-ada");
+  EXPECT_EQ(r.status, 409);
+  EXPECT_THAT(r.body, HasSubstr("no occupant has that nick"));
+  EXPECT_THAT(store_.audit_log().back().detail, HasSubstr("\"ok\":false"));
+}
+
 TEST_F(AdminWebAccess, GetCannotSignOutOrChangeAnything) {
   EXPECT_EQ(send("GET", "/sign-out", "ada").status, 405);
   EXPECT_TRUE(store_.session_open(cookies_["ada"]));
+  EXPECT_EQ(send("GET", "/rooms/trinity@conference.cam.example/destroy", "ada").status, 404);
+  EXPECT_TRUE(commands_.done.empty());
 }
 
 TEST_F(AdminWebAccess, PagesCarryTheCsrfTokenInTheirSignOutForm) {
@@ -175,6 +261,8 @@ TEST_F(AdminWebAccess, ARoomManagerListsOnlyTheirCollegesRooms) {
 }
 
 TEST_F(AdminWebAccess, ScriptInRoomNameNickSubjectAndDirectoryFieldsRendersAsText) {
+  EXPECT_THAT(send("GET", "/rooms/trinity@conference.cam.example", "ada").body,
+              HasSubstr(std::string("hag") + kEvilEscaped));
   for (const char* uri : {"/rooms", "/rooms/trinity@conference.cam.example", "/directory?q=Sam",
                           "/directory/spqr1", "/directory?q=%3Cscript%3E"}) {
     SCOPED_TRACE(uri);

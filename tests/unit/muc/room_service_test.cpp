@@ -188,6 +188,23 @@ TEST(RoomService, TellsEveryOccupantWhenTheServiceShutsDown) {
   }
 }
 
+TEST(RoomService, ListsARoomsOccupantsWithRealJidsForTheAdminWeb) {
+  RoomHarness room;
+  EXPECT_FALSE(room.service().occupants("coven@chat.shakespeare.lit").has_value());
+  room.gather_coven();
+  auto occupants = room.service().occupants("coven@chat.shakespeare.lit");
+  ASSERT_TRUE(occupants.has_value());
+  ASSERT_THAT(*occupants, SizeIs(3));
+  EXPECT_EQ((*occupants)[0].nick, "firstwitch");
+  EXPECT_EQ((*occupants)[0].jid, "crone1@shakespeare.lit");
+  EXPECT_EQ((*occupants)[0].role, "moderator");
+  EXPECT_EQ((*occupants)[0].affiliation, "owner");
+  EXPECT_EQ((*occupants)[1].nick, "secondwitch");
+  EXPECT_EQ((*occupants)[1].jid, "wiccarocks@shakespeare.lit");
+  EXPECT_EQ((*occupants)[1].role, "participant");
+  EXPECT_EQ((*occupants)[1].affiliation, "none");
+}
+
 TEST(RoomServiceConfigTest, RefusesAnInvalidDomain) {
   RoomServiceConfig c;
   c.domain = "not a domain";
