@@ -25,6 +25,8 @@ struct SiteContext {
   DirectorySyncSource directory_sync;     // may be empty
   AdminStore* store = nullptr;            // null without [database]: nobody can sign in
   RoomCommands* room_commands = nullptr;  // null without [muc]: rooms are read-only
+  // The effective [policy], as (key, value) in the file's words, for the policy page.
+  std::vector<std::pair<std::string, std::string>> policy;
   SignInSettings sign_in;
   std::string public_url;                  // sign_in.public_url, or http://<listen address>
   std::vector<std::string> allowed_hosts;  // Host header values accepted (DNS rebinding)

@@ -13,6 +13,13 @@ struct OccupantRow {
   std::string nick, jid, role, affiliation;
 };
 
+// The rooms the engine holds now, temporary ones included.
+struct LiveCounts {
+  std::size_t rooms = 0;
+  std::size_t temporary = 0;
+  std::size_t occupants = 0;
+};
+
 struct CommandResult {
   bool ok = false;
   std::string error;  // when !ok: what the rooms engine answered, for the page
@@ -21,6 +28,8 @@ struct CommandResult {
 class RoomCommands {
  public:
   virtual ~RoomCommands() = default;
+  // nullopt: no rooms service, or it did not answer in time.
+  virtual std::optional<LiveCounts> live_counts() = 0;
   // nullopt: the room is not open now (nobody in it and not persistent), or no rooms service.
   virtual std::optional<std::vector<OccupantRow>> occupants(const std::string& room) = 0;
   // muc#roomconfig fields to change (var, value); others stay as they are.

@@ -48,6 +48,7 @@ const Route kRoutes[] = {
     {"GET", "/directory", Access::directory, directory_page},
     {"GET", "/directory/", Access::directory, person_page},
     {"GET", "/audit", Access::audit, audit_page},
+    {"GET", "/policy", Access::any_role, policy_page},
 };
 
 // What every page gets regardless of route: a body we never read must not be taken for the

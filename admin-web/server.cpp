@@ -91,6 +91,7 @@ Server::Server(ServerOptions options, SiteSources sources)
   site.directory_sync = std::move(sources.directory_sync);
   site.store = options.store;
   site.room_commands = options.room_commands;
+  site.policy = options.policy;
   site.sign_in = options.sign_in;
   const std::string bound =
       (options.host.find(':') != std::string::npos ? "[" + options.host + "]" : options.host) +

@@ -27,6 +27,8 @@ struct ServerOptions {
   // Changes to live rooms; null without [muc] (the room pages are then read-only). Must
   // outlive the server.
   RoomCommands* room_commands = nullptr;
+  // The effective [policy] (key, value), shown read-only on /policy.
+  std::vector<std::pair<std::string, std::string>> policy;
 };
 
 class Server {

@@ -73,6 +73,22 @@ admin_web::CommandResult EngineRoomCommands::run(const std::string& room, const 
   return {false, error_text(**reply)};
 }
 
+std::optional<admin_web::LiveCounts> EngineRoomCommands::live_counts() {
+  auto counts = std::make_shared<admin_web::LiveCounts>();
+  bool ran = runtime_.run_on_rooms(
+      [counts](muc::RoomService& rooms, AdminActorPolicy&, std::chrono::system_clock::time_point,
+               muc::Effects&) {
+        for (const auto& r : rooms.rooms()) {
+          ++counts->rooms;
+          if (!r.persistent) ++counts->temporary;
+          counts->occupants += r.occupants;
+        }
+      },
+      kEngineTimeout);
+  if (!ran) return std::nullopt;
+  return *counts;
+}
+
 std::optional<std::vector<admin_web::OccupantRow>> EngineRoomCommands::occupants(
     const std::string& room) {
   auto found = std::make_shared<std::optional<std::vector<muc::OccupantSummary>>>();

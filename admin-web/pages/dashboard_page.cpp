@@ -2,6 +2,7 @@
 
 #include "admin-web/admin_store.hpp"
 #include "admin-web/pages/pages.hpp"
+#include "admin-web/room_commands.hpp"
 #include "admin-web/templates.hpp"
 
 namespace commonroom::admin_web {
@@ -24,6 +25,11 @@ void dashboard_page(PageRequest& request) {
     auto count = site.store->room_count();
     if (count > 0) context["room_count"] = std::to_string(count);
   }
+  if (site.room_commands)
+    if (auto live = site.room_commands->live_counts())
+      context["live"] = mstch::map{{"rooms", std::to_string(live->rooms)},
+                                   {"temporary", std::to_string(live->temporary)},
+                                   {"occupants", std::to_string(live->occupants)}};
   if (auto log = site.abuse_log_state())
     context["abuse_log"] = mstch::map{{"database_connected", log->database_connected},
                                       {"backlog_events", std::to_string(log->backlog_events)},

@@ -88,6 +88,12 @@ def test_admin_web_changes_reach_occupants_at_once(servers):
         assert f"alice@{XMPP_DOMAIN}" in page and f"bob@{XMPP_DOMAIN}" in page
         assert "bob&lt;script&gt;" in page and "<script>" not in page
 
+        # The dashboard counts what is open now; the policy page shows the effective rules.
+        status, page = await web.aget("/")
+        assert "Now: 1 open room(s) (0 temporary), 2 occupant(s)." in page
+        status, page = await web.aget("/policy")
+        assert status == 200 and f"alice@{XMPP_DOMAIN}" in page
+
         # Without the session's CSRF token nothing changes.
         status, _, _ = await asyncio.to_thread(
             web.request, "POST", f"/rooms/{ROOM}/configure", {"name": "Hacked"}, web.cookie)

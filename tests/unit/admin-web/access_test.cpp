@@ -43,6 +43,7 @@ RoomDetail room(const std::string& jid, const std::string& link) {
 // Records the changes asked for; answers as the engine would for a room with one occupant.
 class FakeRoomCommands : public RoomCommands {
  public:
+  std::optional<LiveCounts> live_counts() override { return LiveCounts{2, 1, 7}; }
   std::optional<std::vector<OccupantRow>> occupants(const std::string&) override {
     return std::vector<OccupantRow>{
         {std::string("hag") + kEvil, "wiccarocks@cam.example", "participant", "none"}};
@@ -145,6 +146,7 @@ TEST_F(AdminWebAccess, EveryRouteAnswersEveryRoleAsTheTableSays) {
       {"/directory?q=Sam", {302, 200, 200, 200, 403}},
       {"/directory/spqr1", {302, 200, 200, 200, 403}},
       {"/audit", {302, 200, 403, 403, 200}},
+      {"/policy", {302, 200, 200, 200, 200}},
       {"/sign-in", {200, 200, 200, 200, 200}},
       {"/style.css", {200, 200, 200, 200, 200}},
       {"/healthz", {200, 200, 200, 200, 200}},
@@ -236,6 +238,11 @@ TEST_F(AdminWebAccess, GetCannotSignOutOrChangeAnything) {
   EXPECT_TRUE(store_.session_open(cookies_["ada"]));
   EXPECT_EQ(send("GET", "/rooms/trinity@conference.cam.example/destroy", "ada").status, 404);
   EXPECT_TRUE(commands_.done.empty());
+}
+
+TEST_F(AdminWebAccess, TheDashboardCountsTheRoomsAndOccupantsOfNow) {
+  EXPECT_THAT(send("GET", "/", "aud").body,
+              HasSubstr("Now: 2 open room(s) (1 temporary), 7 occupant(s)."));
 }
 
 TEST_F(AdminWebAccess, PagesCarryTheCsrfTokenInTheirSignOutForm) {

@@ -1,0 +1,14 @@
+#include "admin-web/pages/pages.hpp"
+#include "admin-web/templates.hpp"
+
+namespace commonroom::admin_web {
+
+// Read-only: the policy is the configuration file's, changed there and reloaded by a restart.
+void policy_page(PageRequest& request) {
+  mstch::array rows;
+  for (const auto& [key, value] : request.site.policy)
+    rows.push_back(mstch::map{{"key", key}, {"value", value}});
+  send_page(request, "policy", "Effective policy", mstch::map{{"rows", rows}});
+}
+
+}  // namespace commonroom::admin_web
