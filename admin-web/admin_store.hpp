@@ -58,6 +58,16 @@ struct AuditRow {
   std::string occurred_at, actor, action, object, detail;
 };
 
+struct SyncRunRow {
+  std::string kind, started_at, finished_at, status;
+  long long people_seen = 0, added = 0, updated = 0, removed = 0, rejected = 0;
+  std::string error;
+};
+
+struct OptOutRow {
+  std::string uid, opted_out_at, note;
+};
+
 class AdminStore {
  public:
   virtual ~AdminStore() = default;
@@ -83,6 +93,8 @@ class AdminStore {
 
   virtual std::vector<PersonRow> people(const std::string& text, int limit) = 0;
   virtual std::optional<PersonRow> person(const std::string& uid) = 0;
+  virtual std::vector<SyncRunRow> sync_runs(int limit) = 0;  // newest first
+  virtual std::vector<OptOutRow> opt_outs() = 0;
 };
 
 }  // namespace commonroom::admin_web

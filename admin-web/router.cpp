@@ -46,6 +46,7 @@ const Route kRoutes[] = {
     {"GET", "/rooms/", Access::rooms, room_page},
     {"POST", "/rooms/", Access::rooms, room_action_page},
     {"GET", "/directory", Access::directory, directory_page},
+    {"GET", "/directory/sync", Access::directory, directory_sync_page},
     {"GET", "/directory/", Access::directory, person_page},
     {"GET", "/audit", Access::audit, audit_page},
     {"GET", "/policy", Access::any_role, policy_page},

@@ -183,4 +183,22 @@ std::optional<admin_web::PersonRow> PgAdminStore::person(const std::string& uid)
   return person_row(std::move(*p));
 }
 
+std::vector<admin_web::SyncRunRow> PgAdminStore::sync_runs(int limit) {
+  Lease l(*this);
+  std::vector<admin_web::SyncRunRow> out;
+  for (auto& r : store::recent_sync_runs(l.c(), limit))
+    out.push_back({std::move(r.kind), std::move(r.started_at), std::move(r.finished_at),
+                   std::move(r.status), r.people_seen, r.added, r.updated, r.removed, r.rejected,
+                   std::move(r.error)});
+  return out;
+}
+
+std::vector<admin_web::OptOutRow> PgAdminStore::opt_outs() {
+  Lease l(*this);
+  std::vector<admin_web::OptOutRow> out;
+  for (auto& o : store::directory_opt_outs(l.c()))
+    out.push_back({std::move(o.uid), std::move(o.opted_out_at), std::move(o.note)});
+  return out;
+}
+
 }  // namespace commonroom::app

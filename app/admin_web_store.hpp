@@ -40,6 +40,8 @@ class PgAdminStore : public admin_web::AdminStore {
   std::optional<admin_web::RoomDetail> room(const std::string& jid) override;
   std::vector<admin_web::PersonRow> people(const std::string& text, int limit) override;
   std::optional<admin_web::PersonRow> person(const std::string& uid) override;
+  std::vector<admin_web::SyncRunRow> sync_runs(int limit) override;
+  std::vector<admin_web::OptOutRow> opt_outs() override;
 
  private:
   class Lease;

@@ -335,4 +335,31 @@ std::optional<AdminPersonRecord> find_admin_person(pqxx::connection_base& c,
   return person_row(rows[0]);
 }
 
+std::vector<AdminSyncRunRecord> recent_sync_runs(pqxx::connection_base& c, int limit) {
+  pqxx::read_transaction tx(c);
+  std::vector<AdminSyncRunRecord> out;
+  for (const auto& r : tx.exec_params(
+           "SELECT kind, to_char(started_at AT TIME ZONE 'UTC', $1),"
+           " coalesce(to_char(finished_at AT TIME ZONE 'UTC', $1), ''), status, people_seen,"
+           " added, updated, removed, rejected, error FROM directory_sync_runs"
+           " ORDER BY started_at DESC, id DESC LIMIT $2::int",
+           kTimeFormat, limit))
+    out.push_back({r[0].as<std::string>(), r[1].as<std::string>(), r[2].as<std::string>(),
+                   r[3].as<std::string>(), r[4].as<long long>(), r[5].as<long long>(),
+                   r[6].as<long long>(), r[7].as<long long>(), r[8].as<long long>(),
+                   r[9].as<std::string>()});
+  return out;
+}
+
+std::vector<AdminOptOutRecord> directory_opt_outs(pqxx::connection_base& c) {
+  pqxx::read_transaction tx(c);
+  std::vector<AdminOptOutRecord> out;
+  for (const auto& r :
+       tx.exec_params("SELECT uid, to_char(opted_out_at AT TIME ZONE 'UTC', $1), note"
+                      " FROM directory_opt_outs ORDER BY uid",
+                      kTimeFormat))
+    out.push_back({r[0].as<std::string>(), r[1].as<std::string>(), r[2].as<std::string>()});
+  return out;
+}
+
 }  // namespace commonroom::store

@@ -115,4 +115,17 @@ std::vector<AdminPersonRecord> search_admin_people(pqxx::connection_base& c,
 std::optional<AdminPersonRecord> find_admin_person(pqxx::connection_base& c,
                                                    const std::string& uid);
 
+struct AdminSyncRunRecord {
+  std::string kind, started_at, finished_at, status;
+  long long people_seen = 0, added = 0, updated = 0, removed = 0, rejected = 0;
+  std::string error;
+};
+// The directory sync runs, newest first.
+std::vector<AdminSyncRunRecord> recent_sync_runs(pqxx::connection_base& c, int limit);
+
+struct AdminOptOutRecord {
+  std::string uid, opted_out_at, note;
+};
+std::vector<AdminOptOutRecord> directory_opt_outs(pqxx::connection_base& c);
+
 }  // namespace commonroom::store

@@ -9,8 +9,9 @@ void rooms_page(PageRequest& request);      // GET /rooms
 void room_page(PageRequest& request);       // GET /rooms/<jid>
 // POST /rooms/<jid>/{configure,kick,affiliation,destroy}
 void room_action_page(PageRequest& request);
-void directory_page(PageRequest& request);  // GET /directory
-void person_page(PageRequest& request);     // GET /directory/<uid>
+void directory_page(PageRequest& request);       // GET /directory
+void person_page(PageRequest& request);          // GET /directory/<uid>
+void directory_sync_page(PageRequest& request);  // GET /directory/sync
 void audit_page(PageRequest& request);
 void policy_page(PageRequest& request);         // GET /policy          // GET /audit
 void sign_in_page(PageRequest& request);        // GET /sign-in

@@ -258,6 +258,13 @@ def test_a_room_manager_sees_only_their_colleges_rooms_and_the_directory(site):
     assert "spqr1@cam.example" in site.request("GET", "/directory/spqr1", ada)[1]
     assert "admin.sign_in" in site.request("GET", "/audit", ada)[1]
 
+    psql(site.uri, "INSERT INTO directory_sync_runs (kind, started_at, finished_at, status,"
+                   " people_seen, error) VALUES ('full', now(), now(), 'failed', 12,"
+                   " 'ldaps://lookup: <timeout>');"
+                   "INSERT INTO directory_opt_outs (uid, note) VALUES ('xyz9', 'asked by mail')")
+    page = site.request("GET", "/directory/sync", rita)[1]
+    assert "lookup: &lt;timeout&gt;" in page and "xyz9" in page and "asked by mail" in page
+
 
 def test_keyset_paging_walks_every_room(site):
     values = ",".join(f"('r{i:04d}@conference.cam.example', '{{}}'::jsonb, 's', now())"

@@ -145,6 +145,7 @@ TEST_F(AdminWebAccess, EveryRouteAnswersEveryRoleAsTheTableSays) {
       {"/directory", {302, 200, 200, 200, 403}},
       {"/directory?q=Sam", {302, 200, 200, 200, 403}},
       {"/directory/spqr1", {302, 200, 200, 200, 403}},
+      {"/directory/sync", {302, 200, 200, 200, 403}},
       {"/audit", {302, 200, 403, 403, 200}},
       {"/policy", {302, 200, 200, 200, 200}},
       {"/sign-in", {200, 200, 200, 200, 200}},
@@ -271,7 +272,7 @@ TEST_F(AdminWebAccess, ScriptInRoomNameNickSubjectAndDirectoryFieldsRendersAsTex
   EXPECT_THAT(send("GET", "/rooms/trinity@conference.cam.example", "ada").body,
               HasSubstr(std::string("hag") + kEvilEscaped));
   for (const char* uri : {"/rooms", "/rooms/trinity@conference.cam.example", "/directory?q=Sam",
-                          "/directory/spqr1", "/directory?q=%3Cscript%3E"}) {
+                          "/directory/spqr1", "/directory?q=%3Cscript%3E", "/directory/sync"}) {
     SCOPED_TRACE(uri);
     Reply r = send("GET", uri, "ada");
     EXPECT_EQ(r.status, 200);

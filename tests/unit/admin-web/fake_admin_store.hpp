@@ -110,6 +110,14 @@ class FakeAdminStore : public AdminStore {
         out.push_back(p);
     return out;
   }
+  std::vector<SyncRunRow> sync_runs(int) override {
+    SyncRunRow r;
+    r.kind = "full";
+    r.status = "failed";
+    r.error = std::string("ldap <b>down</b>");
+    return {r};
+  }
+  std::vector<OptOutRow> opt_outs() override { return {{"xyz9", "2026-12-01T00:00:00Z", "asked"}}; }
   std::optional<PersonRow> person(const std::string& uid) override {
     std::lock_guard lock(mutex_);
     auto it = people_.find(uid);
