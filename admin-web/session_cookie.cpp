@@ -22,8 +22,12 @@ void clear_session_cookie(Poco::Net::HTTPServerResponse& response, bool secure) 
                                  (secure ? "; Secure" : ""));
 }
 
-void complete_sign_in(PageRequest& request, const std::string& principal, const std::string& method,
+void complete_sign_in(PageRequest& request, const std::string& name, const std::string& method,
                       const std::string& next) {
+  // Roles are granted to lower-case names (`commonroom admin grant`); Raven's CRSids are lower
+  // case already, a proxy's ids may not be.
+  std::string principal = name;
+  for (char& c : principal) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   auto& store = *request.site.store;
   if (store.grants(principal).empty()) {
     store.audit(principal, "admin.sign_in_refused", "", "{\"reason\": \"no role\"}");

@@ -16,7 +16,7 @@ void clear_session_cookie(Poco::Net::HTTPServerResponse& response, bool secure);
 // Opens a session for principal (method: link, raven, proxy) and answers with a page that
 // moves on to `next`. Someone with no role gets a 403 page and no session: being known to
 // Raven is not a reason to see anything here.
-void complete_sign_in(PageRequest& request, const std::string& principal, const std::string& method,
+void complete_sign_in(PageRequest& request, const std::string& name, const std::string& method,
                       const std::string& next);
 
 }  // namespace commonroom::admin_web

@@ -32,12 +32,55 @@ std::string error_text(const xmpp::Element& iq) {
 
 }  // namespace
 
+std::string EngineRoomCommands::actor_jid(const std::string& principal) const {
+  // XEP-0106: a proxy may name people by e-mail-like ids (spqr1@cam.ac.uk); escaped, they
+  // are still one node of a valid JID.
+  std::string node;
+  for (char c : principal) {
+    switch (c) {
+      case ' ':
+        node += "\\20";
+        break;
+      case '"':
+        node += "\\22";
+        break;
+      case '&':
+        node += "\\26";
+        break;
+      case '\'':
+        node += "\\27";
+        break;
+      case '/':
+        node += "\\2f";
+        break;
+      case ':':
+        node += "\\3a";
+        break;
+      case '<':
+        node += "\\3c";
+        break;
+      case '>':
+        node += "\\3e";
+        break;
+      case '@':
+        node += "\\40";
+        break;
+      case '\\':
+        node += "\\5c";
+        break;
+      default:
+        node += c;
+    }
+  }
+  return node + "@" + actor_domain_;
+}
+
 EngineRoomCommands::EngineRoomCommands(Runtime& runtime, std::string rooms_domain)
     : runtime_(runtime), actor_domain_("admin-web." + std::move(rooms_domain)) {}
 
 admin_web::CommandResult EngineRoomCommands::run(const std::string& room, const std::string& actor,
                                                  xmpp::Element query) {
-  const std::string actor_jid = actor + "@" + actor_domain_;
+  const std::string actor_jid = this->actor_jid(actor);
   const std::string id = "admin-web-" + std::to_string(next_id++);
   xmpp::Element iq("iq", std::string(xmpp::ns::component_accept));
   iq.set_attr("type", "set")

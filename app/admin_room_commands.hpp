@@ -32,6 +32,7 @@ class EngineRoomCommands : public admin_web::RoomCommands {
                                    const std::string& actor) override;
 
  private:
+  std::string actor_jid(const std::string& principal) const;
   admin_web::CommandResult run(const std::string& room, const std::string& actor,
                                xmpp::Element query);
   Runtime& runtime_;

@@ -219,6 +219,11 @@ def test_the_proxy_header_counts_only_from_its_address_with_its_secret(site):
     headers = {"X-Remote-User": "ada", "X-Proxy-Secret": PROXY_SECRET}
     status, _, cookie, _ = site.follow_sign_in("/auth/proxy", headers=headers)
     assert status == 200 and cookie
+    # Proxies may send e-mail-like ids in any case; roles are granted in lower case.
+    assert site.cli("admin", "grant", "jo@cam.ac.uk", "auditor").returncode == 0
+    status, _, jo, _ = site.follow_sign_in(
+        "/auth/proxy", headers={"X-Remote-User": "Jo@CAM.ac.uk", "X-Proxy-Secret": PROXY_SECRET})
+    assert status == 200 and site.request("GET", "/audit", jo)[0] == 200
     status, body, cookie, _ = site.follow_sign_in(
         "/auth/proxy", headers={"X-Remote-User": "ada", "X-Proxy-Secret": "guess"})
     assert status == 403 and cookie is None and "Single sign-on refused" in body
