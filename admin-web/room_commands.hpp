@@ -20,6 +20,13 @@ struct LiveCounts {
   std::size_t occupants = 0;
 };
 
+struct LiveRoom {
+  std::string jid, name;
+  std::size_t occupants = 0;
+  bool persistent = false;
+  bool public_room = false;
+};
+
 struct CommandResult {
   bool ok = false;
   std::string error;  // when !ok: what the rooms engine answered, for the page
@@ -30,6 +37,8 @@ class RoomCommands {
   virtual ~RoomCommands() = default;
   // nullopt: no rooms service, or it did not answer in time.
   virtual std::optional<LiveCounts> live_counts() = 0;
+  // Every room the engine holds now (temporary ones are nowhere else); nullopt as above.
+  virtual std::optional<std::vector<LiveRoom>> live_rooms() = 0;
   // nullopt: the room is not open now (nobody in it and not persistent), or no rooms service.
   virtual std::optional<std::vector<OccupantRow>> occupants(const std::string& room) = 0;
   // muc#roomconfig fields to change (var, value); others stay as they are.

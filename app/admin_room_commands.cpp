@@ -132,6 +132,20 @@ std::optional<admin_web::LiveCounts> EngineRoomCommands::live_counts() {
   return *counts;
 }
 
+std::optional<std::vector<admin_web::LiveRoom>> EngineRoomCommands::live_rooms() {
+  auto found = std::make_shared<std::vector<admin_web::LiveRoom>>();
+  bool ran = runtime_.run_on_rooms(
+      [found](muc::RoomService& rooms, AdminActorPolicy&, std::chrono::system_clock::time_point,
+              muc::Effects&) {
+        for (auto& r : rooms.rooms())
+          found->push_back(
+              {std::move(r.jid), std::move(r.name), r.occupants, r.persistent, r.public_room});
+      },
+      kEngineTimeout);
+  if (!ran) return std::nullopt;
+  return std::move(*found);
+}
+
 std::optional<std::vector<admin_web::OccupantRow>> EngineRoomCommands::occupants(
     const std::string& room) {
   auto found = std::make_shared<std::optional<std::vector<muc::OccupantSummary>>>();

@@ -18,6 +18,7 @@ class EngineRoomCommands : public admin_web::RoomCommands {
   EngineRoomCommands(Runtime& runtime, std::string rooms_domain);
 
   std::optional<admin_web::LiveCounts> live_counts() override;
+  std::optional<std::vector<admin_web::LiveRoom>> live_rooms() override;
   std::optional<std::vector<admin_web::OccupantRow>> occupants(const std::string& room) override;
   admin_web::CommandResult configure(const std::string& room,
                                      const std::vector<std::pair<std::string, std::string>>& fields,

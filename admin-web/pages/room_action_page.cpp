@@ -18,7 +18,11 @@ void room_action_page(PageRequest& request) {
   const std::string jid = slash == std::string::npos ? "" : request.rest.substr(0, slash);
   const std::string action = slash == std::string::npos ? "" : request.rest.substr(slash + 1);
   auto detail = jid.empty() ? std::nullopt : request.site.store->room(jid);
-  if (!detail || !request.viewer->may_see_room(detail->room)) {
+  // A temporary room (only in the engine) is for those who see every room.
+  const bool temporary = !detail && !jid.empty() && request.site.room_commands &&
+                         !request.viewer->room_scopes() &&
+                         request.site.room_commands->occupants(jid).has_value();
+  if (!temporary && (!detail || !request.viewer->may_see_room(detail->room))) {
     send_error_page(request.response, 404, "No such room",
                     "There is no stored room " + jid + " that you manage.");
     return;

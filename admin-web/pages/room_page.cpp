@@ -38,7 +38,17 @@ mstch::array yes_no(bool value) {
 }  // namespace
 
 void room_page(PageRequest& request) {
+  RoomCommands* commands = request.site.room_commands;
   auto detail = request.site.store->room(request.rest);
+  std::optional<std::vector<OccupantRow>> present;
+  // A temporary room is only in the engine; those who see every room may open it.
+  if (!detail && commands && !request.viewer->room_scopes()) {
+    present = commands->occupants(request.rest);
+    if (present) {
+      detail = RoomDetail{};
+      detail->room.jid = request.rest;
+    }
+  }
   // A room manager learns nothing about rooms outside their scope, not even that they exist.
   if (!detail || !request.viewer->may_see_room(detail->room)) {
     send_error_page(request.response, 404, "No such room",
@@ -52,9 +62,8 @@ void room_page(PageRequest& request) {
   for (const auto& a : detail->affiliations)
     affiliations.push_back(mstch::map{
         {"jid", a.jid}, {"affiliation", a.affiliation}, {"nick", a.nick}, {"reason", a.reason}});
-  RoomCommands* commands = request.site.room_commands;
-  std::optional<std::vector<OccupantRow>> present;
-  if (commands) present = commands->occupants(r.jid);
+  const bool stored = !present.has_value();
+  if (commands && stored) present = commands->occupants(r.jid);
   if (present)
     for (const auto& o : *present)
       occupants.push_back(mstch::map{
@@ -62,7 +71,8 @@ void room_page(PageRequest& request) {
   std::string linked;
   for (const auto& l : r.linked) linked += (linked.empty() ? "" : "\n") + l;
   const std::string done = request.form.get("done", "");
-  mstch::map context{{"jid", r.jid},
+  mstch::map context{{"stored", stored},
+                     {"jid", r.jid},
                      {"jid_url", url_part(r.jid)},
                      {"name", r.name},
                      {"subject", r.subject},

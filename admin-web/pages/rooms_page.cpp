@@ -2,6 +2,7 @@
 
 #include "admin-web/admin_store.hpp"
 #include "admin-web/pages/pages.hpp"
+#include "admin-web/room_commands.hpp"
 #include "admin-web/templates.hpp"
 
 namespace commonroom::admin_web {
@@ -37,6 +38,24 @@ void rooms_page(PageRequest& request) {
                      {"rooms", rooms},
                      {"empty", rows.empty()},
                      {"next", more ? url_part(rows.back().jid) : std::string()}};
+  // Temporary rooms live only in the engine: listed on the first page for those who see every
+  // room (a room manager's rooms are persistent ones, linked or named).
+  mstch::array temporary;
+  if (!query.scopes && query.after.empty() && request.site.room_commands)
+    if (auto live = request.site.room_commands->live_rooms())
+      for (const auto& r : *live) {
+        if (r.persistent) continue;
+        if (!query.text.empty() && r.jid.find(query.text) == std::string::npos &&
+            r.name.find(query.text) == std::string::npos)
+          continue;
+        temporary.push_back(mstch::map{{"jid", r.jid},
+                                       {"jid_url", url_part(r.jid)},
+                                       {"name", r.name},
+                                       {"occupants", std::to_string(r.occupants)},
+                                       {"public_room", r.public_room}});
+      }
+  context["temporary"] = temporary;
+  context["any_temporary"] = !temporary.empty();
   if (query.scopes) {
     std::string scopes;
     for (const auto& s : *query.scopes) scopes += (scopes.empty() ? "" : ", ") + s;

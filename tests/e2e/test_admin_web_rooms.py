@@ -156,3 +156,26 @@ def test_admin_web_changes_reach_occupants_at_once(servers):
     actor = psql(servers.db_uri, f"SELECT actor_jid FROM room_events WHERE room = '{ROOM}'"
                                  " AND kind = 'room_destroyed'")
     assert actor.startswith(f"ops@admin-web.{MUC_DOMAIN}")
+
+
+def test_a_temporary_room_is_listed_and_can_be_destroyed(servers):
+    web = Web(servers)
+    popup = f"popup@{MUC_DOMAIN}"
+
+    async def body_():
+        dave = await User("dave", servers.prosody.c2s_port).connect()
+        await dave.create(popup, "dave")
+        status, page = await web.aget("/rooms")
+        assert "Temporary rooms open now" in page and popup in page
+        status, page = await web.aget(f"/rooms/{popup}")
+        assert status == 200 and "A temporary room" in page and f"dave@{XMPP_DOMAIN}" in page
+        status, _, _ = await web.apost(f"/rooms/{popup}/destroy", reason="spam room")
+        assert status == 303
+        await dave.expect(lambda s: s.tag == q(CLIENT, "presence") and
+                          s.get("type") == "unavailable" and
+                          s.find(f"{q(MUC_USER, 'x')}/{q(MUC_USER, 'destroy')}") is not None,
+                          "the destruction", timeout=5)
+
+    run(body_)
+    status, _ = web.get(f"/rooms/{popup}")
+    assert status == 404

@@ -44,7 +44,14 @@ RoomDetail room(const std::string& jid, const std::string& link) {
 class FakeRoomCommands : public RoomCommands {
  public:
   std::optional<LiveCounts> live_counts() override { return LiveCounts{2, 1, 7}; }
-  std::optional<std::vector<OccupantRow>> occupants(const std::string&) override {
+  std::optional<std::vector<LiveRoom>> live_rooms() override {
+    return std::vector<LiveRoom>{{"trinity@conference.cam.example", "", 6, true, true},
+                                 {"pop-up@conference.cam.example", kEvil, 1, false, false}};
+  }
+  std::optional<std::vector<OccupantRow>> occupants(const std::string& room) override {
+    if (room != "trinity@conference.cam.example" && room != "pop-up@conference.cam.example" &&
+        room != "kings@conference.cam.example")
+      return std::nullopt;
     return std::vector<OccupantRow>{
         {std::string("hag") + kEvil, "wiccarocks@cam.example", "participant", "none"}};
   }
@@ -239,6 +246,26 @@ TEST_F(AdminWebAccess, GetCannotSignOutOrChangeAnything) {
   EXPECT_TRUE(store_.session_open(cookies_["ada"]));
   EXPECT_EQ(send("GET", "/rooms/trinity@conference.cam.example/destroy", "ada").status, 404);
   EXPECT_TRUE(commands_.done.empty());
+}
+
+TEST_F(AdminWebAccess, TemporaryRoomsAreListedAndOpenForThoseWhoSeeEveryRoom) {
+  Reply list = send("GET", "/rooms", "abe");
+  EXPECT_THAT(list.body, HasSubstr("Temporary rooms open now"));
+  EXPECT_THAT(list.body, HasSubstr("pop-up@conference.cam.example"));
+  EXPECT_THAT(list.body, Not(HasSubstr("<script")));
+  EXPECT_EQ(send("GET", "/rooms/pop-up@conference.cam.example", "abe").status, 200);
+  EXPECT_EQ(send("POST", "/rooms/pop-up@conference.cam.example/destroy", "abe",
+                 "reason=spam&csrf=csrf-abe")
+                .status,
+            303);
+  // A room manager's rooms are their stored ones.
+  EXPECT_THAT(send("GET", "/rooms", "rita").body, Not(HasSubstr("pop-up@")));
+  EXPECT_EQ(send("GET", "/rooms/pop-up@conference.cam.example", "rita").status, 404);
+  EXPECT_EQ(send("POST", "/rooms/pop-up@conference.cam.example/destroy", "rita",
+                 "reason=spam&csrf=csrf-rita")
+                .status,
+            404);
+  EXPECT_EQ(send("GET", "/rooms/gone@conference.cam.example", "ada").status, 404);
 }
 
 TEST_F(AdminWebAccess, TheDashboardCountsTheRoomsAndOccupantsOfNow) {
