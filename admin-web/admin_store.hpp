@@ -45,6 +45,10 @@ struct RoomDetail {
     std::string jid, affiliation, nick, reason;
   };
   std::vector<Affiliation> affiliations;
+  struct Request {
+    std::string jid, nick, requested_at;
+  };
+  std::vector<Request> registration_requests;  // waiting for approval
 };
 
 struct PersonRow {

@@ -131,6 +131,9 @@ std::optional<admin_web::RoomDetail> PgAdminStore::room(const std::string& jid) 
   for (auto& a : d->affiliations)
     out.affiliations.push_back(
         {std::move(a.jid), std::move(a.affiliation), std::move(a.nick), std::move(a.reason)});
+  for (auto& r : d->registration_requests)
+    out.registration_requests.push_back(
+        {std::move(r.jid), std::move(r.nick), std::move(r.requested_at)});
   return out;
 }
 

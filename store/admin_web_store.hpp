@@ -101,6 +101,10 @@ struct AdminRoomDetail {
     std::string jid, affiliation, nick, reason;
   };
   std::vector<Affiliation> affiliations;
+  struct Request {
+    std::string jid, nick, requested_at;  // waiting for a room admin's approval
+  };
+  std::vector<Request> registration_requests;
 };
 std::optional<AdminRoomDetail> find_admin_room(pqxx::connection_base& c, const std::string& jid);
 

@@ -59,6 +59,10 @@ void room_page(PageRequest& request) {
   mstch::array config, affiliations, occupants;
   for (const auto& [key, value] : detail->config)
     config.push_back(mstch::map{{"key", key}, {"value", plain(value)}});
+  mstch::array requests;
+  for (const auto& q : detail->registration_requests)
+    requests.push_back(
+        mstch::map{{"jid", q.jid}, {"nick", q.nick}, {"requested_at", q.requested_at}});
   for (const auto& a : detail->affiliations)
     affiliations.push_back(mstch::map{
         {"jid", a.jid}, {"affiliation", a.affiliation}, {"nick", a.nick}, {"reason", a.reason}});
@@ -71,7 +75,9 @@ void room_page(PageRequest& request) {
   std::string linked;
   for (const auto& l : r.linked) linked += (linked.empty() ? "" : "\n") + l;
   const std::string done = request.form.get("done", "");
-  mstch::map context{{"stored", stored},
+  mstch::map context{{"requests", requests},
+                     {"any_requests", !requests.empty()},
+                     {"stored", stored},
                      {"jid", r.jid},
                      {"jid_url", url_part(r.jid)},
                      {"name", r.name},

@@ -37,6 +37,7 @@ RoomDetail room(const std::string& jid, const std::string& link) {
   d.room.linked = {link};
   d.affiliations.push_back({"crispin@cam.example", "owner", std::string("nick") + kEvil, ""});
   d.config.push_back({"name", std::string("\"") + kEvil + "\""});
+  d.registration_requests.push_back({"newbie@cam.example", std::string("new") + kEvil, "now"});
   return d;
 }
 
@@ -308,6 +309,7 @@ TEST_F(AdminWebAccess, ScriptInRoomNameNickSubjectAndDirectoryFieldsRendersAsTex
   EXPECT_THAT(send("GET", "/rooms", "ada").body, HasSubstr(std::string("Subject ") + kEvilEscaped));
   const std::string page = send("GET", "/rooms/trinity@conference.cam.example", "ada").body;
   EXPECT_THAT(page, HasSubstr(std::string("nick") + kEvilEscaped));
+  EXPECT_THAT(page, HasSubstr(std::string("new") + kEvilEscaped));
   EXPECT_THAT(page, HasSubstr(std::string("Common room ") + kEvilEscaped));
   EXPECT_THAT(send("GET", "/directory/spqr1", "ada").body,
               HasSubstr(std::string("Sam ") + kEvilEscaped));
