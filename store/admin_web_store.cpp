@@ -309,10 +309,10 @@ std::optional<AdminRoomDetail> find_admin_room(pqxx::connection_base& c, const s
                       jid))
     out.affiliations.push_back({r[0].as<std::string>(), r[1].as<std::string>(),
                                 r[2].as<std::string>(), r[3].as<std::string>()});
-  for (const auto& r : tx.exec_params(
-           "SELECT jid, nick, to_char(requested_at AT TIME ZONE 'UTC', $2)"
-           " FROM room_registration_requests WHERE room = $1 ORDER BY requested_at, jid",
-           jid, kTimeFormat))
+  for (const auto& r :
+       tx.exec_params("SELECT jid, nick, to_char(requested_at AT TIME ZONE 'UTC', $2)"
+                      " FROM room_registration_requests WHERE room = $1 ORDER BY requested_at, jid",
+                      jid, kTimeFormat))
     out.registration_requests.push_back(
         {r[0].as<std::string>(), r[1].as<std::string>(), r[2].as<std::string>()});
   return out;
