@@ -15,6 +15,7 @@
 #include "app/directory_commands.hpp"
 #include "app/directory_index.hpp"
 #include "app/directory_sync_status.hpp"
+#include "app/log_commands.hpp"
 #include "app/logging.hpp"
 #include "app/retention_commands.hpp"
 #include "app/retention_job.hpp"
@@ -48,6 +49,7 @@ constexpr const char* kUsage =
     "%DIRECTORY%"
     "%RETENTION%"
     "%BAN%"
+    "%LOGS%"
     "\n"
     "options:\n"
     "  -c, --config FILE   configuration file (default /etc/commonroom/commonroom.ini)\n"
@@ -93,7 +95,7 @@ Options parse(const std::vector<std::string>& args) {
       o.schema = value("--schema");
       if (o.schema->empty()) throw UsageError("--schema needs a directory");
     } else if (o.command == "directory" || o.command == "retention" || o.command == "hold" ||
-               o.command == "ban") {
+               o.command == "ban" || o.command == "logs") {
       o.command_args.push_back(a);  // the subcommand parses its own options
     } else if (a.starts_with("-") && a != "-") {
       throw UsageError("unknown option " + a);
@@ -106,12 +108,13 @@ Options parse(const std::vector<std::string>& args) {
   if (o.version || o.help) return o;
   if (o.command.empty())
     throw UsageError(
-        "no command given (run, check-config, migrate, directory, retention, hold or ban)");
+        "no command given (run, check-config, migrate, directory, retention, hold, ban or logs)");
   if (o.command != "run" && o.command != "check-config" && o.command != "migrate" &&
       o.command != "directory" && o.command != "retention" && o.command != "hold" &&
-      o.command != "ban")
-    throw UsageError("unknown command \"" + o.command +
-                     "\" (expected run, check-config, migrate, directory, retention, hold or ban)");
+      o.command != "ban" && o.command != "logs")
+    throw UsageError(
+        "unknown command \"" + o.command +
+        "\" (expected run, check-config, migrate, directory, retention, hold, ban or logs)");
   if (o.schema && o.command != "migrate") throw UsageError("--schema only applies to migrate");
   return o;
 }
@@ -198,6 +201,7 @@ int run_command_line(const std::vector<std::string>& args, std::ostream& out, st
     usage.replace(usage.find("%DIRECTORY%"), 11, kDirectoryUsage);
     usage.replace(usage.find("%RETENTION%"), 11, kRetentionUsage);
     usage.replace(usage.find("%BAN%"), 5, kBanUsage);
+    usage.replace(usage.find("%LOGS%"), 6, kLogsUsage);
     out << usage;
     return kExitOk;
   }
@@ -222,6 +226,14 @@ int run_command_line(const std::vector<std::string>& args, std::ostream& out, st
     auto config = load(o.config, err);
     if (!config) return kExitFailure;
     return ban_command(*config, o.command_args, out, err);
+  }
+  if (o.command == "logs") {
+    // A bundle is checked wherever it was copied to: no configuration or database needed.
+    if (!o.command_args.empty() && o.command_args[0] == "verify")
+      return logs_verify(o.command_args, out, err);
+    auto config = load(o.config, err);
+    if (!config) return kExitFailure;
+    return logs_command(*config, o.command_args, out, err);
   }
   return run(o, err);
 }

@@ -54,8 +54,8 @@ def test_help_lists_the_commands():
 
 
 @pytest.mark.parametrize("args, message", [
-    ([], "no command given (run, check-config, migrate, directory, retention, hold or ban)"),
-    (["frobnicate"], 'unknown command "frobnicate" (expected run, check-config, migrate, directory, retention, hold or ban)'),
+    ([], "no command given (run, check-config, migrate, directory, retention, hold, ban or logs)"),
+    (["frobnicate"], 'unknown command "frobnicate" (expected run, check-config, migrate, directory, retention, hold, ban or logs)'),
     (["--verbose", "run"], "unknown option --verbose"),
     (["run", "--config"], "--config needs a value"),
     (["run", "migrate"], "only one command at a time (got run and migrate)"),
