@@ -150,32 +150,41 @@ std::string query_json(const LogQuery& q) {
   return o.str();
 }
 
-LogPage search_log(pqxx::transaction_base& tx, const LogQuery& q, const std::string& after,
-                   int limit, bool with_raw) {
-  if (limit < 1 || limit > 100000) throw LogQueryError("a page holds 1 to 100000 events");
+namespace {
+
+struct BuiltSearch {
+  std::string sql;
+  Params params;
+  std::vector<ResolvedOccupant> occupants;
+  bool matches_nothing = false;
+};
+
+BuiltSearch build_search(pqxx::transaction_base& tx, const LogQuery& q, const std::string& after,
+                         int limit, bool with_raw) {
+  if (limit < 1 || limit > 1000000) throw LogQueryError("a page holds 1 to 1000000 events");
   tx.exec0("SET LOCAL TimeZone = 'UTC'");  // a time typed without a zone is UTC
-  LogPage page;
-  Params p;
-  const std::string fmt = p.add(log_event_sql::kTimeFormat);
+  BuiltSearch b;
+  Params& p = b.params;
+  p.add(log_event_sql::kTimeFormat);  // $1, for select_list
   std::vector<std::string> where;
   if (!q.rooms.empty()) where.push_back(any_of(p, "e.room", q.rooms));
   if (!q.users.empty()) where.push_back(any_of(p, "e.actor_bare_jid", q.users));
   if (!q.nicks.empty()) where.push_back(any_of(p, "e.actor_nick", q.nicks));
   if (!q.occupant_ids.empty()) {
-    page.occupants = resolve_occupants(tx, q);
-    if (page.occupants.empty()) return page;  // no sender of these rooms has those ids
+    b.occupants = resolve_occupants(tx, q);
+    b.matches_nothing = b.occupants.empty();  // no sender of these rooms has those ids
     std::vector<std::string> rooms, jids;
-    for (const auto& o : page.occupants) {
+    for (const auto& o : b.occupants) {
       rooms.push_back(o.room);
       jids.push_back(o.bare_jid);
     }
-    where.push_back("EXISTS (SELECT 1 FROM unnest(" + p.add(*array_literal(rooms)) + "::text[], " +
-                    p.add(*array_literal(jids)) +
-                    "::text[]) o(room, jid) WHERE o.room = e.room AND o.jid = e.actor_bare_jid)");
+    if (!b.matches_nothing)
+      where.push_back("EXISTS (SELECT 1 FROM unnest(" + p.add(*array_literal(rooms)) +
+                      "::text[], " + p.add(*array_literal(jids)) +
+                      "::text[]) o(room, jid) WHERE o.room = e.room AND o.jid = e.actor_bare_jid)");
   }
   if (!q.words.empty()) {
     // A query of punctuation only folds to no word and would silently match nothing.
-    const std::string w = p.add(q.words);
     if (tx.exec_params1("SELECT numnode(websearch_to_tsquery('commonroom_words'::regconfig, $1))",
                         q.words)[0]
             .as<int>() == 0)
@@ -183,7 +192,7 @@ LogPage search_log(pqxx::transaction_base& tx, const LogQuery& q, const std::str
     where.push_back(
         "to_tsvector('commonroom_words'::regconfig, e.body) @@"
         " websearch_to_tsquery('commonroom_words'::regconfig, " +
-        w + ")");
+        p.add(q.words) + ")");
   }
   if (!q.from.empty()) where.push_back("e.occurred_at >= " + p.add(q.from) + "::timestamptz");
   if (!q.to.empty()) where.push_back("e.occurred_at < " + p.add(q.to) + "::timestamptz");
@@ -198,22 +207,43 @@ LogPage search_log(pqxx::transaction_base& tx, const LogQuery& q, const std::str
     where.push_back("(e.occurred_at, e.seq) < (" + at + ", " + p.add(std::to_string(c.seq)) +
                     "::bigint)");
   }
-  std::string sql =
+  b.sql =
       "SELECT " + log_event_sql::select_list(1, with_raw) + " FROM (SELECT * FROM room_events e";
-  for (size_t i = 0; i < where.size(); ++i) sql += (i ? " AND " : " WHERE ") + where[i];
+  for (size_t i = 0; i < where.size(); ++i) b.sql += (i ? " AND " : " WHERE ") + where[i];
   // The page is cut before the retraction and key lookups, so they run for its rows only.
-  sql += " ORDER BY e.occurred_at DESC, e.seq DESC LIMIT " + p.add(std::to_string(limit + 1)) +
-         "::bigint) e";
-  sql += log_event_sql::kJoins;
-  sql += " ORDER BY e.occurred_at DESC, e.seq DESC";
-  (void)fmt;
-  auto rows = tx.exec_params(sql, pqxx::prepare::make_dynamic_params(p.values()));
+  b.sql += " ORDER BY e.occurred_at DESC, e.seq DESC LIMIT " + p.add(std::to_string(limit + 1)) +
+           "::bigint) e";
+  b.sql += log_event_sql::kJoins;
+  b.sql += " ORDER BY e.occurred_at DESC, e.seq DESC";
+  return b;
+}
+
+}  // namespace
+
+LogPage search_log(pqxx::transaction_base& tx, const LogQuery& q, const std::string& after,
+                   int limit, bool with_raw) {
+  BuiltSearch b = build_search(tx, q, after, limit, with_raw);
+  LogPage page;
+  page.occupants = b.occupants;
+  if (b.matches_nothing) return page;
+  auto rows = tx.exec_params(b.sql, pqxx::prepare::make_dynamic_params(b.params.values()));
   for (const auto& row : rows) {
     if (static_cast<int>(page.events.size()) == limit) break;
     page.events.push_back(read_log_event(row, with_raw));
   }
   if (static_cast<int>(rows.size()) > limit) page.next = cursor_of(page.events.back());
   return page;
+}
+
+std::string explain_search_log(pqxx::transaction_base& tx, const LogQuery& q,
+                               const std::string& after, int limit) {
+  BuiltSearch b = build_search(tx, q, after, limit, false);
+  if (b.matches_nothing) return "(no occupant matched: nothing to run)\n";
+  std::string plan;
+  for (const auto& row : tx.exec_params("EXPLAIN (ANALYZE, BUFFERS) " + b.sql,
+                                        pqxx::prepare::make_dynamic_params(b.params.values())))
+    plan += row[0].as<std::string>() + "\n";
+  return plan;
 }
 
 }  // namespace commonroom::store

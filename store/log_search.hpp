@@ -56,9 +56,14 @@ struct LogPage {
   std::vector<ResolvedOccupant> occupants;
 };
 
-// One page of at most `limit` events (1-1000) older than `after` (a cursor from a previous
+// One page of at most `limit` events (1-1000000) older than `after` (a cursor from a previous
 // page; "" for the newest). q must be prepared(). with_raw also reads the raw stanzas.
 LogPage search_log(pqxx::transaction_base& tx, const LogQuery& q, const std::string& after,
                    int limit, bool with_raw = false);
+
+// What PostgreSQL does for that page: EXPLAIN (ANALYZE, BUFFERS) of the same statement with
+// the same parameters (benchmarks print it; operators can too).
+std::string explain_search_log(pqxx::transaction_base& tx, const LogQuery& q,
+                               const std::string& after, int limit);
 
 }  // namespace commonroom::store
