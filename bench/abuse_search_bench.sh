@@ -9,7 +9,8 @@
 #
 # The load drops room_events' secondary indexes, COPYs, and builds them again (how a
 # restore is done; the live writer keeps them up to date instead). PG_FAST=1 is used for
-# the load: fsync does not change how fast a query reads.
+# the load: fsync does not change how fast a query reads. KEEP_DB=1 leaves the cluster
+# running afterwards (it prints how to reach and stop it) for more queries by hand.
 set -euo pipefail
 SOURCE_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 EVENTS=${1:?usage: $0 EVENTS [BUILD_DIR] [options...]}
@@ -23,9 +24,14 @@ done
 WORK=$(mktemp -d /tmp/commonroom-abuse-search-bench.XXXXXX)
 PORT=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 cleanup() {
+  if [[ ${KEEP_DB:-0} == 1 ]]; then
+    echo "kept: PG_URI=$URI; stop with: scripts/lib/postgres.sh stop $WORK/pg && rm -rf $WORK"
+    return
+  fi
   "$SOURCE_DIR/scripts/lib/postgres.sh" stop "$WORK/pg" >/dev/null 2>&1 || true
   rm -rf "$WORK"
 }
+URI=
 trap cleanup EXIT
 URI=$(PG_FAST=1 "$SOURCE_DIR/scripts/lib/postgres.sh" start "$WORK/pg" "$PORT" | sed -n 's/^PG_URI=//p')
 printf '[database]\nuri = %s\n' "$URI" >"$WORK/commonroom.ini"
