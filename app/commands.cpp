@@ -180,6 +180,13 @@ std::vector<admin_web::LinkState> to_link_states(const std::vector<LinkStatus>& 
 
 std::string default_schema_dir() {
   std::error_code ec;
+  // An installed binary (the package, or one unpacked under another root) finds the schema
+  // beside itself: <prefix>/bin/commonroom -> <prefix>/share/commonroom/schema.
+  const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    const auto beside = exe.parent_path().parent_path() / "share" / "commonroom" / "schema";
+    if (std::filesystem::is_directory(beside, ec)) return beside.string();
+  }
   const std::string source = COMMONROOM_SOURCE_SCHEMA_DIR;
   if (!source.empty() && std::filesystem::is_directory(source, ec)) return source;
   return COMMONROOM_INSTALLED_SCHEMA_DIR;
