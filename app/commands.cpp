@@ -52,6 +52,7 @@ constexpr const char* kUsage =
     "options:\n"
     "  -c, --config FILE   configuration file (default /etc/commonroom/commonroom.ini)\n"
     "      --schema DIR    migrate: directory of NNNN_name.sql files\n"
+    "      --keys          check-config: list every [section] key the file may hold\n"
     "      --version       print the version and exit\n"
     "  -h, --help          print this help and exit\n"
     "\n"
@@ -63,6 +64,7 @@ struct Options {
   std::vector<std::string> command_args;  // after "directory": subcommand and its options
   std::string config = kDefaultConfigPath;
   std::optional<std::string> schema;
+  bool keys = false;  // check-config --keys
   bool version = false;
   bool help = false;
 };
@@ -92,6 +94,8 @@ Options parse(const std::vector<std::string>& args) {
     } else if (a == "--schema" || a.starts_with("--schema=")) {
       o.schema = value("--schema");
       if (o.schema->empty()) throw UsageError("--schema needs a directory");
+    } else if (a == "--keys") {
+      o.keys = true;
     } else if (o.command == "directory" || o.command == "retention" || o.command == "hold" ||
                o.command == "ban") {
       o.command_args.push_back(a);  // the subcommand parses its own options
@@ -113,6 +117,8 @@ Options parse(const std::vector<std::string>& args) {
     throw UsageError("unknown command \"" + o.command +
                      "\" (expected run, check-config, migrate, directory, retention, hold or ban)");
   if (o.schema && o.command != "migrate") throw UsageError("--schema only applies to migrate");
+  if (o.keys && o.command != "check-config")
+    throw UsageError("--keys only applies to check-config");
   return o;
 }
 
@@ -125,6 +131,10 @@ std::optional<Config> load(const std::string& path, std::ostream& err) {
 }
 
 int check_config(const Options& o, std::ostream& out, std::ostream& err) {
+  if (o.keys) {
+    for (const auto& [section, key] : known_keys()) out << "[" << section << "] " << key << "\n";
+    return kExitOk;
+  }
   if (!load(o.config, err)) return kExitFailure;
   out << o.config << ": OK\n";
   return kExitOk;
