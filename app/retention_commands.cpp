@@ -131,6 +131,15 @@ int hold_command(const Config& config, const std::vector<std::string>& args, std
     if (by.empty()) throw UsageError("hold " + sub + ": --by is required");
     if (context_minutes && positional[0] != "user")
       throw UsageError("hold place: --context-minutes applies to user holds only");
+    if (sub == "place") {
+      // A JID that cannot be a hold is refused before any connection is tried.
+      try {
+        store::prepare_hold_subject(positional[0], positional[1]);
+      } catch (const store::HoldError& e) {
+        err << "hold place: " << e.what() << "\n";
+        return kExitFailure;
+      }
+    }
     if (!need_database(config, err)) return kExitFailure;
     try {
       store::Database db(config.database_uri);
