@@ -23,6 +23,7 @@
 #include "directory/sync_job.hpp"
 #include "store/database.hpp"
 #include "store/event_log.hpp"
+#include "store/legal_holds.hpp"
 #include "store/migrations.hpp"
 
 #ifndef COMMONROOM_SOURCE_SCHEMA_DIR
@@ -140,6 +141,36 @@ int check_config(const Options& o, std::ostream& out, std::ostream& err) {
   return kExitOk;
 }
 
+// From this schema version legal holds have prepared subjects (schema/0008): migrate
+// prepares the rows stored before, which SQL cannot do (stringprep is ICU's).
+constexpr int kPreparedHoldsVersion = 8;
+
+int prepare_holds(store::Database& db, std::ostream& out, std::ostream& err) {
+  std::vector<store::StoredHoldChange> changes;
+  try {
+    changes = store::prepare_stored_holds(db.connection());
+  } catch (const std::exception& e) {
+    err << "migrate: the schema is up to date, but preparing the JIDs of the legal holds failed"
+           " (nothing of it was changed; run migrate again): "
+        << e.what() << "\n";
+    return kExitFailure;
+  }
+  for (const auto& c : changes) {
+    if (!c.problem.empty()) {
+      err << "warning: legal hold " << c.id << " (" << c.kind << " \"" << c.from
+          << "\") protects nothing: " << c.problem << ". Release it (commonroom hold release "
+          << c.kind << " '" << c.from << "' --by WHO) and place a hold on the right JID.\n";
+    } else if (c.merged_into != 0) {
+      out << "legal hold " << c.id << " (" << c.kind << " " << c.from << ") is " << c.to
+          << " once prepared, already held by hold " << c.merged_into << "; released into it\n";
+    } else {
+      out << "legal hold " << c.id << " (" << c.kind << " " << c.from << ") is now on " << c.to
+          << "\n";
+    }
+  }
+  return kExitOk;
+}
+
 int migrate(const Options& o, std::ostream& out, std::ostream& err) {
   auto config = load(o.config, err);
   if (!config) return kExitFailure;
@@ -163,6 +194,7 @@ int migrate(const Options& o, std::ostream& out, std::ostream& err) {
       out << "database schema is up to date (version " << report.version << ")\n";
     else
       out << "database schema is now at version " << report.version << "\n";
+    if (report.version >= kPreparedHoldsVersion) return prepare_holds(db, out, err);
     return kExitOk;
   } catch (const store::MigrationError& e) {
     err << "migrate: " << e.what() << "\n";
