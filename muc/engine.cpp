@@ -172,7 +172,7 @@ bool Engine::handle_delivery_error(Ctx& ctx, Room* room) {
   // to messages and iqs the room routed count when they say the session is gone.
   bool presence = xmpp::stanza_kind(ctx.stanza) == xmpp::StanzaKind::presence;
   if (!presence && !is_kickable_error(condition)) return false;
-  std::string cause = condition ? std::string(to_string(*condition)) : "unreadable error";
+  std::string cause = condition ? std::string(to_string(*condition)) : "no condition given";
   std::string nick = o->nick;
   if (o->sessions.size() > 1) {
     // One of several sessions: only that one leaves; the room sees no change.
@@ -184,13 +184,13 @@ bool Engine::handle_delivery_error(Ctx& ctx, Room* room) {
     room->remove_session(nick, ctx.from);
     RoomEvent& ev = event(ctx, *room, RoomEventKind::exit);
     ev.actor_nick = nick;
-    ev.body = "error: " + cause;
+    ev.body = "delivery error: " + cause;
     ev.detail = json_detail({{"cause", "delivery error"}, {"session", "one of several"}});
     return true;
   }
   Removal removal;
   removal.codes = {333};
-  removal.reason = "error: " + cause;
+  removal.reason = "delivery error: " + cause;
   remove_occupant(ctx, ctx.out, ctx.out, *room, nick, removal);
   drop_if_empty(ctx, *room);
   return true;
