@@ -14,8 +14,7 @@ const char* const kTimeFormat = "YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"";
 const char* const kJoins =
     " LEFT JOIN LATERAL (SELECT x.occurred_at, x.actor_jid, x.body FROM room_events x"
     "  WHERE x.kind = 'retraction' AND x.room = e.room AND x.target = e.stanza_id"
-    "  ORDER BY x.occurred_at, x.seq LIMIT 1) r ON e.stanza_id IS NOT NULL"
-    " LEFT JOIN rooms k ON k.jid = e.room";
+    "  ORDER BY x.occurred_at, x.seq LIMIT 1) r ON e.stanza_id IS NOT NULL";
 
 std::string select_list(int time_format_param, bool with_raw) {
   const std::string fmt = "$" + std::to_string(time_format_param);
@@ -29,7 +28,9 @@ std::string select_list(int time_format_param, bool with_raw) {
          " coalesce(to_char(r.occurred_at AT TIME ZONE 'UTC', " +
          fmt +
          "), ''),"
-         " coalesce(r.actor_jid, ''), coalesce(r.body, ''), coalesce(k.occupant_id_secret, '')" +
+         " coalesce(r.actor_jid, ''), coalesce(r.body, ''),"
+         // A lookup per row of the page (rooms' primary key), not a join over every room.
+         " coalesce((SELECT k.occupant_id_secret FROM rooms k WHERE k.jid = e.room), '')" +
          std::string(with_raw ? ", coalesce(e.raw, '')" : "");
 }
 

@@ -43,7 +43,7 @@ std::string cursor_of(const LogEvent& e);
 namespace log_event_sql {
 
 // Columns read by read_row, from a room_events row aliased e, its retraction r (a lateral
-// join), and the room's occupant-id key k.secret (a left join on rooms). $TIMEFMT is the
+// join), and the room's occupant-id key (looked up in rooms). time_format_param is the
 // parameter number of kTimeFormat.
 std::string select_list(int time_format_param, bool with_raw);
 // The joins that go with select_list, appended after "FROM (page) e".
