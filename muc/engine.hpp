@@ -149,7 +149,10 @@ class Engine {
 
   // --- config (engine_owner.cpp) ---
   xmpp::DataForm config_form(const Room& room) const;
-  // Applies the policy's locked fields to a configuration.
+  // The settings an owner may not change: the policy's, and what the service itself fixes
+  // (logging off when it keeps no log). A field's desc says why, when not the policy.
+  std::vector<xmpp::FormField> locked_fields(const xmpp::Jid& room) const;
+  // Applies the locked fields to a configuration.
   void apply_locks(const xmpp::Jid& room, RoomConfig& config) const;
   // After a configuration change: notifies occupants (§10.2.1), removes non-members from a
   // room made members-only (322), logs and persists. May destroy the room (temporary and
