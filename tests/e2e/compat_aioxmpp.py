@@ -1,0 +1,236 @@
+"""The aioxmpp stack: rooms through its MUC service (aioxmpp.muc.MUCClient and Room: join
+with History, ConfigurationForm.render_reply, set_nick, set_topic, muc_set_role,
+set_affiliation, get_affiliated, invite, muc_request_voice, Room.leave — which leaves by
+the bare room JID), disco through aioxmpp.DiscoClient, ping through aioxmpp.ping. It logs
+in with STARTTLS (certificates not verified: the test servers' are self-signed).
+
+What aioxmpp 0.13 has no API for is listed in NOT_OFFERED. Received stanzas are recorded
+from its inbound filters, serialised back to XML (aioxmpp.misc knows XEP-0359; the XSO
+below teaches it XEP-0421 so occupant-ids survive parsing)."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import xml.etree.ElementTree as ET
+from typing import Optional
+
+from compat_support import (OCCUPANT_ID, BaseClient, StanzaError, is_presence,
+                            statuses)
+
+logging.getLogger("aioxmpp").setLevel(logging.CRITICAL)
+
+NOT_OFFERED = {
+    "registration": "aioxmpp.ibr registers accounts with a server before login; no "
+                    "XEP-0077 registration with a room",
+    "MAM + RSM paging": "aioxmpp 0.13 has no XEP-0313 API",
+    "moderated retraction": "aioxmpp 0.13 has no XEP-0424/0425 API",
+    "directory (legacy fields)": "aioxmpp 0.13 has no XEP-0055 API",
+    "directory (data form)": "aioxmpp 0.13 has no XEP-0055 API",
+    "directory (RSM paging)": "aioxmpp 0.13 has no XEP-0055 API",
+}
+
+_XSOS_REGISTERED = False
+
+
+def _register_xsos():
+    global _XSOS_REGISTERED
+    if _XSOS_REGISTERED:
+        return
+    import aioxmpp
+    import aioxmpp.xso as xso
+
+    class OccupantId(xso.XSO):
+        TAG = (OCCUPANT_ID, "occupant-id")
+        id_ = xso.Attr("id")
+
+    import aioxmpp.misc  # noqa: F401 - registers XEP-0359 stanza-id on Message
+    aioxmpp.Message.compat_occupant_id = xso.Child([OccupantId])
+    aioxmpp.Presence.compat_occupant_id = xso.Child([OccupantId])
+    _XSOS_REGISTERED = True
+
+
+def _to_et(stanza) -> ET.Element:
+    import aioxmpp.xml
+    return ET.fromstring(aioxmpp.xml.serialize_single_xso(stanza))
+
+
+def _condition(e) -> str:
+    cond = getattr(e, "condition", None)
+    value = getattr(cond, "value", cond)
+    return value[1] if isinstance(value, tuple) else str(value)
+
+
+class Client(BaseClient):
+    stack = "aioxmpp"
+
+    def __init__(self, name: str, port: int, resource: str):
+        super().__init__(name, port, resource)
+        import aioxmpp
+        import aioxmpp.connector
+        _register_xsos()
+        self.client = aioxmpp.PresenceManagedClient(
+            aioxmpp.JID.fromstr(self.jid),
+            aioxmpp.make_security_layer(self.password, no_verify=True),
+            override_peer=[("127.0.0.1", port, aioxmpp.connector.STARTTLSConnector())],
+            logger=logging.getLogger("aioxmpp.compat"))
+        self.muc = self.client.summon(aioxmpp.MUCClient)
+        self.disco = self.client.summon(aioxmpp.DiscoClient)
+        self.rooms = {}
+        self._cm = None
+
+    async def connect(self):
+        import aioxmpp
+        stream = self.client.stream
+
+        def record(stanza):
+            self._received(_to_et(stanza))
+            return stanza
+        stream.app_inbound_message_filter.register(record, 0)
+        stream.app_inbound_presence_filter.register(record, 0)
+        self._cm = self.client.connected(presence=aioxmpp.PresenceState(True))
+        await asyncio.wait_for(self._cm.__aenter__(), 15)
+
+    async def close(self):
+        if self.client.running:
+            self.client.stop()
+            stopped = self.client.on_stopped.future()
+            await asyncio.wait_for(stopped, 5)
+
+    async def disconnect(self):
+        await self.close()
+
+    def _j(self, s: str):
+        import aioxmpp
+        return aioxmpp.JID.fromstr(s)
+
+    async def _send(self, coro):
+        import aioxmpp.errors
+        try:
+            return await asyncio.wait_for(coro, 6)
+        except aioxmpp.errors.XMPPError as e:
+            raise StanzaError(_condition(e), str(e)) from None
+
+    async def disco_info(self, jid):
+        info = await self._send(self.disco.query_info(self._j(jid), require_fresh=True))
+        return _to_et(info)
+
+    async def disco_items(self, jid):
+        items = await self._send(self.disco.query_items(self._j(jid), require_fresh=True))
+        return [str(i.jid) for i in items.items]
+
+    async def join(self, room, nick, history=None, password=None):
+        import aioxmpp.errors
+        import aioxmpp.muc
+        h = None
+        if history is not None:
+            h = aioxmpp.muc.xso.History(**history)
+        r, fut = self.muc.join(self._j(room), nick, history=h, password=password,
+                               autorejoin=False)
+        try:
+            await asyncio.wait_for(fut, 6)
+        except aioxmpp.errors.XMPPError as e:
+            raise StanzaError(_condition(e), str(e)) from None
+        self.rooms[room] = r
+        return await self.expect(lambda s: is_presence(s, f"{room}/{nick}") and
+                                 110 in statuses(s), "its self-presence")
+
+    async def create_instant(self, room, nick):
+        me = await self.join(room, nick)
+        await self.configure(room, {})
+        return me
+
+    async def configure(self, room, values):
+        import aioxmpp.muc
+        form = aioxmpp.muc.ConfigurationForm.from_xso(
+            await self._send(self.muc.get_room_config(self._j(room))))
+        for var, value in values.items():
+            getattr(form, var.split("_", 1)[1]).value = value
+        await self._send(self.muc.set_room_config(self._j(room), form.render_reply()))
+
+    async def say(self, room, text):
+        import aioxmpp
+        msg = aioxmpp.Message(type_=aioxmpp.MessageType.GROUPCHAT)
+        msg.body[None] = text
+        await self.rooms[room].send_message(msg)
+
+    async def pm(self, room, nick, text):
+        import aioxmpp
+        msg = aioxmpp.Message(type_=aioxmpp.MessageType.CHAT, to=self._j(f"{room}/{nick}"))
+        msg.body[None] = text
+        await self.client.send(msg)
+
+    async def change_nick(self, room, old, new):
+        await self._send(self.rooms[room].set_nick(new))
+
+    async def set_subject(self, room, subject):
+        await self.rooms[room].set_topic({None: subject})
+
+    async def kick(self, room, nick, reason):
+        await self._send(self.rooms[room].muc_set_role(nick, "none", reason=reason))
+
+    async def set_role(self, room, nick, role):
+        await self._send(self.rooms[room].muc_set_role(nick, role))
+
+    async def set_affiliation(self, room, jid, affiliation, reason=""):
+        await self._send(self.muc.set_affiliation(self._j(room), self._j(jid), affiliation,
+                                                  reason=reason or None))
+
+    async def affiliation_list(self, room, affiliation):
+        return [str(j) for j in await self._send(self.muc.get_affiliated(self._j(room),
+                                                                         affiliation))]
+
+    async def role_list(self, room, role):
+        # No role-list call in the service; its own admin XSOs make the request.
+        import aioxmpp
+        from aioxmpp.muc import xso as muc_xso
+        req = aioxmpp.IQ(type_=aioxmpp.IQType.GET, to=self._j(room))
+        req.payload = muc_xso.AdminQuery(items=[muc_xso.AdminItem(role=role)])
+        resp = await self._send(self.client.send(req))
+        return [i.nick for i in resp.items]
+
+    async def leave(self, room, nick):
+        # Room.leave() uses the bare room JID; leaving by the occupant JID, as most
+        # clients do, goes through the client's presence API.
+        import aioxmpp
+        exited = self.rooms[room].on_exit.future()
+        await self.client.send(aioxmpp.Presence(type_=aioxmpp.PresenceType.UNAVAILABLE,
+                                                to=self._j(f"{room}/{nick}")))
+        # The Room sees its self-presence go and forgets the room, so a later join is new.
+        await asyncio.wait_for(exited, 6)
+
+    async def leave_bare(self, room):
+        # aioxmpp's own leave: unavailable to the bare room JID, then waits for the room.
+        await asyncio.wait_for(self.rooms[room].leave(), 6)
+
+    async def error_presence(self, room, nick):
+        import aioxmpp
+        p = aioxmpp.Presence(type_=aioxmpp.PresenceType.ERROR, to=self._j(f"{room}/{nick}"))
+        p.error = aioxmpp.stanza.Error(condition=aioxmpp.ErrorCondition.SERVICE_UNAVAILABLE,
+                                       type_=aioxmpp.ErrorType.CANCEL)
+        await self.client.send(p)
+
+    async def invite_mediated(self, room, jid, reason):
+        import aioxmpp.im
+        await self.rooms[room].invite(self._j(jid), reason,
+                                      mode=aioxmpp.im.InviteMode.MEDIATED)
+
+    async def invite_direct(self, room, jid, reason):
+        import aioxmpp.im
+        await self.rooms[room].invite(self._j(jid), reason, mode=aioxmpp.im.InviteMode.DIRECT)
+
+    async def request_voice(self, room):
+        await self.rooms[room].muc_request_voice()
+
+    async def self_ping(self, room, nick) -> Optional[str]:
+        import aioxmpp.errors
+        import aioxmpp.ping
+        try:
+            await asyncio.wait_for(aioxmpp.ping.ping(self.client, self._j(f"{room}/{nick}")), 6)
+            return None
+        except aioxmpp.errors.XMPPError as e:
+            return _condition(e)
+
+
+def version() -> str:
+    import aioxmpp
+    return aioxmpp.__version__
