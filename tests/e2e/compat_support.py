@@ -155,16 +155,27 @@ class Results:
     def __init__(self, host: str):
         self.host = host
         self.rows: dict[str, dict[str, dict]] = {}
+        self.rounds: dict[str, dict] = {}
+        self.differences: dict[str, dict] = {}
 
     def record(self, stack: str, flow: str, outcome: str, detail: str = "",
                seconds: float = 0.0) -> None:
         self.rows.setdefault(stack, {})[flow] = {"outcome": outcome, "detail": detail[:300],
                                                  "seconds": round(seconds, 2)}
 
+    def record_round(self, label: str, outcome: str, detail: str, seconds: float) -> None:
+        self.rounds[label] = {"outcome": outcome, "detail": detail[:300],
+                              "seconds": round(seconds, 2)}
+
+    def record_difference(self, case: str, observed: str) -> None:
+        self.differences[case] = {"observed": observed}
+
     def write(self, versions: dict[str, str], total_seconds: float) -> Path:
         path = results_dir() / f"{self.host}.json"
         path.write_text(json.dumps({"host": self.host, "versions": versions,
-                                    "seconds": round(total_seconds, 1), "results": self.rows},
+                                    "seconds": round(total_seconds, 1), "results": self.rows,
+                                    "rounds": self.rounds,
+                                    "differences": self.differences},
                                    indent=2, sort_keys=True))
         return path
 
