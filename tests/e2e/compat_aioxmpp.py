@@ -19,6 +19,13 @@ from compat_support import (OCCUPANT_ID, BaseClient, StanzaError, is_presence,
 
 logging.getLogger("aioxmpp").setLevel(logging.CRITICAL)
 
+BY_STANZA = {
+    "roles + affiliation lists": "no role-list call; an IQ with aioxmpp's own AdminQuery XSO",
+    "leave (occupant JID)": "Room.leave() uses the bare room JID; a Presence to the "
+                            "occupant JID",
+    "leave (error presence)": "a Presence of type error built with aioxmpp's classes",
+}
+
 NOT_OFFERED = {
     "registration": "aioxmpp.ibr registers accounts with a server before login; no "
                     "XEP-0077 registration with a room",
@@ -79,7 +86,6 @@ class Client(BaseClient):
         self._cm = None
 
     async def connect(self):
-        import aioxmpp
         stream = self.client.stream
 
         def record(stanza):
@@ -87,7 +93,7 @@ class Client(BaseClient):
             return stanza
         stream.app_inbound_message_filter.register(record, 0)
         stream.app_inbound_presence_filter.register(record, 0)
-        self._cm = self.client.connected(presence=aioxmpp.PresenceState(True))
+        self._cm = self.client.connected()
         await asyncio.wait_for(self._cm.__aenter__(), 15)
 
     async def close(self):

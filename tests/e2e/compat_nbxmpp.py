@@ -16,14 +16,21 @@ import threading
 import xml.etree.ElementTree as ET
 from typing import Optional
 
-from compat_support import (DIRECTORY_DOMAIN, MAM, SEARCH, XMPP_DOMAIN, BaseClient,
-                            StanzaError, is_presence, statuses)
+from compat_support import XMPP_DOMAIN, BaseClient, StanzaError, is_presence, statuses
 
 logging.getLogger("nbxmpp").setLevel(logging.CRITICAL)
 
+BY_STANZA = {
+    "registration": "the Register module refuses the room's muc#register form; an Iq "
+                    "with the form read and filled by nbxmpp's dataforms",
+    "moderated retraction": "MUC.retract_message sends the retired "
+                            "urn:xmpp:message-moderate:0; the :1 request as an nbxmpp Iq",
+    "roles + affiliation lists": "no role-list call; an nbxmpp Iq",
+    "leave (error presence)": "an nbxmpp Presence of type error",
+}
+
 NOT_OFFERED = {
-    "directory (legacy fields)": "nbxmpp 4.2 has no XEP-0055 module (Gajim's search "
-                                 "window builds its own requests)",
+    "directory (legacy fields)": "nbxmpp 4.2 has no XEP-0055 module",
     "directory (data form)": "nbxmpp 4.2 has no XEP-0055 module",
     "directory (RSM paging)": "nbxmpp 4.2 has no XEP-0055 module",
 }
@@ -339,9 +346,6 @@ class Client(BaseClient):
         mod.addChild("retract", namespace="urn:xmpp:message-retract:1")
         mod.setTagData("reason", reason)
         await self._iq(iq)
-
-
-_ = (DIRECTORY_DOMAIN, SEARCH)
 
 
 def version() -> str:

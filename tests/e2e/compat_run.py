@@ -46,6 +46,7 @@ def make_fixtures(host: str):
         for stack, mod in STACKS.items():
             for flow, why in mod.NOT_OFFERED.items():
                 results.record(stack, flow, "not offered", why)
+            results.by_stanza.setdefault(stack, {}).update(getattr(mod, "BY_STANZA", {}))
         s.results = results
         yield s
         try:
@@ -231,13 +232,13 @@ async def _difference(env, case: str) -> str:
 
 
 DIFFERENCES = {
-    "no-x": "presence without <x/> from a non-occupant (a client out of sync)",
-    "password-history": "join with <password/> and <history maxstanzas=1/> at once",
+    "no-x": "presence without `<x/>` from a non-occupant (a client out of sync)",
+    "password-history": "join with `<password/>` and `<history maxstanzas='1'/>` at once",
     "slash": "nick with a resource-like slash (bob/laptop)",
     "long-nick": "long nicks (64, 65 and 1023 bytes)",
     "second-session": "a second session of the same user joins with another nick",
     "moderate-0": "moderated retraction as slixmpp 1.8's and nbxmpp 4.2's own calls send "
-                  "it (urn:xmpp:message-moderate:0 in a fastening)",
+                  "it (`urn:xmpp:message-moderate:0` in a fastening)",
 }
 
 

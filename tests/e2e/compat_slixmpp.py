@@ -7,8 +7,7 @@ from __future__ import annotations
 import logging
 from typing import Optional
 
-from compat_support import (DIRECTORY_DOMAIN, BaseClient, NotOffered, StanzaError,
-                            error_condition)
+from compat_support import DIRECTORY_DOMAIN, BaseClient, StanzaError, error_condition
 
 logging.getLogger("slixmpp").setLevel(logging.ERROR)
 
@@ -209,7 +208,14 @@ class Client(BaseClient):
 
 
 NOT_OFFERED: dict[str, str] = {}
-_ = NotOffered
+# Flows where the driver builds (part of) the request with slixmpp's stanza classes.
+BY_STANZA = {
+    "moderated retraction": "slixmpp 1.8's xep_0425 sends the retired "
+                            "urn:xmpp:message-moderate:0; the :1 request is built by hand",
+    "leave (bare room JID)": "the xep_0045 plugin leaves by the occupant JID; "
+                             "send_presence to the bare room JID",
+    "leave (error presence)": "make_presence(ptype='error') with an error condition",
+}
 
 
 def version() -> str:

@@ -156,6 +156,8 @@ class Results:
         self.host = host
         self.rows: dict[str, dict[str, dict]] = {}
         self.rounds: dict[str, dict] = {}
+        # stack -> flow -> why the driver builds the request itself (library gap or age).
+        self.by_stanza: dict[str, dict[str, str]] = {}
         self.differences: dict[str, dict] = {}
 
     def record(self, stack: str, flow: str, outcome: str, detail: str = "",
@@ -174,7 +176,7 @@ class Results:
         path = results_dir() / f"{self.host}.json"
         path.write_text(json.dumps({"host": self.host, "versions": versions,
                                     "seconds": round(total_seconds, 1), "results": self.rows,
-                                    "rounds": self.rounds,
+                                    "rounds": self.rounds, "by_stanza": self.by_stanza,
                                     "differences": self.differences},
                                    indent=2, sort_keys=True))
         return path
@@ -245,10 +247,6 @@ def xml(stanza: ET.Element) -> str:
 
 # --------------------------------------------------------------------------- clients
 
-class NotOffered(Exception):
-    """The library has no API for this flow (recorded in the table, not a failure)."""
-
-
 class StanzaError(AssertionError):
     def __init__(self, condition: Optional[str], what: str = ""):
         super().__init__(f"error reply {condition}: {what}")
@@ -307,7 +305,8 @@ class BaseClient:
         self.inbox = [s for s in self.inbox if not predicate(s)]
         return hits
 
-    # Every driver implements these through its library; NotOffered where it has no API.
+    # Every driver implements these through its library; flows a library has no API for
+    # are listed in the driver's NOT_OFFERED and never called.
     async def connect(self): raise NotImplementedError
     async def close(self): raise NotImplementedError
     async def disconnect(self): raise NotImplementedError
