@@ -4,9 +4,10 @@ set_affiliation, get_affiliated, invite, muc_request_voice, Room.leave — which
 the bare room JID), disco through aioxmpp.DiscoClient, ping through aioxmpp.ping. It logs
 in with STARTTLS (certificates not verified: the test servers' are self-signed).
 
-What aioxmpp 0.13 has no API for is listed in NOT_OFFERED. Received stanzas are recorded
-from its inbound filters, serialised back to XML (aioxmpp.misc knows XEP-0359; the XSO
-below teaches it XEP-0421 so occupant-ids survive parsing)."""
+What aioxmpp 0.13 has no API for, or cannot parse, is listed in NOT_OFFERED; XEP-0055
+search is declared as an IQ payload XSO, aioxmpp's way of adding a protocol. Received
+stanzas are recorded from its inbound filters, serialised back to XML (aioxmpp.misc knows
+XEP-0359; an XSO below teaches it XEP-0421 so occupant-ids survive parsing)."""
 from __future__ import annotations
 
 import asyncio
@@ -14,8 +15,8 @@ import logging
 import xml.etree.ElementTree as ET
 from typing import Optional
 
-from compat_support import (OCCUPANT_ID, BaseClient, StanzaError, is_presence,
-                            statuses)
+from compat_support import (DIRECTORY_DOMAIN, OCCUPANT_ID, SEARCH, BaseClient, StanzaError,
+                            is_presence, statuses)
 
 logging.getLogger("aioxmpp").setLevel(logging.CRITICAL)
 
@@ -24,6 +25,10 @@ BY_STANZA = {
     "leave (occupant JID)": "Room.leave() uses the bare room JID; a Presence to the "
                             "occupant JID",
     "leave (error presence)": "a Presence of type error built with aioxmpp's classes",
+    "directory (legacy fields)": "no XEP-0055 API in aioxmpp 0.13; an IQ whose payload is "
+                                 "an XSO declared with aioxmpp.xso",
+    "directory (RSM paging)": "no XEP-0055 API; the same XSO carrying aioxmpp.rsm's "
+                              "ResultSetMetadata",
 }
 
 NOT_OFFERED = {
@@ -31,12 +36,13 @@ NOT_OFFERED = {
                     "XEP-0077 registration with a room",
     "MAM + RSM paging": "aioxmpp 0.13 has no XEP-0313 API",
     "moderated retraction": "aioxmpp 0.13 has no XEP-0424/0425 API",
-    "directory (legacy fields)": "aioxmpp 0.13 has no XEP-0055 API",
-    "directory (data form)": "aioxmpp 0.13 has no XEP-0055 API",
-    "directory (RSM paging)": "aioxmpp 0.13 has no XEP-0055 API",
+    "directory (data form)": "aioxmpp 0.13's forms.Data refuses a result form with the "
+                             "FORM_TYPE field beside `<reported/>` (as XEP-0055's own "
+                             "example sends it): 'field in report result'",
 }
 
 _XSOS_REGISTERED = False
+SEARCH_QUERY = None
 
 
 def _register_xsos():
@@ -53,6 +59,28 @@ def _register_xsos():
     import aioxmpp.misc  # noqa: F401 - registers XEP-0359 stanza-id on Message
     aioxmpp.Message.compat_occupant_id = xso.Child([OccupantId])
     aioxmpp.Presence.compat_occupant_id = xso.Child([OccupantId])
+
+    # XEP-0055 as aioxmpp's framework declares a protocol: a payload class for the IQ.
+    import aioxmpp.forms
+    import aioxmpp.rsm.xso
+
+    class SearchItem(xso.XSO):
+        TAG = (SEARCH, "item")
+        UNKNOWN_CHILD_POLICY = xso.UnknownChildPolicy.DROP
+        jid = xso.Attr("jid")
+
+    @aioxmpp.IQ.as_payload_class
+    class SearchQuery(xso.XSO):
+        TAG = (SEARCH, "query")
+        UNKNOWN_CHILD_POLICY = xso.UnknownChildPolicy.DROP
+        first = xso.ChildText((SEARCH, "first"), default=None)
+        last = xso.ChildText((SEARCH, "last"), default=None)
+        items = xso.ChildList([SearchItem])
+        data = xso.Child([aioxmpp.forms.Data])
+        rsm = xso.Child([aioxmpp.rsm.xso.ResultSetMetadata])
+
+    global SEARCH_QUERY
+    SEARCH_QUERY = SearchQuery
     _XSOS_REGISTERED = True
 
 
@@ -235,6 +263,30 @@ class Client(BaseClient):
             return None
         except aioxmpp.errors.XMPPError as e:
             return _condition(e)
+
+
+    # --------------------------------------------------------------- directory (XEP-0055)
+
+    async def _search(self, query):
+        import aioxmpp
+        iq = aioxmpp.IQ(type_=aioxmpp.IQType.SET, to=self._j(DIRECTORY_DOMAIN), payload=query)
+        return await self._send(self.client.send(iq))
+
+    async def search_legacy(self, fields, rsm=None):
+        import aioxmpp.rsm.xso
+        q = SEARCH_QUERY()
+        q.first, q.last = fields.get("first"), fields.get("last")
+        if rsm:
+            q.rsm = aioxmpp.rsm.xso.ResultSetMetadata()
+            q.rsm.max_ = int(rsm["max"])
+            if "after" in rsm:
+                q.rsm.after = aioxmpp.rsm.xso.After()
+                q.rsm.after.value = rsm["after"]
+        reply = await self._search(q)
+        jids = [i.jid for i in reply.items]
+        if reply.rsm is None:
+            return jids, None
+        return jids, {"count": reply.rsm.count, "last": reply.rsm.last.value}
 
 
 def version() -> str:

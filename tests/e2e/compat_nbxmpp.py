@@ -16,7 +16,8 @@ import threading
 import xml.etree.ElementTree as ET
 from typing import Optional
 
-from compat_support import XMPP_DOMAIN, BaseClient, StanzaError, is_presence, statuses
+from compat_support import (DATA, DIRECTORY_DOMAIN, RSM, SEARCH, XMPP_DOMAIN, BaseClient,
+                            StanzaError, child, children, is_presence, statuses)
 
 logging.getLogger("nbxmpp").setLevel(logging.CRITICAL)
 
@@ -27,13 +28,13 @@ BY_STANZA = {
                             "urn:xmpp:message-moderate:0; the :1 request as an nbxmpp Iq",
     "roles + affiliation lists": "no role-list call; an nbxmpp Iq",
     "leave (error presence)": "an nbxmpp Presence of type error",
+    "directory (legacy fields)": "nbxmpp 4.2 has no XEP-0055 module; an nbxmpp Iq",
+    "directory (data form)": "nbxmpp 4.2 has no XEP-0055 module; an nbxmpp Iq with the "
+                             "form read and filled by nbxmpp's dataforms",
+    "directory (RSM paging)": "nbxmpp 4.2 has no XEP-0055 module; an nbxmpp Iq",
 }
 
-NOT_OFFERED = {
-    "directory (legacy fields)": "nbxmpp 4.2 has no XEP-0055 module",
-    "directory (data form)": "nbxmpp 4.2 has no XEP-0055 module",
-    "directory (RSM paging)": "nbxmpp 4.2 has no XEP-0055 module",
-}
+NOT_OFFERED: dict[str, str] = {}
 
 _glib_thread: Optional[threading.Thread] = None
 
@@ -346,6 +347,50 @@ class Client(BaseClient):
         mod.addChild("retract", namespace="urn:xmpp:message-retract:1")
         mod.setTagData("reason", reason)
         await self._iq(iq)
+
+
+    # --------------------------------------------------------------- directory (XEP-0055)
+
+    async def search_legacy(self, fields, rsm=None):
+        import nbxmpp
+        from nbxmpp.namespaces import Namespace
+        iq = nbxmpp.Iq("set", Namespace.SEARCH, to=DIRECTORY_DOMAIN)
+        query = iq.getQuery()
+        for name, value in fields.items():
+            query.setTagData(name, value)
+        if rsm:
+            s = query.addChild("set", namespace=Namespace.RSM)
+            for k, v in rsm.items():
+                s.setTagData(k, v)
+        reply = await self._iq(iq)
+        q = child(reply, SEARCH, "query")
+        jids = [i.get("jid") for i in children(q, SEARCH, "item")]
+        s = child(q, RSM, "set")
+        if s is None:
+            return jids, None
+        return jids, {"count": child(s, RSM, "count").text, "last": child(s, RSM, "last").text}
+
+    async def search_form(self, values):
+        import nbxmpp
+        from nbxmpp.modules.dataforms import extend_form
+        from nbxmpp.namespaces import Namespace
+        from nbxmpp.simplexml import NodeBuilder
+        offered = await self._iq(nbxmpp.Iq("get", Namespace.SEARCH, to=DIRECTORY_DOMAIN))
+        x = child(child(offered, SEARCH, "query"), DATA, "x")
+        form = extend_form(node=NodeBuilder(ET.tostring(x, encoding="unicode")).getDom())
+        for var, value in values.items():
+            form[var].value = value
+        form.type_ = "submit"
+        iq = nbxmpp.Iq("set", Namespace.SEARCH, to=DIRECTORY_DOMAIN)
+        iq.getQuery().addChild(node=form.get_purged())
+        reply = await self._iq(iq)
+        result = child(child(reply, SEARCH, "query"), DATA, "x")
+        jids = []
+        for item in children(result, DATA, "item"):
+            for f in children(item, DATA, "field"):
+                if f.get("var") == "jid":
+                    jids.append(child(f, DATA, "value").text)
+        return jids
 
 
 def version() -> str:
