@@ -15,8 +15,8 @@ import logging
 import xml.etree.ElementTree as ET
 from typing import Optional
 
-from compat_support import (DIRECTORY_DOMAIN, OCCUPANT_ID, SEARCH, BaseClient, StanzaError,
-                            is_presence, statuses)
+from compat_support import (DIRECTORY_DOMAIN, MAM, OCCUPANT_ID, SEARCH, BaseClient,
+                            StanzaError, child, is_presence, statuses, text_of)
 
 logging.getLogger("aioxmpp").setLevel(logging.CRITICAL)
 
@@ -29,12 +29,13 @@ BY_STANZA = {
                                  "an XSO declared with aioxmpp.xso",
     "directory (RSM paging)": "no XEP-0055 API; the same XSO carrying aioxmpp.rsm's "
                               "ResultSetMetadata",
+    "MAM + RSM paging": "no XEP-0313 API in aioxmpp 0.13; query, result and fin declared "
+                        "as XSOs, with aioxmpp.misc.Forwarded and aioxmpp.rsm",
 }
 
 NOT_OFFERED = {
     "registration": "aioxmpp.ibr registers accounts with a server before login; no "
                     "XEP-0077 registration with a room",
-    "MAM + RSM paging": "aioxmpp 0.13 has no XEP-0313 API",
     "moderated retraction": "aioxmpp 0.13 has no XEP-0424/0425 API",
     "directory (data form)": "aioxmpp 0.13's forms.Data refuses a result form with the "
                              "FORM_TYPE field beside `<reported/>` (as XEP-0055's own "
@@ -43,6 +44,7 @@ NOT_OFFERED = {
 
 _XSOS_REGISTERED = False
 SEARCH_QUERY = None
+MAM_QUERY = None
 
 
 def _register_xsos():
@@ -79,8 +81,34 @@ def _register_xsos():
         data = xso.Child([aioxmpp.forms.Data])
         rsm = xso.Child([aioxmpp.rsm.xso.ResultSetMetadata])
 
-    global SEARCH_QUERY
+    # XEP-0313 the same way: the query and <fin/> as IQ payloads, <result/> on Message.
+    import aioxmpp.misc
+
+    @aioxmpp.IQ.as_payload_class
+    class MamQuery(xso.XSO):
+        TAG = (MAM, "query")
+        UNKNOWN_CHILD_POLICY = xso.UnknownChildPolicy.DROP
+        queryid = xso.Attr("queryid", default=None)
+        rsm = xso.Child([aioxmpp.rsm.xso.ResultSetMetadata])
+
+    @aioxmpp.IQ.as_payload_class
+    class MamFin(xso.XSO):
+        TAG = (MAM, "fin")
+        UNKNOWN_CHILD_POLICY = xso.UnknownChildPolicy.DROP
+        complete = xso.Attr("complete", type_=xso.Bool(), default=False)
+        rsm = xso.Child([aioxmpp.rsm.xso.ResultSetMetadata])
+
+    class MamResult(xso.XSO):
+        TAG = (MAM, "result")
+        queryid = xso.Attr("queryid", default=None)
+        id_ = xso.Attr("id")
+        forwarded = xso.Child([aioxmpp.misc.Forwarded])
+
+    aioxmpp.Message.compat_mam_result = xso.Child([MamResult])
+
+    global SEARCH_QUERY, MAM_QUERY
     SEARCH_QUERY = SearchQuery
+    MAM_QUERY = MamQuery
     _XSOS_REGISTERED = True
 
 
@@ -111,7 +139,6 @@ class Client(BaseClient):
         self.muc = self.client.summon(aioxmpp.MUCClient)
         self.disco = self.client.summon(aioxmpp.DiscoClient)
         self.rooms = {}
-        self._cm = None
 
     async def connect(self):
         stream = self.client.stream
@@ -121,8 +148,17 @@ class Client(BaseClient):
             return stanza
         stream.app_inbound_message_filter.register(record, 0)
         stream.app_inbound_presence_filter.register(record, 0)
-        self._cm = self.client.connected()
-        await asyncio.wait_for(self._cm.__aenter__(), 15)
+        # A PresenceManagedClient connects when its presence becomes available (its
+        # connected() context manager is deprecated for that in 0.13).
+        import aioxmpp
+        established = self.client.on_stream_established.future()
+        failed = self.client.on_failure.future()
+        self.client.presence = aioxmpp.PresenceState(True)
+        done, _ = await asyncio.wait([established, failed], timeout=15,
+                                     return_when=asyncio.FIRST_COMPLETED)
+        if established not in done:
+            why = failed.exception() if failed.done() else "no stream within 15 s"
+            raise AssertionError(f"aioxmpp login failed: {why}")
 
     async def close(self):
         if self.client.running:
@@ -264,6 +300,32 @@ class Client(BaseClient):
         except aioxmpp.errors.XMPPError as e:
             return _condition(e)
 
+
+
+    # --------------------------------------------------------------- archive (XEP-0313)
+
+    async def mam_page(self, room, max_, after):
+        import uuid
+
+        import aioxmpp
+        import aioxmpp.rsm.xso
+        q = MAM_QUERY()
+        q.queryid = uuid.uuid4().hex[:10]
+        q.rsm = aioxmpp.rsm.xso.ResultSetMetadata()
+        q.rsm.max_ = max_
+        if after:
+            q.rsm.after = aioxmpp.rsm.xso.After()
+            q.rsm.after.value = after
+        fin = await self._send(self.client.send(
+            aioxmpp.IQ(type_=aioxmpp.IQType.SET, to=self._j(room), payload=q)))
+        # The results came before the iq's answer, through the inbound message filter.
+        page = []
+        for m in self.take_all(lambda s: (r := child(s, MAM, "result")) is not None and
+                               r.get("queryid") == q.queryid):
+            r = child(m, MAM, "result")
+            inner = [e for e in r.iter() if e.tag.endswith("}message")][0]
+            page.append((r.get("id"), text_of(inner, "body")))
+        return page, fin.rsm.last.value if fin.rsm and fin.rsm.last else None, fin.complete
 
     # --------------------------------------------------------------- directory (XEP-0055)
 
