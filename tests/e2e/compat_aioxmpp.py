@@ -29,14 +29,15 @@ BY_STANZA = {
                                  "an XSO declared with aioxmpp.xso",
     "directory (RSM paging)": "no XEP-0055 API; the same XSO carrying aioxmpp.rsm's "
                               "ResultSetMetadata",
+    "registration": "aioxmpp.ibr registers accounts with a server before login; its Query "
+                    "XSO, given a data-form child, carries the room's muc#register form",
+    "moderated retraction": "no XEP-0424/0425 API in aioxmpp 0.13; the :1 request and the "
+                            "room's retraction declared as XSOs",
     "MAM + RSM paging": "no XEP-0313 API in aioxmpp 0.13; query, result and fin declared "
                         "as XSOs, with aioxmpp.misc.Forwarded and aioxmpp.rsm",
 }
 
 NOT_OFFERED = {
-    "registration": "aioxmpp.ibr registers accounts with a server before login; no "
-                    "XEP-0077 registration with a room",
-    "moderated retraction": "aioxmpp 0.13 has no XEP-0424/0425 API",
     "directory (data form)": "aioxmpp 0.13's forms.Data refuses a result form with the "
                              "FORM_TYPE field beside `<reported/>` (as XEP-0055's own "
                              "example sends it): 'field in report result'",
@@ -45,6 +46,9 @@ NOT_OFFERED = {
 _XSOS_REGISTERED = False
 SEARCH_QUERY = None
 MAM_QUERY = None
+MODERATE_IQ = None
+MODERATE = "urn:xmpp:message-moderate:1"
+RETRACT = "urn:xmpp:message-retract:1"
 
 
 def _register_xsos():
@@ -106,7 +110,33 @@ def _register_xsos():
 
     aioxmpp.Message.compat_mam_result = xso.Child([MamResult])
 
-    global SEARCH_QUERY, MAM_QUERY
+    # XEP-0077 with a room: aioxmpp.ibr's Query, taught to carry a data form.
+    import aioxmpp.ibr
+    aioxmpp.ibr.Query.compat_data = xso.Child([aioxmpp.forms.Data])
+
+    # XEP-0425 (:1) request, and the XEP-0424 retraction the room sends everyone.
+    @aioxmpp.IQ.as_payload_class
+    class Moderate(xso.XSO):
+        TAG = (MODERATE, "moderate")
+        id_ = xso.Attr("id")
+        retract = xso.ChildFlag((RETRACT, "retract"))
+        reason = xso.ChildText((MODERATE, "reason"), default=None)
+
+    class Moderated(xso.XSO):
+        TAG = (MODERATE, "moderated")
+        UNKNOWN_CHILD_POLICY = xso.UnknownChildPolicy.DROP
+        by = xso.Attr("by", default=None)
+
+    class Retract(xso.XSO):
+        TAG = (RETRACT, "retract")
+        UNKNOWN_CHILD_POLICY = xso.UnknownChildPolicy.DROP
+        id_ = xso.Attr("id", default=None)
+        moderated = xso.Child([Moderated])
+
+    aioxmpp.Message.compat_retract = xso.Child([Retract])
+
+    global SEARCH_QUERY, MAM_QUERY, MODERATE_IQ
+    MODERATE_IQ = Moderate
     SEARCH_QUERY = SearchQuery
     MAM_QUERY = MamQuery
     _XSOS_REGISTERED = True
@@ -301,6 +331,33 @@ class Client(BaseClient):
             return _condition(e)
 
 
+
+
+    # --------------------------------------------------------------- registration, moderation
+
+    async def register(self, room, nick):
+        import aioxmpp
+        import aioxmpp.forms
+        import aioxmpp.ibr
+        offered = await self._send(self.client.send(aioxmpp.IQ(
+            type_=aioxmpp.IQType.GET, to=self._j(room), payload=aioxmpp.ibr.Query())))
+        submit = aioxmpp.forms.Data(aioxmpp.forms.DataType.SUBMIT)
+        for f in offered.compat_data.fields:
+            if f.var == "FORM_TYPE":
+                submit.fields.append(aioxmpp.forms.Field(
+                    var="FORM_TYPE", type_=aioxmpp.forms.FieldType.HIDDEN, values=f.values))
+        submit.fields.append(aioxmpp.forms.Field(var="muc#register_roomnick", values=[nick]))
+        q = aioxmpp.ibr.Query()
+        q.compat_data = submit
+        await self._send(self.client.send(aioxmpp.IQ(type_=aioxmpp.IQType.SET,
+                                                     to=self._j(room), payload=q)))
+
+    async def retract(self, room, stanza_id, reason):
+        import aioxmpp
+        m = MODERATE_IQ()
+        m.id_, m.retract, m.reason = stanza_id, True, reason
+        await self._send(self.client.send(aioxmpp.IQ(type_=aioxmpp.IQType.SET,
+                                                     to=self._j(room), payload=m)))
 
     # --------------------------------------------------------------- archive (XEP-0313)
 
