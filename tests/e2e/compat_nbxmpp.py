@@ -1,9 +1,9 @@
 """The nbxmpp stack (Gajim's library, GLib main loop — not Python asyncio): rooms through
-its MUC module (request_config → DataForm.get_purged() → set_config as Gajim's
-configuration dialog submits it, set_role, set_affiliation, get_affiliation, set_subject,
-invite, request_voice), Register, MAM (make_query with RSM), Ping, Discovery. Joins,
-nick changes and leaves are presences built with nbxmpp.Presence, the way Gajim builds
-them (nbxmpp has no join call).
+its MUC module (request_config → the form filled with nbxmpp's dataforms and submitted
+as get_purged() → set_config, set_role, set_affiliation, get_affiliation, set_subject,
+invite, request_voice), MAM (make_query with RSM), Ping, Discovery. nbxmpp has no join
+call (Gajim builds its own presences), so joins, nick changes and leaves are presences
+built with nbxmpp.Presence.
 
 nbxmpp runs on its own thread's GLib main loop; every call into it is scheduled there
 with GLib.idle_add, and its callbacks hand results to the test's asyncio loop, so the
@@ -211,7 +211,7 @@ class Client(BaseClient):
         return me
 
     async def configure(self, room, values):
-        # Gajim's room configuration: request_config, edit, submit get_purged().
+        # request_config, fill in the nbxmpp form, submit it purged of empty fields.
         result = await self._task(lambda: self.c.get_module("MUC").request_config(room))
         form = result.form
         for var, value in values.items():
@@ -227,7 +227,7 @@ class Client(BaseClient):
         import nbxmpp
         from nbxmpp.namespaces import Namespace
         m = nbxmpp.Message(to=f"{room}/{nick}", body=text, typ="chat")
-        m.setTag("x", namespace=Namespace.MUC_USER)  # as Gajim marks its MUC PMs
+        m.setTag("x", namespace=Namespace.MUC_USER)  # XEP-0045 §7.5's marker of a MUC PM
         self._send(m)
 
     async def change_nick(self, room, old, new):
