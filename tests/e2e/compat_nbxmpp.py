@@ -24,8 +24,6 @@ logging.getLogger("nbxmpp").setLevel(logging.CRITICAL)
 BY_STANZA = {
     "registration": "the Register module refuses the room's muc#register form; an Iq "
                     "with the form read and filled by nbxmpp's dataforms",
-    "moderated retraction": "MUC.retract_message sends the retired "
-                            "urn:xmpp:message-moderate:0; the :1 request as an nbxmpp Iq",
     "roles + affiliation lists": "no role-list call; an nbxmpp Iq",
     "leave (error presence)": "an nbxmpp Presence of type error",
     "directory (legacy fields)": "nbxmpp 4.2 has no XEP-0055 module; an nbxmpp Iq",
@@ -338,16 +336,10 @@ class Client(BaseClient):
             return e.condition
 
     async def retract(self, room, stanza_id, reason):
-        # nbxmpp 4.2's MUC.retract_message speaks urn:xmpp:message-moderate:0 inside a
-        # fastening (retired 2023); commonroom speaks :1, built with nbxmpp's Iq.
-        import nbxmpp
-        iq = nbxmpp.Iq("set", to=room)
-        mod = iq.addChild("moderate", attrs={"id": stanza_id},
-                          namespace="urn:xmpp:message-moderate:1")
-        mod.addChild("retract", namespace="urn:xmpp:message-retract:1")
-        mod.setTagData("reason", reason)
-        await self._iq(iq)
-
+        # nbxmpp 4.2's own call (XEP-0425 0.2, in a fastening), as Gajim 1.7 sends it.
+        from nbxmpp.protocol import JID
+        await self._task(lambda: self.c.get_module("Moderation").send_retract_request(
+            JID.from_string(room), stanza_id, reason))
 
     # --------------------------------------------------------------- directory (XEP-0055)
 

@@ -197,21 +197,14 @@ class Client(BaseClient):
         return [str(item["jid"]) for item in result["search"]["form"].get_items()]
 
     async def retract(self, room, stanza_id, reason):
-        # slixmpp 1.8's xep_0425 plugin speaks urn:xmpp:message-moderate:0 (retired in
-        # 2023); commonroom speaks :1, so the :1 request is built with slixmpp's ET.
-        from slixmpp.xmlstream import ET
-        iq = self.x.make_iq_set(ito=room)
-        mod = ET.SubElement(iq.xml, "{urn:xmpp:message-moderate:1}moderate", id=stanza_id)
-        ET.SubElement(mod, "{urn:xmpp:message-retract:1}retract")
-        ET.SubElement(mod, "{urn:xmpp:message-moderate:1}reason").text = reason
-        await self._iq(iq.send(timeout=5))
+        # slixmpp 1.8's own call (XEP-0425 0.2, in a fastening), as poezio sends it.
+        from slixmpp import JID
+        await self._iq(self.x["xep_0425"].moderate(JID(room), stanza_id, reason, timeout=5))
 
 
 NOT_OFFERED: dict[str, str] = {}
 # Flows where the driver builds (part of) the request with slixmpp's stanza classes.
 BY_STANZA = {
-    "moderated retraction": "slixmpp 1.8's xep_0425 sends the retired "
-                            "urn:xmpp:message-moderate:0; the :1 request is built by hand",
     "leave (bare room JID)": "the xep_0045 plugin leaves by the occupant JID; "
                              "send_presence to the bare room JID",
     "leave (error presence)": "make_presence(ptype='error') with an error condition",
