@@ -23,6 +23,7 @@
 #include "directory/sync_job.hpp"
 #include "store/database.hpp"
 #include "store/event_log.hpp"
+#include "store/legal_holds.hpp"
 #include "store/migrations.hpp"
 
 #ifndef COMMONROOM_SOURCE_SCHEMA_DIR
@@ -52,6 +53,7 @@ constexpr const char* kUsage =
     "options:\n"
     "  -c, --config FILE   configuration file (default /etc/commonroom/commonroom.ini)\n"
     "      --schema DIR    migrate: directory of NNNN_name.sql files\n"
+    "      --keys          check-config: list every [section] key the file may hold\n"
     "      --version       print the version and exit\n"
     "  -h, --help          print this help and exit\n"
     "\n"
@@ -63,6 +65,7 @@ struct Options {
   std::vector<std::string> command_args;  // after "directory": subcommand and its options
   std::string config = kDefaultConfigPath;
   std::optional<std::string> schema;
+  bool keys = false;  // check-config --keys
   bool version = false;
   bool help = false;
 };
@@ -92,6 +95,8 @@ Options parse(const std::vector<std::string>& args) {
     } else if (a == "--schema" || a.starts_with("--schema=")) {
       o.schema = value("--schema");
       if (o.schema->empty()) throw UsageError("--schema needs a directory");
+    } else if (a == "--keys") {
+      o.keys = true;
     } else if (o.command == "directory" || o.command == "retention" || o.command == "hold" ||
                o.command == "ban") {
       o.command_args.push_back(a);  // the subcommand parses its own options
@@ -113,6 +118,8 @@ Options parse(const std::vector<std::string>& args) {
     throw UsageError("unknown command \"" + o.command +
                      "\" (expected run, check-config, migrate, directory, retention, hold or ban)");
   if (o.schema && o.command != "migrate") throw UsageError("--schema only applies to migrate");
+  if (o.keys && o.command != "check-config")
+    throw UsageError("--keys only applies to check-config");
   return o;
 }
 
@@ -125,8 +132,42 @@ std::optional<Config> load(const std::string& path, std::ostream& err) {
 }
 
 int check_config(const Options& o, std::ostream& out, std::ostream& err) {
+  if (o.keys) {
+    for (const auto& [section, key] : known_keys()) out << "[" << section << "] " << key << "\n";
+    return kExitOk;
+  }
   if (!load(o.config, err)) return kExitFailure;
   out << o.config << ": OK\n";
+  return kExitOk;
+}
+
+// From this schema version legal holds have prepared subjects (schema/0008): migrate
+// prepares the rows stored before, which SQL cannot do (stringprep is ICU's).
+constexpr int kPreparedHoldsVersion = 8;
+
+int prepare_holds(store::Database& db, std::ostream& out, std::ostream& err) {
+  std::vector<store::StoredHoldChange> changes;
+  try {
+    changes = store::prepare_stored_holds(db.connection());
+  } catch (const std::exception& e) {
+    err << "migrate: the schema is up to date, but preparing the JIDs of the legal holds failed"
+           " (nothing of it was changed; run migrate again): "
+        << e.what() << "\n";
+    return kExitFailure;
+  }
+  for (const auto& c : changes) {
+    if (!c.problem.empty()) {
+      err << "warning: legal hold " << c.id << " (" << c.kind << " \"" << c.from
+          << "\") protects nothing: " << c.problem << ". Release it (commonroom hold release "
+          << c.kind << " '" << c.from << "' --by WHO) and place a hold on the right JID.\n";
+    } else if (c.merged_into != 0) {
+      out << "legal hold " << c.id << " (" << c.kind << " " << c.from << ") is " << c.to
+          << " once prepared, already held by hold " << c.merged_into << "; released into it\n";
+    } else {
+      out << "legal hold " << c.id << " (" << c.kind << " " << c.from << ") is now on " << c.to
+          << "\n";
+    }
+  }
   return kExitOk;
 }
 
@@ -153,6 +194,7 @@ int migrate(const Options& o, std::ostream& out, std::ostream& err) {
       out << "database schema is up to date (version " << report.version << ")\n";
     else
       out << "database schema is now at version " << report.version << "\n";
+    if (report.version >= kPreparedHoldsVersion) return prepare_holds(db, out, err);
     return kExitOk;
   } catch (const store::MigrationError& e) {
     err << "migrate: " << e.what() << "\n";
@@ -180,6 +222,13 @@ std::vector<admin_web::LinkState> to_link_states(const std::vector<LinkStatus>& 
 
 std::string default_schema_dir() {
   std::error_code ec;
+  // An installed binary (the package, or one unpacked under another root) finds the schema
+  // beside itself: <prefix>/bin/commonroom -> <prefix>/share/commonroom/schema.
+  const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    const auto beside = exe.parent_path().parent_path() / "share" / "commonroom" / "schema";
+    if (std::filesystem::is_directory(beside, ec)) return beside.string();
+  }
   const std::string source = COMMONROOM_SOURCE_SCHEMA_DIR;
   if (!source.empty() && std::filesystem::is_directory(source, ec)) return source;
   return COMMONROOM_INSTALLED_SCHEMA_DIR;

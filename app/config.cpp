@@ -1148,4 +1148,11 @@ const std::vector<std::string>& known_loggers() {
   return kLoggers;
 }
 
+std::vector<std::pair<std::string, std::string>> known_keys() {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& [section, keys] : schema())
+    for (const auto& key : keys) out.emplace_back(section, key);
+  return out;
+}
+
 }  // namespace commonroom::app

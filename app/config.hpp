@@ -5,6 +5,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "directory/search_settings.hpp"
@@ -102,5 +103,8 @@ ConfigResult load_config(const std::string& path);
 
 // The loggers that accept a per-logger level (level.<name>).
 const std::vector<std::string>& known_loggers();
+// Every (section, key) the configuration reader accepts, in reading order; `check-config
+// --keys` prints them so the reference documentation can be checked against the code.
+std::vector<std::pair<std::string, std::string>> known_keys();
 
 }  // namespace commonroom::app

@@ -25,6 +25,7 @@
 #include "policies/campus_policy.hpp"
 #include "store/event_log.hpp"
 #include "xmpp/component_link.hpp"
+#include "xmpp/log_redaction.hpp"
 #include "xmpp/serializer.hpp"
 
 namespace commonroom::app {
@@ -187,7 +188,7 @@ struct Runtime::Service {
         continue;
       }
       const auto& stanza = std::get<xmpp::Element>(work);
-      if (log.trace()) log.trace("in: " + xmpp::to_string(stanza));
+      if (log.trace()) log.trace("in: " + xmpp::redact_secrets(xmpp::to_string(stanza)));
       try {
         outcome = handle(stanza, Clock::now());
       } catch (const std::exception& e) {
@@ -315,7 +316,9 @@ struct Runtime::Service {
     // Each stanza is appended straight into the batch (no per-stanza buffer to copy from).
     size_t stanza_start = 0;
     muc::append_in_order(effects, batch, [&](std::string& out) {
-      if (log.trace()) log.trace("out: " + out.substr(stanza_start));
+      if (log.trace()) {
+        log.trace("out: " + xmpp::redact_secrets(std::string_view(out).substr(stanza_start)));
+      }
       ++stanzas;
       if (out.size() >= kBatchBytes) flush();
       stanza_start = out.size();

@@ -178,7 +178,9 @@ class Engine {
   // An owner or admin entering the room is asked again about requests still waiting.
   void remind_of_registrations(Ctx& ctx, const Room& room, const xmpp::Jid& session);  // "
   void handle_moderate(Ctx& ctx, Room& room, const xmpp::Element& moderate);           // moderation
-  void handle_mam(Ctx& ctx, Room& room, const xmpp::Element& query);                   // mam.cpp
+  // XEP-0425 0.2: <apply-to xmlns='urn:xmpp:fasten:0' id=''><moderate xmlns=':0'>.
+  void handle_legacy_moderate(Ctx& ctx, Room& room, const xmpp::Element& apply_to);  // "
+  void handle_mam(Ctx& ctx, Room& room, const xmpp::Element& query);                 // mam.cpp
   void send_history(Ctx& ctx, const Room& room, const xmpp::Jid& to,
                     const xmpp::Element* request);                     // history.cpp
   void send_subject(Ctx& ctx, const Room& room, const xmpp::Jid& to);  // subject.cpp

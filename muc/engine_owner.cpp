@@ -67,13 +67,12 @@ xmpp::DataForm Engine::config_form(const Room& room) const {
   Limits limits = policy_->limits();
   for (const RoomFeature* f : room_features())
     f->add_config_fields(room.config(), limits, form.fields);
-  form.fields.push_back(
-      xmpp::FormField::fixed("You may specify additional people who have admin status in the room. "
-                             "Please provide one Jabber ID per line."));
+  // No `fixed` instruction fields (decision 0024): their text travels as the <desc/> of the
+  // field it explains, which clients that echo the whole form back cannot trip over.
   form.fields.push_back(jid_list(kRoomAdmins, room, Affiliation::admin, "Room Admins"));
-  form.fields.push_back(xmpp::FormField::fixed(
-      "You may specify additional owners for this room. Please provide one Jabber ID per line."));
+  form.fields.back().desc = "People who administer the room, one JID per line.";
   form.fields.push_back(jid_list(kRoomOwners, room, Affiliation::owner, "Room Owners"));
+  form.fields.back().desc = "Additional owners of the room, one JID per line.";
   // Settings the policy (or the service) fixes are shown with their only possible value.
   for (const xmpp::FormField& locked : locked_fields(room.jid())) {
     xmpp::FormField* f = form.field(locked.var);
