@@ -17,6 +17,7 @@ struct SiteContext {
   StatusSource status;
   AbuseLogSource abuse_log;            // may be empty
   DirectorySyncSource directory_sync;  // may be empty
+  bool rooms_unlogged = false;         // see SiteSources
   std::optional<AbuseLogState> abuse_log_state() const {
     return abuse_log ? abuse_log() : std::nullopt;
   }

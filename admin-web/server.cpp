@@ -53,7 +53,8 @@ Server::Server(ServerOptions options, SiteSources sources)
   params->setSoftwareVersion("commonroom");
   impl_->http = std::make_unique<Poco::Net::HTTPServer>(
       new Router(SiteContext{options.version, std::move(sources.status),
-                             std::move(sources.abuse_log), std::move(sources.directory_sync)}),
+                             std::move(sources.abuse_log), std::move(sources.directory_sync),
+                             sources.rooms_unlogged}),
       impl_->pool, socket, params);
 }
 

@@ -321,6 +321,7 @@ int run_service(const Config& config) {
     web_options.version = kVersion;
     admin_web::SiteSources sources;
     sources.status = [&runtime] { return to_link_states(runtime.status()); };
+    sources.rooms_unlogged = runtime.rooms_unlogged();
     sources.abuse_log = [&runtime]() -> std::optional<admin_web::AbuseLogState> {
       auto s = runtime.abuse_log_stats();
       if (!s) return std::nullopt;

@@ -67,7 +67,10 @@ struct Config {
   std::optional<ServiceSettings> muc;
   std::optional<ServiceSettings> directory;
   directory::SearchSettings directory_search;  // [directory] search keys (defaults if absent)
-  std::string database_uri;                    // empty when [database] is absent (allowed for run)
+  std::string database_uri;                    // empty when [database] is absent
+  // [muc] unlogged_rooms_for_development: rooms run without [database], unlogged, and say so
+  // (no status 170, logging shown off, no archive). Without it [muc] requires [database].
+  bool unlogged_rooms_for_development = false;
   std::string admin_host = "127.0.0.1";
   uint16_t admin_port = 8480;
   LoggingSettings logging;

@@ -357,15 +357,20 @@ Runtime::Runtime(const Config& config, const directory::PeopleIndexSource* peopl
     s.log = store_log_sink();
     event_log_ = std::make_unique<store::EventLog>(std::move(s));  // throws JournalError
   } else if (config.muc) {
+    // Config checking allows this only with [muc] unlogged_rooms_for_development.
     Poco::Logger::get("muc").warning(
-        "no [database]: room events are not logged (the abuse log needs PostgreSQL)");
+        "ROOMS ARE NOT LOGGED (unlogged_rooms_for_development): no abuse log, no archive; "
+        "rooms tell everyone who enters that they are not logged. Never use this for real "
+        "users");
   }
   if (config.muc) {
     muc::RoomServiceConfig cfg;
     cfg.domain = config.muc->domain;
     cfg.version = kVersion;
-    // The archive is the abuse log: MAM needs PostgreSQL.
-    cfg.mam = !config.database_uri.empty();
+    // Rooms claim logging only when there is a log (decision 0018); the archive is the
+    // abuse log, so MAM needs it too.
+    cfg.logged = event_log_ != nullptr;
+    cfg.mam = cfg.logged;
     // Config checking made sure directory:staff comes with the people index.
     std::shared_ptr<const policies::StaffDirectory> staff;
     if (config.policy.directory_staff_may_persist && people)
@@ -405,6 +410,7 @@ Runtime::Runtime(const Config& config, const directory::PeopleIndexSource* peopl
       Poco::Logger::get("muc").warning(
           "no [database]: persistent rooms are kept in memory only and lost on restart");
     }
+    rooms_unlogged_ = !event_log_;
   }
   if (config.directory) {
     directory::SearchServiceConfig cfg;
@@ -449,6 +455,10 @@ void Runtime::stop() {
   // After the engines: what they submitted is made durable (their stanzas can no longer
   // be sent, but nothing is sent that is not logged).
   if (event_log_) event_log_->stop();
+}
+
+bool Runtime::rooms_unlogged() const {
+  return rooms_unlogged_;
 }
 
 std::optional<store::EventLogStats> Runtime::abuse_log_stats() const {

@@ -46,6 +46,8 @@ class Runtime {
   std::vector<LinkStatus> status() const;  // thread-safe snapshot
   // The abuse log's counters (thread-safe); nullopt when there is none.
   std::optional<store::EventLogStats> abuse_log_stats() const;
+  // The rooms service runs without an abuse log ([muc] unlogged_rooms_for_development).
+  bool rooms_unlogged() const;
   // Graceful: each link sends </stream:stream> and waits briefly for the server's, then
   // the engine threads finish. Idempotent.
   void stop();
@@ -60,6 +62,7 @@ class Runtime {
   // Institution and group memberships for linked rooms; null without [muc]+[database].
   std::unique_ptr<class LinkWatcher> links_;
   std::shared_ptr<muc::RoomService> rooms_;
+  bool rooms_unlogged_ = false;
 };
 
 }  // namespace commonroom::app

@@ -15,9 +15,17 @@ void StatusPage::handleRequest(Poco::Net::HTTPServerRequest&,
   const auto links = site_.status();
   std::string html =
       "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-      "<title>commonroom status</title></head>\n<body>\n<h1>commonroom</h1>\n"
-      "<p>Version " +
-      html_escape(site_.version) + "</p>\n<h2>Component links</h2>\n";
+      "<title>commonroom status</title></head>\n<body>\n<h1>commonroom</h1>\n";
+  if (site_.rooms_unlogged) {
+    // First on the page and in plain HTML (the CSP allows no inline style): nobody looking
+    // at the status may miss that the rooms keep no log.
+    html +=
+        "<div id=\"rooms-unlogged\" role=\"alert\"><h2>ROOMS ARE NOT LOGGED</h2>\n<p>This "
+        "service runs with [muc] unlogged_rooms_for_development: there is no abuse log and no "
+        "archive, rooms tell everyone who enters that they are not logged, and persistent "
+        "rooms are lost on restart. For development only; never for real users.</p></div>\n";
+  }
+  html += "<p>Version " + html_escape(site_.version) + "</p>\n<h2>Component links</h2>\n";
   if (links.empty()) {
     html += "<p>No services are configured.</p>\n";
   } else {
