@@ -57,6 +57,8 @@ struct SiteSources {
   StatusSource status;
   AbuseLogSource abuse_log;            // may be empty
   DirectorySyncSource directory_sync;  // may be empty
+  // Rooms run without an abuse log (development only): every page says so loudly.
+  bool rooms_unlogged = false;
 };
 
 }  // namespace commonroom::admin_web

@@ -89,6 +89,7 @@ Server::Server(ServerOptions options, SiteSources sources)
   site.status = std::move(sources.status);
   site.abuse_log = std::move(sources.abuse_log);
   site.directory_sync = std::move(sources.directory_sync);
+  site.rooms_unlogged = sources.rooms_unlogged;
   site.store = options.store;
   site.room_commands = options.room_commands;
   site.policy = options.policy;

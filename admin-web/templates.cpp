@@ -19,6 +19,8 @@ std::string render_template(std::string_view name, const mstch::map& context) {
 void send_page(PageRequest& request, std::string_view name, const std::string& title,
                const mstch::map& context, int status) {
   mstch::map layout{{"title", title}, {"content", render_template(name, context)}};
+  // On every page, above everything else: nobody may miss that the rooms keep no log.
+  layout["rooms_unlogged"] = request.site.rooms_unlogged;
   if (const Viewer* v = request.viewer) {
     layout["signed_in"] = true;
     layout["principal"] = v->principal;

@@ -91,6 +91,11 @@ void ArchiveWorker::stop() {
   }
 }
 
+bool ArchiveWorker::stopping() const {
+  std::lock_guard lock(state_->mutex);
+  return state_->stopping;
+}
+
 void ArchiveWorker::submit(std::vector<muc::MamQuery> queries) {
   std::vector<muc::MamQuery> refused;
   {

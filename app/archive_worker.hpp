@@ -34,6 +34,8 @@ class ArchiveWorker {
   void start();
   // Queries still waiting are answered with an error (the service is stopping). Idempotent.
   void stop();
+  // Whether stop() has begun: from then on nothing new is read.
+  bool stopping() const;
   // Any thread (the engine's). Answers are sent in submission order.
   void submit(std::vector<muc::MamQuery> queries);
 

@@ -18,6 +18,7 @@
 #include "app/directory_commands.hpp"
 #include "app/directory_index.hpp"
 #include "app/directory_sync_status.hpp"
+#include "app/log_commands.hpp"
 #include "app/logging.hpp"
 #include "app/retention_commands.hpp"
 #include "app/retention_job.hpp"
@@ -26,6 +27,7 @@
 #include "directory/sync_job.hpp"
 #include "store/database.hpp"
 #include "store/event_log.hpp"
+#include "store/legal_holds.hpp"
 #include "store/migrations.hpp"
 
 #ifndef COMMONROOM_SOURCE_SCHEMA_DIR
@@ -52,10 +54,12 @@ constexpr const char* kUsage =
     "%RETENTION%"
     "%BAN%"
     "%ADMIN%"
+    "%LOGS%"
     "\n"
     "options:\n"
     "  -c, --config FILE   configuration file (default /etc/commonroom/commonroom.ini)\n"
     "      --schema DIR    migrate: directory of NNNN_name.sql files\n"
+    "      --keys          check-config: list every [section] key the file may hold\n"
     "      --version       print the version and exit\n"
     "  -h, --help          print this help and exit\n"
     "\n"
@@ -67,6 +71,7 @@ struct Options {
   std::vector<std::string> command_args;  // after "directory": subcommand and its options
   std::string config = kDefaultConfigPath;
   std::optional<std::string> schema;
+  bool keys = false;  // check-config --keys
   bool version = false;
   bool help = false;
 };
@@ -96,8 +101,10 @@ Options parse(const std::vector<std::string>& args) {
     } else if (a == "--schema" || a.starts_with("--schema=")) {
       o.schema = value("--schema");
       if (o.schema->empty()) throw UsageError("--schema needs a directory");
+    } else if (a == "--keys") {
+      o.keys = true;
     } else if (o.command == "directory" || o.command == "retention" || o.command == "hold" ||
-               o.command == "ban" || o.command == "admin") {
+               o.command == "ban" || o.command == "admin" || o.command == "logs") {
       o.command_args.push_back(a);  // the subcommand parses its own options
     } else if (a.starts_with("-") && a != "-") {
       throw UsageError("unknown option " + a);
@@ -110,15 +117,17 @@ Options parse(const std::vector<std::string>& args) {
   if (o.version || o.help) return o;
   if (o.command.empty())
     throw UsageError(
-        "no command given (run, check-config, migrate, directory, retention, hold, ban or "
-        "admin)");
+        "no command given (run, check-config, migrate, directory, retention, hold, ban, admin "
+        "or logs)");
   if (o.command != "run" && o.command != "check-config" && o.command != "migrate" &&
       o.command != "directory" && o.command != "retention" && o.command != "hold" &&
-      o.command != "ban" && o.command != "admin")
+      o.command != "ban" && o.command != "admin" && o.command != "logs")
     throw UsageError("unknown command \"" + o.command +
-                     "\" (expected run, check-config, migrate, directory, retention, hold, ban "
-                     "or admin)");
+                     "\" (expected run, check-config, migrate, directory, retention, hold, ban, "
+                     "admin or logs)");
   if (o.schema && o.command != "migrate") throw UsageError("--schema only applies to migrate");
+  if (o.keys && o.command != "check-config")
+    throw UsageError("--keys only applies to check-config");
   return o;
 }
 
@@ -131,8 +140,42 @@ std::optional<Config> load(const std::string& path, std::ostream& err) {
 }
 
 int check_config(const Options& o, std::ostream& out, std::ostream& err) {
+  if (o.keys) {
+    for (const auto& [section, key] : known_keys()) out << "[" << section << "] " << key << "\n";
+    return kExitOk;
+  }
   if (!load(o.config, err)) return kExitFailure;
   out << o.config << ": OK\n";
+  return kExitOk;
+}
+
+// From this schema version legal holds have prepared subjects (schema/0008): migrate
+// prepares the rows stored before, which SQL cannot do (stringprep is ICU's).
+constexpr int kPreparedHoldsVersion = 8;
+
+int prepare_holds(store::Database& db, std::ostream& out, std::ostream& err) {
+  std::vector<store::StoredHoldChange> changes;
+  try {
+    changes = store::prepare_stored_holds(db.connection());
+  } catch (const std::exception& e) {
+    err << "migrate: the schema is up to date, but preparing the JIDs of the legal holds failed"
+           " (nothing of it was changed; run migrate again): "
+        << e.what() << "\n";
+    return kExitFailure;
+  }
+  for (const auto& c : changes) {
+    if (!c.problem.empty()) {
+      err << "warning: legal hold " << c.id << " (" << c.kind << " \"" << c.from
+          << "\") protects nothing: " << c.problem << ". Release it (commonroom hold release "
+          << c.kind << " '" << c.from << "' --by WHO) and place a hold on the right JID.\n";
+    } else if (c.merged_into != 0) {
+      out << "legal hold " << c.id << " (" << c.kind << " " << c.from << ") is " << c.to
+          << " once prepared, already held by hold " << c.merged_into << "; released into it\n";
+    } else {
+      out << "legal hold " << c.id << " (" << c.kind << " " << c.from << ") is now on " << c.to
+          << "\n";
+    }
+  }
   return kExitOk;
 }
 
@@ -159,6 +202,7 @@ int migrate(const Options& o, std::ostream& out, std::ostream& err) {
       out << "database schema is up to date (version " << report.version << ")\n";
     else
       out << "database schema is now at version " << report.version << "\n";
+    if (report.version >= kPreparedHoldsVersion) return prepare_holds(db, out, err);
     return kExitOk;
   } catch (const store::MigrationError& e) {
     err << "migrate: " << e.what() << "\n";
@@ -224,6 +268,13 @@ std::vector<admin_web::LinkState> to_link_states(const std::vector<LinkStatus>& 
 
 std::string default_schema_dir() {
   std::error_code ec;
+  // An installed binary (the package, or one unpacked under another root) finds the schema
+  // beside itself: <prefix>/bin/commonroom -> <prefix>/share/commonroom/schema.
+  const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    const auto beside = exe.parent_path().parent_path() / "share" / "commonroom" / "schema";
+    if (std::filesystem::is_directory(beside, ec)) return beside.string();
+  }
   const std::string source = COMMONROOM_SOURCE_SCHEMA_DIR;
   if (!source.empty() && std::filesystem::is_directory(source, ec)) return source;
   return COMMONROOM_INSTALLED_SCHEMA_DIR;
@@ -243,6 +294,7 @@ int run_command_line(const std::vector<std::string>& args, std::ostream& out, st
     usage.replace(usage.find("%RETENTION%"), 11, kRetentionUsage);
     usage.replace(usage.find("%BAN%"), 5, kBanUsage);
     usage.replace(usage.find("%ADMIN%"), 7, kAdminUsage);
+    usage.replace(usage.find("%LOGS%"), 6, kLogsUsage);
     out << usage;
     return kExitOk;
   }
@@ -272,6 +324,14 @@ int run_command_line(const std::vector<std::string>& args, std::ostream& out, st
     auto config = load(o.config, err);
     if (!config) return kExitFailure;
     return admin_command(*config, o.command_args, out, err);
+  }
+  if (o.command == "logs") {
+    // A bundle is checked wherever it was copied to: no configuration or database needed.
+    if (!o.command_args.empty() && o.command_args[0] == "verify")
+      return logs_verify(o.command_args, out, err);
+    auto config = load(o.config, err);
+    if (!config) return kExitFailure;
+    return logs_command(*config, o.command_args, out, err);
   }
   return run(o, err);
 }
@@ -325,6 +385,7 @@ int run_service(const Config& config) {
     }
     admin_web::SiteSources sources;
     sources.status = [&runtime] { return to_link_states(runtime.status()); };
+    sources.rooms_unlogged = runtime.rooms_unlogged();
     sources.abuse_log = [&runtime]() -> std::optional<admin_web::AbuseLogState> {
       auto s = runtime.abuse_log_stats();
       if (!s) return std::nullopt;

@@ -65,7 +65,7 @@ const std::vector<std::pair<std::string, std::vector<std::string>>>& schema() {
         {"links",
          {"host", "port", "keepalive_seconds", "backoff_initial_ms", "backoff_max_ms",
           "connect_timeout_ms", "handshake_timeout_ms", "max_stanza_bytes", "max_depth"}},
-        {"muc", {"domain", "secret", "secret_file"}},
+        {"muc", {"domain", "secret", "secret_file", "unlogged_rooms_for_development"}},
         {"directory",
          {"domain", "secret", "secret_file", "max_results", "min_chars", "allowed_domains",
           "rate_limit", "rate_burst", "refresh_seconds"}},
@@ -485,6 +485,7 @@ class Loader {
               "missing; [database] needs uri = postgresql://...");
       }
     }
+    validate_room_logging(c);
     if (const Entry* e = find("admin-web", "listen")) validate_listen(*e, c);
     validate_sign_in(c.admin_sign_in);
     validate_logging(c.logging);
@@ -496,6 +497,36 @@ class Loader {
             "directory:staff needs [directory] and [database]: staff are looked up in the "
             "directory's people index");
     validate_retention(c.retention);
+  }
+
+  // Rooms tell everyone who enters that they are logged (status 170): that must be true,
+  // so rooms need the abuse log, which lives in PostgreSQL. Only an explicit development
+  // setting runs rooms without one, and then they say they are not logged (decision 0018).
+  void validate_room_logging(Config& c) {
+    const Entry* dev = find("muc", "unlogged_rooms_for_development");
+    if (dev) {
+      if (auto v = boolean("muc", "unlogged_rooms_for_development"))
+        c.unlogged_rooms_for_development = *v;
+    }
+    if (!c.muc) return;
+    if (c.unlogged_rooms_for_development && sections_.count("database")) {
+      error("muc", "unlogged_rooms_for_development", *dev,
+            "rooms are logged whenever [database] is configured; remove this setting");
+      return;
+    }
+    if (c.unlogged_rooms_for_development) {
+      warning("muc", "unlogged_rooms_for_development", *dev,
+              "rooms are NOT logged (no abuse log, no archive, persistent rooms lost on "
+              "restart); they say so to everyone who enters. For development only, never for "
+              "real users");
+      return;
+    }
+    if (sections_.count("database")) return;
+    error("database", "", 0,
+          "missing; the rooms service ([muc]) logs every room for abuse handling and keeps "
+          "the log in PostgreSQL, so it does not start without it. Add [database] with "
+          "uri = postgresql://... (then run commonroom migrate), or, for development only, "
+          "set [muc] unlogged_rooms_for_development = true");
   }
 
   // A [policy] list: items separated by commas (and, unless `spaces_inside`, by spaces).
@@ -1197,6 +1228,13 @@ ConfigResult load_config(const std::string& path) {
 
 const std::vector<std::string>& known_loggers() {
   return kLoggers;
+}
+
+std::vector<std::pair<std::string, std::string>> known_keys() {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& [section, keys] : schema())
+    for (const auto& key : keys) out.emplace_back(section, key);
+  return out;
 }
 
 }  // namespace commonroom::app

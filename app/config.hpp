@@ -5,6 +5,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "admin-web/sign_in_settings.hpp"
@@ -67,7 +68,10 @@ struct Config {
   std::optional<ServiceSettings> muc;
   std::optional<ServiceSettings> directory;
   directory::SearchSettings directory_search;  // [directory] search keys (defaults if absent)
-  std::string database_uri;                    // empty when [database] is absent (allowed for run)
+  std::string database_uri;                    // empty when [database] is absent
+  // [muc] unlogged_rooms_for_development: rooms run without [database], unlogged, and say so
+  // (no status 170, logging shown off, no archive). Without it [muc] requires [database].
+  bool unlogged_rooms_for_development = false;
   std::string admin_host = "127.0.0.1";
   uint16_t admin_port = 8480;
   admin_web::SignInSettings admin_sign_in;  // [admin-web] sign-in keys
@@ -101,5 +105,8 @@ ConfigResult load_config(const std::string& path);
 
 // The loggers that accept a per-logger level (level.<name>).
 const std::vector<std::string>& known_loggers();
+// Every (section, key) the configuration reader accepts, in reading order; `check-config
+// --keys` prints them so the reference documentation can be checked against the code.
+std::vector<std::pair<std::string, std::string>> known_keys();
 
 }  // namespace commonroom::app

@@ -1,13 +1,14 @@
 // Keeps the directory search's people index current: loads it from PostgreSQL at start and
-// again whenever the directory changes (a sync or an opt-out bumps its data version).
+// again whenever the directory changes. A sync that changed something and every opt-out
+// bump the directory's data version and NOTIFY commonroom_directory: the refresher LISTENs,
+// drops an opted-out person from the index at once (the notification names them), and
+// reloads the whole directory on a thread of its own, which takes milliseconds at a few
+// thousand people and seconds at 200,000. It also checks the version every interval in
+// case a notification was missed.
 #pragma once
 #include <chrono>
-#include <condition_variable>
-#include <cstdint>
-#include <mutex>
-#include <optional>
+#include <memory>
 #include <string>
-#include <thread>
 
 #include "directory/directory_search.hpp"
 
@@ -15,7 +16,7 @@ namespace commonroom::app {
 
 class DirectoryIndexRefresher {
  public:
-  // Checks the version every `interval`; `holder` must outlive this object.
+  // Checks the version at least every `interval`; `holder` must outlive this object.
   DirectoryIndexRefresher(std::string database_uri, directory::PeopleIndexHolder& holder,
                           std::chrono::seconds interval);
   ~DirectoryIndexRefresher();  // stops and joins
@@ -23,21 +24,12 @@ class DirectoryIndexRefresher {
   DirectoryIndexRefresher& operator=(const DirectoryIndexRefresher&) = delete;
 
   void start();
-  void stop();
+  void stop();  // idempotent; returns within a fraction of a second (after a load in progress)
+
+  struct State;  // commands.cpp never sees libpqxx
 
  private:
-  void loop();
-  void check();
-
-  std::string uri_;
-  directory::PeopleIndexHolder& holder_;
-  std::chrono::seconds interval_;
-  std::optional<std::int64_t> loaded_version_;
-  std::string last_error_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
-  std::thread thread_;
+  std::unique_ptr<State> state_;
 };
 
 }  // namespace commonroom::app

@@ -30,7 +30,8 @@ struct LinkWatcher::State {
              [this](const std::exception& e) { failed(e); },
              [this] {
                log.information("linked rooms: PostgreSQL is back, watching the directory again");
-             }},
+             },
+             nullptr},
             kBackoffMax) {}
 
   Apply apply;

@@ -17,12 +17,17 @@ constexpr long kWaitMicros = 200'000;
 
 class Receiver : public pqxx::notification_receiver {
  public:
-  Receiver(pqxx::connection_base& c, const std::string& channel, std::atomic<bool>& flag)
-      : pqxx::notification_receiver(c, channel), flag_(flag) {}
-  void operator()(const std::string&, int) override { flag_ = true; }
+  Receiver(pqxx::connection_base& c, const std::string& channel, std::atomic<bool>& flag,
+           const std::function<void(const std::string&)>& notice)
+      : pqxx::notification_receiver(c, channel), flag_(flag), notice_(notice) {}
+  void operator()(const std::string& payload, int) override {
+    if (notice_) notice_(payload);
+    flag_ = true;
+  }
 
  private:
   std::atomic<bool>& flag_;
+  const std::function<void(const std::string&)>& notice_;
 };
 
 }  // namespace
@@ -56,7 +61,7 @@ struct PgChannelWatcher::State {
       try {
         if (!conn) {
           conn = std::make_unique<pqxx::connection>(uri);
-          receiver = std::make_unique<Receiver>(*conn, channel, notified);
+          receiver = std::make_unique<Receiver>(*conn, channel, notified, hooks.notice);
           due = true;
         }
         if (due || notified.exchange(false) || Clock::now() >= deadline) {

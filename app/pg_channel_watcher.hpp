@@ -27,6 +27,9 @@ class PgChannelWatcher {
     std::function<void(const std::exception&)> failed;
     // The first successful refresh after a failure.
     std::function<void()> recovered;
+    // Optional: each notification's payload, on the watcher's thread as it arrives (before
+    // the refresh it triggers). Must not throw.
+    std::function<void(const std::string& payload)> notice;
   };
 
   PgChannelWatcher(std::string database_uri, std::string channel, Hooks hooks,

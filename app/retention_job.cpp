@@ -9,7 +9,12 @@ namespace commonroom::app {
 std::string describe_purge(const store::PurgeResult& r, int days) {
   return "retention: purged " + std::to_string(r.deleted) + " room events older than " +
          std::to_string(days) + " days (cutoff " + r.cutoff + "); " + std::to_string(r.held_rooms) +
-         " rooms and " + std::to_string(r.held_users) + " users under legal hold kept";
+         " rooms and " + std::to_string(r.held_users) + " users under legal hold kept" +
+         (r.unusable_holds == 0
+              ? std::string()
+              : "; warning: " + std::to_string(r.unusable_holds) +
+                    " legal holds name something that is not a JID and protect nothing"
+                    " (see commonroom hold list)");
 }
 
 store::PurgeResult run_retention_purge(const Config& config, const std::string& actor) {
@@ -47,7 +52,10 @@ void RetentionJob::loop() {
     }
     try {
       const auto r = run_retention_purge(config_);
-      log.information("%s", describe_purge(r, config_.retention.days));
+      if (r.unusable_holds == 0)
+        log.information("%s", describe_purge(r, config_.retention.days));
+      else
+        log.warning("%s", describe_purge(r, config_.retention.days));
     } catch (const std::exception& e) {
       log.error("retention: purge failed (retrying in %d hours): %s",
                 static_cast<int>(config_.retention.check_interval.count()), std::string(e.what()));

@@ -27,6 +27,7 @@
 #include "policies/campus_policy.hpp"
 #include "store/event_log.hpp"
 #include "xmpp/component_link.hpp"
+#include "xmpp/log_redaction.hpp"
 #include "xmpp/serializer.hpp"
 
 namespace commonroom::app {
@@ -189,7 +190,7 @@ struct Runtime::Service {
         continue;
       }
       const auto& stanza = std::get<xmpp::Element>(work);
-      if (log.trace()) log.trace("in: " + xmpp::to_string(stanza));
+      if (log.trace()) log.trace("in: " + xmpp::redact_secrets(xmpp::to_string(stanza)));
       try {
         outcome = handle(stanza, Clock::now());
       } catch (const std::exception& e) {
@@ -317,7 +318,9 @@ struct Runtime::Service {
     // Each stanza is appended straight into the batch (no per-stanza buffer to copy from).
     size_t stanza_start = 0;
     muc::append_in_order(effects, batch, [&](std::string& out) {
-      if (log.trace()) log.trace("out: " + out.substr(stanza_start));
+      if (log.trace()) {
+        log.trace("out: " + xmpp::redact_secrets(std::string_view(out).substr(stanza_start)));
+      }
       ++stanzas;
       if (out.size() >= kBatchBytes) flush();
       stanza_start = out.size();
@@ -356,15 +359,20 @@ Runtime::Runtime(const Config& config, const directory::PeopleIndexSource* peopl
     s.log = store_log_sink();
     event_log_ = std::make_unique<store::EventLog>(std::move(s));  // throws JournalError
   } else if (config.muc) {
+    // Config checking allows this only with [muc] unlogged_rooms_for_development.
     Poco::Logger::get("muc").warning(
-        "no [database]: room events are not logged (the abuse log needs PostgreSQL)");
+        "ROOMS ARE NOT LOGGED (unlogged_rooms_for_development): no abuse log, no archive; "
+        "rooms tell everyone who enters that they are not logged. Never use this for real "
+        "users");
   }
   if (config.muc) {
     muc::RoomServiceConfig cfg;
     cfg.domain = config.muc->domain;
     cfg.version = kVersion;
-    // The archive is the abuse log: MAM needs PostgreSQL.
-    cfg.mam = !config.database_uri.empty();
+    // Rooms claim logging only when there is a log (decision 0018); the archive is the
+    // abuse log, so MAM needs it too.
+    cfg.logged = event_log_ != nullptr;
+    cfg.mam = cfg.logged;
     // Config checking made sure directory:staff comes with the people index.
     std::shared_ptr<const policies::StaffDirectory> staff;
     if (config.policy.directory_staff_may_persist && people)
@@ -406,6 +414,7 @@ Runtime::Runtime(const Config& config, const directory::PeopleIndexSource* peopl
       Poco::Logger::get("muc").warning(
           "no [database]: persistent rooms are kept in memory only and lost on restart");
     }
+    rooms_unlogged_ = !event_log_;
   }
   if (config.directory) {
     directory::SearchServiceConfig cfg;
@@ -471,6 +480,10 @@ bool Runtime::run_on_rooms(RoomsWork work, std::chrono::milliseconds timeout) {
     return outcome;
   });
   return finished.wait_for(timeout) == std::future_status::ready;
+}
+
+bool Runtime::rooms_unlogged() const {
+  return rooms_unlogged_;
 }
 
 std::optional<store::EventLogStats> Runtime::abuse_log_stats() const {

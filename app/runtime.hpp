@@ -59,6 +59,8 @@ class Runtime {
                          std::chrono::system_clock::time_point now, muc::Effects& out)>;
   bool run_on_rooms(RoomsWork work, std::chrono::milliseconds timeout);
 
+  // The rooms service runs without an abuse log ([muc] unlogged_rooms_for_development).
+  bool rooms_unlogged() const;
   // Graceful: each link sends </stream:stream> and waits briefly for the server's, then
   // the engine threads finish. Idempotent.
   void stop();
@@ -75,6 +77,7 @@ class Runtime {
   std::shared_ptr<muc::RoomService> rooms_;
   std::shared_ptr<class AdminActorPolicy> rooms_policy_;
   Service* rooms_service_ = nullptr;
+  bool rooms_unlogged_ = false;
 };
 
 }  // namespace commonroom::app

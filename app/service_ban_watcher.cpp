@@ -39,7 +39,8 @@ struct ServiceBanWatcher::State {
             std::move(uri), std::string(store::kServiceBansChannel),
             {[this](pqxx::connection_base& c) { return refresh(c); },
              [this](const std::exception& e) { failed(e); },
-             [this] { log.information("service-wide bans: PostgreSQL is back, watching again"); }},
+             [this] { log.information("service-wide bans: PostgreSQL is back, watching again"); },
+             nullptr},
             kBackoffMax) {}
 
   Apply apply;

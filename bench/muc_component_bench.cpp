@@ -337,7 +337,11 @@ RunResult run_once(const Options& opt, const fs::path& dir, const std::string& d
   {
     std::ofstream ini(config);
     ini << "[links]\nhost = 127.0.0.1\nport = " << port << "\nbackoff_initial_ms = 50\n"
-        << "[muc]\ndomain = " << kMucDomain << "\nsecret = " << kSecret << "\n"
+        << "[muc]\ndomain = " << kMucDomain << "\nsecret = " << kSecret
+        << "\n"
+        // Without PostgreSQL the rooms run unlogged, which commonroom allows only with the
+        // development setting (decision 0018).
+        << (database_uri.empty() ? "unlogged_rooms_for_development = true\n" : "")
         << "[admin-web]\nlisten = 127.0.0.1:0\n"
         << "[logging]\nlevel = warning\n";
     fs::permissions(config, fs::perms::owner_read | fs::perms::owner_write);

@@ -156,7 +156,11 @@ LdapClient::LdapClient(const LdapSettings& settings)
   }
   if (int rc = ldap_sasl_bind_s(ld, dn, LDAP_SASL_SIMPLE, &cred, nullptr, nullptr, nullptr);
       rc != LDAP_SUCCESS) {
-    fail(dn ? "simple bind as " + settings.bind_dn : std::string("anonymous bind"), rc);
+    // The DN stays out of the message: it ends up in logs, the sync history and a /metrics
+    // label, and names the service account an attacker would want.
+    fail(dn ? std::string("simple bind with [ldap] bind_dn and password_file")
+            : std::string("anonymous bind"),
+         rc);
   }
 }
 

@@ -177,7 +177,7 @@ struct PeopleIndex::Impl {
   }
 };
 
-PeopleIndex::PeopleIndex() : impl_(std::make_unique<Impl>()) {}
+PeopleIndex::PeopleIndex() : impl_(std::make_shared<Impl>()) {}
 PeopleIndex::~PeopleIndex() = default;
 
 void PeopleIndex::Impl::build_field(FieldIndex& fi, FieldBuilder& b) {
@@ -387,7 +387,24 @@ std::shared_ptr<const PeopleIndex> PeopleIndex::build(
 }
 
 std::size_t PeopleIndex::size() const {
-  return impl_->n;
+  return impl_->n - hidden_count_;
+}
+
+bool PeopleIndex::hidden(uint32_t id) const {
+  return !hidden_.empty() && ((hidden_[id / 64] >> (id % 64)) & 1);
+}
+
+std::shared_ptr<const PeopleIndex> PeopleIndex::without(std::string_view uid) const {
+  std::shared_ptr<PeopleIndex> out(new PeopleIndex());
+  out->impl_ = impl_;
+  out->hidden_ = hidden_;
+  out->hidden_count_ = hidden_count_;
+  if (auto id = find_uid(uid)) {
+    if (out->hidden_.empty()) out->hidden_.assign(impl_->words_per_bitset, 0);
+    set_bit(out->hidden_.data(), *id);
+    ++out->hidden_count_;
+  }
+  return out;
 }
 
 PersonView PeopleIndex::person(uint32_t id) const {
@@ -409,7 +426,7 @@ std::optional<uint32_t> PeopleIndex::find_uid(std::string_view uid) const {
   const Impl& d = *impl_;
   auto it = std::lower_bound(d.by_uid.begin(), d.by_uid.end(), uid,
                              [&](uint32_t id, std::string_view u) { return d.uid(id) < u; });
-  if (it == d.by_uid.end() || d.uid(*it) != uid) return std::nullopt;
+  if (it == d.by_uid.end() || d.uid(*it) != uid || hidden(*it)) return std::nullopt;
   return *it;
 }
 
@@ -418,7 +435,7 @@ std::optional<uint32_t> PeopleIndex::find_jid(std::string_view bare_jid) const {
   auto it =
       std::lower_bound(d.by_jid.begin(), d.by_jid.end(), bare_jid,
                        [&](uint32_t id, std::string_view j) { return d.field_text(id, 1) < j; });
-  if (it == d.by_jid.end() || d.field_text(*it, 1) != bare_jid) return std::nullopt;
+  if (it == d.by_jid.end() || d.field_text(*it, 1) != bare_jid || hidden(*it)) return std::nullopt;
   return *it;
 }
 
@@ -517,6 +534,8 @@ SearchPage PeopleIndex::search(const CompiledQuery& query, const PageRequest& pa
       for (uint32_t id : d.inst_people[it->second]) set_bit(tmp.data(), id);
     and_into(tmp.data());
   }
+  if (!hidden_.empty())
+    for (std::size_t i = 0; i < nw; ++i) acc[i] &= ~hidden_[i];
   // Bits past n (from the complement above) must never count.
   if (d.n % 64 != 0) acc[nw - 1] &= (Word64{1} << (d.n % 64)) - 1;
 
@@ -607,7 +626,7 @@ std::size_t PeopleIndex::memory_bytes() const {
   for (const auto& list : d.inst_people) total += sizeof(list) + bytes_of(list);
   total += d.inst_by_id.size() * 64;
   for (const auto& f : d.fields) total += f.memory_bytes();
-  return total;
+  return total + bytes_of(hidden_);
 }
 
 QueryCheck compile_query(const PeopleQuery& query, const QueryLimits& limits) {

@@ -102,13 +102,21 @@ class PeopleIndex {
   // Never fails: an empty result is an empty page. Thread-safe (the index is immutable).
   SearchPage search(const CompiledQuery& query, const PageRequest& page) const;
 
+  // This index with the person `uid` gone (found by no search, uid or JID lookup), sharing
+  // everything else: an opt-out takes effect in microseconds instead of a rebuild of the
+  // whole index. The same index when nobody has that uid.
+  std::shared_ptr<const PeopleIndex> without(std::string_view uid) const;
+
   // Heap bytes held by the index (for the benchmark and the admin page).
   std::size_t memory_bytes() const;
 
  private:
   PeopleIndex();
   struct Impl;
-  std::unique_ptr<Impl> impl_;
+  bool hidden(uint32_t id) const;
+  std::shared_ptr<Impl> impl_;    // shared by the indexes without() made from one build
+  std::vector<uint64_t> hidden_;  // a bit per person removed by without(); empty: none
+  std::size_t hidden_count_ = 0;
 };
 
 }  // namespace commonroom::directory

@@ -23,11 +23,17 @@ xmpp::ServiceDescription describe(Engine& engine, const RoomServiceConfig& confi
   return d;
 }
 
-// XEP-0045 §18.1.2 "Ghost Users": delivery errors that mean the occupant is gone.
-bool is_delivery_error(xmpp::Condition c) {
+// Errors that say the occupant's session is gone (XEP-0045 §18.1.2 "Ghost Users" lists the
+// delivery errors). As Prosody does, the errors a host server or client returns for a
+// session that closed or failed locally count too; a bounce with no readable condition is
+// taken as such a failure.
+bool is_kickable_error(std::optional<xmpp::Condition> c) {
   using C = xmpp::Condition;
-  return c == C::gone || c == C::item_not_found || c == C::recipient_unavailable ||
-         c == C::redirect || c == C::remote_server_not_found || c == C::remote_server_timeout;
+  if (!c) return true;
+  return *c == C::gone || *c == C::internal_server_error || *c == C::item_not_found ||
+         *c == C::jid_malformed || *c == C::recipient_unavailable || *c == C::redirect ||
+         *c == C::remote_server_not_found || *c == C::remote_server_timeout ||
+         *c == C::service_unavailable;
 }
 
 }  // namespace
@@ -153,24 +159,38 @@ bool Engine::handle_delivery_error(Ctx& ctx, Room* room) {
   if (!room) return false;
   Occupant* o = room->occupant_of(ctx.from);
   if (!o) return false;
-  const xmpp::Element* error_el = ctx.stanza.find_child("error", ctx.stanza.xmlns());
-  if (!error_el) return false;
-  xmpp::StanzaError err;
-  try {
-    err = xmpp::parse_stanza_error(*error_el);
-  } catch (const xmpp::PayloadError&) {
-    return false;
+  std::optional<xmpp::Condition> condition;
+  if (const xmpp::Element* error_el = ctx.stanza.find_child("error", ctx.stanza.xmlns())) {
+    try {
+      condition = xmpp::parse_stanza_error(*error_el).condition;
+    } catch (const xmpp::PayloadError&) {
+    }
   }
-  if (!is_delivery_error(err.condition)) return false;
-  // The session is gone: treat it as if it had left (§18.1.2), telling the room why (333).
+  // An error presence from an occupant always ends its session in the room: its host
+  // server has dropped the room from the session's directed presence, so no unavailable
+  // will ever follow (XEP-0045 "Service removes user because of error response"). Errors
+  // to messages and iqs the room routed count when they say the session is gone.
+  bool presence = xmpp::stanza_kind(ctx.stanza) == xmpp::StanzaKind::presence;
+  if (!presence && !is_kickable_error(condition)) return false;
+  std::string cause = condition ? std::string(to_string(*condition)) : "no condition given";
   std::string nick = o->nick;
   if (o->sessions.size() > 1) {
+    // One of several sessions: only that one leaves; the room sees no change.
+    PresenceNote note;
+    note.unavailable = true;
+    note.codes = {333};
+    note.visible_role = o->role;
+    presence_to_self(ctx.out, *room, *o, note, &ctx.from);
     room->remove_session(nick, ctx.from);
+    RoomEvent& ev = event(ctx, *room, RoomEventKind::exit);
+    ev.actor_nick = nick;
+    ev.body = "delivery error: " + cause;
+    ev.detail = json_detail({{"cause", "delivery error"}, {"session", "one of several"}});
     return true;
   }
   Removal removal;
   removal.codes = {333};
-  removal.reason = "delivery error: " + std::string(to_string(err.condition));
+  removal.reason = "delivery error: " + cause;
   remove_occupant(ctx, ctx.out, ctx.out, *room, nick, removal);
   drop_if_empty(ctx, *room);
   return true;

@@ -149,7 +149,10 @@ class Engine {
 
   // --- config (engine_owner.cpp) ---
   xmpp::DataForm config_form(const Room& room) const;
-  // Applies the policy's locked fields to a configuration.
+  // The settings an owner may not change: the policy's, and what the service itself fixes
+  // (logging off when it keeps no log). A field's desc says why, when not the policy.
+  std::vector<xmpp::FormField> locked_fields(const xmpp::Jid& room) const;
+  // Applies the locked fields to a configuration.
   void apply_locks(const xmpp::Jid& room, RoomConfig& config) const;
   // After a configuration change: notifies occupants (§10.2.1), removes non-members from a
   // room made members-only (322), logs and persists. May destroy the room (temporary and
@@ -175,7 +178,9 @@ class Engine {
   // An owner or admin entering the room is asked again about requests still waiting.
   void remind_of_registrations(Ctx& ctx, const Room& room, const xmpp::Jid& session);  // "
   void handle_moderate(Ctx& ctx, Room& room, const xmpp::Element& moderate);           // moderation
-  void handle_mam(Ctx& ctx, Room& room, const xmpp::Element& query);                   // mam.cpp
+  // XEP-0425 0.2: <apply-to xmlns='urn:xmpp:fasten:0' id=''><moderate xmlns=':0'>.
+  void handle_legacy_moderate(Ctx& ctx, Room& room, const xmpp::Element& apply_to);  // "
+  void handle_mam(Ctx& ctx, Room& room, const xmpp::Element& query);                 // mam.cpp
   void send_history(Ctx& ctx, const Room& room, const xmpp::Jid& to,
                     const xmpp::Element* request);                     // history.cpp
   void send_subject(Ctx& ctx, const Room& room, const xmpp::Jid& to);  // subject.cpp

@@ -56,6 +56,9 @@ void Engine::handle_room_iq(Ctx& ctx, Room* room) {
   } else if (ns == xmpp::ns::message_moderate && q.name() == "moderate") {
     if (get) return wrong("moderation is an iq set");
     handle_moderate(ctx, *room, q);
+  } else if (ns == xmpp::ns::fasten && q.name() == "apply-to") {
+    if (get) return wrong("moderation is an iq set");
+    handle_legacy_moderate(ctx, *room, q);
   } else if (ns == xmpp::ns::mam && q.name() == "query") {
     handle_mam(ctx, *room, q);
   } else {

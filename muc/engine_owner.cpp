@@ -67,15 +67,14 @@ xmpp::DataForm Engine::config_form(const Room& room) const {
   Limits limits = policy_->limits();
   for (const RoomFeature* f : room_features())
     f->add_config_fields(room.config(), limits, form.fields);
-  form.fields.push_back(
-      xmpp::FormField::fixed("You may specify additional people who have admin status in the room. "
-                             "Please provide one Jabber ID per line."));
+  // No `fixed` instruction fields (decision 0024): their text travels as the <desc/> of the
+  // field it explains, which clients that echo the whole form back cannot trip over.
   form.fields.push_back(jid_list(kRoomAdmins, room, Affiliation::admin, "Room Admins"));
-  form.fields.push_back(xmpp::FormField::fixed(
-      "You may specify additional owners for this room. Please provide one Jabber ID per line."));
+  form.fields.back().desc = "People who administer the room, one JID per line.";
   form.fields.push_back(jid_list(kRoomOwners, room, Affiliation::owner, "Room Owners"));
-  // Settings the policy fixes are shown with their only possible value.
-  for (const xmpp::FormField& locked : policy_->locked_fields(room.jid())) {
+  form.fields.back().desc = "Additional owners of the room, one JID per line.";
+  // Settings the policy (or the service) fixes are shown with their only possible value.
+  for (const xmpp::FormField& locked : locked_fields(room.jid())) {
     xmpp::FormField* f = form.field(locked.var);
     if (!f) continue;
     f->values = locked.values;
@@ -85,13 +84,19 @@ xmpp::DataForm Engine::config_form(const Room& room) const {
                locked.values.end();
       });
     }
-    f->desc = "Fixed by the service's policy";
+    f->desc = locked.desc.empty() ? "Fixed by the service's policy" : locked.desc;
   }
   return form;
 }
 
-void Engine::apply_locks(const xmpp::Jid& room, RoomConfig& config) const {
+std::vector<xmpp::FormField> Engine::locked_fields(const xmpp::Jid& room) const {
   auto locked = policy_->locked_fields(room);
+  if (!config_.logged) lock_logging_off(locked);
+  return locked;
+}
+
+void Engine::apply_locks(const xmpp::Jid& room, RoomConfig& config) const {
+  auto locked = locked_fields(room);
   if (locked.empty()) return;
   xmpp::DataForm form;
   form.type = xmpp::FormType::submit;
@@ -172,10 +177,12 @@ void Engine::handle_owner(Ctx& ctx, Room& room, const xmpp::Element& query, bool
   if (!instant) {
     // §10.1.2 instant rooms send an empty form; anything else is checked field by field.
     if (auto e = xmpp::validate_submission(form, config_form(room))) return not_acceptable(*e);
-    for (const xmpp::FormField& locked : policy_->locked_fields(room.jid())) {
+    for (const xmpp::FormField& locked : locked_fields(room.jid())) {
       const xmpp::FormField* f = form.field(locked.var);
       if (f && !same_values(f->values, locked.values)) {
-        return not_acceptable(locked.var + " is fixed by the service's policy");
+        return not_acceptable(locked.var + (locked.desc.empty()
+                                                ? " is fixed by the service's policy"
+                                                : " is fixed: " + locked.desc));
       }
     }
     Limits limits = policy_->limits();

@@ -314,9 +314,11 @@ void Engine::handle_presence(Ctx& ctx, Room* room) {
   if (type == "unavailable") {
     // §17.3 rule 5: unavailable presence from a non-occupant is silently ignored, as is
     // one addressed to a nick the session does not hold (left over after a nick change).
-    if (!room || !ctx.to.has_resource()) return;
+    // Addressed to the bare room it is a leave too: aioxmpp leaves that way, and Prosody
+    // and ejabberd treat it so; ignoring it would leave the user in the room unseen.
+    if (!room) return;
     Occupant* o = room->occupant_of(ctx.from);
-    if (!o || o->nick != ctx.to.resource()) return;
+    if (!o || (ctx.to.has_resource() && o->nick != ctx.to.resource())) return;
     exit(ctx, *room, *o);
   }
   // Probes and subscriptions are not joins or exits (§17.3 rules 1-2): no answer.

@@ -11,7 +11,7 @@
 #include "xmpp/element.hpp"
 
 namespace commonroom::xmpp {
-class StanzaError;
+struct StanzaError;
 }
 
 namespace commonroom::muc {

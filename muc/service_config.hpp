@@ -19,6 +19,10 @@ struct RoomServiceConfig {
   // The shell answers XEP-0313 queries from the event log: the engine then advertises
   // urn:xmpp:mam:2 on rooms, checks permissions and hands accepted queries over.
   bool mam = false;
+  // Whether the shell logs room events (the abuse log). false only in development, with no
+  // log at all: rooms then say they are not logged (no 170, muc#roomconfig_enablelogging
+  // fixed at 0) whatever the policy locks, since a room must not claim a log it lacks.
+  bool logged = true;
 };
 
 }  // namespace commonroom::muc

@@ -1,5 +1,8 @@
 #include "store/database.hpp"
 
+#include <algorithm>
+#include <cctype>
+
 #include <pqxx/pqxx>
 
 namespace commonroom::store {
@@ -30,31 +33,88 @@ std::string with_connect_timeout(const std::string& uri) {
 
 }  // namespace
 
-std::string redact_uri(std::string_view uri) {
-  std::string out(uri);
-  auto scheme = out.find("://");
-  if (scheme != std::string::npos) {
-    auto authority = scheme + 3;
-    auto end = out.find_first_of("/?", authority);
-    if (end == std::string::npos) end = out.size();
-    auto at = out.rfind('@', end);
-    if (at != std::string::npos && at >= authority) {
-      auto colon = out.find(':', authority);
-      if (colon != std::string::npos && colon < at) out.erase(colon, at - colon);
-    }
+namespace {
+
+bool is_secret_key(std::string_view key) {
+  return key == "password" || key == "sslpassword";
+}
+
+// postgresql://[userinfo@]host[:port][/db][?key=value&...]: libpq takes the userinfo up
+// to the last '@' before the first '/', so a password may hold '?', ':' or '@' unencoded.
+std::string redact_postgres_uri(std::string_view uri, std::size_t authority) {
+  std::string out(uri.substr(0, authority));
+  std::size_t slash = uri.find('/', authority);
+  std::size_t host_end = slash == std::string_view::npos ? uri.size() : slash;
+  std::size_t at = uri.rfind('@', host_end == 0 ? 0 : host_end - 1);
+  std::size_t rest = authority;
+  if (at != std::string_view::npos && at >= authority) {
+    std::string_view userinfo = uri.substr(authority, at - authority);
+    std::size_t colon = userinfo.find(':');
+    out += userinfo.substr(0, colon);
+    rest = at;
   }
-  // password=... as a URI query parameter or a keyword=value pair.
-  for (auto pos = out.find("password="); pos != std::string::npos; pos = out.find("password=")) {
-    auto end = out.find_first_of("& ", pos);
-    size_t start = pos;
-    if (start > 0 && (out[start - 1] == '&' || out[start - 1] == ' '))
-      --start;
-    else if (end != std::string::npos)
-      ++end;  // first parameter: drop the separator after it
-    out.erase(start, (end == std::string::npos ? out.size() : end) - start);
+  std::string_view tail = uri.substr(rest);
+  std::size_t query = tail.find('?', at == std::string_view::npos || at < authority ? 0 : 1);
+  if (query == std::string_view::npos) return out + std::string(tail);
+  out += tail.substr(0, query);
+  std::string kept;
+  std::string_view params = tail.substr(query + 1);
+  while (!params.empty()) {
+    std::size_t amp = params.find('&');
+    std::string_view param = params.substr(0, amp);
+    params = amp == std::string_view::npos ? std::string_view() : params.substr(amp + 1);
+    if (is_secret_key(param.substr(0, param.find('=')))) continue;
+    if (!param.empty()) kept += (kept.empty() ? "" : "&") + std::string(param);
   }
-  if (!out.empty() && out.back() == '?') out.pop_back();
+  if (!kept.empty()) out += "?" + kept;
   return out;
+}
+
+// key = value ... with values bare or single-quoted (backslash escapes), as libpq reads them.
+std::string redact_keyword_value(std::string_view conninfo) {
+  std::string out;
+  std::size_t i = 0;
+  auto skip_spaces = [&] {
+    while (i < conninfo.size() && std::isspace(static_cast<unsigned char>(conninfo[i]))) ++i;
+  };
+  while (true) {
+    skip_spaces();
+    if (i >= conninfo.size()) break;
+    std::size_t key_start = i;
+    while (i < conninfo.size() && conninfo[i] != '=' &&
+           !std::isspace(static_cast<unsigned char>(conninfo[i])))
+      ++i;
+    std::string_view key = conninfo.substr(key_start, i - key_start);
+    skip_spaces();
+    if (i < conninfo.size() && conninfo[i] == '=') ++i;
+    skip_spaces();
+    std::size_t value_start = i;
+    if (i < conninfo.size() && conninfo[i] == '\'') {
+      for (++i; i < conninfo.size() && conninfo[i] != '\''; ++i) {
+        if (conninfo[i] == '\\') ++i;
+      }
+      if (i < conninfo.size()) ++i;
+    } else {
+      while (i < conninfo.size() && !std::isspace(static_cast<unsigned char>(conninfo[i]))) {
+        if (conninfo[i] == '\\') ++i;
+        ++i;
+      }
+    }
+    i = std::min(i, conninfo.size());
+    if (is_secret_key(key)) continue;
+    if (!out.empty()) out += ' ';
+    out += std::string(key) + "=" + std::string(conninfo.substr(value_start, i - value_start));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string redact_uri(std::string_view uri) {
+  for (std::string_view scheme : {"postgresql://", "postgres://"}) {
+    if (uri.substr(0, scheme.size()) == scheme) return redact_postgres_uri(uri, scheme.size());
+  }
+  return redact_keyword_value(uri);
 }
 
 struct Database::Impl {

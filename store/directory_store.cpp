@@ -2,6 +2,7 @@
 
 #include <pqxx/pqxx>
 
+#include <charconv>
 #include <functional>
 #include <tuple>
 
@@ -413,6 +414,25 @@ std::optional<TimePoint> DirectoryStore::last_good_start(std::optional<dir::Sync
   return out;
 }
 
+std::string to_payload(const OptOutNotice& notice) {
+  return "opt-out " + std::to_string(notice.version) + " " + notice.uid;
+}
+
+std::optional<OptOutNotice> parse_opt_out_notice(std::string_view payload) {
+  constexpr std::string_view kPrefix = "opt-out ";
+  if (!payload.starts_with(kPrefix)) return std::nullopt;
+  payload.remove_prefix(kPrefix.size());
+  const auto space = payload.find(' ');
+  if (space == std::string_view::npos || space == 0 || space + 1 == payload.size())
+    return std::nullopt;
+  OptOutNotice notice;
+  const auto digits = payload.substr(0, space);
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), notice.version);
+  if (ec != std::errc() || end != digits.data() + digits.size()) return std::nullopt;
+  notice.uid = std::string(payload.substr(space + 1));
+  return notice;
+}
+
 bool DirectoryStore::opt_out(const std::string& uid, const std::string& note) {
   bool inserted = false;
   wrap("recording an opt-out", [&] {
@@ -424,8 +444,13 @@ bool DirectoryStore::opt_out(const std::string& uid, const std::string& note) {
                     uid, note)[0]
                    .as<bool>();
     w.exec_params0("DELETE FROM directory_people WHERE uid = $1", uid);
-    w.exec("UPDATE directory_state SET version = version + 1, changed_at = now()");
-    w.exec_params("SELECT pg_notify($1, '')", std::string(kDirectoryChannel));
+    const auto version =
+        w.exec1(
+             "UPDATE directory_state SET version = version + 1, changed_at = now() "
+             "RETURNING version")[0]
+            .as<std::int64_t>();
+    w.exec_params("SELECT pg_notify($1, $2)", std::string(kDirectoryChannel),
+                  to_payload(OptOutNotice{version, uid}));
     w.commit();
   });
   return inserted;

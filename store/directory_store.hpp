@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "directory/directory_writer.hpp"
@@ -15,8 +16,21 @@
 namespace commonroom::store {
 
 // Notified (with the change, on commit) whenever directory data changed, so the running
-// service reloads linked rooms' memberships at once instead of at its next poll.
+// service reloads linked rooms' memberships and the search index at once instead of at its
+// next poll.
 inline constexpr const char* kDirectoryChannel = "commonroom_directory";
+
+// What an opt-out's notification says (a sync's says nothing): who left, and the data
+// version that removed them, so the search can drop that person at once, long before a
+// reload of the whole directory (seconds at 200,000 people) is ready, and knows which
+// loaded directory already lacks them. Payload: "opt-out <version> <uid>".
+struct OptOutNotice {
+  std::int64_t version = 0;
+  std::string uid;
+};
+std::string to_payload(const OptOutNotice& notice);
+// nullopt for any other payload (e.g. a sync's empty one).
+std::optional<OptOutNotice> parse_opt_out_notice(std::string_view payload);
 
 struct DirectoryOptOut {
   std::string uid;

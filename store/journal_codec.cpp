@@ -119,10 +119,16 @@ bool decode_event(std::string_view payload, muc::RoomEvent& out) {
   if (muc::to_string(kind) == "unknown") return false;
   uint64_t micros = get_u32(payload.data() + 2) | uint64_t{get_u32(payload.data() + 6)} << 32;
   size_t pos = 10;
+  // A corrupt time would overflow the clock's finer units (undefined behaviour; found by
+  // fuzz_journal): anything the clock cannot hold is not an event this binary wrote.
+  using Clock = std::chrono::system_clock;
+  constexpr auto kLimit =
+      std::chrono::duration_cast<std::chrono::microseconds>(Clock::duration::max());
+  const auto stamp = std::chrono::microseconds(static_cast<int64_t>(micros));
+  if (stamp > kLimit || stamp < -kLimit) return false;
   muc::RoomEvent e;
   e.kind = kind;
-  e.occurred_at = std::chrono::system_clock::time_point(
-      std::chrono::microseconds(static_cast<int64_t>(micros)));
+  e.occurred_at = Clock::time_point(std::chrono::duration_cast<Clock::duration>(stamp));
   std::string* fields[kStringFields] = {&e.id,        &e.room,       &e.stanza_id,
                                         &e.actor_jid, &e.actor_nick, &e.target,
                                         &e.body,      &e.detail,     &e.raw};

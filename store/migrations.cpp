@@ -78,6 +78,14 @@ MigrationReport apply(pqxx::connection_base& connection, const std::vector<Migra
                              "); restore the file and put the change in a new migration");
       report.version = std::max(report.version, version);
     }
+    for (const auto& m : migrations) {
+      if (m.version < report.version &&
+          tx.exec_params("SELECT 1 FROM schema_migrations WHERE version = $1", m.version).empty())
+        throw MigrationError("migration " + m.file_name + " is not applied but " +
+                             four_digits(report.version) +
+                             " already is; migrations must be applied in order, so renumber " +
+                             m.file_name + " above " + four_digits(report.version));
+    }
     tx.commit();
   }
   for (const auto& m : migrations) {
@@ -134,14 +142,16 @@ std::vector<Migration> load_migrations(const fs::path& dir) {
   if (out.empty()) throw MigrationError("no migrations (NNNN_name.sql) in " + dir.string());
   std::sort(out.begin(), out.end(),
             [](const Migration& a, const Migration& b) { return a.version < b.version; });
-  for (size_t i = 0; i < out.size(); ++i) {
-    if (i > 0 && out[i].version == out[i - 1].version)
+  // Numbers may skip (branches reserve theirs: 0010 can be merged before 0008), but 0001
+  // must be there and no number twice; apply() refuses to run a file numbered below one
+  // already applied, so a late-merged number never runs out of order on a live database.
+  if (out.front().version != 1)
+    throw MigrationError("migration 0001 is missing in " + dir.string() + " (found " +
+                         out.front().file_name + ")");
+  for (size_t i = 1; i < out.size(); ++i) {
+    if (out[i].version == out[i - 1].version)
       throw MigrationError("two migrations are numbered " + four_digits(out[i].version) + ": " +
                            out[i - 1].file_name + " and " + out[i].file_name);
-    const int expected = static_cast<int>(i) + 1;
-    if (out[i].version != expected)
-      throw MigrationError("migration " + four_digits(expected) + " is missing in " + dir.string() +
-                           " (found " + out[i].file_name + "); numbers must run 0001, 0002, ...");
   }
   return out;
 }

@@ -24,7 +24,9 @@ struct Migration {
 };
 
 // Reads every *.sql in dir (other files are ignored). Throws MigrationError for a file not
-// named NNNN_name.sql (lowercase name), a duplicate number, a gap, or an empty directory.
+// named NNNN_name.sql (lowercase name), a duplicate number, a missing 0001, or an empty
+// directory. Numbers may skip (0008, 0010): apply_migrations refuses to apply a file
+// numbered below the highest one already applied.
 std::vector<Migration> load_migrations(const std::filesystem::path& dir);
 
 struct MigrationReport {

@@ -320,6 +320,37 @@ bool looks_like_ipv4(std::string_view s) {
   return dots == 3;
 }
 
+// Nameprep label by label, as IDNA2003's ToASCII applies it (RFC 3490 §4): its bidi rule
+// (RFC 3454 §6) is about one label, so a right-to-left label beside a left-to-right one is a
+// valid domain, and an xn-- label decoded to Unicode prepares the same as it was typed.
+// The IDNA label separators (U+3002, U+FF0E, U+FF61) count as dots.
+std::string nameprep_labels(std::string_view name) {
+  std::string dotted;
+  dotted.reserve(name.size());
+  for (size_t i = 0; i < name.size(); ++i) {
+    std::string_view rest = name.substr(i);
+    if (rest.starts_with("\xE3\x80\x82") || rest.starts_with("\xEF\xBC\x8E") ||
+        rest.starts_with("\xEF\xBD\xA1")) {
+      dotted += '.';
+      i += 2;
+    } else {
+      dotted += name[i];
+    }
+  }
+  std::string out;
+  size_t start = 0;
+  for (;;) {
+    size_t dot = dotted.find('.', start);
+    std::string_view label = std::string_view(dotted).substr(
+        start, dot == std::string::npos ? std::string::npos : dot - start);
+    if (!label.empty()) out += stringprep(Part::domain, Profiles::get().name(), label);
+    if (dot == std::string::npos) break;
+    out += '.';
+    start = dot + 1;
+  }
+  return out;
+}
+
 std::string prepare_domain(std::string_view in) {
   check_raw_length(Part::domain, in);
   std::string_view name = strip_trailing_dot(in);
@@ -362,11 +393,22 @@ std::string prepare_domain(std::string_view in) {
   // Nameprep (IDNA2003, which RFC 6122 names), then UTS #46 to decode xn-- labels into
   // their Unicode form and to validate the host name rules; the A-label conversion checks
   // label lengths in DNS terms.
-  std::string prepped = stringprep(Part::domain, Profiles::get().name(), name);
+  std::string prepped = nameprep_labels(name);
   auto [unicode, errors] = uts46(true, prepped);
   if (errors != 0) fail(Part::domain, idna_problem(errors, prepped));
   if (unicode.empty()) fail(Part::domain, "is empty");
   if (unicode.back() == '.') fail(Part::domain, "has an empty label");
+  // Four numeric labels after mapping (full-width digits, ideographic dots) are an IPv4
+  // address as if typed so, valid or not (found by fuzz_jid).
+  if (looks_like_ipv4(unicode)) return prepare_domain(unicode);
+  if (unicode != prepped) {
+    // An xn-- label was decoded: what it stands for must prepare as if typed in Unicode, or
+    // one domain written two ways would be two JIDs, or one of them refused (found by
+    // fuzz_jid: xn--mxf decodes to a code point stringprep's Unicode 3.2 does not have).
+    if (nameprep_labels(unicode) != unicode) {
+      fail(Part::domain, "has an xn-- label whose Unicode form is not a prepared domain label");
+    }
+  }
   auto [ascii, ascii_errors] = uts46(false, unicode);
   if (ascii_errors != 0) fail(Part::domain, idna_problem(ascii_errors, unicode));
   check_prepared_length(Part::domain, unicode);

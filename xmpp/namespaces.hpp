@@ -35,7 +35,12 @@ inline constexpr std::string_view sid = "urn:xmpp:sid:0";                  // XE
 inline constexpr std::string_view occupant_id = "urn:xmpp:occupant-id:0";  // XEP-0421
 inline constexpr std::string_view message_retract = "urn:xmpp:message-retract:1";    // XEP-0424
 inline constexpr std::string_view message_moderate = "urn:xmpp:message-moderate:1";  // XEP-0425
-inline constexpr std::string_view mam = "urn:xmpp:mam:2";                            // XEP-0313
+// XEP-0425 0.2 (in a XEP-0422 fastening, with XEP-0424 0.3's retract): what Debian 12's
+// Gajim (nbxmpp 4.2) and poezio (slixmpp 1.8) still send and read.
+inline constexpr std::string_view message_moderate_0 = "urn:xmpp:message-moderate:0";
+inline constexpr std::string_view message_retract_0 = "urn:xmpp:message-retract:0";
+inline constexpr std::string_view fasten = "urn:xmpp:fasten:0";  // XEP-0422
+inline constexpr std::string_view mam = "urn:xmpp:mam:2";        // XEP-0313
 inline constexpr std::string_view search = "jabber:iq:search";
 inline constexpr std::string_view register_ = "jabber:iq:register";
 

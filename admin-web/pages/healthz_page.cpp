@@ -27,6 +27,9 @@ void HealthzPage::handleRequest(Poco::Net::HTTPServerRequest&,
   root.set("status", all_connected ? "ok" : "degraded");
   root.set("version", site_.version);
   root.set("links", links);
+  // Not unhealthy either (nothing a restart fixes), but never silent: monitoring can alert
+  // on a service whose rooms keep no log.
+  root.set("rooms_unlogged", site_.rooms_unlogged);
   // The abuse log is reported but does not make the service unhealthy: chat goes on while
   // PostgreSQL is away (the journal holds the events), so restarting would not help.
   if (auto log = site_.abuse_log_state()) {

@@ -1,6 +1,7 @@
 // Room logging (muc#roomconfig_enablelogging): status 170 on entry, 170/171 on change.
-// Campus policy keeps every room logged for abuse handling; the engine logs events either
-// way (the flag tells occupants, §7.2.12).
+// Campus policy keeps every room logged for abuse handling; the shell logs every event
+// whatever the flag says, and the flag tells occupants (§7.2.12). A service with no log at
+// all (development only, decision 0018) fixes the flag off, so no room claims a log.
 #include "muc/features/feature.hpp"
 
 namespace commonroom::muc {
@@ -39,7 +40,16 @@ class Logging : public RoomFeature {
   }
 };
 
+constexpr std::string_view kVar = "muc#roomconfig_enablelogging";
+
 }  // namespace
+
+void lock_logging_off(std::vector<xmpp::FormField>& locked) {
+  std::erase_if(locked, [](const xmpp::FormField& f) { return f.var == kVar; });
+  xmpp::FormField off = xmpp::FormField::boolean(std::string(kVar), false);
+  off.desc = "this service keeps no log of its rooms (a development setup)";
+  locked.push_back(std::move(off));
+}
 
 const RoomFeature& logging_feature() {
   static const Logging kFeature;

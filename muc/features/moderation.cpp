@@ -14,6 +14,7 @@ class Moderation : public RoomFeature {
   std::string_view name() const override { return "moderation"; }
   void add_disco_features(const Room&, std::vector<std::string>& out) const override {
     out.emplace_back(xmpp::ns::message_moderate);
+    out.emplace_back(xmpp::ns::message_moderate_0);
   }
 };
 
@@ -51,6 +52,16 @@ void Engine::handle_moderate(Ctx& ctx, Room& room, const xmpp::Element& moderate
   add_occupant_id(moderated, mod->occupant_id);
   if (!reason.empty())
     retract.add_text_child("reason", reason, std::string(xmpp::ns::message_retract));
+  // The same retraction as XEP-0425 0.2 says it, for clients that read only that form
+  // (Debian 12's Gajim and poezio); newer clients ignore the fastening.
+  xmpp::Element& apply_to = m.add_child("apply-to", std::string(xmpp::ns::fasten));
+  apply_to.set_attr("id", id);
+  xmpp::Element& legacy =
+      apply_to.add_child("moderated", std::string(xmpp::ns::message_moderate_0));
+  legacy.set_attr("by", occupant_jid(room, mod->nick).full());
+  legacy.add_child("retract", std::string(xmpp::ns::message_retract_0));
+  if (!reason.empty())
+    legacy.add_text_child("reason", reason, std::string(xmpp::ns::message_moderate_0));
   add_stanza_id(m, room.jid_str(), stanza_id);
   RoomEvent& ev = event(ctx, room, RoomEventKind::retraction);
   ev.actor_nick = mod->nick;
@@ -60,6 +71,24 @@ void Engine::handle_moderate(Ctx& ctx, Room& room, const xmpp::Element& moderate
   ev.detail = json_detail({{"in_history", in_history ? "true" : "false"}});
   fanout(ctx.out, m, room.all_sessions());
   result(ctx);
+}
+
+void Engine::handle_legacy_moderate(Ctx& ctx, Room& room, const xmpp::Element& apply_to) {
+  const xmpp::Element* moderate = apply_to.find_child("moderate", xmpp::ns::message_moderate_0);
+  if (!moderate) {
+    error(ctx, &room,
+          xmpp::StanzaError::feature_not_implemented("only moderation is applied to messages"));
+    return;
+  }
+  // Read as the current request: the id moves from the fastening to <moderate/>.
+  xmpp::Element current("moderate", std::string(xmpp::ns::message_moderate));
+  current.set_attr("id", std::string(apply_to.attr("id")));
+  if (moderate->find_child("retract", xmpp::ns::message_retract_0))
+    current.add_child("retract", std::string(xmpp::ns::message_retract));
+  std::string reason = moderate->child_text("reason", xmpp::ns::message_moderate_0);
+  if (!reason.empty())
+    current.add_text_child("reason", reason, std::string(xmpp::ns::message_moderate));
+  handle_moderate(ctx, room, current);
 }
 
 const RoomFeature& moderation_feature() {

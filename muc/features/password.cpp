@@ -13,12 +13,11 @@ class Password : public RoomFeature {
                          std::vector<xmpp::FormField>& out) const override {
     out.push_back(bool_field("muc#roomconfig_passwordprotectedroom", c.password_protected,
                              "Password Required to Enter?"));
-    out.push_back(xmpp::FormField::fixed(
-        "If a password is required to enter this room, you must specify the password below."));
     xmpp::FormField secret;
     secret.var = "muc#roomconfig_roomsecret";
     secret.type = xmpp::FieldType::text_private;
     secret.label = "Password";
+    secret.desc = "Needed to enter the room when a password is required.";
     if (!c.password.empty()) secret.values.push_back(c.password);
     out.push_back(std::move(secret));
   }

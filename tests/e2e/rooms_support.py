@@ -28,6 +28,7 @@ MUC_ADMIN = MUC + "#admin"
 MUC_OWNER = MUC + "#owner"
 DATA = "jabber:x:data"
 DELAY = "urn:xmpp:delay"
+DISCO_INFO = "http://jabber.org/protocol/disco#info"
 STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas"
 USERS = {"alice": "alicepw", "bob": "bobpw", "carol": "carolpw", "dave": "davepw"}
 
@@ -208,12 +209,20 @@ class User:
             except asyncio.TimeoutError:
                 pass
 
-    async def expect_none(self, predicate: Callable[[ET.Element], bool], what: str,
-                          wait: float = 0.7) -> None:
-        await asyncio.sleep(wait)
+    async def expect_none(self, predicate: Callable[[ET.Element], bool], what: str) -> None:
+        """Asserts that nothing matching has arrived, using a round trip through the rooms
+        service as the barrier instead of a sleep: the host delivers what the component sends
+        one session in order, so anything the service sent this user before answering is in
+        the inbox when the answer is. The action under test must already have reached the
+        service (the test has seen its answer or its effect on someone)."""
+        await self.barrier()
         hits = [s for s in self.inbox if predicate(s)]
         assert not hits, f"{self.name} unexpectedly received {what}: " + \
             ET.tostring(hits[0], encoding="unicode")
+
+    async def barrier(self) -> None:
+        """One round trip to the rooms service (disco#info of the service itself)."""
+        await self.iq(MUC_DOMAIN, "get", ET.Element(q(DISCO_INFO, "query")))
 
     async def presence_from(self, jid: str, what: str = "", **kw) -> ET.Element:
         return await self.expect(lambda s: s.tag == q(CLIENT, "presence") and s.get("from") == jid,

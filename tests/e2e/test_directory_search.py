@@ -6,10 +6,12 @@ The tests share one set of servers and run in file order.
 """
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -82,7 +84,9 @@ class Env:
             extra={
                 "ldap": {"uri": f"ldap://127.0.0.1:{self.ldap_port}",
                          "jid_template": "{uid}@cam.example", "schedule": "false"},
-                "directory": {"refresh_seconds": "1", "rate_limit": "0"},
+                # The poll is only a backstop: at 10 minutes, every change these tests see
+                # after the start comes through NOTIFY commonroom_directory.
+                "directory": {"refresh_seconds": "600", "rate_limit": "0"},
             })
         self.cr = Commonroom(root, self.config)
         self.config_path = root / "commonroom.ini"
@@ -318,3 +322,44 @@ def test_a_synced_change_is_searchable_without_a_restart(env):
         return await legacy_search(client, {"last": "montague"})
     items, _ = env.session(body)
     assert [p["jid"] for p in items] == ["rm500@cam.example"]
+
+
+async def found_within(client, last: str, uid_jid: str, want: bool, deadline_s: float) -> float:
+    """Searches for `last` over and over until `uid_jid` is (want=True) or is not in the
+    result, or `deadline_s` passes; returns the seconds it took (raises when it never did).
+    Each round is a real search through Prosody; nothing sleeps to synchronise."""
+    start = time.monotonic()
+    while True:
+        items, _ = await legacy_search(client, {"last": last})
+        if (uid_jid in [p["jid"] for p in items]) == want:
+            return time.monotonic() - start
+        if time.monotonic() - start > deadline_s:
+            raise AssertionError(f"{uid_jid} still {'missing from' if want else 'in'} the "
+                                 f"results after {deadline_s} s: {items}")
+        await asyncio.sleep(0.01)  # pace the searches (rate_limit is off); not a wait for state
+
+
+def test_an_opt_out_is_gone_from_search_within_a_second_and_an_opt_in_after_its_sync(env):
+    # "opted out of the directory; removed now": searching over XMPP must agree at once,
+    # with the index's poll 10 minutes away (refresh_seconds = 600).
+    timings = {}
+
+    async def body(client):
+        items, _ = await legacy_search(client, {"last": "kierkegard"})
+        assert [p["jid"] for p in items] == ["sk202@cam.example"]
+        said = await asyncio.to_thread(env.cli, "directory", "opt-out", "sk202")
+        assert "removed now" in said, said
+        timings["opt_out"] = await found_within(client, "kierkegard", "sk202@cam.example",
+                                                want=False, deadline_s=5)
+        # Opting back in restores them with the next full sync, and that is searchable at
+        # once too.
+        await asyncio.to_thread(env.cli, "directory", "opt-in", "sk202")
+        await asyncio.to_thread(env.cli, "directory", "sync", "--full")
+        timings["opt_in_sync"] = await found_within(client, "kierkegard", "sk202@cam.example",
+                                                    want=True, deadline_s=5)
+
+    env.session(body)
+    print(f"opt-out to not found: {timings['opt_out'] * 1000:.0f} ms; "
+          f"sync after opt-in to found: {timings['opt_in_sync'] * 1000:.0f} ms")
+    assert timings["opt_out"] < 1.0, timings
+    assert timings["opt_in_sync"] < 1.0, timings

@@ -172,6 +172,9 @@ class CommonroomConfig:
     backoff_initial_ms: int = 200
     backoff_max_ms: int = 5000
     database_uri: Optional[str] = None
+    # Rooms without [database] only with the development setting (decision 0018): tests of
+    # the component link that need no abuse log set this instead of starting PostgreSQL.
+    unlogged_rooms_for_development: bool = False
     admin_port: int = field(default_factory=free_port)
     level: str = "information"
     extra: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -188,6 +191,8 @@ class CommonroomConfig:
         }
         if self.muc:
             sections["muc"] = {"domain": self.muc[0], "secret": self.muc[1]}
+            if self.unlogged_rooms_for_development:
+                sections["muc"]["unlogged_rooms_for_development"] = "true"
         if self.directory:
             sections["directory"] = {"domain": self.directory[0], "secret": self.directory[1]}
         if self.database_uri:

@@ -53,6 +53,8 @@ def assert_services_answer(host: HostServer) -> None:
 
 
 def start_commonroom(host: HostServer, name: str, **overrides) -> Commonroom:
+    # The link scenarios need no abuse log: rooms run unlogged (and say so).
+    overrides.setdefault("unlogged_rooms_for_development", True)
     config = CommonroomConfig(link_port=host.component_port, **overrides)
     return Commonroom(host.dir.parent, config, name=name).start()
 

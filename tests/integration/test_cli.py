@@ -54,8 +54,8 @@ def test_help_lists_the_commands():
 
 
 @pytest.mark.parametrize("args, message", [
-    ([], "no command given (run, check-config, migrate, directory, retention, hold, ban or admin)"),
-    (["frobnicate"], 'unknown command "frobnicate" (expected run, check-config, migrate, directory, retention, hold, ban or admin)'),
+    ([], "no command given (run, check-config, migrate, directory, retention, hold, ban, admin or logs)"),
+    (["frobnicate"], 'unknown command "frobnicate" (expected run, check-config, migrate, directory, retention, hold, ban, admin or logs)'),
     (["--verbose", "run"], "unknown option --verbose"),
     (["run", "--config"], "--config needs a value"),
     (["run", "migrate"], "only one command at a time (got run and migrate)"),
@@ -72,7 +72,8 @@ def test_check_config_accepts_a_valid_file(tmp_path):
     write(tmp_path / "muc.secret", "s3cret\n")
     config = write(tmp_path / "commonroom.ini",
                    "[links]\nport = 5347\n[muc]\ndomain = conference.cam.example\n"
-                   "secret_file = muc.secret\n[admin-web]\nlisten = [::1]:8480\n")
+                   "secret_file = muc.secret\n[admin-web]\nlisten = [::1]:8480\n"
+                   "[database]\nuri = postgresql://commonroom@127.0.0.1/commonroom\n")
     result = commonroom("--config", str(config), "check-config")
     assert result.returncode == 0, result.stderr
     assert result.stdout == f"{config}: OK\n"
@@ -96,6 +97,10 @@ def test_check_config_reports_every_error_with_file_line_section_and_key(tmp_pat
         'information debug trace, got "loud"',
         f"{config}:12: [extra]: unknown section (known sections: [links] [muc] [directory] "
         "[database] [admin-web] [logging] [abuse-log] [policy] [ldap])",
+        f"{config}: [database]: missing; the rooms service ([muc]) logs every room for abuse "
+        "handling and keeps the log in PostgreSQL, so it does not start without it. Add "
+        "[database] with uri = postgresql://... (then run commonroom migrate), or, for "
+        "development only, set [muc] unlogged_rooms_for_development = true",
     ]
 
 
@@ -111,7 +116,8 @@ def test_check_config_names_the_environment_variable_of_a_bad_override(tmp_path)
 def test_check_config_warns_about_a_world_readable_secret_but_passes(tmp_path):
     write(tmp_path / "muc.secret", "s3cret\n", mode=0o644)
     config = write(tmp_path / "commonroom.ini",
-                   "[muc]\ndomain = conference.cam.example\nsecret_file = muc.secret\n")
+                   "[muc]\ndomain = conference.cam.example\nsecret_file = muc.secret\n"
+                   "[database]\nuri = postgresql://commonroom@127.0.0.1/commonroom\n")
     result = commonroom("--config", str(config), "check-config")
     assert result.returncode == 0
     assert result.stdout == f"{config}: OK\n"
@@ -133,12 +139,46 @@ def test_run_refuses_an_invalid_config_without_starting(tmp_path):
     assert "[links] port: expected an integer 1-65535" in result.stderr
 
 
+ROOMS_REFUSAL = (
+    "[database]: missing; the rooms service ([muc]) logs every room for abuse handling and "
+    "keeps the log in PostgreSQL, so it does not start without it. Add [database] with "
+    "uri = postgresql://... (then run commonroom migrate), or, for development only, set [muc] "
+    "unlogged_rooms_for_development = true")
+
+
+def test_run_refuses_rooms_without_a_database_naming_the_file_and_section(tmp_path):
+    config = write(tmp_path / "commonroom.ini",
+                   f"[links]\nport = {free_port()}\n"
+                   "[muc]\ndomain = conference.cam.example\nsecret = s\n"
+                   "[admin-web]\nlisten = 127.0.0.1:0\n")
+    result = commonroom("--config", str(config), "run", timeout=10)
+    assert result.returncode == 1
+    assert result.stderr == f"{config}: {ROOMS_REFUSAL}\n"
+    # check-config says the same, in the same words.
+    checked = commonroom("--config", str(config), "check-config")
+    assert (checked.returncode, checked.stdout, checked.stderr) == (1, "", result.stderr)
+
+
+def test_check_config_passes_unlogged_rooms_for_development_with_a_warning(tmp_path):
+    config = write(tmp_path / "commonroom.ini",
+                   "[muc]\ndomain = conference.cam.example\nsecret = s\n"
+                   "unlogged_rooms_for_development = true\n")
+    result = commonroom("--config", str(config), "check-config")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"{config}: OK\n"
+    assert result.stderr == (
+        f"warning: {config}:4: [muc] unlogged_rooms_for_development: rooms are NOT logged (no "
+        "abuse log, no archive, persistent rooms lost on restart); they say so to everyone who "
+        "enters. For development only, never for real users\n")
+
+
 def start_service(tmp_path, listen="127.0.0.1:0"):
-    """Runs `commonroom run` with the muc link pointed at a closed port; returns the process
-    and the admin web's port read from the log."""
+    """Runs `commonroom run` with the muc link pointed at a closed port (rooms unlogged, for
+    development); returns the process and the admin web's port read from the log."""
     config = write(tmp_path / "commonroom.ini",
                    f"[links]\nport = {free_port()}\nbackoff_initial_ms = 100\n"
                    "[muc]\ndomain = conference.cam.example\nsecret = s\n"
+                   "unlogged_rooms_for_development = true\n"
                    f"[admin-web]\nlisten = {listen}\n")
     log = open(tmp_path / "run.log", "w+")
     clean = {k: v for k, v in os.environ.items() if not k.startswith("COMMONROOM_")}
@@ -166,6 +206,9 @@ def test_run_serves_health_and_stops_cleanly_on_signal(tmp_path, sig):
         body = err.value.read().decode()
         assert '"status":"degraded"' in body
         assert '"domain":"conference.cam.example"' in body
+        assert '"rooms_unlogged":true' in body
+        page = urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5).read().decode()
+        assert "<h2>ROOMS ARE NOT LOGGED</h2>" in page
     finally:
         proc.send_signal(sig)
         assert proc.wait(timeout=15) == 0

@@ -288,6 +288,27 @@ def test_unreachable_ldap_fails_cleanly_and_changes_nothing(env):
         env.start_slapd()
 
 
+def test_a_refused_bind_names_the_setting_not_the_service_accounts_dn(env, tmp_path):
+    """The bind DN of the service account is kept out of errors, which reach logs, the sync
+    history and a /metrics label."""
+    secret = tmp_path / "ldap.secret"
+    secret.write_text("not-the-password\n", encoding="utf-8")
+    secret.chmod(0o600)
+    config = tmp_path / "bind.ini"
+    config.write_text(env.config.read_text().replace(
+        "[ldap]\n", f"[ldap]\nbind_dn = {env.rootdn}\npassword_file = {secret}\n"),
+        encoding="utf-8")
+    before = env.people()
+    p = subprocess.run([str(commonroom_bin()), "--config", str(config), "directory", "sync"],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 1, p.stderr
+    assert "Invalid credentials" in p.stderr and "[ldap] bind_dn" in p.stderr, p.stderr
+    assert "cn=admin" not in p.stderr and "not-the-password" not in p.stderr, p.stderr
+    run = env.last_run()
+    assert run["status"] == "failed" and "cn=admin" not in run["error"], run
+    assert env.people() == before
+
+
 def test_slow_ldap_times_out_and_changes_nothing(env):
     before = env.people()
     pid = env.slapd_pid()

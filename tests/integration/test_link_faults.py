@@ -144,6 +144,8 @@ def workdir():
 
 def start(workdir, host: FakeHost, name: str, **overrides) -> Commonroom:
     overrides.setdefault("directory", None)
+    # Link faults need no abuse log: rooms run unlogged (and say so).
+    overrides.setdefault("unlogged_rooms_for_development", True)
     config = CommonroomConfig(link_port=host.port, **overrides)
     return Commonroom(workdir, config, name=name).start()
 

@@ -21,7 +21,7 @@ BIN = os.environ.get("COMMONROOM_BIN") or str(
 SCHEMA_DIR = SOURCE_DIR / "schema"
 # The shipped migrations; later issues add files, so expectations are derived from these.
 SHIPPED = sorted(p.name for p in SCHEMA_DIR.glob("[0-9][0-9][0-9][0-9]_*.sql"))
-LATEST = len(SHIPPED)
+LATEST = max(int(name[:4]) for name in SHIPPED)  # numbers may skip (0008, 0010)
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +77,7 @@ def test_first_run_applies_foundation_and_second_run_is_up_to_date(tmp_path, db)
     row = psql(db, "SELECT version, name, length(checksum), applied_at <= now() "
                    "FROM schema_migrations WHERE version = 1")
     assert row == "1|foundation|64|t"
-    assert psql(db, "SELECT count(*) FROM schema_migrations") == str(LATEST)
+    assert psql(db, "SELECT count(*) FROM schema_migrations") == str(len(SHIPPED))
     # The foundation's table is really there and usable.
     psql(db, "INSERT INTO audit (actor, action, object) VALUES ('system', 'test', 'x')")
     assert psql(db, "SELECT actor, action, detail::text FROM audit") == "system|test|{}"
@@ -135,15 +135,33 @@ def test_a_failing_migration_leaves_nothing_behind_and_can_be_fixed(tmp_path, db
                                          "database schema is now at version 2"]
 
 
-def test_badly_numbered_files_are_refused_before_touching_the_database(tmp_path, db):
+def test_numbers_may_skip_but_never_run_out_of_order(tmp_path, db):
+    # Branches reserve their numbers, so 0003 can arrive before 0002.
     config = write_config(tmp_path, db)
-    gap = schema_copy(tmp_path, {"0003_later.sql": "SELECT 1;"})
+    gap = schema_copy(tmp_path, {"0003_later.sql": "CREATE TABLE later (x int);"})
+    result = migrate(config, "--schema", str(gap))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["applied 0001_foundation.sql", "applied 0003_later.sql",
+                                          "database schema is now at version 3"]
+    # 0002 merged afterwards would run after 0003 on this database: refused, nothing applied.
+    (gap / "0002_earlier.sql").write_text("CREATE TABLE earlier (x int);")
     result = migrate(config, "--schema", str(gap))
     assert result.returncode == 1
-    assert "migration 0002 is missing" in result.stderr
+    assert ("migration 0002_earlier.sql is not applied but 0003 already is; migrations must be "
+            "applied in order, so renumber 0002_earlier.sql above 0003") in result.stderr
+    assert psql(db, "SELECT count(*) FROM pg_tables WHERE tablename = 'earlier'") == "0"
+
+
+def test_badly_numbered_files_are_refused_before_touching_the_database(tmp_path, db):
+    config = write_config(tmp_path, db)
+    gap = schema_copy(tmp_path, {})
+    (gap / "0001_foundation.sql").rename(gap / "0002_foundation.sql")
+    result = migrate(config, "--schema", str(gap))
+    assert result.returncode == 1
+    assert "migration 0001 is missing" in result.stderr
     assert psql(db, "SELECT count(*) FROM pg_tables WHERE tablename = 'schema_migrations'") == "0"
 
-    (gap / "0003_later.sql").unlink()
+    (gap / "0002_foundation.sql").rename(gap / "0001_foundation.sql")
     (gap / "0001_again.sql").write_text("SELECT 1;")
     result = migrate(config, "--schema", str(gap))
     assert result.returncode == 1
@@ -164,7 +182,7 @@ def test_concurrent_migrations_apply_each_file_once(tmp_path, db):
     assert [p.returncode for p in procs] == [0, 0, 0], [err for _, err in outputs]
     for name in SHIPPED:
         assert sum(f"applied {name}" in out for out, _ in outputs) == 1, name
-    assert psql(db, "SELECT count(*) FROM schema_migrations") == str(LATEST)
+    assert psql(db, "SELECT count(*) FROM schema_migrations") == str(len(SHIPPED))
 
 
 def test_unreachable_database_is_a_clear_error_without_the_password(tmp_path):

@@ -107,10 +107,15 @@ FormField parse_field(const Element& e) {
   return f;
 }
 
-std::vector<FormField> parse_field_list(const Element& parent, std::string_view where) {
+// `submission`: the fields of a submitted form, where a field without 'var' sets nothing and
+// is skipped unread. Clients that build the answer from the form they were sent (slixmpp's
+// Form.reply(), used by poezio) echo the form's instruction fields with their type removed.
+std::vector<FormField> parse_field_list(const Element& parent, std::string_view where,
+                                        bool submission = false) {
   std::vector<FormField> out;
   std::set<std::string, std::less<>> vars;
   for (const Element* c : parent.children("field", ns::data_forms)) {
+    if (submission && c->attr("var").empty()) continue;
     FormField f = parse_field(*c);
     if (!f.var.empty() && !vars.insert(f.var).second) {
       fail("field '" + f.var + "' appears more than once" + std::string(where));
@@ -335,7 +340,7 @@ DataForm parse_data_form(const Element& x) {
       if (form.items.back().empty()) fail("an <item/> must contain at least one field");
     }
   }
-  form.fields = parse_field_list(x, "");
+  form.fields = parse_field_list(x, "", form.type == FormType::submit);
   return form;
 }
 

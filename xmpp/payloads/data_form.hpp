@@ -94,7 +94,8 @@ struct DataForm {
 // value in a single-valued field, a boolean value other than 0/1/true/false, options on a
 // field that is not a list, an option without exactly one value, duplicate options, more
 // than one <reported/>, or a <reported/>/<item/> without fields. An unknown field type is
-// read as text-single, as XEP-0004 §3.3 requires.
+// read as text-single, as XEP-0004 §3.3 requires. In a submitted form (type submit), fields
+// without 'var' carry no setting and are skipped: be liberal in what a client echoes back.
 DataForm parse_data_form(const Element& x);
 Element to_element(const DataForm& form);
 

@@ -136,6 +136,7 @@ TEST_F(AdminWebTest, HealthzIsOkWhenEveryLinkIsConnected) {
   EXPECT_EQ(first->getValue<uint64_t>("connects"), 3u);
   EXPECT_EQ(first->getValue<uint64_t>("stanzas_in"), 120u);
   EXPECT_EQ(first->getValue<uint64_t>("stanzas_out"), 45u);
+  EXPECT_FALSE(root->getValue<bool>("rooms_unlogged"));
 }
 
 TEST_F(AdminWebTest, HealthzIsDegradedWith503WhenAnyLinkIsDown) {
@@ -277,6 +278,7 @@ TEST_F(AdminWebTest, DashboardEscapesEverythingItShows) {
 
 TEST_F(AdminWebTest, DashboardSaysWhenNoServiceIsConfigured) {
   EXPECT_THAT(dashboard().body, HasSubstr("No services are configured."));
+  EXPECT_THAT(dashboard().body, Not(HasSubstr("NOT LOGGED")));
   EXPECT_EQ(get("/healthz").status, 200);
 }
 
@@ -359,6 +361,35 @@ TEST_F(AdminWebTest, AStoppedServerRefusesConnections) {
         session.receiveResponse(res);
       },
       Poco::Exception);
+}
+
+TEST(AdminWebServer, RoomsWithoutALogAreFlaggedOnHealthzAndBannerOnEveryPage) {
+  ServerOptions options;
+  options.port = 0;
+  SiteSources sources;
+  sources.status = [] { return std::vector<LinkState>{}; };
+  sources.rooms_unlogged = true;
+  Server server(options, std::move(sources));
+  server.start();
+  auto get = [&](const std::string& uri) {
+    Poco::Net::HTTPClientSession session("127.0.0.1", server.port());
+    session.setTimeout(Poco::Timespan(5, 0));
+    Poco::Net::HTTPRequest req(Poco::Net::HTTPRequest::HTTP_GET, uri,
+                               Poco::Net::HTTPMessage::HTTP_1_1);
+    session.sendRequest(req);
+    Poco::Net::HTTPResponse response;
+    std::string body;
+    Poco::StreamCopier::copyToString(session.receiveResponse(response), body);
+    return body;
+  };
+  auto root = Poco::JSON::Parser().parse(get("/healthz")).extract<Poco::JSON::Object::Ptr>();
+  EXPECT_TRUE(root->getValue<bool>("rooms_unlogged"));
+  // Every page carries the banner, the sign-in page included, above the page's own title.
+  std::string page = get("/sign-in");
+  EXPECT_THAT(page, HasSubstr("<div id=\"rooms-unlogged\" class=\"alert\" role=\"alert\">"
+                              "<h2>ROOMS ARE NOT LOGGED</h2>"));
+  EXPECT_LT(page.find("ROOMS ARE NOT LOGGED"), page.find("<h1>"));
+  server.stop();
 }
 
 TEST(AdminWebServer, ATakenPortFailsAtConstructionNamingTheAddress) {

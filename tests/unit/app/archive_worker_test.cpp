@@ -129,7 +129,8 @@ TEST(ArchiveWorker, QueriesLeftAtStopAreToldTheServiceIsStopping) {
   worker->submit({query("running"), query("waiting")});
   while (reads == 0) std::this_thread::sleep_for(1ms);
   std::thread stopper([&] { worker->stop(); });
-  std::this_thread::sleep_for(50ms);
+  // "waiting" must still be queued when stop() begins; wait for that, not for a time.
+  while (!worker->stopping()) std::this_thread::yield();
   held.unlock();
   stopper.join();
   auto sent = out.wait_for(2);

@@ -85,6 +85,9 @@ class ConfigTest : public ::testing::Test {
   std::string path_;
 };
 
+// Rooms need the abuse log (decision 0018): tests of other things give them a database.
+const std::string kDatabase = "[database]\nuri = postgresql://h/db\n";
+
 TEST_F(ConfigTest, TheDocumentedExampleLoadsWithEveryValue) {
   write("directory.secret", "dir-secret\n");
   Config c = valid(R"([links]
@@ -230,7 +233,8 @@ TEST_F(ConfigTest, UnknownKeySuggestsTheClosestKnownKey) {
 
 TEST_F(ConfigTest, UnknownKeyFromAnotherSectionSaysWhereItBelongs) {
   EXPECT_THAT(
-      errors("[muc]\ndomain = conference.cam.example\nsecret = x\nuri = postgresql://x/y\n"),
+      errors("[muc]\ndomain = conference.cam.example\nsecret = x\nuri = postgresql://x/y\n" +
+             kDatabase),
       ElementsAre(R"(commonroom.ini:4: [muc] uri: unknown key; "uri" belongs in [database])"));
 }
 
@@ -280,38 +284,41 @@ TEST_F(ConfigTest, EveryErrorIsReportedInFileOrder) {
               ElementsAre(HasSubstr(":2: [links] port:"), HasSubstr(":3: [links] keepalive:"),
                           "commonroom.ini:4: [muc] secret: missing; set secret or secret_file (the "
                           "component secret shared with the XMPP server)",
-                          HasSubstr(":7: [logging] level:"), HasSubstr(":8: [bogus]:")));
+                          HasSubstr(":7: [logging] level:"), HasSubstr(":8: [bogus]:"),
+                          HasSubstr("commonroom.ini: [database]: missing; the rooms service")));
 }
 
 TEST_F(ConfigTest, InlineCommentsQuotesAndCrlfAreUnderstood) {
   Config c = valid(
       "[muc]\r\ndomain = conference.cam.example ; the rooms\r\n"
       "secret = \"with ;semicolon and \\\"quote\\\"\" ; comment\r\n"
-      "[directory]\ndomain = directory.cam.example\nsecret = a;b#c\n");
+      "[directory]\ndomain = directory.cam.example\nsecret = a;b#c\n" +
+      kDatabase);
   EXPECT_EQ(c.muc->domain, "conference.cam.example");
   EXPECT_EQ(c.muc->secret, "with ;semicolon and \"quote\"");
   EXPECT_EQ(c.directory->secret, "a;b#c");
 }
 
 TEST_F(ConfigTest, ServiceDomainIsPreparedAndMustBeABareDomain) {
-  Config c = valid("[muc]\ndomain = Conference.CAM.Example\nsecret = x\n");
+  Config c = valid("[muc]\ndomain = Conference.CAM.Example\nsecret = x\n" + kDatabase);
   EXPECT_EQ(c.muc->domain, "conference.cam.example");
-  EXPECT_THAT(errors("[muc]\ndomain = rooms@conference.cam.example\nsecret = x\n"),
+  EXPECT_THAT(errors("[muc]\ndomain = rooms@conference.cam.example\nsecret = x\n" + kDatabase),
               ElementsAre("commonroom.ini:2: [muc] domain: expected a bare domain like "
                           "muc.cam.example, got \"rooms@conference.cam.example\""));
-  EXPECT_THAT(errors("[muc]\ndomain = conference.cam.example/x\nsecret = x\n"),
+  EXPECT_THAT(errors("[muc]\ndomain = conference.cam.example/x\nsecret = x\n" + kDatabase),
               ElementsAre(HasSubstr("expected a bare domain")));
   EXPECT_THAT(errors("[directory]\ndomain = bad domain\nsecret = x\n"),
               ElementsAre(HasSubstr(
                   "commonroom.ini:2: [directory] domain: not a valid domain \"bad domain\": ")));
-  EXPECT_THAT(errors("[muc]\nsecret = x\n"),
+  EXPECT_THAT(errors("[muc]\nsecret = x\n" + kDatabase),
               ElementsAre("commonroom.ini:1: [muc] domain: missing; [muc] needs the component "
                           "domain (or remove the section to run without this service)"));
 }
 
 TEST_F(ConfigTest, TheTwoServiceDomainsMustDiffer) {
   EXPECT_THAT(errors("[muc]\ndomain = chat.cam.example\nsecret = a\n"
-                     "[directory]\ndomain = CHAT.cam.example\nsecret = b\n"),
+                     "[directory]\ndomain = CHAT.cam.example\nsecret = b\n" +
+                     kDatabase),
               ElementsAre("commonroom.ini:5: [directory] domain: must differ from [muc] domain "
                           "(both are \"chat.cam.example\"); each service needs its own component "
                           "domain"));
@@ -319,10 +326,10 @@ TEST_F(ConfigTest, TheTwoServiceDomainsMustDiffer) {
 
 TEST_F(ConfigTest, ExactlyOneOfSecretAndSecretFile) {
   write("s", "x\n");
-  EXPECT_THAT(errors("[muc]\ndomain = c.example\nsecret = a\nsecret_file = s\n"),
+  EXPECT_THAT(errors("[muc]\ndomain = c.example\nsecret = a\nsecret_file = s\n" + kDatabase),
               ElementsAre("commonroom.ini:4: [muc] secret_file: set either secret or secret_file, "
                           "not both"));
-  EXPECT_THAT(errors("[muc]\ndomain = c.example\nsecret =\n"),
+  EXPECT_THAT(errors("[muc]\ndomain = c.example\nsecret =\n" + kDatabase),
               ElementsAre("commonroom.ini:3: [muc] secret: is empty"));
 }
 
@@ -332,50 +339,51 @@ TEST_F(ConfigTest, SecretFileIsReadTrimmedAndRelativeToTheConfigFile) {
   Config c = valid(
       "[muc]\ndomain = c.example\nsecret_file = muc.secret\n[directory]\n"
       "domain = d.example\nsecret_file = " +
-      absolute + "\n");
+      absolute + "\n" + kDatabase);
   EXPECT_EQ(c.muc->secret, "s3cret");
   EXPECT_EQ(c.directory->secret, "other");
 }
 
 TEST_F(ConfigTest, SecretFileProblemsAreErrors) {
   std::string missing = (dir_ / "missing").string();
-  EXPECT_THAT(errors("[muc]\ndomain = c.example\nsecret_file = missing\n"),
+  EXPECT_THAT(errors("[muc]\ndomain = c.example\nsecret_file = missing\n" + kDatabase),
               ElementsAre("commonroom.ini:3: [muc] secret_file: cannot read " + missing +
                           ": no such file"));
   write("empty", "\n");
-  EXPECT_THAT(errors("[muc]\ndomain = c.example\nsecret_file = empty\n"),
+  EXPECT_THAT(errors("[muc]\ndomain = c.example\nsecret_file = empty\n" + kDatabase),
               ElementsAre("commonroom.ini:3: [muc] secret_file: " + (dir_ / "empty").string() +
                           " is empty"));
   write("two", "a\nb\n");
-  EXPECT_THAT(errors("[muc]\ndomain = c.example\nsecret_file = two\n"),
+  EXPECT_THAT(errors("[muc]\ndomain = c.example\nsecret_file = two\n" + kDatabase),
               ElementsAre(HasSubstr("two has more than one line; it must hold only the secret")));
   write("big", std::string(5000, 'x'));
-  EXPECT_THAT(errors("[muc]\ndomain = c.example\nsecret_file = big\n"),
+  EXPECT_THAT(errors("[muc]\ndomain = c.example\nsecret_file = big\n" + kDatabase),
               ElementsAre(HasSubstr("big is larger than 4 KiB")));
   fs::create_directory(dir_ / "adir");
-  EXPECT_THAT(errors("[muc]\ndomain = c.example\nsecret_file = adir\n"),
+  EXPECT_THAT(errors("[muc]\ndomain = c.example\nsecret_file = adir\n" + kDatabase),
               ElementsAre(HasSubstr("adir: not a regular file")));
   if (geteuid() != 0) {  // root reads anything
     write("locked", "x", 0000);
-    EXPECT_THAT(errors("[muc]\ndomain = c.example\nsecret_file = locked\n"),
+    EXPECT_THAT(errors("[muc]\ndomain = c.example\nsecret_file = locked\n" + kDatabase),
                 ElementsAre(HasSubstr("cannot read " + (dir_ / "locked").string() + ": ")));
   }
 }
 
 TEST_F(ConfigTest, AWorldReadableSecretIsAWarningNotAnError) {
   write("open.secret", "x\n", 0644);
-  auto r = load("[muc]\ndomain = c.example\nsecret_file = open.secret\n");
+  auto r = load("[muc]\ndomain = c.example\nsecret_file = open.secret\n" + kDatabase);
   ASSERT_TRUE(r.config);
   EXPECT_THAT(
       shown(r.warnings),
       ElementsAre("commonroom.ini:3: [muc] secret_file: " + (dir_ / "open.secret").string() +
                   " is readable by every user; chmod 600 (or 640 with a group)"));
   write("closed.secret", "x\n", 0640);
-  EXPECT_THAT(load("[muc]\ndomain = c.example\nsecret_file = closed.secret\n").warnings, IsEmpty());
+  EXPECT_THAT(load("[muc]\ndomain = c.example\nsecret_file = closed.secret\n" + kDatabase).warnings,
+              IsEmpty());
 }
 
 TEST_F(ConfigTest, AnInlineSecretInAWorldReadableFileIsAWarning) {
-  write("commonroom.ini", "[muc]\ndomain = c.example\nsecret = x\n", 0644);
+  write("commonroom.ini", "[muc]\ndomain = c.example\nsecret = x\n" + kDatabase, 0644);
   auto r = load_config(path_);
   ASSERT_TRUE(r.config);
   EXPECT_THAT(shown(r.warnings),
@@ -391,6 +399,44 @@ TEST_F(ConfigTest, DatabaseSectionNeedsAPostgresqlUri) {
   EXPECT_THAT(errors("[database]\nuri = mysql://h/db\n"),
               ElementsAre("commonroom.ini:2: [database] uri: expected a postgresql:// URI, e.g. "
                           "postgresql://commonroom@127.0.0.1:5432/commonroom"));
+}
+
+TEST_F(ConfigTest, RoomsWithoutADatabaseAreRefusedNamingTheSectionAndTheWayOut) {
+  const std::string refusal =
+      "commonroom.ini: [database]: missing; the rooms service ([muc]) logs every room for "
+      "abuse handling and keeps the log in PostgreSQL, so it does not start without it. Add "
+      "[database] with uri = postgresql://... (then run commonroom migrate), or, for "
+      "development only, set [muc] unlogged_rooms_for_development = true";
+  EXPECT_THAT(errors("[muc]\ndomain = c.example\nsecret = x\n"), ElementsAre(refusal));
+  EXPECT_THAT(
+      errors("[muc]\ndomain = c.example\nsecret = x\nunlogged_rooms_for_development = false\n"),
+      ElementsAre(refusal));
+  // The directory alone keeps nothing that claims to be logged.
+  EXPECT_FALSE(
+      valid("[directory]\ndomain = d.example\nsecret = x\n").unlogged_rooms_for_development);
+  Config logged = valid("[muc]\ndomain = c.example\nsecret = x\n" + kDatabase);
+  EXPECT_FALSE(logged.unlogged_rooms_for_development);
+}
+
+TEST_F(ConfigTest, TheDevelopmentSettingRunsUnloggedRoomsWithAWarning) {
+  auto r = load("[muc]\ndomain = c.example\nsecret = x\nunlogged_rooms_for_development = true\n");
+  ASSERT_TRUE(r.config) << shown(r.errors).at(0);
+  EXPECT_TRUE(r.config->unlogged_rooms_for_development);
+  EXPECT_THAT(shown(r.warnings),
+              ElementsAre("commonroom.ini:4: [muc] unlogged_rooms_for_development: rooms are NOT "
+                          "logged (no abuse log, no archive, persistent rooms lost on restart); "
+                          "they say so to everyone who enters. For development only, never for "
+                          "real users"));
+  EXPECT_THAT(
+      errors("[muc]\ndomain = c.example\nsecret = x\nunlogged_rooms_for_development = true\n" +
+             kDatabase),
+      ElementsAre("commonroom.ini:4: [muc] unlogged_rooms_for_development: rooms are logged "
+                  "whenever [database] is configured; remove this setting"));
+  EXPECT_THAT(
+      errors("[muc]\ndomain = c.example\nsecret = x\nunlogged_rooms_for_development = maybe\n"),
+      ElementsAre("commonroom.ini:4: [muc] unlogged_rooms_for_development: expected true or "
+                  "false, got \"maybe\"",
+                  HasSubstr("commonroom.ini: [database]: missing;")));
 }
 
 TEST_F(ConfigTest, AdminWebListenAcceptsIpv4Ipv6AndHostNames) {
@@ -439,7 +485,8 @@ TEST_F(ConfigTest, RelativePathsWorkWhenTheConfigIsGivenByABareFileName) {
   write("muc.secret", "s3cret\n");
   write("commonroom.ini",
         "[muc]\ndomain = c.example\nsecret_file = muc.secret\n[logging]\n"
-        "channel = file\nfile = commonroom.log\n");
+        "channel = file\nfile = commonroom.log\n" +
+            kDatabase);
   const fs::path before = fs::current_path();
   fs::current_path(dir_);
   auto r = load_config("commonroom.ini");
@@ -485,7 +532,7 @@ TEST_F(ConfigTest, AnEmptyEnvironmentVariableCountsAsUnset) {
 
 TEST_F(ConfigTest, AnEnvironmentSecretReplacesTheFilesSecretFile) {
   setenv("COMMONROOM_MUC_SECRET", "from-env", 1);
-  Config c = valid("[muc]\ndomain = c.example\nsecret_file = /does/not/exist\n");
+  Config c = valid("[muc]\ndomain = c.example\nsecret_file = /does/not/exist\n" + kDatabase);
   EXPECT_EQ(c.muc->secret, "from-env");
 }
 

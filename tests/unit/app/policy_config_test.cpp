@@ -16,7 +16,10 @@ namespace fs = std::filesystem;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 
-constexpr const char* kMuc = "[muc]\ndomain = conference.cam.example\nsecret = x\n";
+// Rooms need [database] (decision 0018).
+constexpr const char* kMuc =
+    "[database]\nuri = postgresql://commonroom@127.0.0.1/cr\n"
+    "[muc]\ndomain = conference.cam.example\nsecret = x\n";
 
 class PolicyConfig : public ConfigFileTest {};
 
@@ -78,10 +81,10 @@ TEST_F(PolicyConfig, ReadsTheLimits) {
   EXPECT_EQ(p.presence_burst, 3u);
   EXPECT_EQ(p.max_links, 5u);
   EXPECT_THAT(errors(std::string(kMuc) + "[policy]\nmax_message_bytes = 0\n"),
-              ElementsAre("commonroom.ini:5: [policy] max_message_bytes: expected an integer "
+              ElementsAre("commonroom.ini:7: [policy] max_message_bytes: expected an integer "
                           "1-262144, got \"0\""));
   EXPECT_THAT(errors(std::string(kMuc) + "[policy]\nmax_links = 1001\n"),
-              ElementsAre("commonroom.ini:5: [policy] max_links: expected an integer "
+              ElementsAre("commonroom.ini:7: [policy] max_links: expected an integer "
                           "0-1000, got \"1001\""));
 }
 
@@ -95,21 +98,20 @@ TEST_F(PolicyConfig, ReportsEveryBadValueWithItsLine) {
                                  "max_users_default = 2000\n"
                                  "colour = blue\n"),
       ElementsAre(
-          "commonroom.ini:5: [policy] local_domains: expected domains like cam.example separated "
+          "commonroom.ini:7: [policy] local_domains: expected domains like cam.example separated "
           "by commas, got \"abc@cam.example\"",
-          ::testing::StartsWith("commonroom.ini:6: [policy] room_name_pattern: is not a valid "
+          ::testing::StartsWith("commonroom.ini:8: [policy] room_name_pattern: is not a valid "
                                 "regular expression: \"[a-z\""),
-          "commonroom.ini:7: [policy] service_admins: expected bare JIDs like abc123@cam.example, "
+          "commonroom.ini:9: [policy] service_admins: expected bare JIDs like abc123@cam.example, "
           "got the domain \"cam.example\"",
-          "commonroom.ini:8: [policy] room_quota: expected an integer 0-100000, got \"lots\"",
-          "commonroom.ini:9: [policy] max_users_default: is greater than max_users (2000 > "
+          "commonroom.ini:10: [policy] room_quota: expected an integer 0-100000, got \"lots\"",
+          "commonroom.ini:11: [policy] max_users_default: is greater than max_users (2000 > "
           "1000)",
-          ::testing::StartsWith("commonroom.ini:10: [policy] colour: unknown key")));
+          ::testing::StartsWith("commonroom.ini:12: [policy] colour: unknown key")));
 }
 TEST_F(PolicyConfig, DirectoryStaffMayOwnPersistentRoomsWhenListed) {
-  const std::string with_index = std::string(kMuc) +
-                                 "[directory]\ndomain = directory.cam.example\nsecret = y\n"
-                                 "[database]\nuri = postgresql://commonroom@127.0.0.1/cr\n";
+  const std::string with_index =
+      std::string(kMuc) + "[directory]\ndomain = directory.cam.example\nsecret = y\n";
   auto r =
       load(with_index + "[policy]\npersistent_creators = directory:staff, abc123@cam.example\n");
   ASSERT_THAT(r.errors, IsEmpty());
@@ -126,7 +128,7 @@ TEST_F(PolicyConfig, DirectoryStaffMayOwnPersistentRoomsWhenListed) {
                           "(directory:staff)"));
   // Without the people index there is nobody to ask.
   EXPECT_THAT(errors(std::string(kMuc) + "[policy]\npersistent_creators = directory:staff\n"),
-              ElementsAre("commonroom.ini:5: [policy] persistent_creators: directory:staff needs "
+              ElementsAre("commonroom.ini:7: [policy] persistent_creators: directory:staff needs "
                           "[directory] and [database]: staff are looked up in the directory's "
                           "people index"));
 }

@@ -16,7 +16,10 @@ namespace fs = std::filesystem;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 
-constexpr const char* kMuc = "[muc]\ndomain = conference.cam.example\nsecret = x\n";
+// Rooms need [database] (decision 0018).
+constexpr const char* kMuc =
+    "[database]\nuri = postgresql://commonroom@127.0.0.1/cr\n"
+    "[muc]\ndomain = conference.cam.example\nsecret = x\n";
 
 class RetentionConfig : public ConfigFileTest {};
 

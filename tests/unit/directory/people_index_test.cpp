@@ -150,6 +150,32 @@ TEST_F(PeopleIndexTest, FindsAPersonByJid) {
   EXPECT_FALSE(index_->find_jid("").has_value());
 }
 
+TEST_F(PeopleIndexTest, APersonRemovedWithWithoutIsFoundByNothing) {
+  // An opt-out: Bob Brown is gone from the copy at once; the original is untouched.
+  auto original = index_;
+  index_ = original->without("bb302");
+  EXPECT_EQ(find_name("brown"), (Uids{"ab201"}));
+  EXPECT_EQ(find({{SearchField::crsid, "bb302"}}), Uids{});
+  EXPECT_EQ(find({{SearchField::email, "cam"}}),
+            (Uids{"ab201", "jg101", "mo403", "sa555", "ws606", "zz999"}));
+  EXPECT_EQ(find({{SearchField::name, "brown"}}, "CST"), Uids{"ab201"});
+  EXPECT_FALSE(index_->find_uid("bb302").has_value());
+  EXPECT_FALSE(index_->find_jid("bb302@cam.example").has_value());
+  EXPECT_EQ(index_->size(), 6u);
+  // Removals add up, and an unknown uid changes nothing.
+  index_ = index_->without("jg101")->without("nobody");
+  EXPECT_EQ(index_->size(), 5u);
+  EXPECT_EQ(find({{SearchField::email, "cam"}}),
+            (Uids{"ab201", "mo403", "sa555", "ws606", "zz999"}));
+  // Paging after a removed person's uid says the anchor is unknown, as after a reload.
+  auto check = compile_query({{{SearchField::email, "cam"}}, {}, {}}, QueryLimits{});
+  EXPECT_TRUE(
+      index_->search(*check.query, PageRequest{2, std::string("bb302"), {}, {}}).unknown_anchor);
+  index_ = original;
+  EXPECT_EQ(find_name("brown"), (Uids{"ab201", "bb302"}));
+  EXPECT_EQ(original->size(), 7u);
+}
+
 TEST_F(PeopleIndexTest, ResultsAreOrderedBySurnameThenGivenName) {
   // Input order was García, Brown Alice, Brown Bob, O'Brien, Zhang, Saint-Andre, Wang.
   EXPECT_EQ(find({{SearchField::email, "cam"}}),

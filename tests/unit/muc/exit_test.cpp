@@ -93,3 +93,86 @@ TEST_F(ExitTest, RemovesAnOccupantWhoseClientIsGoneWith333) {
   EXPECT_NE(room.effects().events[0].detail.find("delivery error"), std::string::npos);
   EXPECT_THAT(room.say(kHag, kCoven, "still here?").at(0), IsError("cancel/not-acceptable"));
 }
+
+TEST_F(ExitTest, LeavingByTheBareRoomJidIsAnExit) {
+  // aioxmpp leaves with <presence type='unavailable'/> to the room itself; Prosody and
+  // ejabberd take that as leaving, and so do we (§17.3 rule 5 only ignores non-occupants).
+  Stanzas out = room.send(
+      "<presence from='hag66@shakespeare.lit/pda' to='coven@chat.shakespeare.lit' "
+      "type='unavailable'/>");
+  ASSERT_THAT(out, SizeIs(3)) << str(out);
+  EXPECT_THAT(sent_to(out, kHag).at(0), HasStatuses(std::vector<int>{110}));
+  EXPECT_THAT(sent_to(out, kCrone).at(0), IsUnavailable());
+  EXPECT_THAT(sent_to(out, kCrone).at(0), From("coven@chat.shakespeare.lit/thirdwitch"));
+  // Gone: the room's traffic no longer reaches the leaver.
+  EXPECT_TRUE(sent_to(room.say(kCrone, kCoven, "thunder"), kHag).empty());
+}
+
+TEST_F(ExitTest, BareRoomUnavailableFromANonOccupantIsIgnored) {
+  EXPECT_TRUE(room.send("<presence from='hecate@shakespeare.lit/broom' "
+                        "to='coven@chat.shakespeare.lit' type='unavailable'/>")
+                  .empty());
+}
+
+TEST_F(ExitTest, AnErrorPresenceFromAnOccupantRemovesItWith333Not307) {
+  // A client failing locally (aioxmpp) or a host whose delivery failed answers the room with
+  // an error presence; no unavailable will follow, so the room removes the occupant.
+  Stanzas out = room.send(
+      "<presence from='hag66@shakespeare.lit/pda' to='coven@chat.shakespeare.lit/thirdwitch' "
+      "type='error'><error type='cancel'><not-acceptable "
+      "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></presence>");
+  Stanzas to_hag = sent_to(out, kHag);
+  ASSERT_THAT(to_hag, SizeIs(1)) << str(out);
+  EXPECT_THAT(to_hag[0], HasStatuses(std::vector<int>{110, 333}));
+  Stanzas to_crone = sent_to(out, kCrone);
+  ASSERT_THAT(to_crone, SizeIs(1));
+  EXPECT_THAT(to_crone[0], IsUnavailable());
+  EXPECT_THAT(to_crone[0], HasStatuses(std::vector<int>{333}));
+  EXPECT_EQ(room.effects().events.at(0).kind, RoomEventKind::exit);
+  // The same user joining again is a new occupant, not merged into a ghost.
+  Stanzas back = room.join(kHag, "coven@chat.shakespeare.lit/thirdwitch");
+  EXPECT_THAT(sent_to(back, kCrone), SizeIs(1)) << "the others see the user enter again";
+}
+
+TEST_F(ExitTest, AnErrorPresenceWithoutAConditionStillRemovesTheOccupant) {
+  Stanzas out = room.send(
+      "<presence from='hag66@shakespeare.lit/pda' to='coven@chat.shakespeare.lit' "
+      "type='error'/>");
+  EXPECT_THAT(sent_to(out, kCrone).at(0), HasStatuses(std::vector<int>{333}));
+}
+
+TEST_F(ExitTest, AnErrorReplyToARoutedPrivateMessageRemovesTheRecipient) {
+  // The error comes back from the recipient's real JID to the sender's occupant JID.
+  room.send(
+      "<message from='crone1@shakespeare.lit/desktop' to='coven@chat.shakespeare.lit/thirdwitch' "
+      "type='chat'><body>psst</body></message>");
+  Stanzas out = room.send(
+      "<message from='hag66@shakespeare.lit/pda' to='coven@chat.shakespeare.lit/firstwitch' "
+      "type='error'><error type='cancel'><service-unavailable "
+      "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></message>");
+  EXPECT_THAT(sent_to(out, kCrone).at(0), HasStatuses(std::vector<int>{333}));
+}
+
+TEST_F(ExitTest, AMessageErrorThatSaysNothingOfDeliveryKeepsTheOccupant) {
+  // not-acceptable on a message is the client refusing that one message, not a gone session.
+  Stanzas out = room.send(
+      "<message from='hag66@shakespeare.lit/pda' to='coven@chat.shakespeare.lit' "
+      "type='error'><error type='modify'><not-acceptable "
+      "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></message>");
+  EXPECT_TRUE(out.empty()) << str(out);
+  EXPECT_THAT(sent_to(room.say(kCrone, kCoven, "still there?"), kHag), SizeIs(1));
+}
+
+TEST_F(ExitTest, AnErrorFromOneOfSeveralSessionsRemovesOnlyThatSession) {
+  room.join("wiccarocks@shakespeare.lit/phone", "coven@chat.shakespeare.lit/secondwitch");
+  Stanzas out = room.send(
+      "<presence from='wiccarocks@shakespeare.lit/phone' to='coven@chat.shakespeare.lit' "
+      "type='error'><error type='cancel'><gone "
+      "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></presence>");
+  ASSERT_THAT(out, SizeIs(1)) << str(out);
+  EXPECT_THAT(out[0], To("wiccarocks@shakespeare.lit/phone"));
+  EXPECT_THAT(out[0], HasStatuses(std::vector<int>{110, 333}));
+  Stanzas said = room.say(kCrone, kCoven, "Thrice the brinded cat hath mew'd.");
+  EXPECT_THAT(sent_to(said, kWicca), SizeIs(1));
+  EXPECT_TRUE(sent_to(said, "wiccarocks@shakespeare.lit/phone").empty());
+}

@@ -74,3 +74,43 @@ TEST_F(ModerationTest, RefusesNonModeratorsWithForbidden) {
 TEST_F(ModerationTest, RefusesARequestWithoutIdWithBadRequest) {
   EXPECT_THAT(room.iq(kCrone, kCoven, "set", moderate("")).at(0), IsError("modify/bad-request"));
 }
+
+TEST_F(ModerationTest, AcceptsTheXep0425Version02RequestThatDebianGajimAndPoezioSend) {
+  // XEP-0425 0.2: the request inside a XEP-0422 fastening, XEP-0424 0.3's retract.
+  Stanzas out = room.iq(kCrone, kCoven, "set",
+                        "<apply-to id='" + stanza_id +
+                            "' xmlns='urn:xmpp:fasten:0'><moderate "
+                            "xmlns='urn:xmpp:message-moderate:0'><retract "
+                            "xmlns='urn:xmpp:message-retract:0'/><reason>spam</reason>"
+                            "</moderate></apply-to>",
+                        "legacy-1");
+  ASSERT_THAT(out, SizeIs(3)) << str(out);
+  EXPECT_THAT(out[2], IsResult());
+  // Everyone is told in both forms: the current one, and the 0.2 fastening older clients read.
+  for (size_t i = 0; i < 2; ++i) {
+    const Element* retract = out[i].find_child("retract", commonroom::xmpp::ns::message_retract);
+    ASSERT_NE(retract, nullptr) << str(out);
+    EXPECT_EQ(retract->attr("id"), stanza_id);
+    const Element* apply_to = out[i].find_child("apply-to", commonroom::xmpp::ns::fasten);
+    ASSERT_NE(apply_to, nullptr) << str(out);
+    EXPECT_EQ(apply_to->attr("id"), stanza_id);
+    const Element* moderated =
+        apply_to->find_child("moderated", commonroom::xmpp::ns::message_moderate_0);
+    ASSERT_NE(moderated, nullptr);
+    EXPECT_EQ(moderated->attr("by"), "coven@chat.shakespeare.lit/firstwitch");
+    EXPECT_NE(moderated->find_child("retract", commonroom::xmpp::ns::message_retract_0), nullptr);
+    EXPECT_EQ(moderated->child_text("reason", commonroom::xmpp::ns::message_moderate_0), "spam");
+  }
+  ASSERT_THAT(room.effects().events, SizeIs(1));
+  EXPECT_EQ(room.effects().events[0].target, stanza_id);
+}
+
+TEST_F(ModerationTest, RefusesAFasteningThatIsNotAModeration) {
+  Stanzas out = room.iq(kCrone, kCoven, "set",
+                        "<apply-to id='" + stanza_id +
+                            "' xmlns='urn:xmpp:fasten:0'><retract "
+                            "xmlns='urn:xmpp:message-retract:0'/></apply-to>");
+  ASSERT_THAT(out, SizeIs(1));
+  EXPECT_THAT(out[0], IsError("cancel/feature-not-implemented"));
+  EXPECT_TRUE(room.effects().events.empty());
+}

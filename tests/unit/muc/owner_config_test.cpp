@@ -202,3 +202,33 @@ TEST(OwnerConfigPolicy, ShowsLockedFieldsFixedAndRefusesChangingThem) {
   EXPECT_THAT(room.configure(kCrone, kCoven, {{"muc#roomconfig_enablelogging", {"true"}}}).at(0),
               IsResult());
 }
+
+TEST_F(OwnerConfigTest, OffersNoFixedInstructionFields) {
+  // Clients that echo the whole form back (slixmpp's Form.reply()) cannot stumble on
+  // instruction fields the room never sends; the text is in each field's <desc/>.
+  for (const auto& field : form().fields) {
+    EXPECT_NE(field.effective_type(), commonroom::xmpp::FieldType::fixed) << field.value();
+    EXPECT_FALSE(field.var.empty());
+  }
+}
+
+TEST_F(OwnerConfigTest, AcceptsTheWholeFormEchoedBackWithoutTypesAsPoezioSendsIt) {
+  // slixmpp's get_room_config() -> form.reply() -> set_room_config(): every field of the
+  // form, types removed, instruction fields without 'var' kept, plus values for fields
+  // the room never offered. Fields without 'var' set nothing and are ignored.
+  std::string fields;
+  for (const auto& field : form().fields) {
+    std::string value(field.var == "muc#roomconfig_roomname" ? "A Dark Cave" : field.value());
+    fields += "<field var='" + field.var + "'><value>" + value + "</value></field>";
+  }
+  fields += "<field><value>You may specify additional people.</value></field>";
+  fields += "<field type='fixed'><value>a</value><value>b</value></field>";
+  fields += "<field var='x-unknown#setting'><value>1</value><value>2</value></field>";
+  Stanzas out = room.iq(kCrone, kCoven, "set",
+                        "<query xmlns='http://jabber.org/protocol/muc#owner'>"
+                        "<x xmlns='jabber:x:data' type='submit'>" +
+                            fields + "</x></query>");
+  ASSERT_THAT(out, ::testing::Not(::testing::IsEmpty()));
+  EXPECT_THAT(out.at(0), IsResult()) << str(out);
+  EXPECT_EQ(form().value("muc#roomconfig_roomname").value_or(""), "A Dark Cave");
+}

@@ -77,6 +77,13 @@ TEST(JournalCodec, DecodeRefusesWhatItCannotRepresent) {
   EXPECT_FALSE(decode_event(kind, out));
   EXPECT_FALSE(decode_event(std::string_view(payload).substr(0, payload.size() - 1), out));
   EXPECT_FALSE(decode_event(payload + "x", out));
+  // A time the clock cannot hold (it overflowed into undefined behaviour; found by
+  // fuzz_journal) is refused, not wrapped.
+  std::string time = payload;
+  for (int i = 2; i < 10; ++i) time[i] = '\x7f';
+  EXPECT_FALSE(decode_event(time, out));
+  for (int i = 2; i < 10; ++i) time[i] = '\x80';
+  EXPECT_FALSE(decode_event(time, out));
 }
 
 }  // namespace

@@ -404,3 +404,16 @@ TEST(DataFormValidation, ChecksFormTypeAndSubmissionType) {
   EXPECT_EQ(validate_submission(parse(x("form", "")), offered),
             "the form must be of type submit, not form");
 }
+
+TEST(DataForm, ASubmissionSkipsFieldsWithoutVar) {
+  // What slixmpp's Form.reply() sends back for a form with instruction fields.
+  DataForm form = parse(x("submit",
+                          "<field><value>Section 1: Bot Info</value></field>"
+                          "<field type='fixed'><value>1</value><value>2</value></field>"
+                          "<field var='botname'><value>The Jabber Google Bot</value></field>"));
+  ASSERT_EQ(form.fields.size(), 1u);
+  EXPECT_EQ(form.value("botname"), "The Jabber Google Bot");
+  // A form that is not a submission must still name its fields.
+  EXPECT_EQ(problem(x("form", "<field><value>x</value></field>")),
+            "data form: a field of type text-single has no 'var' attribute");
+}

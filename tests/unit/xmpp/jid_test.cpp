@@ -148,6 +148,36 @@ TEST(Jid, RejectsMixedDirectionText) {
   EXPECT_NO_THROW(Jid::parse("\xD7\x90\xD7\x91@example.com"));
 }
 
+TEST(Jid, AppliesTheBidiRuleToEachDomainLabelAsIdnaDoes) {
+  // A Hebrew label under a Latin top-level domain is a valid IDN (RFC 3490 applies nameprep
+  // per label); found by fuzz_jid: its xn-- form was accepted and decoded, the decoded form
+  // refused, so a prepared JID did not prepare again.
+  Jid ace = Jid::parse("a@xn--4dbrk0ce.example");
+  Jid unicode = Jid::parse(std::string(ace.full()));
+  EXPECT_EQ(unicode, ace);
+  EXPECT_EQ(Jid::parse("xn--FeBCAJ.exxn--pl.").full(), Jid::parse("xn--febcaj.exxn--pl").full());
+  // Within one label the rule still holds.
+  EXPECT_THROW(Jid::parse("a@\xD7\x90"
+                          "a.example"),
+               JidError);
+  // An xn-- label standing for a code point stringprep does not know is refused as the
+  // Unicode form is.
+  EXPECT_EQ(parse_error("a@xn--mxf"), "domain contains an unassigned code point U+1B9E");
+  // Numbers joined by ideographic dots are an IPv4 address like any other.
+  EXPECT_EQ(parse_error("a@1\xEF\xBD\xA1"
+                        "2.3.4444"),
+            "domain is not a valid IPv4 address");
+  EXPECT_EQ(Jid::parse("a@127\xE3\x80\x82"
+                       "0.0.1")
+                .full(),
+            "a@127.0.0.1");
+  // The ideographic full stop separates labels like a dot.
+  EXPECT_EQ(Jid::parse("a@b\xE3\x80\x82"
+                       "example")
+                .full(),
+            "a@b.example");
+}
+
 TEST(Jid, RejectsControlCharactersInTheResource) {
   EXPECT_EQ(parse_error("a@example.com/x\x01y"), "resource contains a prohibited character U+0001");
   EXPECT_EQ(parse_error(std::string("a@example.com/x\0y", 17)),
