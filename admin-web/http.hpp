@@ -31,7 +31,7 @@ struct SiteContext {
   std::string public_url;                  // sign_in.public_url, or http://<listen address>
   std::vector<std::string> allowed_hosts;  // Host header values accepted (DNS rebinding)
   bool secure_cookies() const { return public_url.starts_with("https://"); }
-  bool rooms_unlogged = false;              // see SiteSources
+  bool rooms_unlogged = false;  // see SiteSources
   std::optional<AbuseLogState> abuse_log_state() const {
     return abuse_log ? abuse_log() : std::nullopt;
   }
