@@ -49,7 +49,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   } catch (const xmpp::PayloadError&) {
     return 0;
   }
-  xmpp::DataForm back = xmpp::parse_data_form(xmpp::parse_element(xmpp::to_string(xmpp::to_element(form))));
+  xmpp::DataForm back =
+      xmpp::parse_data_form(xmpp::parse_element(xmpp::to_string(xmpp::to_element(form))));
   if (!(back == form)) std::abort();  // every parsed form round-trips
   (void)xmpp::validate_submission(form, offered());
   return 0;

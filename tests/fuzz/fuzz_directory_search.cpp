@@ -46,9 +46,9 @@ dir::SearchService& service() {
     for (int i = 0; i < 30; ++i)
       people.push_back(person("sm" + std::to_string(i), "Sam" + std::to_string(i), "Smith",
                               dir::Affiliation::student, {"KINGS"}));
-    holder.publish(dir::PeopleIndex::build(people, {{"TRIN", "Trinity College"},
-                                                    {"KINGS", "King's College"},
-                                                    {"CST", "Computer Science"}}));
+    holder.publish(dir::PeopleIndex::build(
+        people,
+        {{"TRIN", "Trinity College"}, {"KINGS", "King's College"}, {"CST", "Computer Science"}}));
     dir::SearchSettings settings;
     settings.rate_limit = 1000000;
     settings.rate_burst = 1000000;

@@ -44,8 +44,7 @@ const char* kUsers[] = {"crone1@shakespeare.lit/desktop", "wiccarocks@shakespear
                         "wiccarocks@shakespeare.lit/phone", "hag66@shakespeare.lit/pda",
                         "romeo@montague.lit/orchard"};
 const char* kBare[] = {"crone1@shakespeare.lit", "wiccarocks@shakespeare.lit",
-                       "wiccarocks@shakespeare.lit", "hag66@shakespeare.lit",
-                       "romeo@montague.lit"};
+                       "wiccarocks@shakespeare.lit", "hag66@shakespeare.lit", "romeo@montague.lit"};
 constexpr int kUserCount = 5;
 const char* kRooms[] = {"coven@chat.shakespeare.lit", "heath@chat.shakespeare.lit"};
 const char* kNicks[] = {"firstwitch", "secondwitch", "thirdwitch", "Hecate"};
@@ -83,8 +82,8 @@ std::string stanza(int user, int op, int room_i, int nick_i, int variant, int pa
       std::string x = "<x xmlns='" + kMuc + "'>";
       if (variant & 1) x += "<history maxstanzas='" + std::to_string(param % 5) + "'/>";
       if (variant & 2) x += "<password>pw" + std::to_string(param % 2) + "</password>";
-      if (variant & 4) x += "<history since='2002-10-13T23:58:00Z' maxchars='" +
-                            std::to_string(param * 7) + "'/>";
+      if (variant & 4)
+        x += "<history since='2002-10-13T23:58:00Z' maxchars='" + std::to_string(param * 7) + "'/>";
       return "<presence from='" + from + "' to='" + occupant + "'>" + x + "</x></presence>";
     }
     case 1:
@@ -105,44 +104,63 @@ std::string stanza(int user, int op, int room_i, int nick_i, int variant, int pa
     case 6:
       return message(occupant, variant & 1 ? "chat" : "groupchat", "<body>pm</body>");
     case 7:
-      return "<presence from='" + from + "' to='" + room + "/" + kNicks[(nick_i + 1) % 4] +
-             "'/>";
+      return "<presence from='" + from + "' to='" + room + "/" + kNicks[(nick_i + 1) % 4] + "'/>";
     case 8:
-      return iq(room, "set", "<query xmlns='" + kMuc + "#owner'><x xmlns='jabber:x:data' "
-                              "type='submit'/></query>");
+      return iq(room, "set",
+                "<query xmlns='" + kMuc +
+                    "#owner'><x xmlns='jabber:x:data' "
+                    "type='submit'/></query>");
     case 9: {
       std::string fields;
       const std::string on = param & 1 ? "1" : "0";
       switch (variant % 8) {
-        case 0: fields = field("muc#roomconfig_membersonly", on); break;
-        case 1: fields = field("muc#roomconfig_moderatedroom", on); break;
-        case 2: fields = field("muc#roomconfig_persistentroom", on); break;
+        case 0:
+          fields = field("muc#roomconfig_membersonly", on);
+          break;
+        case 1:
+          fields = field("muc#roomconfig_moderatedroom", on);
+          break;
+        case 2:
+          fields = field("muc#roomconfig_persistentroom", on);
+          break;
         case 3:
           fields = field("muc#roomconfig_passwordprotectedroom", on) +
                    field("muc#roomconfig_roomsecret", "pw" + std::to_string(param % 2));
           break;
-        case 4: fields = field("muc#roomconfig_whois", param & 1 ? "moderators" : "anyone"); break;
-        case 5: fields = field("muc#roomconfig_enablelogging", on); break;
-        case 6: fields = field("muc#roomconfig_maxusers", std::to_string(param % 4)); break;
-        default: fields = field("muc#roomconfig_roomowners", other); break;
+        case 4:
+          fields = field("muc#roomconfig_whois", param & 1 ? "moderators" : "anyone");
+          break;
+        case 5:
+          fields = field("muc#roomconfig_enablelogging", on);
+          break;
+        case 6:
+          fields = field("muc#roomconfig_maxusers", std::to_string(param % 4));
+          break;
+        default:
+          fields = field("muc#roomconfig_roomowners", other);
+          break;
       }
       return iq(room, "set", config_form(fields));
     }
     case 10:
-      return iq(room, "set", "<query xmlns='" + kMuc + "#admin'><item nick='" + kNicks[nick_i] +
-                                 "' role='" + (variant & 1 ? "none" : "visitor") +
-                                 "'><reason>r</reason></item></query>");
+      return iq(room, "set",
+                "<query xmlns='" + kMuc + "#admin'><item nick='" + kNicks[nick_i] + "' role='" +
+                    (variant & 1 ? "none" : "visitor") + "'><reason>r</reason></item></query>");
     case 11:
-      return iq(room, "set", "<query xmlns='" + kMuc + "#admin'><item jid='" + other +
-                                 "' affiliation='outcast'/></query>");
+      return iq(room, "set",
+                "<query xmlns='" + kMuc + "#admin'><item jid='" + other +
+                    "' affiliation='outcast'/></query>");
     case 12: {
       static const char* kAffiliations[] = {"member", "admin", "owner", "none"};
-      return iq(room, "set", "<query xmlns='" + kMuc + "#admin'><item jid='" + other +
-                                 "' affiliation='" + kAffiliations[variant % 4] + "'/></query>");
+      return iq(room, "set",
+                "<query xmlns='" + kMuc + "#admin'><item jid='" + other + "' affiliation='" +
+                    kAffiliations[variant % 4] + "'/></query>");
     }
     case 13:
-      return iq(room, "set", "<query xmlns='" + kMuc + "#owner'><destroy><reason>gone</reason>"
-                                 "</destroy></query>");
+      return iq(room, "set",
+                "<query xmlns='" + kMuc +
+                    "#owner'><destroy><reason>gone</reason>"
+                    "</destroy></query>");
     case 14:
       return message(room, "groupchat", "<subject>s" + std::to_string(param) + "</subject>");
     case 15:
@@ -152,8 +170,9 @@ std::string stanza(int user, int op, int room_i, int nick_i, int variant, int pa
                     field("FORM_TYPE", "http://jabber.org/protocol/muc#register") +
                     field("muc#register_roomnick", kNicks[nick_i]) + "</x></query>");
     case 16:
-      return message(room, "normal", "<x xmlns='" + kMuc + "#user'><invite to='" + other +
-                                         "'><reason>come</reason></invite></x>");
+      return message(room, "normal",
+                     "<x xmlns='" + kMuc + "#user'><invite to='" + other +
+                         "'><reason>come</reason></invite></x>");
     case 17:
       return message(room, "normal",
                      "<x xmlns='jabber:x:data' type='submit'>" +
@@ -169,18 +188,22 @@ std::string stanza(int user, int op, int room_i, int nick_i, int variant, int pa
              (param & 1 ? "recipient-unavailable" : "not-acceptable") +
              " xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></message>";
     case 21:
-      return iq(room, "set", "<moderate id='id-" + std::to_string(param % 40) +
-                                 "' xmlns='urn:xmpp:message-moderate:1'><retract "
-                                 "xmlns='urn:xmpp:message-retract:1'/><reason>spam</reason>"
-                                 "</moderate>");
+      return iq(room, "set",
+                "<moderate id='id-" + std::to_string(param % 40) +
+                    "' xmlns='urn:xmpp:message-moderate:1'><retract "
+                    "xmlns='urn:xmpp:message-retract:1'/><reason>spam</reason>"
+                    "</moderate>");
     case 22:
       return iq(room, "get", "<query xmlns='" + kMuc + "#owner'/>");
     case 23:
-      return iq(room, "get", "<query xmlns='" + kMuc + "#admin'><item affiliation='" +
-                                 (variant & 1 ? "member" : "outcast") + "'/></query>");
+      return iq(room, "get",
+                "<query xmlns='" + kMuc + "#admin'><item affiliation='" +
+                    (variant & 1 ? "member" : "outcast") + "'/></query>");
     case 24:
-      return iq(room, "set", "<query xmlns='" + kMuc + "#owner'><x xmlns='jabber:x:data' "
-                              "type='cancel'/></query>");
+      return iq(room, "set",
+                "<query xmlns='" + kMuc +
+                    "#owner'><x xmlns='jabber:x:data' "
+                    "type='cancel'/></query>");
     default:
       return "";  // 25: time passes (handled by the caller)
   }
@@ -221,8 +244,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   muc::RoomServiceConfig config;
   config.domain = "chat.shakespeare.lit";
   config.version = "fuzz";
-  muc::RoomService service(config,
-                           std::make_shared<commonroom::policies::CampusPolicy>(settings),
+  muc::RoomService service(config, std::make_shared<commonroom::policies::CampusPolicy>(settings),
                            std::make_shared<CountingIds>());
   auto now = std::chrono::system_clock::time_point{} + std::chrono::hours(24 * 365 * 30);
   constexpr size_t kMaxSteps = 96;
@@ -241,8 +263,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // Everyone leaves everything by the bare room JID: no occupant may remain.
   for (const char* user : kUsers) {
     for (const char* room : kRooms) {
-      std::string leave = std::string("<presence from='") + user + "' to='" + room +
-                          "' type='unavailable'/>";
+      std::string leave =
+          std::string("<presence from='") + user + "' to='" + room + "' type='unavailable'/>";
       check(service.handle(xmpp::parse_element(leave), now), service);
     }
   }
