@@ -3,38 +3,13 @@
 #include <pqxx/pqxx>
 
 #include "directory/name_folding.hpp"
+#include "store/pg_array.hpp"
 
 namespace commonroom::store {
 
 namespace {
 
 constexpr const char* kTimeFormat = "YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"";
-
-std::vector<std::string> parse_array(const pqxx::field& f) {
-  std::vector<std::string> out;
-  if (f.is_null()) return out;
-  auto parser = f.as_array();
-  for (auto step = parser.get_next(); step.first != pqxx::array_parser::done;
-       step = parser.get_next()) {
-    if (step.first == pqxx::array_parser::string_value) out.push_back(std::move(step.second));
-  }
-  return out;
-}
-
-// A PostgreSQL array literal: every element quoted, with " and \ escaped.
-std::string array_literal(const std::vector<std::string>& values) {
-  std::string out = "{";
-  for (size_t i = 0; i < values.size(); ++i) {
-    if (i) out += ',';
-    out += '"';
-    for (char c : values[i]) {
-      if (c == '"' || c == '\\') out += '\\';
-      out += c;
-    }
-    out += '"';
-  }
-  return out + '}';
-}
 
 // LIKE pattern matching `text` anywhere: its own % _ and \ taken literally.
 std::string contains_pattern(const std::string& text) {
@@ -78,7 +53,7 @@ AdminRoomRecord room_row(const pqxx::row& r) {
   out.public_room = r[3].as<bool>();
   out.members_only = r[4].as<bool>();
   out.password_protected = r[5].as<bool>();
-  out.linked = parse_array(r[6]);
+  out.linked = array_values(r[6]);
   out.created_by = r[7].as<std::string>();
   out.created_at = r[8].as<std::string>();
   return out;
@@ -91,7 +66,7 @@ constexpr const char* kPersonColumns =
 AdminPersonRecord person_row(const pqxx::row& r) {
   return {r[0].as<std::string>(), r[1].as<std::string>(), r[2].as<std::string>(),
           r[3].as<std::string>(), r[4].as<std::string>(), r[5].as<std::string>(),
-          parse_array(r[6]),      r[7].as<std::string>()};
+          array_values(r[6]),     r[7].as<std::string>()};
 }
 
 }  // namespace
@@ -281,7 +256,7 @@ std::vector<AdminRoomRecord> find_admin_rooms(pqxx::connection_base& c, const Ad
                "        OR config->'linked' ?| $7::text[])"
                " ORDER BY jid LIMIT $8::int",
            kTimeFormat, q.after, q.text, contains_pattern(q.text), q.scopes.has_value(),
-           array_literal(rooms), array_literal(links), q.limit))
+           array_text(rooms), array_text(links), q.limit))
     out.push_back(room_row(r));
   return out;
 }

@@ -7,6 +7,7 @@
 #include <tuple>
 
 #include "directory/name_folding.hpp"
+#include "store/pg_array.hpp"
 
 namespace commonroom::store {
 
@@ -17,33 +18,6 @@ namespace {
 
 // pg_try_advisory_lock key for "a directory sync is running" (arbitrary, fixed: 'dirs').
 constexpr long long sync_lock_key = 0x64697273;
-
-// A PostgreSQL array literal: every element quoted, with " and \ escaped.
-std::string array_literal(const std::vector<std::string>& values) {
-  std::string out = "{";
-  for (size_t i = 0; i < values.size(); ++i) {
-    if (i) out += ',';
-    out += '"';
-    for (char c : values[i]) {
-      if (c == '"' || c == '\\') out += '\\';
-      out += c;
-    }
-    out += '"';
-  }
-  out += '}';
-  return out;
-}
-
-std::vector<std::string> parse_array(const pqxx::field& f) {
-  std::vector<std::string> out;
-  if (f.is_null()) return out;
-  auto parser = f.as_array();
-  for (auto step = parser.get_next(); step.first != pqxx::array_parser::done;
-       step = parser.get_next()) {
-    if (step.first == pqxx::array_parser::string_value) out.push_back(std::move(step.second));
-  }
-  return out;
-}
 
 long long to_micros(TimePoint t) {
   return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
@@ -103,15 +77,15 @@ dir::Person person_from_row(const pqxx::row& r) {
   p.uid = r[0].c_str();
   p.jid = r[1].c_str();
   p.cn = r[2].c_str();
-  p.other_names = parse_array(r[3]);
+  p.other_names = array_values(r[3]);
   p.sn = r[4].c_str();
   p.given_name = r[5].c_str();
   p.display_name = r[6].c_str();
   p.mail = r[7].c_str();
   p.title = r[8].c_str();
   p.affiliation = dir::parse_affiliation(r[9].c_str());
-  p.institutions = parse_array(r[10]);
-  p.ous = parse_array(r[11]);
+  p.institutions = array_values(r[10]);
+  p.ous = array_values(r[11]);
   p.modify_timestamp = r[12].c_str();
   return p;
 }
@@ -174,15 +148,15 @@ void DirectoryStore::stage_people(const std::vector<dir::Person>& batch) {
       row[0] = p.uid;
       row[1] = p.jid;
       row[2] = p.cn;
-      row[3] = array_literal(p.other_names);
+      row[3] = array_text(p.other_names);
       row[4] = p.sn;
       row[5] = p.given_name;
       row[6] = p.display_name;
       row[7] = p.mail;
       row[8] = p.title;
       row[9] = std::string(dir::to_string(p.affiliation));
-      row[10] = array_literal(p.institutions);
-      row[11] = array_literal(p.ous);
+      row[10] = array_text(p.institutions);
+      row[11] = array_text(p.ous);
       row[12] = fold_names(p);
       row[13] = dir::fold_for_search(p.mail);
       row[14] = p.modify_timestamp;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "store/pg_array.hpp"
 #include "xmpp/jid.hpp"
 
 namespace commonroom::store {
@@ -15,22 +16,6 @@ using TimePoint = std::chrono::system_clock::time_point;
 std::optional<long long> micros(const std::optional<TimePoint>& t) {
   if (!t) return std::nullopt;
   return std::chrono::duration_cast<std::chrono::microseconds>(t->time_since_epoch()).count();
-}
-
-// A PostgreSQL array literal with every element quoted and " and \ escaped.
-std::optional<std::string> array_literal(const std::vector<std::string>& values) {
-  if (values.empty()) return std::nullopt;
-  std::string out = "{";
-  for (size_t i = 0; i < values.size(); ++i) {
-    if (i) out += ',';
-    out += '"';
-    for (char c : values[i]) {
-      if (c == '"' || c == '\\') out += '\\';
-      out += c;
-    }
-    out += '"';
-  }
-  return out + '}';
 }
 
 // The archive of room $1 with the query's filters ($2 start, $3 end, $4 sender nick, $5 ids,

@@ -4,6 +4,8 @@
 
 #include <map>
 
+#include "store/pg_array.hpp"
+
 namespace commonroom::store {
 
 namespace {
@@ -59,33 +61,6 @@ void set_u32(const pqxx::field& f, std::uint32_t& out) {
     } catch (const std::exception&) {
     }
   }
-}
-
-// A PostgreSQL array literal of link strings (parse_link allows no quote or backslash, but
-// quoting keeps the literal valid whatever it is given).
-std::string text_array(const std::vector<std::string>& values) {
-  std::string out = "{";
-  for (const auto& v : values) {
-    if (out.size() > 1) out += ',';
-    out += '"';
-    for (char ch : v) {
-      if (ch == '"' || ch == '\\') out += '\\';
-      out += ch;
-    }
-    out += '"';
-  }
-  return out + "}";
-}
-
-// A text[] column as strings (NULL elements are skipped).
-std::vector<std::string> string_array(const pqxx::field& f) {
-  std::vector<std::string> out;
-  auto parser = f.as_array();
-  for (auto step = parser.get_next(); step.first != pqxx::array_parser::done;
-       step = parser.get_next()) {
-    if (step.first == pqxx::array_parser::string_value) out.push_back(step.second);
-  }
-  return out;
 }
 
 // The config keys, in the order the SELECT below reads them.
@@ -166,7 +141,7 @@ std::vector<muc::RoomSnapshot> RoomStore::load_all() {
     if (auto t = text(row[i++])) {
       if (auto r = muc::registration_from_string(*t)) c.registration = *r;
     }
-    c.linked = string_array(row[i++]);
+    c.linked = array_values(row[i++]);
     index[s.jid] = rooms.size();
     rooms.push_back(std::move(s));
   }
@@ -191,8 +166,8 @@ std::vector<muc::RoomSnapshot> RoomStore::load_all() {
     muc::RegistrationRequest r;
     r.jid = row[1].as<std::string>();
     r.nick = row[2].as<std::string>();
-    std::vector<std::string> vars = string_array(row[3]);
-    std::vector<std::string> values = string_array(row[4]);
+    std::vector<std::string> vars = array_values(row[3]);
+    std::vector<std::string> values = array_values(row[4]);
     for (std::size_t k = 0; k < vars.size() && k < values.size(); ++k) {
       r.details.emplace_back(std::move(vars[k]), std::move(values[k]));
     }
@@ -241,7 +216,7 @@ void RoomStore::apply(const std::vector<RoomChange>& changes) {
         role_list(c.get_member_list), c.public_room, c.persistent, c.moderated, c.members_only,
         c.password_protected, c.password, std::string(muc::to_string(c.whois)),
         static_cast<long long>(c.max_history), s.subject, s.subject_nick, subject_at,
-        s.occupant_id_secret, to_micros(s.created_at), s.created_by, text_array(c.linked),
+        s.occupant_id_secret, to_micros(s.created_at), s.created_by, array_text(c.linked),
         std::string(muc::to_string(c.registration)));
     tx.exec_params("DELETE FROM room_affiliations WHERE room = $1", s.jid);
     for (const auto& a : s.affiliations) {
@@ -266,7 +241,7 @@ void RoomStore::apply(const std::vector<RoomChange>& changes) {
           "           '[]'::jsonb),"
           "  'epoch'::timestamptz + $6::bigint * interval '1 microsecond',"
           "  'epoch'::timestamptz + $7::bigint * interval '1 microsecond')",
-          s.jid, r.jid, r.nick, text_array(vars), text_array(values), to_micros(r.requested_at),
+          s.jid, r.jid, r.nick, array_text(vars), array_text(values), to_micros(r.requested_at),
           to_micros(r.notified_at));
     }
   }
