@@ -4,8 +4,6 @@
 
 namespace commonroom::muc {
 
-namespace {
-
 void append_json_string(std::string& out, std::string_view s) {
   out.push_back('"');
   for (char c : s) {
@@ -37,8 +35,6 @@ void append_json_string(std::string& out, std::string_view s) {
   }
   out.push_back('"');
 }
-
-}  // namespace
 
 std::string json_detail(std::initializer_list<std::pair<std::string_view, std::string_view>> kv) {
   std::string out = "{";

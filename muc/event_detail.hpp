@@ -7,6 +7,9 @@
 
 namespace commonroom::muc {
 
+// Appends `s` as a JSON string literal (RFC 8259 escaping; store/ uses it too).
+void append_json_string(std::string& out, std::string_view s);
+
 // {"key":"value",...} with every string escaped per RFC 8259; keys are literals.
 std::string json_detail(std::initializer_list<std::pair<std::string_view, std::string_view>> kv);
 

@@ -1,40 +1,14 @@
 #include "store/json_text.hpp"
 
-#include <cstdio>
+#include "muc/event_detail.hpp"
 
 namespace commonroom::store {
 
 std::string json_string(std::string_view text) {
-  std::string out = "\"";
+  std::string out;
   out.reserve(text.size() + 2);
-  for (unsigned char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  return out + "\"";
+  muc::append_json_string(out, text);
+  return out;
 }
 
 void JsonObject::key(std::string_view k) {
