@@ -19,10 +19,14 @@ void render(PageRequest& request, const std::string& notice, const std::string& 
   AbuseDesk* desk = request.site.abuse_desk;
   mstch::array in_force, history;
   for (const auto& b : desk->bans(kHistory)) {
-    mstch::map row{{"subject", b.subject},       {"reason", b.reason},
-                   {"set_by", b.set_by},         {"set_at", b.set_at},
-                   {"expires_at", b.expires_at}, {"lifted_at", b.lifted_at},
-                   {"lifted_by", b.lifted_by},   {"in_force", b.in_force}};
+    mstch::map row{{"subject", b.subject},
+                   {"reason", b.reason},
+                   {"set_by", b.set_by},
+                   {"set_at", readable_time(b.set_at)},
+                   {"expires_at", readable_time(b.expires_at)},
+                   {"lifted_at", readable_time(b.lifted_at)},
+                   {"lifted_by", b.lifted_by},
+                   {"in_force", b.in_force}};
     if (b.in_force) in_force.push_back(row);
     history.push_back(std::move(row));
   }

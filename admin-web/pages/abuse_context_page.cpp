@@ -79,8 +79,15 @@ void abuse_context_page(PageRequest& request) {
           desk->context({request.viewer->principal, case_ref}, link, before, after);
       mstch::array entries;
       for (size_t i = 0; i < timeline.entries.size(); ++i) {
-        mstch::map row = entry_view(timeline.entries[i], case_ref);
+        const LogEntry& e = timeline.entries[i];
+        mstch::map row = entry_view(e, case_ref);
         row["anchor"] = static_cast<int>(i) == timeline.anchor;
+        // A retraction names a stanza-id; say whose message it was when it is on the page.
+        if (e.kind == "retraction")
+          for (const auto& m : timeline.entries)
+            if (!m.stanza_id.empty() && m.stanza_id == e.target && m.kind != "retraction")
+              row["action"] = "retracted the message " + m.actor_nick + " sent at " +
+                              readable_time(m.occurred_at) + " (shown above)";
         entries.push_back(std::move(row));
       }
       context["timeline_room"] = timeline.room;
@@ -95,7 +102,7 @@ void abuse_context_page(PageRequest& request) {
       };
       if (timeline.anchor >= 0) {
         const LogEntry& a = timeline.entries[static_cast<size_t>(timeline.anchor)];
-        context["anchor_time"] = a.occurred_at;
+        context["anchor_time"] = readable_time(a.occurred_at);
         add_link("This event, by its id", {a.event_id, "", "", ""});
         if (!a.stanza_id.empty())
           add_link("This message, by its stanza-id (as XMPP clients know it)",

@@ -73,6 +73,13 @@ std::string action_of(const LogEntry& e) {
 
 }  // namespace
 
+std::string readable_time(const std::string& iso) {
+  std::string out = iso;
+  if (out.size() > 10 && out[10] == 'T') out[10] = ' ';
+  if (!out.empty() && out.back() == 'Z') out.pop_back();
+  return out;
+}
+
 std::string form_value(const PageRequest& request, const std::string& name, size_t max_bytes,
                        const std::string& label) {
   std::string value = request.form.get(name, "");
@@ -141,7 +148,7 @@ mstch::map entry_view(const LogEntry& e, const std::string& case_ref) {
   return mstch::map{
       {"event_id", e.event_id},
       {"stanza_id", e.stanza_id},
-      {"occurred_at", e.occurred_at},
+      {"occurred_at", readable_time(e.occurred_at)},
       {"room", e.room},
       {"kind", e.kind},
       {"actor_jid", e.actor_jid.empty() ? std::string("(the service)") : e.actor_jid},
@@ -151,7 +158,7 @@ mstch::map entry_view(const LogEntry& e, const std::string& case_ref) {
       {"has_action", !action.empty()},
       {"text", e.body},
       {"retracted", !e.retracted_at.empty()},
-      {"retracted_at", e.retracted_at},
+      {"retracted_at", readable_time(e.retracted_at)},
       {"retracted_by", e.retracted_by},
       {"retraction_reason", e.retraction_reason},
       {"context_url",

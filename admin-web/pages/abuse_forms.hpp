@@ -39,6 +39,9 @@ void add_filter_values(mstch::map& context, const LogFilter& filter);
 // One event for a table row. case_ref goes into its context link.
 mstch::map entry_view(const LogEntry& entry, const std::string& case_ref);
 
+// 2026-11-24T10:01:00.123456Z -> "2026-11-24 10:01:00.123456" (the column says UTC).
+std::string readable_time(const std::string& iso);
+
 // "yes" when the form carries value for name (checkboxes).
 bool checked(const PageRequest& request, const std::string& name);
 

@@ -32,8 +32,8 @@ mstch::map hold_view(const HoldEntry& h) {
                      h.context_minutes < 0 ? std::string() : std::to_string(h.context_minutes)},
                     {"reason", h.reason},
                     {"placed_by", h.placed_by},
-                    {"placed_at", h.placed_at},
-                    {"released_at", h.released_at},
+                    {"placed_at", readable_time(h.placed_at)},
+                    {"released_at", readable_time(h.released_at)},
                     {"released_by", h.released_by},
                     {"covers", covers_text(h)},
                     {"covers_nothing", h.covers == 0}};
