@@ -172,26 +172,6 @@ struct WeekRange {
   long long oldest = 0;
 };
 
-std::optional<WeekRange> week_range(pqxx::transaction_base& tx, const LogQuery& q,
-                                    const std::string& after) {
-  // (occupant-ids are resolved by hashing the rooms' senders: once is enough, so no walk)
-  if (q.words.empty() || q.rooms.empty() || q.from.empty() || q.to.empty() ||
-      !q.occupant_ids.empty())
-    return std::nullopt;
-  const auto row = tx.exec_params1(
-      "SELECT floor(extract(epoch FROM $1::timestamptz) / 604800)::bigint,"
-      "       floor(extract(epoch FROM $2::timestamptz) / 604800)::bigint",
-      q.to, q.from);
-  WeekRange w{row[0].as<long long>(), row[1].as<long long>()};
-  if (!after.empty()) {
-    const long long at_s = parse_cursor(after).at_us / 1000000;
-    w.newest =
-        std::min(w.newest, (at_s >= 0 ? at_s : at_s - kSecondsPerWeek + 1) / kSecondsPerWeek);
-  }
-  if (w.newest < w.oldest || w.newest - w.oldest >= kMaxWalkWeeks) return std::nullopt;
-  return w;
-}
-
 // The keys of weeks [oldest, newest] for every room of the query, as a text[] literal.
 std::string week_keys(const LogQuery& q, long long newest, long long oldest) {
   std::vector<std::string> keys;
@@ -201,15 +181,42 @@ std::string week_keys(const LogQuery& q, long long newest, long long oldest) {
   return *array_literal(keys);
 }
 
+// Once per search, before any query of it runs: the session settings, the check that the
+// words are words, and the weeks to walk when the search can walk them (one round trip for
+// the last two: at these speeds each one counts).
+std::optional<WeekRange> begin_search(pqxx::transaction_base& tx, const LogQuery& q,
+                                      const std::string& after, int limit) {
+  if (limit < 1 || limit > 1000000) throw LogQueryError("a page holds 1 to 1000000 events");
+  // A time typed without a zone is UTC. A common word's bitmap (over 100,000 rows at 10
+  // million events) overflows the default 4 MB work_mem and turns lossy: every row of every
+  // page it touches is then re-tokenised (measured at 10M: most of a 195 ms p95).
+  tx.exec0("SET LOCAL TimeZone = 'UTC'; SET LOCAL work_mem = '64MB'");
+  if (q.words.empty()) return std::nullopt;
+  // (occupant-ids are resolved by hashing the rooms' senders: once is enough, so no walk)
+  const bool walk = !q.rooms.empty() && !q.from.empty() && !q.to.empty() && q.occupant_ids.empty();
+  const char* words = "SELECT numnode(websearch_to_tsquery('commonroom_words'::regconfig, $1))";
+  const auto row =
+      walk ? tx.exec_params1(std::string(words) +
+                                 ", floor(extract(epoch FROM $2::timestamptz) / 604800)::bigint,"
+                                 " floor(extract(epoch FROM $3::timestamptz) / 604800)::bigint",
+                             q.words, q.to, q.from)
+           : tx.exec_params1(words, q.words);
+  // A query of punctuation only folds to no word and would silently match nothing.
+  if (row[0].as<int>() == 0) throw LogQueryError("\"" + q.words + "\" has no word to search for");
+  if (!walk) return std::nullopt;
+  WeekRange w{row[1].as<long long>(), row[2].as<long long>()};
+  if (!after.empty()) {
+    const long long at_s = parse_cursor(after).at_us / 1000000;
+    w.newest =
+        std::min(w.newest, (at_s >= 0 ? at_s : at_s - kSecondsPerWeek + 1) / kSecondsPerWeek);
+  }
+  if (w.newest < w.oldest || w.newest - w.oldest >= kMaxWalkWeeks) return std::nullopt;
+  return w;
+}
+
 // week_keys: when given, the rooms are matched through those room-week keys instead.
 BuiltSearch build_search(pqxx::transaction_base& tx, const LogQuery& q, const std::string& after,
                          int limit, bool with_raw, const std::string* week_keys = nullptr) {
-  if (limit < 1 || limit > 1000000) throw LogQueryError("a page holds 1 to 1000000 events");
-  tx.exec0("SET LOCAL TimeZone = 'UTC'");  // a time typed without a zone is UTC
-  // A common word's bitmap (over 100,000 rows at 10 million events) overflows the default
-  // 4 MB and turns lossy: every row of every page it touches is then re-tokenised. Measured
-  // at 10M: the p95 word search spent most of its 195 ms on that.
-  tx.exec0("SET LOCAL work_mem = '64MB'");
   BuiltSearch b;
   Params& p = b.params;
   p.add(log_event_sql::kTimeFormat);  // $1, for select_list
@@ -238,11 +245,6 @@ BuiltSearch build_search(pqxx::transaction_base& tx, const LogQuery& q, const st
                       "::text[]) o(room, jid) WHERE o.room = e.room AND o.jid = e.actor_bare_jid)");
   }
   if (!q.words.empty()) {
-    // A query of punctuation only folds to no word and would silently match nothing.
-    if (tx.exec_params1("SELECT numnode(websearch_to_tsquery('commonroom_words'::regconfig, $1))",
-                        q.words)[0]
-            .as<int>() == 0)
-      throw LogQueryError("\"" + q.words + "\" has no word to search for");
     where.push_back(
         "to_tsvector('commonroom_words'::regconfig, e.body) @@"
         " websearch_to_tsquery('commonroom_words'::regconfig, " +
@@ -276,7 +278,7 @@ BuiltSearch build_search(pqxx::transaction_base& tx, const LogQuery& q, const st
 
 namespace {
 
-// Runs the search, walking weeks when week_range allows (1, 2, 4, ... weeks per query, newest
+// Runs the search, walking weeks when week_range allows (1, 4, 16, ... weeks per query, newest
 // first; each query's rows are older than the previous one's, so they concatenate in order).
 // With plans, each query run is also EXPLAINed into it.
 LogPage run_search(pqxx::transaction_base& tx, const LogQuery& q, const std::string& after,
@@ -300,10 +302,10 @@ LogPage run_search(pqxx::transaction_base& tx, const LogQuery& q, const std::str
       page.events.push_back(read_log_event(row, with_raw));
     }
   };
-  if (limit < 1 || limit > 1000000) throw LogQueryError("a page holds 1 to 1000000 events");
-  if (const auto weeks = week_range(tx, q, after)) {
+  if (const auto weeks = begin_search(tx, q, after, limit)) {
     long long newest = weeks->newest;
-    for (long long span = 1; newest >= weeks->oldest && !more; span *= 2) {
+    // The newest week first (a common word fills its page there), then 4 more, 16, ...
+    for (long long span = 1; newest >= weeks->oldest && !more; span *= 4) {
       const long long oldest = std::max(weeks->oldest, newest - span + 1);
       const std::string keys = week_keys(q, newest, oldest);
       if (plans)

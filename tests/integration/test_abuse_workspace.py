@@ -357,7 +357,7 @@ def test_the_word_index_serves_word_searches(env):
 
 
 def test_words_in_a_room_over_weeks_page_newest_first_without_gaps(env):
-    """A words + room + time search walks the room's weeks newest first (1, 2, 4 ... weeks per
+    """A words + room + time search walks the room's weeks newest first (1, 4, 16 ... weeks per
     query): pages must still hold every match once, in order, and say "next" only when there
     is more — including when a page fills exactly at the end of a walk step."""
     uri, ini, _ = env
