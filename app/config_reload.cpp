@@ -28,8 +28,13 @@ std::string trim(const std::string& s) {
 std::string value_of(const std::string& raw) {
   std::string v = trim(raw);
   if (!v.empty() && v[0] == '"') {
-    const auto close = v.find('"', 1);
-    return close == std::string::npos ? v : v.substr(1, close - 1);
+    std::string out;
+    for (size_t i = 1; i < v.size(); ++i) {
+      if (v[i] == '"') return out;
+      if (v[i] == '\\' && i + 1 < v.size()) ++i;  // \" and \\ as the reader takes them
+      out += v[i];
+    }
+    return v;  // unterminated: the reader reports it; compare it as written
   }
   for (size_t i = 1; i < v.size(); ++i)
     if ((v[i] == ';' || v[i] == '#') && (v[i - 1] == ' ' || v[i - 1] == '\t'))

@@ -22,9 +22,12 @@ class ConfigReload : public ConfigFileTest {
 };
 
 TEST_F(ConfigReload, ReadsValuesAsTheConfigReaderDoes) {
-  auto r = raw("; comment\n[policy]\nroom_quota = 5   ; inline\nroom_name_pattern = \"a ;b\"\n");
+  auto r =
+      raw("; comment\n[policy]\nroom_quota = 5   ; inline\nroom_name_pattern = \"a ;b\"\n"
+          "reserved_nicks = \"say \\\"hi\\\" \\\\ bye\" ; x\n");
   EXPECT_EQ((r[{"policy", "room_quota"}]), "5");
   EXPECT_EQ((r[{"policy", "room_name_pattern"}]), "a ;b");
+  EXPECT_EQ((r[{"policy", "reserved_nicks"}]), "say \"hi\" \\ bye");
 }
 
 TEST_F(ConfigReload, PolicyLogLevelsAndSyncScheduleAreApplied) {
