@@ -112,7 +112,10 @@ def proxied():
             ("user root;\n" if os.geteuid() == 0 else "") +
             f"daemon off;\npid {prefix}/nginx.pid;\nerror_log {prefix}/error.log info;\n"
             "events { worker_connections 64; }\n"
-            f"http {{\n  access_log {prefix}/access.log;\n  include {directory}/site.conf;\n}}\n")
+            # Debian's nginx has absolute temp paths under /var/lib/nginx: keep them here.
+            "http {\n" + "".join(f"  {kind}_temp_path {prefix}/{kind}-temp;\n"
+                                 for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")) +
+            f"  access_log {prefix}/access.log;\n  include {directory}/site.conf;\n}}\n")
         test = subprocess.run([nginx, "-t", "-p", str(prefix), "-e", str(prefix / "error.log"),
                                "-c", str(directory / "nginx.conf")],
                               capture_output=True, text=True, timeout=30)
