@@ -1,5 +1,6 @@
 """Reload on SIGHUP against a real Prosody and PostgreSQL: a lowered [policy] limit is
-enforced on the next message without a restart, a change that needs a restart is named in
+enforced on the next message without a restart, a new log level takes effect, a change
+that needs a restart is named in
 the log, and a broken file is refused with the running configuration kept."""
 from __future__ import annotations
 
@@ -143,6 +144,23 @@ def test_sighup_applies_policy_names_restart_keys_and_refuses_a_broken_file(pg, 
                 with open(service.log_path, "rb") as log:
                     log.seek(mark)
                     assert b"after a restart" not in log.read()
+
+                # Log levels: at warning, the reload's own information lines after the new
+                # level took effect go quiet while its warning about a restart-only change
+                # still shows.
+                mark = service.log_mark()
+                config.level = "warning"
+                config.link_host = "localhost"
+                rewrite()
+                service.signal(signal.SIGHUP)
+                service.wait_for_log(r"only take effect after a restart: \[links\] host",
+                                     after=mark)
+                with open(service.log_path, "rb") as log:
+                    log.seek(mark)
+                    text = log.read().decode()
+                informational = [line for line in text.splitlines()
+                                 if " Information " in line and "reload: re-reading" not in line]
+                assert informational == [], text
             finally:
                 alice.abort()
 
