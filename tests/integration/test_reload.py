@@ -1,7 +1,7 @@
 """Reload on SIGHUP against a real Prosody and PostgreSQL: a lowered [policy] limit is
 enforced on the next message without a restart, a new log level takes effect, a change
-that needs a restart is named in
-the log, and a broken file is refused with the running configuration kept."""
+that needs a restart is named in the log, and a broken file is refused with the running
+configuration kept."""
 from __future__ import annotations
 
 import asyncio
