@@ -57,8 +57,9 @@ std::optional<std::chrono::system_clock::time_point> parse_issue(const std::stri
   tm.tm_hour = std::stoi(s.substr(9, 2));
   tm.tm_min = std::stoi(s.substr(11, 2));
   tm.tm_sec = std::stoi(s.substr(13, 2));
-  if (tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 ||
-      tm.tm_sec > 60)
+  // Beyond year 2262 the clock's nanoseconds overflow; no real response is far from now.
+  if (tm.tm_year < 2000 - 1900 || tm.tm_year > 2200 - 1900 || tm.tm_mon > 11 || tm.tm_mday < 1 ||
+      tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60)
     return std::nullopt;
   return std::chrono::system_clock::from_time_t(timegm(&tm));
 }

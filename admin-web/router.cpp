@@ -163,7 +163,13 @@ Poco::Net::HTTPRequestHandler* Router::createRequestHandler(
     return new Guarded(new ErrorPage(414, "URI too long", "The request URI is too long."));
   // A page of a site on another name that resolves here (DNS rebinding) must not reach us
   // with the user's loopback access.
-  if (!site_.allowed_hosts.empty() && !host_allowed(site_, request.getHost()))
+  // HTTP/1.1 requires Host (RFC 9112 section 3.2), and without one the check below has
+  // nothing to check.
+  const std::string host = request.get(Poco::Net::HTTPRequest::HOST, "");
+  if (host.empty())
+    return new Guarded(
+        new ErrorPage(400, "Bad request", "The request names no host (Host header)."));
+  if (!site_.allowed_hosts.empty() && !host_allowed(site_, host))
     return new Guarded(
         new ErrorPage(421, "Unknown host", "This server does not answer for that host name."));
   std::string path;

@@ -183,6 +183,15 @@ TEST_F(RequestFramingTest, CaseAndSpacesAroundChunkedAreAccepted) {
   EXPECT_THAT(e.statuses, ::testing::ElementsAre(200));
 }
 
+TEST_F(RequestFramingTest, ARequestWithoutHostIs400NotAnInternalError) {
+  // Found by fuzz_admin_request: the Host check threw, and POCO answered 500.
+  for (const char* version : {"HTTP/1.0", "HTTP/1.1"}) {
+    Exchange e = send_raw(std::string("GET /healthz ") + version + "\r\nConnection: close\r\n\r\n");
+    EXPECT_THAT(e.statuses, ::testing::ElementsAre(400)) << version;
+    EXPECT_THAT(e.text, HasSubstr("names no host")) << version;
+  }
+}
+
 TEST(RequestFraming, ACleanRequestHasNoFaultAndNoBody) {
   Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_GET, "/");
   EXPECT_FALSE(framing_fault(request));
