@@ -77,15 +77,16 @@ std::optional<std::string> decode_signature(std::string_view sig) {
     else if (c == '+' || c == '/' || c == '=')
       return std::nullopt;
   }
-  try {
-    std::istringstream in(b64);
-    Poco::Base64Decoder decoder(in);
-    std::string out((std::istreambuf_iterator<char>(decoder)), std::istreambuf_iterator<char>());
-    if (out.empty()) return std::nullopt;
-    return out;
-  } catch (const Poco::Exception&) {
-    return std::nullopt;
-  }
+  // Read through the istream, which turns the decoder's exception on a bad character into
+  // badbit: a string built from istreambuf_iterators leaked its buffer when it threw.
+  std::istringstream in(b64);
+  Poco::Base64Decoder decoder(in);
+  std::string out;
+  char buf[256];
+  while (decoder.read(buf, sizeof buf), decoder.gcount() > 0)
+    out.append(buf, static_cast<size_t>(decoder.gcount()));
+  if (decoder.bad() || out.empty()) return std::nullopt;
+  return out;
 }
 
 using PKey = std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)>;

@@ -34,6 +34,24 @@ TEST(RavenResponse, AnIssueYearBeyondTheClocksRangeIsMalformedNotAnOverflow) {
   }
 }
 
+TEST(RavenResponse, ABadSignatureEncodingIsRefusedWithoutLeaking) {
+  // Found by fuzz_raven_response (LeakSanitizer): the base64 decoder threw mid-string.
+  static const std::map<std::string, std::string> keys{{"901", "not a key"}};
+  RavenCheck check;
+  check.expected_url = "https://admin.example/auth/raven";
+  check.keys = &keys;
+  const std::string head =
+      "3!200!!20260101T000000Z!1!https%3A%2F%2Fadmin.example%2Fauth%2Fraven!ab123!current!pwd!!"
+      "36000!x!901!";
+  for (std::string sig : {std::string("c") + std::string(40, '.') + "\xff\xff`\x90",
+                          std::string("-._"), std::string("AAAA\x01"), std::string("")}) {
+    RavenResult r = verify_raven_response(
+        head + sig, check, std::chrono::system_clock::time_point(std::chrono::seconds(1767225600)));
+    EXPECT_FALSE(r.accepted);
+    EXPECT_EQ(r.refusal, RavenRefusal::bad_signature);
+  }
+}
+
 TEST(RavenResponse, AnIssueTimeNearNowGoesOnToTheKeyCheck) {
   RavenResult r = check_at_2026(response_issued("20260101T000010Z"));
   EXPECT_FALSE(r.accepted);
