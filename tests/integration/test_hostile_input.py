@@ -15,6 +15,7 @@ Each run writes its tallies to <run dir>/reliability-*.json (docs/reliability.md
 """
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -232,3 +233,112 @@ def test_hostile_corpus_through_the_fake_host(pg):
     assert logged == link.chat_sent, report
     assert rss_peak - rss_start < RSS_GROWTH_LIMIT_KB, report
     assert not surprises, "\n".join(surprises)
+
+
+# ------------------------------------------------------------------ part 2: real Prosody
+
+class RawClient:
+    """A c2s session on a plain socket (SASL PLAIN, bind): it sends bytes as given, which
+    slixmpp would refuse to, and reads what comes back."""
+
+    def __init__(self, port: int, user: str, password: str):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.buf = b""
+        self.jid = f"{user}@{XMPP_DOMAIN}/raw"
+        self._header()
+        self.read_until(b"</stream:features>")
+        token = base64.b64encode(f"\0{user}\0{password}".encode()).decode()
+        self.send("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>"
+                  f"{token}</auth>")
+        self.read_until(b"<success")
+        self._header()
+        self.read_until(b"</stream:features>")
+        self.send("<iq type='set' id='bind'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>"
+                  "<resource>raw</resource></bind></iq>")
+        self.read_until(b"</bind>")
+        self.buf = b""
+
+    def _header(self):
+        self.buf = b""
+        self.send(f"<?xml version='1.0'?><stream:stream to='{XMPP_DOMAIN}' version='1.0' "
+                  "xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>")
+
+    def send(self, data: str):
+        self.sock.sendall(data.encode())
+
+    def read_until(self, marker: bytes, timeout: float = 10) -> bytes:
+        deadline = time.monotonic() + timeout
+        while marker not in self.buf:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"no {marker!r}; got {self.buf[-2000:]!r}")
+            self.sock.settimeout(left)
+            data = self.sock.recv(65536)
+            if not data:
+                raise ConnectionError(f"closed; got {self.buf[-2000:]!r}")
+            self.buf += data
+        return self.buf
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+
+def through_prosody(case) -> str:
+    """The case as a client sends it: no 'from' (the server stamps it)."""
+    return re.sub(r" from='[^']*'", "", localise(case.xml), count=0)
+
+
+def test_hostile_stanzas_from_real_clients_through_prosody():
+    directory = run_dir("hostile-input-prosody")
+    prosody = HostServer("prosody", directory, components={MUC_DOMAIN: MUC_SECRET},
+                         users={"mallory": "mallorypw", "alice": "alicepw"}).start()
+    config = CommonroomConfig(link_port=prosody.component_port, directory=None,
+                              unlogged_rooms_for_development=True)
+    cr = Commonroom(directory, config, name="hostile-prosody").start()
+    # What a client can put on a c2s stream: the stanza-level cases (the XML-level ones only
+    # test Prosody's parser, which ends the client's stream before anything reaches us).
+    cases = [c for c in hostile_corpus.corpus()
+             if c.expect != "stream" and c.family not in ("spoofed from",)]
+    tally: dict[str, dict[str, int]] = defaultdict(lambda: {"cases": 0, "survived": 0,
+                                                            "client_dropped": 0})
+    client = None
+    try:
+        cr.wait_connected([MUC_DOMAIN])
+        rss_start = rss_kb(cr.proc.pid)
+        client = RawClient(prosody.c2s_port, "mallory", "mallorypw")
+        for n, case in enumerate(cases):
+            t = tally[case.family]
+            t["cases"] += 1
+            try:
+                client.send(through_prosody(case))
+                client.send(f"<iq type='get' id='pbar-{n}' to='{MUC_DOMAIN}'>"
+                            "<ping xmlns='urn:xmpp:ping'/></iq>")
+                client.read_until(f"id='pbar-{n}'".encode(), timeout=60)
+                client.buf = b""
+            except (ConnectionError, OSError, AssertionError):
+                # Prosody ended this client's stream (its limits): a new session goes on.
+                t["client_dropped"] += 1
+                client.close()
+                client = RawClient(prosody.c2s_port, "mallory", "mallorypw")
+            alive = cr.running()
+            t["survived"] += alive
+            assert alive, f"commonroom died on {case.family}/{case.name}"
+        # And the service still answers through the real server.
+        client.send(f"<iq type='get' id='final' to='{MUC_DOMAIN}'>"
+                    "<ping xmlns='urn:xmpp:ping'/></iq>")
+        client.read_until(b"id='final'")
+        rss_end = rss_kb(cr.proc.pid)
+    finally:
+        if client:
+            client.close()
+        rc = cr.stop()
+        prosody.stop()
+    report = {"cases": len(cases), "families": tally,
+              "rss_kb": {"start": rss_start, "end": rss_end}, "exit": rc}
+    (directory / "reliability-prosody.json").write_text(json.dumps(report, indent=1))
+    print(json.dumps(report, indent=1))
+    assert rc == 0
+    assert rss_end - rss_start < RSS_GROWTH_LIMIT_KB, report
