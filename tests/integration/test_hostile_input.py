@@ -49,6 +49,12 @@ def rss_kb(pid: int) -> int:
     return 0
 
 
+def sanitized(pid: int) -> bool:
+    """Whether the binary runs under AddressSanitizer, whose quarantine keeps freed memory
+    (up to 256 MiB): RSS bounds are only meaningful on the release build."""
+    return "libasan" in Path(f"/proc/{pid}/maps").read_text()
+
+
 def localise(text: str) -> str:
     return (text.replace(hostile_corpus.MUC, MUC_DOMAIN)
             .replace("@cam.example", f"@{XMPP_DOMAIN}"))
@@ -215,6 +221,7 @@ def test_hostile_corpus_through_the_fake_host(pg):
             link.chat()
             rss_peak = max(rss_peak, rss_kb(cr.proc.pid))
         rss_end = rss_kb(cr.proc.pid)
+        under_asan = sanitized(cr.proc.pid)
         # Every message reflected to alice was logged before it was sent.
         wait_until(lambda: int(psql(uri, "SELECT count(*) FROM room_events WHERE kind = "
                                          "'groupchat' AND body LIKE 'event %'")) >= link.chat_sent,
@@ -231,7 +238,8 @@ def test_hostile_corpus_through_the_fake_host(pg):
     print(json.dumps(report, indent=1))
     assert rc == 0, cr.log_text()[-3000:]
     assert logged == link.chat_sent, report
-    assert rss_peak - rss_start < RSS_GROWTH_LIMIT_KB, report
+    if not under_asan:
+        assert rss_peak - rss_start < RSS_GROWTH_LIMIT_KB, report
     assert not surprises, "\n".join(surprises)
 
 
@@ -331,6 +339,7 @@ def test_hostile_stanzas_from_real_clients_through_prosody():
                     "<ping xmlns='urn:xmpp:ping'/></iq>")
         client.read_until(b"id='final'")
         rss_end = rss_kb(cr.proc.pid)
+        under_asan = sanitized(cr.proc.pid)
     finally:
         if client:
             client.close()
@@ -341,4 +350,5 @@ def test_hostile_stanzas_from_real_clients_through_prosody():
     (directory / "reliability-prosody.json").write_text(json.dumps(report, indent=1))
     print(json.dumps(report, indent=1))
     assert rc == 0
-    assert rss_end - rss_start < RSS_GROWTH_LIMIT_KB, report
+    if not under_asan:
+        assert rss_end - rss_start < RSS_GROWTH_LIMIT_KB, report
