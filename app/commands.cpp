@@ -31,6 +31,7 @@
 #include "store/event_log.hpp"
 #include "store/legal_holds.hpp"
 #include "store/migrations.hpp"
+#include "store/room_store.hpp"
 
 #ifndef COMMONROOM_SOURCE_SCHEMA_DIR
 #define COMMONROOM_SOURCE_SCHEMA_DIR ""
@@ -204,6 +205,8 @@ int migrate(const Options& o, std::ostream& out, std::ostream& err) {
       out << "database schema is up to date (version " << report.version << ")\n";
     else
       out << "database schema is now at version " << report.version << "\n";
+    if (const int hashed = store::RoomStore(db).hash_clear_passwords())
+      out << "hashed the passwords of " << hashed << " room(s) stored in clear\n";
     if (report.version >= kPreparedHoldsVersion) return prepare_holds(db, out, err);
     return kExitOk;
   } catch (const store::MigrationError& e) {
