@@ -1,0 +1,290 @@
+#!/usr/bin/python3
+"""Rooms end to end, as users see them: one room of N occupants, every occupant a real
+client connection through the host server's c2s port (bench/muc_load_bench), for several
+systems side by side in one run, on throwaway servers (tests/integration/harness.py):
+
+  commonroom     commonroom through Prosody with its fan-out module (deploy/prosody/)
+  commonroom-1x1 commonroom through Prosody without it (one stanza per recipient)
+  prosody-muc    Prosody's own mod_muc + mod_muc_mam (stanza-id and occupant-id as ours)
+
+For each system and room size: a saturate phase (senders keep messages in flight; the
+delivered rate is the throughput at the knee) then a phase at half that rate (latency).
+CPU time comes from /proc for the host server, commonroom and PostgreSQL (the abuse log,
+on as in production) over the saturate phase; peak RSS is VmHWM. Prints a markdown table
+with medians over --runs runs and ratios against commonroom measured in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "tests" / "integration"))
+
+from harness import (DIRECTORY_DOMAIN, DIRECTORY_SECRET, MUC_DOMAIN, MUC_SECRET,  # noqa: E402
+                     XMPP_DOMAIN, Commonroom, CommonroomConfig, HostServer, run_dir)
+from pg_support import Cluster, migrated_database  # noqa: E402
+
+SYSTEMS = {
+    "commonroom": "commonroom via Prosody, fan-out module",
+    "commonroom-1x1": "commonroom via Prosody, one stanza per recipient",
+    "prosody-muc": "Prosody mod_muc + mod_muc_mam",
+}
+PROSODY_MUC_CONFIG = f"""Component "{MUC_DOMAIN}" "muc"
+  modules_enabled = {{ "muc_mam" }}
+"""
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def load_bench_bin() -> Path:
+    build = Path(os.environ.get("COMMONROOM_BUILD_DIR") or HERE.parent / "build")
+    return build / "bench" / "muc_load_bench"
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / TICKS
+
+
+def peak_rss_mib(pids: list[int]) -> float:
+    total = 0
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    total += int(line.split()[1])
+        except OSError:
+            continue
+    return total / 1024
+
+
+def children(pid: int) -> list[int]:
+    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True)
+    return [int(p) for p in out.stdout.split()]
+
+
+class Run:
+    """One system, one room size: servers up, load applied, figures collected, servers down."""
+
+    def __init__(self, system: str, occupants: int, args, pg: Cluster | None):
+        self.system, self.occupants, self.args, self.pg = system, occupants, args, pg
+        self.dir = run_dir(f"bench-{system}-{occupants}")
+        self.host: HostServer | None = None
+        self.commonroom: Commonroom | None = None
+
+    def start(self) -> None:
+        accounts = max(1, min(self.occupants, 10))
+        users = {f"u{i}": f"pw{i}" for i in range(accounts)}
+        self.users = users
+        env_before = dict(os.environ)
+        try:
+            if self.system == "prosody-muc":
+                extra = self.dir / "muc.cfg.lua"
+                extra.write_text(PROSODY_MUC_CONFIG)
+                extra.chmod(0o644)
+                os.environ["PROSODY_EXTRA_CONFIG"] = str(extra)
+                # scripts/lib/prosody.sh waits for the component port: keep one component.
+                components = {DIRECTORY_DOMAIN: DIRECTORY_SECRET}
+            else:
+                components = {MUC_DOMAIN: MUC_SECRET}
+                if self.system == "commonroom-1x1":
+                    os.environ["PROSODY_FANOUT"] = "off"
+            self.host = HostServer("prosody", self.dir, components=components, users=users).start()
+        finally:
+            os.environ.clear()
+            os.environ.update(env_before)
+        if self.system.startswith("commonroom"):
+            uri = migrated_database(self.pg, self.dir, prefix="bench")
+            cfg = CommonroomConfig(
+                link_port=self.host.component_port, directory=None, database_uri=uri,
+                extra={"policy": {"messages_per_minute": "0", "max_users_default": "1000",
+                                  "max_users": "1000"}})
+            self.commonroom = Commonroom(self.dir, cfg).start()
+            self.commonroom.wait_connected([MUC_DOMAIN], timeout=30)
+            # The fan-out question is answered right after the handshake.
+            self.commonroom.wait_for_log(r"fan-out module|fans out for us", timeout=10)
+
+    def host_pids(self) -> list[int]:
+        return [int((self.host.dir / "prosody.run").read_text().split()[0])]
+
+    def component_pids(self) -> list[int]:
+        return [self.commonroom.proc.pid] if self.commonroom else []
+
+    def database_pids(self) -> list[int]:
+        if not self.commonroom:
+            return []
+        with open(os.path.join(self.pg.dir, "data", "postmaster.pid")) as f:
+            postmaster = int(f.readline())
+        return [postmaster] + children(postmaster)
+
+    def measure(self) -> dict:
+        room = f"bench{self.occupants}@{MUC_DOMAIN}"
+        senders = min(self.occupants, self.args.senders)
+        cmd = [str(load_bench_bin()), "--port", str(self.host.c2s_port), "--domain", XMPP_DOMAIN,
+               "--room", room, "--users", ",".join(f"{u}:{p}" for u, p in self.users.items()),
+               "--occupants", str(self.occupants), "--senders", str(senders),
+               "--window", str(self.args.window), "--seconds", str(self.args.seconds),
+               "--phases", "saturate,half"]
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        result: dict = {}
+        groups = {"host": self.host_pids(), "component": self.component_pids(),
+                  "database": self.database_pids()}
+        before = {}
+        phase = None
+        for line in proc.stdout:
+            line = line.strip()
+            if line.startswith("BEGIN "):
+                phase = line.split()[1]
+                before = {k: cpu_seconds(v) for k, v in groups.items()}
+            elif line.startswith("{"):
+                figures = json.loads(line)
+                for k, v in groups.items():
+                    figures[f"{k}_cpu_s"] = cpu_seconds(v) - before[k]
+                result[phase] = figures
+        err = proc.stderr.read()
+        if proc.wait() != 0:
+            raise RuntimeError(f"muc_load_bench failed for {self.system}/{self.occupants}: {err}")
+        result["host_rss_mib"] = peak_rss_mib(self.host_pids())
+        result["component_rss_mib"] = peak_rss_mib(self.component_pids())
+        return result
+
+    def stop(self) -> None:
+        if self.commonroom:
+            self.commonroom.stop(timeout=30)
+        if self.host:
+            self.host.stop()
+        if not self.args.keep:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def summarize(samples: list[dict]) -> dict:
+    """Medians over runs of the figures the table shows."""
+    def med(f):
+        return statistics.median(f(s) for s in samples)
+
+    def per_million(s, key):
+        d = s["saturate"]["delivered"]
+        return s["saturate"][key] / d * 1e6 if d else float("nan")
+
+    return {
+        "delivered_per_s": med(lambda s: s["saturate"]["delivered_per_s"]),
+        "p50_ms": med(lambda s: s["half"]["p50_ms"]),
+        "p99_ms": med(lambda s: s["half"]["p99_ms"]),
+        "host_cpu": med(lambda s: per_million(s, "host_cpu_s")),
+        "component_cpu": med(lambda s: per_million(s, "component_cpu_s")),
+        "database_cpu": med(lambda s: per_million(s, "database_cpu_s")),
+        "total_cpu": med(lambda s: per_million(s, "host_cpu_s") + per_million(s, "component_cpu_s")
+                         + per_million(s, "database_cpu_s")),
+        "loadgen_cpu": med(lambda s: per_million(s, "loadgen_cpu_s")),
+        "lost": max(s["saturate"]["lost"] + s["half"]["lost"] for s in samples),
+        "host_rss": med(lambda s: s["host_rss_mib"]),
+        "component_rss": med(lambda s: s["component_rss_mib"]),
+    }
+
+
+def table(results: dict, sizes: list[int], systems: list[str], runs: int) -> str:
+    lines = [
+        f"Medians of {runs} run(s). CPU in CPU-seconds per million delivered messages over the "
+        "saturate phase; latency at half the saturating rate; ratios are this system's figure "
+        "over commonroom's (fan-out module) in the same run.",
+        "",
+        "| occupants | system | delivered msgs/s | p50 ms | p99 ms | host CPU | commonroom CPU "
+        "| PostgreSQL CPU | total CPU | load generator CPU | lost | host RSS MiB "
+        "| commonroom RSS MiB | throughput ratio | total CPU ratio |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for n in sizes:
+        ref = results.get(("commonroom", n))
+        for system in systems:
+            r = results.get((system, n))
+            if not r:
+                continue
+            ratio_tp = f"{r['delivered_per_s'] / ref['delivered_per_s']:.2f}" if ref else "-"
+            ratio_cpu = f"{r['total_cpu'] / ref['total_cpu']:.2f}" if ref else "-"
+            is_cr = system.startswith("commonroom")
+            component_cpu = f"{r['component_cpu']:.1f}" if is_cr else "-"
+            database_cpu = f"{r['database_cpu']:.1f}" if is_cr else "-"
+            component_rss = f"{r['component_rss']:.0f}" if is_cr else "-"
+            lines.append(
+                f"| {n} | {SYSTEMS[system]} | {r['delivered_per_s']:,.0f} | {r['p50_ms']:.1f} "
+                f"| {r['p99_ms']:.1f} | {r['host_cpu']:.1f} | {component_cpu} | {database_cpu} "
+                f"| {r['total_cpu']:.1f} | {r['loadgen_cpu']:.1f} | {r['lost']} "
+                f"| {r['host_rss']:.0f} | {component_rss} | {ratio_tp} | {ratio_cpu} |")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="rooms of 10 and 100, 1 run, 3 s phases")
+    ap.add_argument("--sizes", help="room sizes, comma-separated (default 10,100,1000)")
+    ap.add_argument("--systems", default=",".join(SYSTEMS), help="comma-separated: " +
+                    ", ".join(SYSTEMS))
+    ap.add_argument("--runs", type=int, help="runs per system and size (default 3; 1 quick)")
+    ap.add_argument("--seconds", type=float, help="length of each phase (default 5; 3 quick)")
+    ap.add_argument("--senders", type=int, default=10)
+    ap.add_argument("--window", type=int, default=2, help="messages in flight per sender")
+    ap.add_argument("--json", help="also write every run's raw figures to this file")
+    ap.add_argument("--keep", action="store_true", help="keep the run directories")
+    args = ap.parse_args()
+    sizes = [int(x) for x in (args.sizes or ("10,100" if args.quick else "10,100,1000")).split(",")]
+    systems = [s for s in args.systems.split(",") if s]
+    for s in systems:
+        if s not in SYSTEMS:
+            ap.error(f"unknown system {s}")
+    args.runs = args.runs or (1 if args.quick else 3)
+    args.seconds = args.seconds or (3.0 if args.quick else 5.0)
+    if not load_bench_bin().exists():
+        ap.error(f"{load_bench_bin()} is missing: build it (scripts/build muc_load_bench)")
+
+    pg = None
+    if any(s.startswith("commonroom") for s in systems):
+        pg = Cluster()
+        pg.start()
+    raw: dict = {}
+    try:
+        for run in range(args.runs):
+            for n in sizes:
+                # Systems interleaved within a run, so a noisy neighbour hits them alike.
+                for system in systems:
+                    r = Run(system, n, args, pg)
+                    try:
+                        r.start()
+                        figures = r.measure()
+                    finally:
+                        r.stop()
+                    raw.setdefault(f"{system}/{n}", []).append(figures)
+                    s = figures["saturate"]
+                    print(f"run {run + 1}/{args.runs} {system:15} {n:5} occupants: "
+                          f"{s['delivered_per_s']:9,.0f} delivered/s, host "
+                          f"{s['host_cpu_s'] / max(1, s['delivered']) * 1e6:6.1f} "
+                          f"CPU-s/M, p99 at half {figures['half']['p99_ms']:.1f} ms",
+                          file=sys.stderr, flush=True)
+    finally:
+        if pg:
+            pg.stop()
+    if args.json:
+        Path(args.json).write_text(json.dumps(raw, indent=1))
+    results = {}
+    for key, samples in raw.items():
+        system, n = key.split("/")
+        results[(system, int(n))] = summarize(samples)
+    print(table(results, sizes, systems, args.runs))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
