@@ -35,6 +35,26 @@ bool HostFanout::take_answer(const xmpp::Element& stanza) {
   return true;
 }
 
+bool HostFanout::take_returned(xmpp::Element& stanza, std::string& question, std::string& copies) {
+  auto& nodes = stanza.nodes();
+  if (nodes.empty() || !nodes.back().is("fanout", kFanoutNamespace)) return false;
+  if (stanza.attr("to") != domain_) return false;
+  const auto from = xmpp::Jid::try_parse(stanza.attr("from"));
+  if (!from || from->domain() != domain_) return false;  // someone else's: the engine's
+  const std::string list = nodes.back().text();
+  nodes.pop_back();
+  question = on_connected();
+  const xmpp::FanoutStanza copy(stanza);
+  std::size_t start = 0;
+  while (start < list.size()) {
+    auto end = list.find('\n', start);
+    if (end == std::string::npos) end = list.size();
+    if (end > start) copy.append_to(copies, std::string_view(list).substr(start, end - start));
+    start = end + 1;
+  }
+  return true;
+}
+
 void HostFanout::write(const muc::Fanout& fanout, std::string& out,
                        const std::function<void(std::string& out)>& after_each) const {
   const std::string& prefix = fanout.stanza->prefix();  // "<name to='"

@@ -33,6 +33,12 @@ class HostFanout {
   bool take_answer(const xmpp::Element& stanza);
 
   bool available() const { return available_.load(std::memory_order_acquire); }
+
+  // Link thread: a fan-out request of ours that came back (the host lost the module while
+  // we were connected, e.g. a reload without it). Returns false for any other stanza.
+  // Otherwise turns the fan-out off, and fills `question` with a new question for the host
+  // and `copies` with the stanza for each of its recipients, for the caller to send.
+  bool take_returned(xmpp::Element& stanza, std::string& question, std::string& copies);
   const std::string& domain() const { return domain_; }
 
   // Writes `fanout` as requests for the module, each with at most about kListBytes of

@@ -162,6 +162,17 @@ struct Runtime::Service {
                            : "no fan-out module on the host server: one stanza per recipient"));
       return;
     }
+    if (host_fanout) {
+      std::string question, copies;
+      if (host_fanout->take_returned(stanza, question, copies)) {
+        log.warning(link->domain() +
+                    ": the host server passed a fan-out request back (was "
+                    "mod_commonroom_fanout unloaded?): sending per recipient and asking again");
+        link->send(copies);
+        link->send(question);
+        return;
+      }
+    }
     std::unique_lock lock(mutex);
     cv.wait(lock, [this] { return stopping || queue.size() < kQueueLimit; });
     if (stopping) return;

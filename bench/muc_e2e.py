@@ -92,11 +92,17 @@ class Run:
         self.users = users
         env_before = dict(os.environ)
         try:
-            if self.system == "prosody-muc":
-                extra = self.dir / "muc.cfg.lua"
-                extra.write_text(PROSODY_MUC_CONFIG)
+            extra_config = PROSODY_MUC_CONFIG if self.system == "prosody-muc" else ""
+            if self.args.lua_profile:
+                os.environ["PROSODY_PLUGIN_DIR"] = str(HERE / "prosody")
+                extra_config += (f'VirtualHost "{XMPP_DOMAIN}"\n'
+                                 '  modules_enabled = { "bench_lua_profile" }\n')
+            if extra_config:
+                extra = self.dir / "extra.cfg.lua"
+                extra.write_text(extra_config)
                 extra.chmod(0o644)
                 os.environ["PROSODY_EXTRA_CONFIG"] = str(extra)
+            if self.system == "prosody-muc":
                 # scripts/lib/prosody.sh waits for the component port: keep one component.
                 components = {DIRECTORY_DOMAIN: DIRECTORY_SECRET}
             else:
@@ -138,7 +144,8 @@ class Run:
                "--room", room, "--users", ",".join(f"{u}:{p}" for u, p in self.users.items()),
                "--occupants", str(self.occupants), "--senders", str(senders),
                "--window", str(self.args.window), "--seconds", str(self.args.seconds),
-               "--phases", "saturate,half"]
+               "--phases", "saturate" if self.args.lua_profile else "saturate,half",
+               "--show-stanza"]
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         result: dict = {}
         groups = {"host": self.host_pids(), "component": self.component_pids(),
@@ -150,6 +157,8 @@ class Run:
             if line.startswith("BEGIN "):
                 phase = line.split()[1]
                 before = {k: cpu_seconds(v) for k, v in groups.items()}
+                if self.args.lua_profile:
+                    profile_before = self.lua_profile()
             elif line.startswith("{"):
                 figures = json.loads(line)
                 for k, v in groups.items():
@@ -158,9 +167,26 @@ class Run:
         err = proc.stderr.read()
         if proc.wait() != 0:
             raise RuntimeError(f"muc_load_bench failed for {self.system}/{self.occupants}: {err}")
+        result["stanza"] = next((l for l in err.splitlines() if l.startswith("<message")), "")
+        if self.args.lua_profile:
+            time.sleep(0.6)  # the profile file is rewritten every quarter second
+            after = self.lua_profile()
+            result["lua_profile"] = {k: v - profile_before.get(k, 0) for k, v in after.items()}
         result["host_rss_mib"] = peak_rss_mib(self.host_pids())
         result["component_rss_mib"] = peak_rss_mib(self.component_pids())
         return result
+
+    def lua_profile(self) -> dict[str, int]:
+        """Samples of 1000 Lua VM instructions by function, from mod_bench_lua_profile."""
+        counts = {}
+        try:
+            lines = (self.host.dir / "data" / "lua-profile.txt").read_text().splitlines()[1:]
+        except OSError:
+            return counts
+        for line in lines:
+            n, where = line.split("\t", 1)
+            counts[where] = int(n)
+        return counts
 
     def stop(self) -> None:
         if self.commonroom:
@@ -192,6 +218,7 @@ def summarize(samples: list[dict]) -> dict:
         "loadgen_cpu": med(lambda s: per_million(s, "loadgen_cpu_s")),
         "lost": max(s["saturate"]["lost"] + s["half"]["lost"] for s in samples),
         "host_rss": med(lambda s: s["host_rss_mib"]),
+        "stanza_bytes": med(lambda s: len(s["stanza"].encode())),
         "component_rss": med(lambda s: s["component_rss_mib"]),
     }
 
@@ -204,8 +231,8 @@ def table(results: dict, sizes: list[int], systems: list[str], runs: int) -> str
         "",
         "| occupants | system | delivered msgs/s | p50 ms | p99 ms | host CPU | commonroom CPU "
         "| PostgreSQL CPU | total CPU | load generator CPU | lost | host RSS MiB "
-        "| commonroom RSS MiB | throughput ratio | total CPU ratio |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| commonroom RSS MiB | bytes per delivered stanza | throughput ratio | total CPU ratio |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for n in sizes:
         ref = results.get(("commonroom", n))
@@ -223,8 +250,29 @@ def table(results: dict, sizes: list[int], systems: list[str], runs: int) -> str
                 f"| {n} | {SYSTEMS[system]} | {r['delivered_per_s']:,.0f} | {r['p50_ms']:.1f} "
                 f"| {r['p99_ms']:.1f} | {r['host_cpu']:.1f} | {component_cpu} | {database_cpu} "
                 f"| {r['total_cpu']:.1f} | {r['loadgen_cpu']:.1f} | {r['lost']} "
-                f"| {r['host_rss']:.0f} | {component_rss} | {ratio_tp} | {ratio_cpu} |")
+                f"| {r['host_rss']:.0f} | {component_rss} | {r['stanza_bytes']:.0f} "
+                f"| {ratio_tp} | {ratio_cpu} |")
     return "\n".join(lines)
+
+
+def lua_profile_report(raw: dict) -> str:
+    """Lua VM instructions per delivered message in Prosody, in total and by function."""
+    out = []
+    for key, samples in raw.items():
+        delivered = sum(s["saturate"]["delivered"] for s in samples)
+        counts: dict[str, int] = {}
+        for s in samples:
+            for k, v in s["lua_profile"].items():
+                counts[k] = counts.get(k, 0) + v
+        total = sum(counts.values())
+        out.append(f"### {key}: {total * 1000 / delivered:,.0f} Lua VM instructions per "
+                   f"delivered message in Prosody ({delivered:,} delivered)\n")
+        out.append("| instructions per delivered | share | function (file:line defined) |")
+        out.append("|---|---|---|")
+        for where, n in sorted(counts.items(), key=lambda kv: -kv[1])[:15]:
+            out.append(f"| {n * 1000 / delivered:,.0f} | {n / total:.1%} | {where} |")
+        out.append("")
+    return "\n".join(out)
 
 
 def main() -> int:
@@ -239,6 +287,9 @@ def main() -> int:
     ap.add_argument("--window", type=int, default=2, help="messages in flight per sender")
     ap.add_argument("--json", help="also write every run's raw figures to this file")
     ap.add_argument("--keep", action="store_true", help="keep the run directories")
+    ap.add_argument("--lua-profile", action="store_true",
+                    help="saturate phase only, with Prosody's Lua instructions counted by "
+                    "function (bench/prosody/mod_bench_lua_profile.lua); prints where they go")
     args = ap.parse_args()
     sizes = [int(x) for x in (args.sizes or ("10,100" if args.quick else "10,100,1000")).split(",")]
     systems = [s for s in args.systems.split(",") if s]
@@ -271,13 +322,17 @@ def main() -> int:
                     print(f"run {run + 1}/{args.runs} {system:15} {n:5} occupants: "
                           f"{s['delivered_per_s']:9,.0f} delivered/s, host "
                           f"{s['host_cpu_s'] / max(1, s['delivered']) * 1e6:6.1f} "
-                          f"CPU-s/M, p99 at half {figures['half']['p99_ms']:.1f} ms",
+                          f"CPU-s/M, p99 at half "
+                          f"{figures.get('half', {}).get('p99_ms', float('nan')):.1f} ms",
                           file=sys.stderr, flush=True)
     finally:
         if pg:
             pg.stop()
     if args.json:
         Path(args.json).write_text(json.dumps(raw, indent=1))
+    if args.lua_profile:
+        print(lua_profile_report(raw))
+        return 0
     results = {}
     for key, samples in raw.items():
         system, n = key.split("/")

@@ -7,7 +7,7 @@
 //
 //   muc_load_bench --port P --domain D --room ROOM@MUC --users u1:pw,u2:pw,...
 //                  --occupants N [--senders S] [--phases saturate,half|rate] [--rate R]
-//                  [--window W] [--seconds T] [--join-parallel J]
+//                  [--window W] [--seconds T] [--join-parallel J] [--show-stanza]
 //
 // Phases, one after the other on the same connections:
 //   saturate  each sender keeps W messages in flight (sent, its own copy not yet back), so
@@ -15,7 +15,8 @@
 //   half      a fixed rate of half what the last saturate phase delivered;
 //   rate      R messages per second in total, spread over the senders.
 // Before each phase it prints "BEGIN <phase>" (so a caller can sample the servers' CPU
-// time), after it one JSON object, each on its own line of stdout.
+// time), after it one JSON object, each on its own line of stdout. --show-stanza prints the
+// first message stanza a client received (as the host wrote it) on stderr.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -89,6 +90,7 @@ struct Options {
   int window = 4;
   double seconds = 5;
   int join_parallel = 20;
+  bool show_stanza = false;
 };
 
 enum class State { connecting, features1, auth, features2, bind, joining, joined, failed };
@@ -305,12 +307,21 @@ class Load {
       auto s = text.find(" s=");
       int sender = s == std::string_view::npos ? -1 : std::atoi(text.data() + s + 3);
       if (sent >= measure_from_ns_) {
+        if (delivered_ == 0 && o_.show_stanza) show_stanza(in, b, e);
         ++delivered_;
         latencies_us_.push_back(std::uint32_t((now - sent) / 1000));
       }
       if (sender == c.index && c.in_flight > 0) --c.in_flight;
     }
     in.erase(0, pos);
+  }
+
+  // The whole <message> around a body, on stderr: what a client receives, for reading.
+  static void show_stanza(const std::string& in, std::size_t body, std::size_t body_end) {
+    auto start = in.rfind("<message", body);
+    auto end = in.find("</message>", body_end);
+    if (start == std::string::npos || end == std::string::npos) return;
+    std::fprintf(stderr, "%s\n", in.substr(start, end + 10 - start).c_str());
   }
 
   void poll_once(int timeout_ms) {
@@ -518,6 +529,8 @@ Options parse(int argc, char** argv) {
       o.window = std::stoi(value());
     } else if (a == "--seconds") {
       o.seconds = std::stod(value());
+    } else if (a == "--show-stanza") {
+      o.show_stanza = true;
     } else if (a == "--join-parallel") {
       o.join_parallel = std::stoi(value());
     } else {

@@ -14,6 +14,7 @@
 # DIR/plugins), as the deploy snippet sets it up for a real server. Environment:
 #   PROSODY_FANOUT=off       leave the module out (the per-recipient path; tests, benchmarks)
 #   PROSODY_EXTRA_CONFIG=F   append the Lua config file F (benchmarks: Prosody's own MUC)
+#   PROSODY_PLUGIN_DIR=D     also load Prosody modules from D (benchmarks: a profiler)
 #
 # Run as root (Prosody then runs as user prosody) or as an ordinary user (runs as you).
 # Waits until both ports accept connections; prints nothing on success.
@@ -98,7 +99,7 @@ write_config() {
     echo 'allow_unencrypted_plain_auth = true'
     echo 'allow_registration = false'
     echo "admin_socket = $(lua_string "$DIR/admin.sock")"
-    echo "plugin_paths = { $(lua_string "$DIR/plugins") }"
+    echo "plugin_paths = { $(lua_string "$DIR/plugins")${PROSODY_PLUGIN_DIR:+, $(lua_string "$PROSODY_PLUGIN_DIR")} }"
     echo
     echo "VirtualHost $(lua_string "$domain")"
     for entry in $components; do

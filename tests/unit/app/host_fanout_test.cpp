@@ -163,3 +163,26 @@ TEST(HostFanout, KeepsTheSendOrderAmongTheOtherStanzas) {
                          "xmlns='urn:commonroom:fanout:0'>c@x/1\nd@x/1</fanout></message>",
                          "<presence to='b@x/1'/>"}));
 }
+
+TEST(HostFanout, ARequestPassedBackIsDeliveredPerRecipientAndTheHostAskedAgain) {
+  HostFanout host("conference.x");
+  ASSERT_TRUE(host.take_answer(parse_element(answer(probe_id(host.on_connected()), true))));
+  auto returned = parse_element(
+      "<message to='conference.x' from='r@conference.x/bob' type='groupchat'><body>hi</body>"
+      "<fanout xmlns='urn:commonroom:fanout:0'>a@x/1\nb@x/2 &amp; 3</fanout></message>");
+  std::string question, copies;
+  ASSERT_TRUE(host.take_returned(returned, question, copies));
+  EXPECT_FALSE(host.available());
+  EXPECT_EQ(parse_element(question).attr("to"), "conference.x");
+  EXPECT_EQ(copies,
+            "<message to='a@x/1' from='r@conference.x/bob' type='groupchat'><body>hi</body>"
+            "</message>"
+            "<message to='b@x/2 &amp; 3' from='r@conference.x/bob' type='groupchat'><body>hi"
+            "</body></message>");
+
+  // A client's message carrying such a list is not ours to act on: the engine answers it.
+  auto spoofed = parse_element(
+      "<message to='conference.x' from='mallory@x/1'><body>hi</body>"
+      "<fanout xmlns='urn:commonroom:fanout:0'>a@x/1</fanout></message>");
+  EXPECT_FALSE(host.take_returned(spoofed, question, copies));
+}
