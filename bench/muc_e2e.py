@@ -8,7 +8,8 @@ systems side by side in one run, on throwaway servers (tests/integration/harness
   prosody-muc    Prosody's own mod_muc + mod_muc_mam (stanza-id and occupant-id as ours)
 
 For each system and room size: a saturate phase (senders keep messages in flight; the
-delivered rate is the throughput at the knee) then a phase at half that rate (latency).
+delivered rate is the throughput at the knee), a phase at half that rate (latency), and one
+at --same-rate deliveries per second for every system (latency at equal load).
 CPU time comes from /proc for the host server, commonroom and PostgreSQL (the abuse log,
 on as in production) over the saturate phase; peak RSS is VmHWM. Prints a markdown table
 with medians over --runs runs and ratios against commonroom measured in the same run.
@@ -140,11 +141,14 @@ class Run:
     def measure(self) -> dict:
         room = f"bench{self.occupants}@{MUC_DOMAIN}"
         senders = min(self.occupants, self.args.senders)
+        # Enough in flight to keep a small room's servers busy too: about 1,000 deliveries.
+        window = self.args.window or max(2, -(-1000 // (senders * self.occupants)))
         cmd = [str(load_bench_bin()), "--port", str(self.host.c2s_port), "--domain", XMPP_DOMAIN,
                "--room", room, "--users", ",".join(f"{u}:{p}" for u, p in self.users.items()),
                "--occupants", str(self.occupants), "--senders", str(senders),
-               "--window", str(self.args.window), "--seconds", str(self.args.seconds),
-               "--phases", "saturate" if self.args.lua_profile else "saturate,half",
+               "--window", str(window), "--seconds", str(self.args.seconds),
+               "--rate", str(self.args.same_rate / self.occupants),
+               "--phases", "saturate" if self.args.lua_profile else "saturate,half,rate",
                "--show-stanza"]
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         result: dict = {}
@@ -210,29 +214,39 @@ def summarize(samples: list[dict]) -> dict:
         "delivered_per_s": med(lambda s: s["saturate"]["delivered_per_s"]),
         "p50_ms": med(lambda s: s["half"]["p50_ms"]),
         "p99_ms": med(lambda s: s["half"]["p99_ms"]),
+        "same_p50_ms": med(lambda s: s["rate"]["p50_ms"]),
+        "same_p99_ms": med(lambda s: s["rate"]["p99_ms"]),
         "host_cpu": med(lambda s: per_million(s, "host_cpu_s")),
         "component_cpu": med(lambda s: per_million(s, "component_cpu_s")),
         "database_cpu": med(lambda s: per_million(s, "database_cpu_s")),
         "total_cpu": med(lambda s: per_million(s, "host_cpu_s") + per_million(s, "component_cpu_s")
                          + per_million(s, "database_cpu_s")),
         "loadgen_cpu": med(lambda s: per_million(s, "loadgen_cpu_s")),
-        "lost": max(s["saturate"]["lost"] + s["half"]["lost"] for s in samples),
+        "lost": max(s["saturate"]["lost"] + s["half"]["lost"] + s["rate"]["lost"]
+                    for s in samples),
         "host_rss": med(lambda s: s["host_rss_mib"]),
         "stanza_bytes": med(lambda s: len(s["stanza"].encode())),
+        "join_s": med(lambda s: s["saturate"]["join_s"]),
         "component_rss": med(lambda s: s["component_rss_mib"]),
     }
 
 
-def table(results: dict, sizes: list[int], systems: list[str], runs: int) -> str:
+def table(results: dict, sizes: list[int], systems: list[str], runs: int,
+          same_rate: float) -> str:
     lines = [
         f"Medians of {runs} run(s). CPU in CPU-seconds per million delivered messages over the "
-        "saturate phase; latency at half the saturating rate; ratios are this system's figure "
-        "over commonroom's (fan-out module) in the same run.",
+        "saturate phase; latency at half each system's saturating rate and at one delivered "
+        "rate for all; 'all joined': the room filled "
+        "by its clients, 20 joins in flight at a time (every join is broadcast to everyone "
+        "already in); ratios are this system's figure over commonroom's (fan-out module) in "
+        "the same run.",
         "",
-        "| occupants | system | delivered msgs/s | p50 ms | p99 ms | host CPU | commonroom CPU "
+        f"| occupants | system | delivered msgs/s | p50 / p99 ms at half | p50 / p99 ms at "
+        f"{same_rate:,.0f}/s | host CPU | commonroom CPU "
         "| PostgreSQL CPU | total CPU | load generator CPU | lost | host RSS MiB "
-        "| commonroom RSS MiB | bytes per delivered stanza | throughput ratio | total CPU ratio |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| commonroom RSS MiB | bytes per delivered stanza | all joined, s "
+        "| throughput ratio | total CPU ratio |",
+        "|---" * 17 + "|",
     ]
     for n in sizes:
         ref = results.get(("commonroom", n))
@@ -247,10 +261,13 @@ def table(results: dict, sizes: list[int], systems: list[str], runs: int) -> str
             database_cpu = f"{r['database_cpu']:.1f}" if is_cr else "-"
             component_rss = f"{r['component_rss']:.0f}" if is_cr else "-"
             lines.append(
-                f"| {n} | {SYSTEMS[system]} | {r['delivered_per_s']:,.0f} | {r['p50_ms']:.1f} "
-                f"| {r['p99_ms']:.1f} | {r['host_cpu']:.1f} | {component_cpu} | {database_cpu} "
+                f"| {n} | {SYSTEMS[system]} | {r['delivered_per_s']:,.0f} "
+                f"| {r['p50_ms']:.0f} / {r['p99_ms']:.0f} "
+                f"| {r['same_p50_ms']:.0f} / {r['same_p99_ms']:.0f} "
+                f"| {r['host_cpu']:.1f} | {component_cpu} | {database_cpu} "
                 f"| {r['total_cpu']:.1f} | {r['loadgen_cpu']:.1f} | {r['lost']} "
                 f"| {r['host_rss']:.0f} | {component_rss} | {r['stanza_bytes']:.0f} "
+                f"| {r['join_s']:.1f} "
                 f"| {ratio_tp} | {ratio_cpu} |")
     return "\n".join(lines)
 
@@ -284,7 +301,12 @@ def main() -> int:
     ap.add_argument("--runs", type=int, help="runs per system and size (default 3; 1 quick)")
     ap.add_argument("--seconds", type=float, help="length of each phase (default 5; 3 quick)")
     ap.add_argument("--senders", type=int, default=10)
-    ap.add_argument("--window", type=int, default=2, help="messages in flight per sender")
+    ap.add_argument("--window", type=int, default=0,
+                    help="messages in flight per sender (default: about 1,000 deliveries in "
+                    "flight, at least 2 per sender)")
+    ap.add_argument("--same-rate", type=float, default=2000,
+                    help="delivered messages per second of the latency phase every system "
+                    "gets alike (default 2000)")
     ap.add_argument("--json", help="also write every run's raw figures to this file")
     ap.add_argument("--keep", action="store_true", help="keep the run directories")
     ap.add_argument("--lua-profile", action="store_true",
@@ -337,7 +359,7 @@ def main() -> int:
     for key, samples in raw.items():
         system, n = key.split("/")
         results[(system, int(n))] = summarize(samples)
-    print(table(results, sizes, systems, args.runs))
+    print(table(results, sizes, systems, args.runs, args.same_rate))
     return 0
 
 
