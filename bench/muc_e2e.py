@@ -231,15 +231,33 @@ def summarize(samples: list[dict]) -> dict:
     }
 
 
-def table(results: dict, sizes: list[int], systems: list[str], runs: int,
+def total_cpu(sample: dict) -> float:
+    s = sample["saturate"]
+    return (s["host_cpu_s"] + s["component_cpu_s"] + s["database_cpu_s"]) / max(1, s["delivered"])
+
+
+def run_ratios(raw: dict, system: str, n: int) -> tuple[float, float] | None:
+    """Medians over runs of (throughput, total CPU) of `system` over commonroom's, each
+    ratio taken within one run (the noise of a shared machine hits both alike)."""
+    mine, ref = raw.get(f"{system}/{n}"), raw.get(f"commonroom/{n}")
+    if not mine or not ref:
+        return None
+    pairs = list(zip(mine, ref))
+    tp = statistics.median(a["saturate"]["delivered_per_s"] / b["saturate"]["delivered_per_s"]
+                           for a, b in pairs)
+    cpu = statistics.median(total_cpu(a) / total_cpu(b) for a, b in pairs)
+    return tp, cpu
+
+
+def table(results: dict, raw: dict, sizes: list[int], systems: list[str], runs: int,
           same_rate: float) -> str:
     lines = [
         f"Medians of {runs} run(s). CPU in CPU-seconds per million delivered messages over the "
         "saturate phase; latency at half each system's saturating rate and at one delivered "
         "rate for all; 'all joined': the room filled "
         "by its clients, 20 joins in flight at a time (every join is broadcast to everyone "
-        "already in); ratios are this system's figure over commonroom's (fan-out module) in "
-        "the same run.",
+        "already in); ratios are this system's figure over commonroom's (fan-out module) "
+        "within each run, median over the runs.",
         "",
         f"| occupants | system | delivered msgs/s | p50 / p99 ms at half | p50 / p99 ms at "
         f"{same_rate:,.0f}/s | host CPU | commonroom CPU "
@@ -249,13 +267,13 @@ def table(results: dict, sizes: list[int], systems: list[str], runs: int,
         "|---" * 17 + "|",
     ]
     for n in sizes:
-        ref = results.get(("commonroom", n))
         for system in systems:
             r = results.get((system, n))
             if not r:
                 continue
-            ratio_tp = f"{r['delivered_per_s'] / ref['delivered_per_s']:.2f}" if ref else "-"
-            ratio_cpu = f"{r['total_cpu'] / ref['total_cpu']:.2f}" if ref else "-"
+            ratios = run_ratios(raw, system, n)
+            ratio_tp = f"{ratios[0]:.2f}" if ratios else "-"
+            ratio_cpu = f"{ratios[1]:.2f}" if ratios else "-"
             is_cr = system.startswith("commonroom")
             component_cpu = f"{r['component_cpu']:.1f}" if is_cr else "-"
             database_cpu = f"{r['database_cpu']:.1f}" if is_cr else "-"
@@ -309,6 +327,8 @@ def main() -> int:
                     "gets alike (default 2000)")
     ap.add_argument("--json", help="also write every run's raw figures to this file")
     ap.add_argument("--keep", action="store_true", help="keep the run directories")
+    ap.add_argument("--from-json", help="print the table of a run saved with --json "
+                    "(several files: comma-separated) instead of running")
     ap.add_argument("--lua-profile", action="store_true",
                     help="saturate phase only, with Prosody's Lua instructions counted by "
                     "function (bench/prosody/mod_bench_lua_profile.lua); prints where they go")
@@ -320,6 +340,16 @@ def main() -> int:
             ap.error(f"unknown system {s}")
     args.runs = args.runs or (1 if args.quick else 3)
     args.seconds = args.seconds or (3.0 if args.quick else 5.0)
+    if args.from_json:
+        raw = {}
+        for f in args.from_json.split(","):
+            for key, samples in json.loads(Path(f).read_text()).items():
+                raw.setdefault(key, []).extend(samples)
+        present = sorted({int(k.split("/")[1]) for k in raw})
+        runs = max(len(v) for v in raw.values())
+        results = {(k.split("/")[0], int(k.split("/")[1])): summarize(v) for k, v in raw.items()}
+        print(table(results, raw, present, systems, runs, args.same_rate))
+        return 0
     if not load_bench_bin().exists():
         ap.error(f"{load_bench_bin()} is missing: build it (scripts/build muc_load_bench)")
 
@@ -359,7 +389,7 @@ def main() -> int:
     for key, samples in raw.items():
         system, n = key.split("/")
         results[(system, int(n))] = summarize(samples)
-    print(table(results, sizes, systems, args.runs, args.same_rate))
+    print(table(results, raw, sizes, systems, args.runs, args.same_rate))
     return 0
 
 

@@ -1,6 +1,6 @@
 -- Benchmark-only Lua profiler for Prosody (bench/muc_e2e.py --lua-profile): counts Lua VM
--- instructions in samples of 1000, by function, in every coroutine created after it loads
--- (Prosody handles each session's stanzas in its own coroutine). Never for production.
+-- instructions in samples of 1000, by function, on the main thread and in every coroutine
+-- (Prosody handles each session's stanzas in its own). Never for production.
 -- The counts are written to <data_path>/lua-profile.txt every quarter second while they
 -- change.
 module:set_global();
@@ -14,6 +14,14 @@ local function hook()
 	local key = info and (info.short_src .. ":" .. (info.linedefined or 0)) or "?";
 	counts[key] = (counts[key] or 0) + 1;
 	samples = samples + 1;
+end
+
+-- Sessions' coroutines may predate the hook or copy a thread's that has none: hook each one
+-- as it is resumed (util.async looks coroutine.resume up at every call).
+local resume, gethook, sethook = coroutine.resume, debug.gethook, debug.sethook;
+coroutine.resume = function(co, ...)
+	if gethook(co) ~= hook then sethook(co, hook, "", interval); end
+	return resume(co, ...);
 end
 
 local path = prosody.paths.data .. "/lua-profile.txt";
