@@ -21,7 +21,9 @@ std::string HostFanout::on_connected() {
 bool HostFanout::take_answer(const xmpp::Element& stanza) {
   if (probe_id_.empty() || stanza.name() != "iq" || stanza.attr("id") != probe_id_) return false;
   const auto type = stanza.attr("type");
-  if (type != "result" && type != "error") return false;
+  // Our own question passed back to us: the host has no module (Prosody without it).
+  const bool returned = type == "get" && stanza.attr("from") == domain_;
+  if (type != "result" && type != "error" && !returned) return false;
   bool found = false;
   if (type == "result") {
     if (const auto* query = stanza.find_child("query", "http://jabber.org/protocol/disco#info")) {

@@ -25,11 +25,12 @@ class HostFanout {
   // Link thread, at each (re)connection: the new host may lack the module, so fan-outs go
   // per recipient until it says otherwise. Returns the question to send: disco#info from
   // our domain to our domain, which only the module answers with its feature (without it
-  // the host passes the question back to us and we answer our own service features).
+  // the host passes the question itself back to us).
   std::string on_connected();
 
-  // Link thread: true when `stanza` answers our question (it is then ours, not the
-  // engine's); an answer listing the feature turns the fan-out on.
+  // Link thread: true when `stanza` answers our question, or is the question itself passed
+  // back (it is then ours, not the engine's); an answer listing the feature turns the
+  // fan-out on.
   bool take_answer(const xmpp::Element& stanza);
 
   bool available() const { return available_.load(std::memory_order_acquire); }

@@ -254,9 +254,8 @@ def table(results: dict, raw: dict, sizes: list[int], systems: list[str], runs: 
     lines = [
         f"Medians of {runs} run(s). CPU in CPU-seconds per million delivered messages over the "
         "saturate phase; latency at half each system's saturating rate and at one delivered "
-        "rate for all; 'all joined': the room filled "
-        "by its clients, 20 joins in flight at a time (every join is broadcast to everyone "
-        "already in); ratios are this system's figure over commonroom's (fan-out module) "
+        "rate for all; 'all joined': until the room is filled by its clients (20 joins in "
+        "flight at a time) and every presence the joins caused has arrived; ratios are this system's figure over commonroom's (fan-out module) "
         "within each run, median over the runs.",
         "",
         f"| occupants | system | delivered msgs/s | p50 / p99 ms at half | p50 / p99 ms at "

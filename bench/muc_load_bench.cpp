@@ -336,6 +336,7 @@ class Load {
           ssize_t r = ::recv(c.fd, buf, sizeof buf, 0);
           if (r > 0) {
             c.in.append(buf, std::size_t(r));
+            last_input_ns_ = now_ns();
             continue;
           }
           if (r == 0) fail("connection " + std::to_string(c.index) + " closed by the server");
@@ -387,10 +388,13 @@ class Load {
       poll_once(100);
       check_deadline(join_started, 600, "joining");
     }
-    join_seconds_ = double(now_ns() - join_started) / 1e9;
-    // Let the last presences drain.
-    const auto drain = now_ns() + 500000000;
-    while (now_ns() < drain) poll_once(50);
+    // Until every presence the joins caused has arrived (nothing for half a second), so the
+    // first phase does not compete with the join storm's tail.
+    while (now_ns() - last_input_ns_ < 500000000) {
+      poll_once(50);
+      check_deadline(join_started, 600, "waiting for the joins' presences");
+    }
+    join_seconds_ = double(last_input_ns_ - join_started) / 1e9;
   }
 
   void check_deadline(std::int64_t started, int seconds, const char* what) {
@@ -479,6 +483,7 @@ class Load {
   bool waiting_instant_ = false;
   std::uint64_t sent_ = 0, delivered_ = 0;
   std::int64_t measure_from_ns_ = INT64_MAX;
+  std::int64_t last_input_ns_ = 0;
   std::vector<std::uint32_t> latencies_us_;
   double login_seconds_ = 0, join_seconds_ = 0;
 };

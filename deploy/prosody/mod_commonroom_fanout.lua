@@ -71,8 +71,8 @@ module:hook("message/host", fan_out, 10);
 module:hook("presence/host", fan_out, 10);
 
 -- commonroom's question "is the fan-out module here?": disco#info from the component's
--- domain to itself. Without this module Prosody passes it back to the component, which
--- answers its own service features (no fan-out), so commonroom keeps sending per recipient.
+-- domain to itself. Without this module Prosody passes the question back to the component,
+-- which recognises it and keeps sending one stanza per recipient.
 module:hook("iq/host", function(event)
 	local origin, stanza = event.origin, event.stanza;
 	if not from_own_component(origin) or stanza.attr.type ~= "get"
