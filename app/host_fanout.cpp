@@ -49,7 +49,7 @@ bool HostFanout::take_returned(xmpp::Element& stanza, std::string& question, std
   const xmpp::FanoutStanza copy(stanza);
   std::size_t start = 0;
   while (start < list.size()) {
-    auto end = list.find('\n', start);
+    auto end = list.find(kSeparator, start);
     if (end == std::string::npos) end = list.size();
     if (end > start) copy.append_to(copies, std::string_view(list).substr(start, end - start));
     start = end + 1;
@@ -69,7 +69,7 @@ void HostFanout::write(const muc::Fanout& fanout, std::string& out,
   const auto& to = fanout.recipients;
   while (next < to.size()) {
     const std::string_view jid = to[next].full();
-    if (jid.find('\n') != std::string_view::npos) {
+    if (jid.find(kSeparator) != std::string_view::npos) {
       fanout.stanza->append_to(out, jid);
       after_each(out);
       ++next;
@@ -85,8 +85,8 @@ void HostFanout::write(const muc::Fanout& fanout, std::string& out,
     std::size_t listed = 0;
     for (; next < to.size() && listed < kListBytes; ++next) {
       const std::string_view j = to[next].full();
-      if (j.find('\n') != std::string_view::npos) break;
-      if (listed > 0) out += '\n';
+      if (j.find(kSeparator) != std::string_view::npos) break;
+      if (listed > 0) out += kSeparator;
       xmpp::append_escaped_text(out, j);
       listed += j.size() + 1;
     }

@@ -4,7 +4,7 @@
 -- Without it, a groupchat message in a room of N occupants crosses the component link as
 -- N stanzas that Prosody parses one by one. With it, commonroom sends one stanza per
 -- message addressed to its own domain, carrying the recipients in a last child
---   <fanout xmlns='urn:commonroom:fanout:0'>JID\nJID\n...</fanout>
+--   <fanout xmlns='urn:commonroom:fanout:0'>JID<tab>JID<tab>...</fanout>
 -- and this module routes that one stanza to each recipient, changing only 'to' (as
 -- Prosody's own MUC does). commonroom asks for the module with a disco#info query from its
 -- domain to its domain at each connection, and sends per recipient until it is answered.
@@ -52,7 +52,7 @@ local function fan_out(event)
 	-- What core_process_stanza does for a component's stanza, once per recipient: a JID
 	-- of a known session is routed as it is, anything else is prepared first.
 	local attr = stanza.attr;
-	for to in recipients:gmatch("[^\n]+") do
+	for to in recipients:gmatch("[^\t]+") do
 		if not (full_sessions[to] or bare_sessions[to] or hosts[to]) then
 			to = jid_prep(to);
 		end

@@ -100,7 +100,7 @@ TEST(HostFanout, WritesOneRequestToOurDomainWithTheRecipientsEscapedInALastChild
                 "<message to='conference.x' from='r@conference.x/bob' type='groupchat' id='m1'>"
                 "<body>a &amp; b</body>"
                 "<stanza-id xmlns='urn:xmpp:sid:0' id='s1' by='r@conference.x'/>"
-                "<fanout xmlns='urn:commonroom:fanout:0'>a@x/1\nb@x/phone &amp; &lt;tablet&gt;"
+                "<fanout xmlns='urn:commonroom:fanout:0'>a@x/1\tb@x/phone &amp; &lt;tablet&gt;"
                 "</fanout></message>"}));
 }
 
@@ -131,12 +131,12 @@ TEST(HostFanout, SplitsALongListSoNoRequestOutgrowsTheHostsStanzaLimit) {
     auto e = parse_element(w);
     EXPECT_EQ(e.attr("to"), "conference.x");
     EXPECT_NE(w.find("<body>hi</body>"), std::string::npos);
-    if (!all.empty()) all += '\n';
+    if (!all.empty()) all += '\t';
     all += e.find_child("fanout", "urn:commonroom:fanout:0")->text();
   }
   std::string expected;
   for (int i = 0; i < 5000; ++i)
-    expected += (i ? "\n" : "") + std::string("user") + std::to_string(i) + "@x/resource";
+    expected += (i ? "\t" : "") + std::string("user") + std::to_string(i) + "@x/resource";
   EXPECT_EQ(all, expected);
 }
 
@@ -165,7 +165,7 @@ TEST(HostFanout, KeepsTheSendOrderAmongTheOtherStanzas) {
   EXPECT_EQ(written, (std::vector<std::string>{
                          "<presence to='a@x/1'/>",
                          "<message to='conference.x'><body>m</body><fanout "
-                         "xmlns='urn:commonroom:fanout:0'>c@x/1\nd@x/1</fanout></message>",
+                         "xmlns='urn:commonroom:fanout:0'>c@x/1\td@x/1</fanout></message>",
                          "<presence to='b@x/1'/>"}));
 }
 
@@ -174,7 +174,7 @@ TEST(HostFanout, ARequestPassedBackIsDeliveredPerRecipientAndTheHostAskedAgain) 
   ASSERT_TRUE(host.take_answer(parse_element(answer(probe_id(host.on_connected()), true))));
   auto returned = parse_element(
       "<message to='conference.x' from='r@conference.x/bob' type='groupchat'><body>hi</body>"
-      "<fanout xmlns='urn:commonroom:fanout:0'>a@x/1\nb@x/2 &amp; 3</fanout></message>");
+      "<fanout xmlns='urn:commonroom:fanout:0'>a@x/1\tb@x/2 &amp; 3</fanout></message>");
   std::string question, copies;
   ASSERT_TRUE(host.take_returned(returned, question, copies));
   EXPECT_FALSE(host.available());
