@@ -12,6 +12,7 @@ namespace commonroom::admin_web {
 
 class AdminStore;
 class RoomCommands;
+class AbuseDesk;
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
@@ -27,6 +28,9 @@ struct ServerOptions {
   // Changes to live rooms; null without [muc] (the room pages are then read-only). Must
   // outlive the server.
   RoomCommands* room_commands = nullptr;
+  // The abuse workspace's log, bans and holds; null without [database]. Must outlive the
+  // server.
+  AbuseDesk* abuse_desk = nullptr;
   // The effective [policy] (key, value), shown read-only on /policy.
   std::vector<std::pair<std::string, std::string>> policy;
 };

@@ -13,8 +13,10 @@
 #include "admin-web/server.hpp"
 #include "app/admin_commands.hpp"
 #include "app/admin_room_commands.hpp"
+#include "app/admin_web_abuse_desk.hpp"
 #include "app/admin_web_store.hpp"
 #include "app/ban_commands.hpp"
+#include "app/config_reload.hpp"
 #include "app/directory_commands.hpp"
 #include "app/directory_index.hpp"
 #include "app/directory_sync_status.hpp"
@@ -47,7 +49,7 @@ constexpr const char* kUsage =
     "\n"
     "commands:\n"
     "  run            connect the services to the XMPP server and serve the admin web\n"
-    "                 until SIGTERM or SIGINT\n"
+    "                 until SIGTERM or SIGINT; SIGHUP re-reads the configuration\n"
     "  check-config   validate the configuration file and report every problem\n"
     "  migrate        bring the PostgreSQL schema up to date ([database] uri)\n"
     "%DIRECTORY%"
@@ -343,6 +345,7 @@ int run_service(const Config& config) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   setup_logging(config.logging);
@@ -377,6 +380,11 @@ int run_service(const Config& config) {
       admin_store =
           std::make_unique<PgAdminStore>(config.database_uri, searchable ? &people : nullptr);
       web_options.store = admin_store.get();
+    }
+    std::unique_ptr<PgAbuseDesk> abuse_desk;
+    if (!config.database_uri.empty()) {
+      abuse_desk = std::make_unique<PgAbuseDesk>(config.database_uri, config.policy.local_domains);
+      web_options.abuse_desk = abuse_desk.get();
     }
     std::unique_ptr<EngineRoomCommands> room_commands;
     if (config.muc) {
@@ -421,8 +429,19 @@ int run_service(const Config& config) {
       log.information("retention: retention_days is 0, room events are kept forever");
     log.information("commonroom %s running (config %s)", std::string(kVersion), config.path);
 
+    // SIGHUP (systemctl reload) re-reads the file; see app/config_reload.hpp.
+    ConfigReloader reloader(config, runtime, directory_sync.get());
     int sig = 0;
-    sigwait(&signals, &sig);
+    for (;;) {
+      sigwait(&signals, &sig);
+      if (sig != SIGHUP) break;
+      try {
+        reloader.reload();
+      } catch (const std::exception& e) {
+        log.error("reload failed: %s; still running with the configuration loaded before",
+                  std::string(e.what()));
+      }
+    }
     // A second Ctrl-C during a slow shutdown now ends the process at once.
     pthread_sigmask(SIG_UNBLOCK, &signals, nullptr);
     log.information("received %s, stopping", std::string(sig == SIGTERM ? "SIGTERM" : "SIGINT"));

@@ -21,4 +21,13 @@ void proxy_sign_in_page(PageRequest& request);  // GET /auth/proxy
 void sign_out_page(PageRequest& request);       // POST /sign-out
 void style_page(PageRequest& request);          // GET /style.css
 
+// The abuse workspace.
+void abuse_search_page(PageRequest& request);       // GET /abuse
+void abuse_context_page(PageRequest& request);      // GET /abuse/context
+void abuse_export_page(PageRequest& request);       // POST /abuse/export
+void abuse_bans_page(PageRequest& request);         // GET /abuse/bans
+void abuse_ban_action_page(PageRequest& request);   // POST /abuse/bans/{place,lift}
+void abuse_holds_page(PageRequest& request);        // GET /abuse/holds
+void abuse_hold_action_page(PageRequest& request);  // POST /abuse/holds/{preview,place,release}
+
 }  // namespace commonroom::admin_web
