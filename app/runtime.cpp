@@ -15,6 +15,7 @@
 #include "app/admin_actor_policy.hpp"
 #include "app/archive_worker.hpp"
 #include "app/directory_staff.hpp"
+#include "app/host_fanout.hpp"
 #include "app/link_watcher.hpp"
 #include "app/room_persistence.hpp"
 #include "app/service_ban_watcher.hpp"
@@ -114,12 +115,18 @@ std::shared_ptr<const muc::Policy> campus_policy(const policies::PolicySettings&
 }  // namespace
 
 struct Runtime::Service {
+  // `fans_out`: the service sends fan-outs (the rooms), so it asks the host server for its
+  // fan-out module at each connection and uses it when there.
   Service(const std::string& logger, const LinkSettings& links, const ServiceSettings& settings,
-          Handler h, store::EventLog* events = nullptr)
+          Handler h, store::EventLog* events = nullptr, bool fans_out = false)
       : log(Poco::Logger::get(logger)), handle(std::move(h)), event_log(events) {
+    auto s = link_settings(links, settings);
+    if (fans_out) {
+      host_fanout = std::make_unique<HostFanout>(settings.domain);
+      s.on_connected = [this] { link->send(host_fanout->on_connected()); };
+    }
     link = std::make_unique<xmpp::ComponentLink>(
-        link_settings(links, settings),
-        [this](xmpp::Element&& stanza) { push(std::move(stanza)); });
+        std::move(s), [this](xmpp::Element&& stanza) { push(std::move(stanza)); });
   }
 
   ~Service() { stop(); }
@@ -157,6 +164,24 @@ struct Runtime::Service {
 
   // Link thread.
   void push(xmpp::Element&& stanza) {
+    if (host_fanout && host_fanout->take_answer(stanza)) {
+      log.information(link->domain() + ": " +
+                      (host_fanout->available()
+                           ? "the host server fans out for us (one stanza per message)"
+                           : "no fan-out module on the host server: one stanza per recipient"));
+      return;
+    }
+    if (host_fanout) {
+      std::string question, copies;
+      if (host_fanout->take_returned(stanza, question, copies)) {
+        log.warning(link->domain() +
+                    ": the host server passed a fan-out request back (was "
+                    "mod_commonroom_fanout unloaded?): sending per recipient and asking again");
+        link->send(copies);
+        link->send(question);
+        return;
+      }
+    }
     std::unique_lock lock(mutex);
     cv.wait(lock, [this] { return stopping || queue.size() < kQueueLimit; });
     if (stopping) return;
@@ -326,14 +351,22 @@ struct Runtime::Service {
     };
     // Each stanza is appended straight into the batch (no per-stanza buffer to copy from).
     size_t stanza_start = 0;
-    muc::append_in_order(effects, batch, [&](std::string& out) {
+    const std::function<void(std::string&)> after_each = [&](std::string& out) {
       if (log.trace()) {
         log.trace("out: " + xmpp::redact_secrets(std::string_view(out).substr(stanza_start)));
       }
       ++stanzas;
       if (out.size() >= kBatchBytes) flush();
       stanza_start = out.size();
-    });
+    };
+    muc::FanoutWriter write_fanout;
+    if (host_fanout && host_fanout->available()) {
+      write_fanout = [this](const muc::Fanout& fanout, std::string& out,
+                            const std::function<void(std::string&)>& each) {
+        host_fanout->write(fanout, out, each);
+      };
+    }
+    muc::append_in_order(effects, batch, after_each, write_fanout);
     flush();
     if (batch.capacity() > 16 * kBatchBytes) std::string().swap(batch);  // after a huge stanza
   }
@@ -341,6 +374,7 @@ struct Runtime::Service {
   Poco::Logger& log;
   Handler handle;
   store::EventLog* event_log;  // the Runtime's; nullptr: nothing to log (directory, no database)
+  std::unique_ptr<HostFanout> host_fanout;  // the rooms only; before `link`, which uses it
   std::unique_ptr<xmpp::ComponentLink> link;
   std::thread engine;
   std::mutex mutex;
@@ -388,7 +422,8 @@ Runtime::Runtime(const Config& config, const directory::PeopleIndexSource* peopl
     auto rooms = std::make_shared<muc::RoomService>(std::move(cfg), rooms_policy_,
                                                     std::make_shared<muc::SystemIdSource>());
     services_.push_back(std::make_unique<Service>("muc", config.links, *config.muc,
-                                                  handler_for(rooms), event_log_.get()));
+                                                  handler_for(rooms), event_log_.get(),
+                                                  /*fans_out=*/true));
     services_.back()->rooms = rooms;
     rooms_service_ = services_.back().get();
     if (!config.database_uri.empty()) {

@@ -23,6 +23,10 @@ install(FILES ${PROJECT_SOURCE_DIR}/deploy/commonroom.ini.sample
         DESTINATION /etc/commonroom RENAME commonroom.ini
         PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ)
 install(FILES ${PROJECT_SOURCE_DIR}/deploy/commonroom.service DESTINATION /lib/systemd/system)
+# Prosody's side of the rooms' fan-out (decision 0033); deploy/prosody-component.cfg.lua
+# points plugin_paths here.
+install(FILES ${PROJECT_SOURCE_DIR}/deploy/prosody/mod_commonroom_fanout.lua
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/commonroom/prosody)
 
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME commonroom)

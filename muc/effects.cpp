@@ -51,7 +51,8 @@ void Effects::add_serialized(const xmpp::Element& stanza, std::size_t expected_m
 }
 
 void append_in_order(const Effects& effects, std::string& out,
-                     const std::function<void(std::string& out)>& after_each) {
+                     const std::function<void(std::string& out)>& after_each,
+                     const FanoutWriter& write_fanout) {
   std::size_t next = 0;
   auto flush_until = [&](std::size_t end) {
     for (; next < end && next < effects.outbound.size(); ++next) {
@@ -77,6 +78,10 @@ void append_in_order(const Effects& effects, std::string& out,
     }
     const Fanout& fanout = effects.fanouts[f++];
     flush_until(fanout.position);
+    if (write_fanout) {
+      write_fanout(fanout, out, after_each);
+      continue;
+    }
     for (const xmpp::Jid& to : fanout.recipients) {
       fanout.stanza->append_to(out, to.full());
       after_each(out);

@@ -72,12 +72,19 @@ struct Effects {
   void add_serialized(const xmpp::Element& stanza, std::size_t expected_more = 0);
 };
 
+// Writes one fan-out in place of the per-recipient copies (a host server that fans out
+// itself, app/host_fanout.hpp), calling `after_each` after each stanza it appends.
+using FanoutWriter = std::function<void(const Fanout& fanout, std::string& out,
+                                        const std::function<void(std::string& out)>& after_each)>;
+
 // Appends every stanza in send order to `out`: outbound elements serialized, fan-outs as
-// the shared prefix + escaped 'to' + suffix, runs as they are. `after_each` is called once
-// each stanza is appended (it may take the bytes out of `out`), so a caller batching
-// writes appends straight into its batch with no copy in between.
+// the shared prefix + escaped 'to' + suffix (or by `write_fanout` when given), runs as they
+// are. `after_each` is called once each stanza is appended (it may take the bytes out of
+// `out`), so a caller batching writes appends straight into its batch with no copy in
+// between.
 void append_in_order(const Effects& effects, std::string& out,
-                     const std::function<void(std::string& out)>& after_each);
+                     const std::function<void(std::string& out)>& after_each,
+                     const FanoutWriter& write_fanout = {});
 // As append_in_order, one complete stanza per call; `write`'s argument is only valid
 // during the call.
 void write_in_order(const Effects& effects, const std::function<void(std::string_view)>& write);

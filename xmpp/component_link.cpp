@@ -278,6 +278,7 @@ class LinkHandler : public StreamHandler {
         (failures > 0
              ? ", after " + std::to_string(failures) + " failed attempt" + (failures > 1 ? "s" : "")
              : ""));
+    if (link_.settings.on_connected) link_.settings.on_connected();
   }
 
   ComponentLink::Impl& link_;

@@ -33,6 +33,9 @@ struct ComponentLinkSettings {
   // After we send </stream:stream>, how long to wait for the server's before closing.
   std::chrono::milliseconds close_timeout{2000};
   StreamLimits limits;
+  // Called on the link thread each time the handshake completes, before any stanza of that
+  // connection reaches the listener; it may call send() (e.g. to ask the host a question).
+  std::function<void()> on_connected;
 };
 
 // A snapshot of what the link did, for logs, the admin web and tests.

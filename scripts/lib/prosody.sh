@@ -10,6 +10,12 @@
 #   scripts/lib/prosody.sh restart DIR    stop, then start again with the same config and data
 #   scripts/lib/prosody.sh status DIR     exit 0 if running
 #
+# Every external component gets commonroom's fan-out module (deploy/prosody/, installed in
+# DIR/plugins), as the deploy snippet sets it up for a real server. Environment:
+#   PROSODY_FANOUT=off       leave the module out (the per-recipient path; tests, benchmarks)
+#   PROSODY_EXTRA_CONFIG=F   append the Lua config file F (benchmarks: Prosody's own MUC)
+#   PROSODY_PLUGIN_DIR=D     also load Prosody modules from D (benchmarks: a profiler)
+#
 # Run as root (Prosody then runs as user prosody) or as an ordinary user (runs as you).
 # Waits until both ports accept connections; prints nothing on success.
 set -euo pipefail
@@ -93,7 +99,7 @@ write_config() {
     echo 'allow_unencrypted_plain_auth = true'
     echo 'allow_registration = false'
     echo "admin_socket = $(lua_string "$DIR/admin.sock")"
-    echo 'plugin_paths = { }'
+    echo "plugin_paths = { $(lua_string "$DIR/plugins")${PROSODY_PLUGIN_DIR:+, $(lua_string "$PROSODY_PLUGIN_DIR")} }"
     echo
     echo "VirtualHost $(lua_string "$domain")"
     for entry in $components; do
@@ -103,7 +109,14 @@ write_config() {
       echo
       echo "Component $(lua_string "$name")"
       echo "  component_secret = $(lua_string "$secret")"
+      if [[ "${PROSODY_FANOUT:-on}" != off ]]; then
+        echo '  modules_enabled = { "commonroom_fanout" }'
+      fi
     done
+    if [[ -n "${PROSODY_EXTRA_CONFIG:-}" ]]; then
+      echo
+      cat "$PROSODY_EXTRA_CONFIG"
+    fi
   } >"$DIR/prosody.cfg.lua"
 }
 
@@ -147,8 +160,10 @@ cmd_start() {
   mkdir -p "$DIR"
   DIR=$(realpath "$DIR")
   cmd_stop
-  rm -rf "$DIR/data" "$DIR/certs" "$DIR/prosody.cfg.lua" "$DIR/prosody.log" "$DIR/stdout.log"
-  mkdir -p "$DIR/data" "$DIR/certs"
+  rm -rf "$DIR/data" "$DIR/certs" "$DIR/plugins" "$DIR/prosody.cfg.lua" "$DIR/prosody.log" \
+    "$DIR/stdout.log"
+  mkdir -p "$DIR/data" "$DIR/certs" "$DIR/plugins"
+  cp "$COMMONROOM_ROOT/deploy/prosody/mod_commonroom_fanout.lua" "$DIR/plugins/"
   echo "$c2s $comp" >"$DIR/ports"
   write_config "$c2s" "$comp" "$domain" "$components"
 

@@ -27,15 +27,24 @@ def fill_secrets(text: str) -> str:
 
 
 def prosody_with_snippet(server: HostServer) -> None:
-    """Replaces the harness's component lines with deploy/prosody-component.cfg.lua."""
+    """Replaces the harness's component lines with deploy/prosody-component.cfg.lua. The
+    fan-out module is where the package puts it, but in a directory of the test's own."""
     snippet = fill_secrets((DEPLOY / "prosody-component.cfg.lua").read_text())
     snippet = snippet.replace("component_ports = { 5347 }",
                               f"component_ports = {{ {server.component_port} }}")
+    modules = server.dir / "commonroom-prosody"
+    modules.mkdir()
+    (modules / "mod_commonroom_fanout.lua").write_text(
+        (DEPLOY / "prosody" / "mod_commonroom_fanout.lua").read_text())
+    modules.chmod(0o755)
+    assert '"/usr/share/commonroom/prosody"' in snippet
+    snippet = snippet.replace('"/usr/share/commonroom/prosody"', f'"{modules}"')
     part1, part2 = snippet.split("---- Part 2", 1)
     config_path = server.dir / "prosody.cfg.lua"
     generated = [line for line in config_path.read_text().splitlines()
                  if not line.startswith(("component_ports", "component_interface", "Component",
-                                         "  component_secret"))]
+                                         "  component_secret", "  modules_enabled",
+                                         "plugin_paths"))]
     at = next(i for i, line in enumerate(generated) if line.startswith("VirtualHost"))
     config_path.write_text("\n".join(generated[:at]) + "\n" + part1 + "\n" +
                            "\n".join(generated[at:]) + "\n---- Part 2" + part2)
@@ -80,6 +89,9 @@ def test_deploy_snippet_lets_both_services_connect(kind):
             assert any(category == "conference" for category, *_ in rooms), rooms
             assert any(category == "directory" for category, *_ in people), people
             assert not re.search(r"authentication failed|not-authorized", service.log_text())
+            if kind == "prosody":
+                # The snippet loads commonroom's fan-out module on the rooms' component.
+                service.wait_for_log(rf"{re.escape(MUC)}: the host server fans out for us")
         finally:
             assert service.stop() == 0
     finally:

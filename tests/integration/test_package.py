@@ -77,6 +77,12 @@ def test_the_package_lays_out_binary_schema_unit_and_config(root):
     config = root / "etc/commonroom/commonroom.ini"
     assert oct(config.stat().st_mode & 0o777) == "0o640"
     assert config.read_text() == (SOURCE_DIR / "deploy/commonroom.ini.sample").read_text()
+    # The Prosody fan-out module, where the shipped Prosody snippet tells Prosody to look.
+    module = root / "usr/share/commonroom/prosody/mod_commonroom_fanout.lua"
+    assert module.read_text() == (SOURCE_DIR / "deploy/prosody/mod_commonroom_fanout.lua").read_text()
+    snippet = (SOURCE_DIR / "deploy/prosody-component.cfg.lua").read_text()
+    assert 'plugin_paths = { "/usr/share/commonroom/prosody" }' in snippet
+    assert 'modules_enabled = { "commonroom_fanout" }' in snippet
 
 
 def test_the_shipped_config_names_what_the_administrator_must_still_provide(root):

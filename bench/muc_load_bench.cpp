@@ -1,0 +1,564 @@
+// Load generator for one multi-user chat room through a host server's c2s port: opens
+// real client connections (plain TCP, SASL PLAIN, resource binding), has every one join
+// one room, then has some of them send groupchat messages stamped with their send time.
+// Latency is measured where each copy arrives. One thread, epoll, no XML parser: it only
+// looks for the few markers it needs, so it stays far cheaper than the servers it drives
+// (its own CPU time is printed beside the results to show that).
+//
+//   muc_load_bench --port P --domain D --room ROOM@MUC --users u1:pw,u2:pw,...
+//                  --occupants N [--senders S] [--phases saturate,half|rate] [--rate R]
+//                  [--window W] [--seconds T] [--join-parallel J] [--show-stanza]
+//
+// Phases, one after the other on the same connections:
+//   saturate  each sender keeps W messages in flight (sent, its own copy not yet back), so
+//             the room runs as fast as the servers allow;
+//   half      a fixed rate of half what the last saturate phase delivered;
+//   rate      R messages per second in total, spread over the senders.
+// Before each phase it prints "BEGIN <phase>" (so a caller can sample the servers' CPU
+// time), after it one JSON object, each on its own line of stdout. --show-stanza prints the
+// first message stanza a client received (as the host wrote it) on stderr.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace {
+
+std::int64_t now_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return std::int64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+double cpu_seconds() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return double(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+         double(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+std::string base64(std::string_view in) {
+  static const char* t = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  std::size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    unsigned v =
+        (unsigned char)in[i] << 16 | (unsigned char)in[i + 1] << 8 | (unsigned char)in[i + 2];
+    out += t[v >> 18];
+    out += t[(v >> 12) & 63];
+    out += t[(v >> 6) & 63];
+    out += t[v & 63];
+  }
+  if (i + 1 == in.size()) {
+    unsigned v = (unsigned char)in[i] << 16;
+    out += t[v >> 18];
+    out += t[(v >> 12) & 63];
+    out += "==";
+  } else if (i + 2 == in.size()) {
+    unsigned v = (unsigned char)in[i] << 16 | (unsigned char)in[i + 1] << 8;
+    out += t[v >> 18];
+    out += t[(v >> 12) & 63];
+    out += t[(v >> 6) & 63];
+    out += '=';
+  }
+  return out;
+}
+
+struct Options {
+  int port = 0;
+  std::string domain, room;
+  std::vector<std::pair<std::string, std::string>> users;
+  int occupants = 10;
+  int senders = 1;
+  std::vector<std::string> phases{"saturate"};
+  double rate = 100;
+  int window = 4;
+  double seconds = 5;
+  int join_parallel = 20;
+  bool show_stanza = false;
+};
+
+enum class State { connecting, features1, auth, features2, bind, joining, joined, failed };
+
+struct Client {
+  int fd = -1;
+  int index = 0;
+  std::string user, password, nick;
+  State state = State::connecting;
+  std::string in;   // unprocessed input
+  std::string out;  // unsent output
+  bool creator = false;
+  int in_flight = 0;  // saturate mode: own messages not yet echoed
+  std::uint64_t seq = 0;
+};
+
+class Load {
+ public:
+  explicit Load(Options o) : o_(std::move(o)) {
+    ep_ = epoll_create1(0);
+    if (ep_ < 0) throw std::runtime_error("epoll_create1");
+  }
+
+  void run() {
+    connect_all();
+    double saturated = 0;  // messages per second the last saturate phase got through
+    for (const auto& phase : o_.phases) {
+      std::printf("BEGIN %s\n", phase.c_str());
+      std::fflush(stdout);
+      if (phase == "saturate") {
+        saturated = measure(phase, 0);
+      } else if (phase == "half") {
+        if (saturated <= 0) fail("phase half needs a saturate phase before it");
+        measure(phase, saturated / 2);
+      } else {
+        measure(phase, o_.rate);
+      }
+      std::fflush(stdout);
+    }
+  }
+
+ private:
+  void fail(const std::string& what) { throw std::runtime_error(what); }
+
+  void open(Client& c) {
+    c.fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    int one = 1;
+    setsockopt(c.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(std::uint16_t(o_.port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(c.fd, reinterpret_cast<sockaddr*>(&a), sizeof a) < 0 && errno != EINPROGRESS)
+      fail("connect: " + std::string(strerror(errno)));
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLOUT | EPOLLET;
+    ev.data.u32 = std::uint32_t(c.index);
+    epoll_ctl(ep_, EPOLL_CTL_ADD, c.fd, &ev);
+    c.state = State::features1;
+    send(c, header());
+  }
+
+  std::string header() const {
+    return "<?xml version='1.0'?><stream:stream to='" + o_.domain +
+           "' version='1.0' xmlns='jabber:client' "
+           "xmlns:stream='http://etherx.jabber.org/streams'>";
+  }
+
+  void send(Client& c, std::string_view bytes) {
+    c.out.append(bytes);
+    flush(c);
+  }
+
+  void flush(Client& c) {
+    while (!c.out.empty()) {
+      ssize_t n = ::send(c.fd, c.out.data(), c.out.size(), MSG_NOSIGNAL);
+      if (n < 0) {
+        if (errno == EAGAIN || errno == ENOTCONN || errno == EINPROGRESS) return;
+        fail("send: " + std::string(strerror(errno)));
+      }
+      c.out.erase(0, std::size_t(n));
+    }
+  }
+
+  void join(Client& c) {
+    c.state = State::joining;
+    send(c, "<presence to='" + o_.room + "/" + c.nick +
+                "'><x xmlns='http://jabber.org/protocol/muc'><history maxstanzas='0'/></x>"
+                "</presence>");
+  }
+
+  // Advances the client's login and join from what has arrived; returns false when the
+  // marker it waits for is not complete yet.
+  bool step(Client& c) {
+    std::string& in = c.in;
+    switch (c.state) {
+      case State::features1: {
+        auto end = in.find("</stream:features>");
+        if (end == std::string::npos) return false;
+        in.erase(0, end + 18);
+        std::string cred = std::string(1, '\0') + c.user + std::string(1, '\0') + c.password;
+        send(c, "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>" + base64(cred) +
+                    "</auth>");
+        c.state = State::auth;
+        return true;
+      }
+      case State::auth: {
+        if (in.find("<failure") != std::string::npos) fail("SASL failed for " + c.user);
+        auto end = in.find("<success");
+        if (end == std::string::npos) return false;
+        auto close = in.find('>', end);
+        if (close == std::string::npos) return false;
+        if (in[close - 1] != '/') {
+          close = in.find("</success>", end);
+          if (close == std::string::npos) return false;
+          close += 9;
+        }
+        in.erase(0, close + 1);
+        c.state = State::features2;
+        send(c, header());
+        return true;
+      }
+      case State::features2: {
+        auto end = in.find("</stream:features>");
+        if (end == std::string::npos) return false;
+        in.erase(0, end + 18);
+        send(c,
+             "<iq type='set' id='bind'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>"
+             "<resource>r" +
+                 std::to_string(c.index) + "</resource></bind></iq>");
+        c.state = State::bind;
+        return true;
+      }
+      case State::bind: {
+        auto end = in.find("</iq>");
+        if (end == std::string::npos) return false;
+        if (in.find("type='error'") < end || in.find("type=\"error\"") < end)
+          fail("bind failed for " + c.user);
+        in.erase(0, end + 5);
+        ++bound_;
+        return true;
+      }
+      case State::joining: {
+        // Self-presence carries status 110; a refusal is a presence of type error.
+        if (in.find("type='error'") != std::string::npos ||
+            in.find("type=\"error\"") != std::string::npos) {
+          fail("join refused for " + c.nick + ": " + in.substr(0, 600));
+        }
+        auto self = in.find("code='110'");
+        if (self == std::string::npos) self = in.find("code=\"110\"");
+        if (self == std::string::npos) {
+          keep_tail(in);
+          return false;
+        }
+        if (c.creator && in.find("code='201'") == std::string::npos &&
+            in.find("code=\"201\"") == std::string::npos) {
+          c.creator = false;  // the room was there already
+        }
+        auto end = in.find("</presence>", self);
+        if (end == std::string::npos) return false;
+        in.erase(0, end + 11);
+        if (c.creator) {
+          // A new room stays locked until its owner accepts the default configuration.
+          send(c, "<iq type='set' id='instant' to='" + o_.room +
+                      "'><query xmlns='http://jabber.org/protocol/muc#owner'>"
+                      "<x xmlns='jabber:x:data' type='submit'/></query></iq>");
+          c.creator = false;
+          waiting_instant_ = true;
+        }
+        c.state = State::joined;
+        ++joined_;
+        return true;
+      }
+      case State::joined:
+        if (waiting_instant_) {
+          auto r = in.find("id='instant'");
+          if (r == std::string::npos) r = in.find("id=\"instant\"");
+          if (r != std::string::npos) {
+            waiting_instant_ = false;
+          }
+        }
+        scan_bodies(c);
+        return false;
+      default:
+        return false;
+    }
+  }
+
+  static void keep_tail(std::string& in) {
+    // Nothing of interest before the last 64 bytes once the marker was not found.
+    if (in.size() > 64) in.erase(0, in.size() - 64);
+  }
+
+  void scan_bodies(Client& c) {
+    std::string& in = c.in;
+    std::size_t pos = 0;
+    const std::int64_t now = now_ns();
+    for (;;) {
+      auto b = in.find("<body>", pos);
+      if (b == std::string::npos) {
+        pos = in.size() > 8 ? in.size() - 8 : 0;
+        break;
+      }
+      auto e = in.find("</body>", b);
+      if (e == std::string::npos) {
+        pos = b;
+        break;
+      }
+      std::string_view text(in.data() + b + 6, e - b - 6);
+      pos = e + 7;
+      // "t=<ns> s=<sender>": ours; anything else (room notices) is not counted.
+      if (text.size() < 2 || text[0] != 't' || text[1] != '=') continue;
+      std::int64_t sent = std::strtoll(text.data() + 2, nullptr, 10);
+      auto s = text.find(" s=");
+      int sender = s == std::string_view::npos ? -1 : std::atoi(text.data() + s + 3);
+      if (sent >= measure_from_ns_) {
+        if (delivered_ == 0 && o_.show_stanza) show_stanza(in, b, e);
+        ++delivered_;
+        latencies_us_.push_back(std::uint32_t((now - sent) / 1000));
+      }
+      if (sender == c.index && c.in_flight > 0) --c.in_flight;
+    }
+    in.erase(0, pos);
+  }
+
+  // The whole <message> around a body, on stderr: what a client receives, for reading.
+  static void show_stanza(const std::string& in, std::size_t body, std::size_t body_end) {
+    auto start = in.rfind("<message", body);
+    auto end = in.find("</message>", body_end);
+    if (start == std::string::npos || end == std::string::npos) return;
+    std::fprintf(stderr, "%s\n", in.substr(start, end + 10 - start).c_str());
+  }
+
+  void poll_once(int timeout_ms) {
+    epoll_event evs[256];
+    int n = epoll_wait(ep_, evs, 256, timeout_ms);
+    char buf[65536];
+    for (int i = 0; i < n; ++i) {
+      Client& c = clients_[evs[i].data.u32];
+      if (evs[i].events & EPOLLOUT) flush(c);
+      if (evs[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+        for (;;) {
+          ssize_t r = ::recv(c.fd, buf, sizeof buf, 0);
+          if (r > 0) {
+            c.in.append(buf, std::size_t(r));
+            last_input_ns_ = now_ns();
+            continue;
+          }
+          if (r == 0) fail("connection " + std::to_string(c.index) + " closed by the server");
+          if (errno == EAGAIN) break;
+          fail("recv: " + std::string(strerror(errno)));
+        }
+        if (c.in.find("</stream:stream>") != std::string::npos ||
+            c.in.find("<stream:error") != std::string::npos)
+          fail("stream ended for connection " + std::to_string(c.index) + ": " +
+               c.in.substr(0, 400));
+        while (step(c)) {
+        }
+      }
+    }
+  }
+
+  void connect_all() {
+    const auto started = now_ns();
+    clients_.resize(std::size_t(o_.occupants));
+    for (int i = 0; i < o_.occupants; ++i) {
+      Client& c = clients_[std::size_t(i)];
+      c.index = i;
+      const auto& u = o_.users[std::size_t(i) % o_.users.size()];
+      c.user = u.first;
+      c.password = u.second;
+      c.nick = "n" + std::to_string(i);
+    }
+    // Log in at most join_parallel at a time (a burst of SASL is not what we measure).
+    int opened = 0;
+    while (bound_ < o_.occupants) {
+      while (opened < o_.occupants && opened - bound_ < o_.join_parallel)
+        open(clients_[std::size_t(opened++)]);
+      poll_once(100);
+      check_deadline(started, 120, "logging in");
+    }
+    login_seconds_ = double(now_ns() - started) / 1e9;
+    // The first to join creates the room and configures it; the rest follow it in.
+    const auto join_started = now_ns();
+    clients_[0].creator = true;
+    join(clients_[0]);
+    while (joined_ < 1 || waiting_instant_) {
+      poll_once(100);
+      check_deadline(join_started, 60, "creating the room");
+    }
+    int asked = 1;
+    while (joined_ < o_.occupants) {
+      while (asked < o_.occupants && asked - joined_ < o_.join_parallel)
+        join(clients_[std::size_t(asked++)]);
+      poll_once(100);
+      check_deadline(join_started, 600, "joining");
+    }
+    // Until every presence the joins caused has arrived (nothing for half a second), so the
+    // first phase does not compete with the join storm's tail.
+    while (now_ns() - last_input_ns_ < 500000000) {
+      poll_once(50);
+      check_deadline(join_started, 600, "waiting for the joins' presences");
+    }
+    join_seconds_ = double(last_input_ns_ - join_started) / 1e9;
+  }
+
+  void check_deadline(std::int64_t started, int seconds, const char* what) {
+    if (now_ns() - started > std::int64_t(seconds) * 1000000000)
+      fail(std::string("timed out ") + what + " (" + std::to_string(bound_) + " logged in, " +
+           std::to_string(joined_) + " joined)");
+  }
+
+  void send_message(Client& c, std::int64_t stamp) {
+    ++c.seq;
+    ++sent_;
+    ++c.in_flight;
+    send(c, "<message to='" + o_.room + "' type='groupchat'><body>t=" + std::to_string(stamp) +
+                " s=" + std::to_string(c.index) + " n=" + std::to_string(c.seq) +
+                "</body></message>");
+  }
+
+  // Returns messages sent per second.
+  double measure(const std::string& phase, double rate) {
+    const int senders = std::min(o_.senders, o_.occupants);
+    sent_ = delivered_ = 0;
+    latencies_us_.clear();
+    for (auto& c : clients_) c.in_flight = 0;
+    const double cpu0 = cpu_seconds();
+    measure_from_ns_ = now_ns();
+    const std::int64_t start = measure_from_ns_;
+    const std::int64_t stop = start + std::int64_t(o_.seconds * 1e9);
+    if (phase == "saturate") {
+      while (now_ns() < stop) {
+        const auto t = now_ns();
+        for (int s = 0; s < senders; ++s) {
+          Client& c = clients_[std::size_t(s)];
+          while (c.in_flight < o_.window) send_message(c, t);
+        }
+        poll_once(5);
+      }
+    } else {
+      const double interval_ns = 1e9 / rate;
+      std::uint64_t k = 0;
+      while (now_ns() < stop) {
+        const auto t = now_ns();
+        while (double(k) * interval_ns <= double(t - start)) {
+          Client& c = clients_[std::size_t(k % std::uint64_t(senders))];
+          send_message(c, start + std::int64_t(double(k) * interval_ns));
+          ++k;
+        }
+        const auto next = start + std::int64_t(double(k) * interval_ns);
+        poll_once(int(std::max<std::int64_t>(0, (next - now_ns()) / 1000000)));
+      }
+    }
+    const std::int64_t sending_ended = now_ns();
+    const std::uint64_t expected = sent_ * std::uint64_t(o_.occupants);
+    // Wait for the stragglers (bounded: what has not arrived by then is lost).
+    const std::int64_t drain_until = sending_ended + 10000000000LL;
+    while (delivered_ < expected && now_ns() < drain_until) poll_once(20);
+    const std::int64_t ended = now_ns();
+    const double cpu = cpu_seconds() - cpu0;
+    std::sort(latencies_us_.begin(), latencies_us_.end());
+    auto pct = [&](double p) -> double {
+      if (latencies_us_.empty()) return 0;
+      return latencies_us_[std::min(latencies_us_.size() - 1,
+                                    std::size_t(p * double(latencies_us_.size())))] /
+             1000.0;
+    };
+    const double wall = double(ended - start) / 1e9;
+    const double sending_wall = double(sending_ended - start) / 1e9;
+    std::printf(
+        "{\"phase\":\"%s\",\"occupants\":%d,\"senders\":%d,\"sent\":%llu,\"delivered\":%llu,"
+        "\"expected\":%llu,\"lost\":%lld,\"wall_s\":%.3f,\"sent_per_s\":%.1f,"
+        "\"delivered_per_s\":%.1f,\"p50_ms\":%.2f,\"p99_ms\":%.2f,\"max_ms\":%.2f,"
+        "\"loadgen_cpu_s\":%.3f,\"login_s\":%.2f,\"join_s\":%.2f}\n",
+        phase.c_str(), o_.occupants, senders, (unsigned long long)sent_,
+        (unsigned long long)delivered_, (unsigned long long)expected,
+        (long long)expected - (long long)delivered_, wall, double(sent_) / wall,
+        double(delivered_) / wall, pct(0.5), pct(0.99),
+        latencies_us_.empty() ? 0.0 : latencies_us_.back() / 1000.0, cpu, login_seconds_,
+        join_seconds_);
+    return double(sent_) / sending_wall;
+  }
+
+  Options o_;
+  int ep_;
+  std::vector<Client> clients_;
+  int bound_ = 0;
+  int joined_ = 0;
+  bool waiting_instant_ = false;
+  std::uint64_t sent_ = 0, delivered_ = 0;
+  std::int64_t measure_from_ns_ = INT64_MAX;
+  std::int64_t last_input_ns_ = 0;
+  std::vector<std::uint32_t> latencies_us_;
+  double login_seconds_ = 0, join_seconds_ = 0;
+};
+
+Options parse(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) throw std::runtime_error(a + " needs a value");
+      return argv[++i];
+    };
+    if (a == "--port") {
+      o.port = std::stoi(value());
+    } else if (a == "--domain") {
+      o.domain = value();
+    } else if (a == "--room") {
+      o.room = value();
+    } else if (a == "--users") {
+      std::string v = value();
+      std::size_t p = 0;
+      while (p <= v.size()) {
+        auto comma = v.find(',', p);
+        std::string item = v.substr(p, comma == std::string::npos ? std::string::npos : comma - p);
+        auto colon = item.find(':');
+        if (colon == std::string::npos) throw std::runtime_error("--users wants user:password,...");
+        o.users.emplace_back(item.substr(0, colon), item.substr(colon + 1));
+        if (comma == std::string::npos) break;
+        p = comma + 1;
+      }
+    } else if (a == "--occupants") {
+      o.occupants = std::stoi(value());
+    } else if (a == "--senders") {
+      o.senders = std::stoi(value());
+    } else if (a == "--phases") {
+      o.phases.clear();
+      std::string v = value();
+      std::size_t p = 0;
+      for (;;) {
+        auto comma = v.find(',', p);
+        o.phases.push_back(v.substr(p, comma == std::string::npos ? std::string::npos : comma - p));
+        if (comma == std::string::npos) break;
+        p = comma + 1;
+      }
+    } else if (a == "--rate") {
+      o.rate = std::stod(value());
+    } else if (a == "--window") {
+      o.window = std::stoi(value());
+    } else if (a == "--seconds") {
+      o.seconds = std::stod(value());
+    } else if (a == "--show-stanza") {
+      o.show_stanza = true;
+    } else if (a == "--join-parallel") {
+      o.join_parallel = std::stoi(value());
+    } else {
+      throw std::runtime_error("unknown option " + a);
+    }
+  }
+  if (o.port == 0 || o.domain.empty() || o.room.empty() || o.users.empty())
+    throw std::runtime_error("--port, --domain, --room and --users are required");
+  for (const auto& ph : o.phases)
+    if (ph != "saturate" && ph != "half" && ph != "rate")
+      throw std::runtime_error("--phases: saturate, half or rate");
+  return o;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    Load load(parse(argc, argv));
+    load.run();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "muc_load_bench: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,90 @@
+-- commonroom's fan-out helper for Prosody (0.12 and later), loaded on commonroom's
+-- component hosts (Component "conference.example.org" ... modules_enabled = { "commonroom_fanout" }).
+--
+-- Without it, a groupchat message in a room of N occupants crosses the component link as
+-- N stanzas that Prosody parses one by one. With it, commonroom sends one stanza per
+-- message addressed to its own domain, carrying the recipients in a last child
+--   <fanout xmlns='urn:commonroom:fanout:0'>JID<tab>JID<tab>...</fanout>
+-- and this module routes that one stanza to each recipient, changing only 'to' (as
+-- Prosody's own MUC does). commonroom asks for the module with a disco#info query from its
+-- domain to its domain at each connection, and sends per recipient until it is answered.
+--
+-- Only the component's own authenticated session may use it; a fan-out request from
+-- anyone else (a client, a server) is passed on to the component like any other stanza.
+
+local jid_prep = require "util.jid".prep;
+local st = require "util.stanza";
+
+local core_post_stanza = prosody.core_post_stanza;
+local full_sessions = prosody.full_sessions;
+local bare_sessions = prosody.bare_sessions;
+local hosts = prosody.hosts;
+
+local xmlns_fanout = "urn:commonroom:fanout:0";
+local xmlns_disco_info = "http://jabber.org/protocol/disco#info";
+
+if module:get_host_type() ~= "component" then
+	error("mod_commonroom_fanout belongs on commonroom's Component hosts, not on "..module.host, 0);
+end
+
+local function from_own_component(origin)
+	return origin.type == "component" and origin.host == module.host;
+end
+
+local function fan_out(event)
+	local origin, stanza = event.origin, event.stanza;
+	if not from_own_component(origin) then return; end
+	local tags = stanza.tags;
+	local list = tags[#tags];
+	if not list or list.name ~= "fanout" or list.attr.xmlns ~= xmlns_fanout then return; end
+
+	-- The list is the last child: take it off before anyone sees the stanza.
+	tags[#tags] = nil;
+	for i = #stanza, 1, -1 do
+		if stanza[i] == list then
+			table.remove(stanza, i);
+			break;
+		end
+	end
+	local recipients = list:get_text();
+	if not recipients then return true; end
+
+	-- What core_process_stanza does for a component's stanza, once per recipient: a JID
+	-- of a known session is routed as it is, anything else is prepared first.
+	local attr = stanza.attr;
+	for to in recipients:gmatch("[^\t]+") do
+		if not (full_sessions[to] or bare_sessions[to] or hosts[to]) then
+			to = jid_prep(to);
+		end
+		if to then
+			attr.to = to;
+			core_post_stanza(origin, stanza);
+		else
+			module:log("debug", "Skipping an invalid recipient of a fan-out from %s", attr.from);
+		end
+	end
+	return true;
+end
+
+-- Above mod_component's handler (priority -1), which passes stanzas on to the component.
+module:hook("message/host", fan_out, 10);
+module:hook("presence/host", fan_out, 10);
+
+-- commonroom's question "is the fan-out module here?": disco#info from the component's
+-- domain to itself. Without this module Prosody passes the question back to the component,
+-- which recognises it and keeps sending one stanza per recipient.
+module:hook("iq/host", function(event)
+	local origin, stanza = event.origin, event.stanza;
+	if not from_own_component(origin) or stanza.attr.type ~= "get"
+		or stanza.attr.from ~= module.host then
+		return;
+	end
+	local query = stanza.tags[1];
+	if not query or query.name ~= "query" or query.attr.xmlns ~= xmlns_disco_info
+		or query.attr.node then
+		return;
+	end
+	origin.send(st.reply(stanza):query(xmlns_disco_info)
+		:tag("feature", { var = xmlns_fanout }):up());
+	return true;
+end, 10);

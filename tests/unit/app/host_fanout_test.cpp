@@ -1,0 +1,193 @@
+// The host's fan-out module as commonroom uses it: the question at each connection, the
+// answer turning it on or off, and fan-outs written as one request per chunk of recipients.
+#include "app/host_fanout.hpp"
+
+#include <gtest/gtest.h>
+
+#include "xmpp/parse_element.hpp"
+#include "xmpp/serializer.hpp"
+
+using commonroom::app::HostFanout;
+using commonroom::muc::Effects;
+using commonroom::muc::Fanout;
+using commonroom::xmpp::FanoutStanza;
+using commonroom::xmpp::Jid;
+using commonroom::xmpp::parse_element;
+
+namespace {
+
+std::string probe_id(const std::string& probe) {
+  return std::string(parse_element(probe).attr("id"));
+}
+
+std::string answer(const std::string& id, bool with_feature) {
+  return "<iq type='result' id='" + id +
+         "' from='conference.x' to='conference.x'>"
+         "<query xmlns='http://jabber.org/protocol/disco#info'>"
+         "<feature var='http://jabber.org/protocol/muc'/>" +
+         (with_feature ? "<feature var='urn:commonroom:fanout:0'/>" : "") + "</query></iq>";
+}
+
+std::vector<std::string> write_all(const HostFanout& host, const Fanout& f) {
+  std::vector<std::string> out;
+  std::string buf;
+  host.write(f, buf, [&](std::string& b) {
+    out.push_back(b);
+    b.clear();
+  });
+  return out;
+}
+
+}  // namespace
+
+TEST(HostFanout, AsksOurOwnDomainAndTurnsOnOnlyWhenTheModuleAnswers) {
+  HostFanout host("conference.x");
+  EXPECT_FALSE(host.available());
+  auto probe = parse_element(host.on_connected());
+  EXPECT_EQ(probe.attr("from"), "conference.x");
+  EXPECT_EQ(probe.attr("to"), "conference.x");
+  EXPECT_EQ(probe.attr("type"), "get");
+  ASSERT_NE(probe.find_child("query", "http://jabber.org/protocol/disco#info"), nullptr);
+
+  // Someone else's iq with another id is the engine's, not ours.
+  EXPECT_FALSE(host.take_answer(parse_element(answer("other", true))));
+  EXPECT_FALSE(host.available());
+  EXPECT_TRUE(host.take_answer(parse_element(answer(std::string(probe.attr("id")), true))));
+  EXPECT_TRUE(host.available());
+  // Answered once: a repeat is not ours.
+  EXPECT_FALSE(host.take_answer(parse_element(answer(std::string(probe.attr("id")), true))));
+}
+
+TEST(HostFanout, StaysPerRecipientWhenOurQuestionComesBackOrTheHostRefuses) {
+  HostFanout host("conference.x");
+  // Prosody without the module passes the question back to us unanswered.
+  const auto question = host.on_connected();
+  EXPECT_TRUE(host.take_answer(parse_element(question)));
+  EXPECT_FALSE(host.available());
+  // An answer from our own service (a host that routed it there some other way) has no
+  // fan-out feature either.
+  EXPECT_TRUE(host.take_answer(parse_element(answer(probe_id(host.on_connected()), false))));
+  EXPECT_FALSE(host.available());
+  const auto id = probe_id(host.on_connected());
+  EXPECT_TRUE(host.take_answer(
+      parse_element("<iq type='error' id='" + id +
+                    "'><error type='cancel'><service-unavailable "
+                    "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>")));
+  EXPECT_FALSE(host.available());
+}
+
+TEST(HostFanout, AReconnectionForgetsTheModuleUntilTheNewHostAnswers) {
+  HostFanout host("conference.x");
+  EXPECT_TRUE(host.take_answer(parse_element(answer(probe_id(host.on_connected()), true))));
+  ASSERT_TRUE(host.available());
+  const auto old_id = probe_id(host.on_connected());
+  EXPECT_FALSE(host.available());
+  const auto new_id = probe_id(host.on_connected());
+  EXPECT_NE(old_id, new_id);
+  EXPECT_FALSE(host.take_answer(parse_element(answer(old_id, true))));
+  EXPECT_FALSE(host.available());
+}
+
+TEST(HostFanout, WritesOneRequestToOurDomainWithTheRecipientsEscapedInALastChild) {
+  HostFanout host("conference.x");
+  Fanout f;
+  f.stanza = std::make_shared<const FanoutStanza>(parse_element(
+      "<message from='r@conference.x/bob' type='groupchat' id='m1'><body>a &amp; b</body>"
+      "<stanza-id xmlns='urn:xmpp:sid:0' id='s1' by='r@conference.x'/></message>"));
+  f.recipients = {Jid::parse("a@x/1"), Jid::parse("b@x/phone & <tablet>")};
+  EXPECT_EQ(write_all(host, f),
+            (std::vector<std::string>{
+                "<message to='conference.x' from='r@conference.x/bob' type='groupchat' id='m1'>"
+                "<body>a &amp; b</body>"
+                "<stanza-id xmlns='urn:xmpp:sid:0' id='s1' by='r@conference.x'/>"
+                "<fanout xmlns='urn:commonroom:fanout:0'>a@x/1\tb@x/phone &amp; &lt;tablet&gt;"
+                "</fanout></message>"}));
+}
+
+TEST(HostFanout, OpensAnEmptyStanzaToCarryTheList) {
+  HostFanout host("conference.x");
+  Fanout f;
+  f.stanza = std::make_shared<const FanoutStanza>(
+      parse_element("<presence from='r@conference.x/bob' type='unavailable'/>"));
+  f.recipients = {Jid::parse("a@x/1")};
+  EXPECT_EQ(write_all(host, f),
+            (std::vector<std::string>{
+                "<presence to='conference.x' from='r@conference.x/bob' type='unavailable'>"
+                "<fanout xmlns='urn:commonroom:fanout:0'>a@x/1</fanout></presence>"}));
+}
+
+TEST(HostFanout, SplitsALongListSoNoRequestOutgrowsTheHostsStanzaLimit) {
+  HostFanout host("conference.x");
+  Fanout f;
+  f.stanza = std::make_shared<const FanoutStanza>(
+      parse_element("<message from='r@conference.x/bob'><body>hi</body></message>"));
+  for (int i = 0; i < 5000; ++i)
+    f.recipients.push_back(Jid::parse("user" + std::to_string(i) + "@x/resource"));
+  auto written = write_all(host, f);
+  ASSERT_GT(written.size(), 1u);
+  std::string all;
+  for (const auto& w : written) {
+    EXPECT_LT(w.size(), HostFanout::kListBytes + 1024);
+    auto e = parse_element(w);
+    EXPECT_EQ(e.attr("to"), "conference.x");
+    EXPECT_NE(w.find("<body>hi</body>"), std::string::npos);
+    if (!all.empty()) all += '\t';
+    all += e.find_child("fanout", "urn:commonroom:fanout:0")->text();
+  }
+  std::string expected;
+  for (int i = 0; i < 5000; ++i)
+    expected += (i ? "\t" : "") + std::string("user") + std::to_string(i) + "@x/resource";
+  EXPECT_EQ(all, expected);
+}
+
+TEST(HostFanout, KeepsTheSendOrderAmongTheOtherStanzas) {
+  HostFanout host("conference.x");
+  Effects fx;
+  fx.outbound.push_back(parse_element("<presence to='a@x/1'/>"));
+  fx.outbound.push_back(parse_element("<presence to='b@x/1'/>"));
+  Fanout f;
+  f.stanza =
+      std::make_shared<const FanoutStanza>(parse_element("<message><body>m</body></message>"));
+  f.recipients = {Jid::parse("c@x/1"), Jid::parse("d@x/1")};
+  f.position = 1;
+  fx.fanouts.push_back(f);
+  std::vector<std::string> written;
+  std::string buf;
+  commonroom::muc::append_in_order(
+      fx, buf,
+      [&](std::string& b) {
+        written.push_back(b);
+        b.clear();
+      },
+      [&](const Fanout& fanout, std::string& out, const std::function<void(std::string&)>& each) {
+        host.write(fanout, out, each);
+      });
+  EXPECT_EQ(written, (std::vector<std::string>{
+                         "<presence to='a@x/1'/>",
+                         "<message to='conference.x'><body>m</body><fanout "
+                         "xmlns='urn:commonroom:fanout:0'>c@x/1\td@x/1</fanout></message>",
+                         "<presence to='b@x/1'/>"}));
+}
+
+TEST(HostFanout, ARequestPassedBackIsDeliveredPerRecipientAndTheHostAskedAgain) {
+  HostFanout host("conference.x");
+  ASSERT_TRUE(host.take_answer(parse_element(answer(probe_id(host.on_connected()), true))));
+  auto returned = parse_element(
+      "<message to='conference.x' from='r@conference.x/bob' type='groupchat'><body>hi</body>"
+      "<fanout xmlns='urn:commonroom:fanout:0'>a@x/1\tb@x/2 &amp; 3</fanout></message>");
+  std::string question, copies;
+  ASSERT_TRUE(host.take_returned(returned, question, copies));
+  EXPECT_FALSE(host.available());
+  EXPECT_EQ(parse_element(question).attr("to"), "conference.x");
+  EXPECT_EQ(copies,
+            "<message to='a@x/1' from='r@conference.x/bob' type='groupchat'><body>hi</body>"
+            "</message>"
+            "<message to='b@x/2 &amp; 3' from='r@conference.x/bob' type='groupchat'><body>hi"
+            "</body></message>");
+
+  // A client's message carrying such a list is not ours to act on: the engine answers it.
+  auto spoofed = parse_element(
+      "<message to='conference.x' from='mallory@x/1'><body>hi</body>"
+      "<fanout xmlns='urn:commonroom:fanout:0'>a@x/1</fanout></message>");
+  EXPECT_FALSE(host.take_returned(spoofed, question, copies));
+}
