@@ -155,6 +155,9 @@ int check_config(const Options& o, std::ostream& out, std::ostream& err) {
 // From this schema version legal holds have prepared subjects (schema/0008): migrate
 // prepares the rows stored before, which SQL cannot do (stringprep is ICU's).
 constexpr int kPreparedHoldsVersion = 8;
+// From this schema version rooms are stored with their configuration (schema/0004): migrate
+// hashes room passwords stored in clear before decision 0036.
+constexpr int kStoredRoomsVersion = 4;
 
 int prepare_holds(store::Database& db, std::ostream& out, std::ostream& err) {
   std::vector<store::StoredHoldChange> changes;
@@ -205,8 +208,9 @@ int migrate(const Options& o, std::ostream& out, std::ostream& err) {
       out << "database schema is up to date (version " << report.version << ")\n";
     else
       out << "database schema is now at version " << report.version << "\n";
-    if (const int hashed = store::RoomStore(db).hash_clear_passwords())
-      out << "hashed the passwords of " << hashed << " room(s) stored in clear\n";
+    if (report.version >= kStoredRoomsVersion)
+      if (const int hashed = store::RoomStore(db).hash_clear_passwords())
+        out << "hashed the passwords of " << hashed << " room(s) stored in clear\n";
     if (report.version >= kPreparedHoldsVersion) return prepare_holds(db, out, err);
     return kExitOk;
   } catch (const store::MigrationError& e) {
