@@ -43,6 +43,9 @@ const Route kRoutes[] = {
     {"GET", "/auth/proxy", Access::everyone, proxy_sign_in_page},
     {"POST", "/sign-out", Access::session, sign_out_page},
     {"GET", "/rooms", Access::rooms, rooms_page},
+    // Before the "/rooms/" prefix routes: "new" is no room JID (those have an '@').
+    {"GET", "/rooms/new", Access::rooms, new_room_page},
+    {"POST", "/rooms/new", Access::rooms, new_room_page},
     {"GET", "/rooms/", Access::rooms, room_page},
     {"POST", "/rooms/", Access::rooms, room_action_page},
     {"GET", "/directory", Access::directory, directory_page},

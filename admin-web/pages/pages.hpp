@@ -20,5 +20,7 @@ void raven_sign_in_page(PageRequest& request);  // GET /auth/raven
 void proxy_sign_in_page(PageRequest& request);  // GET /auth/proxy
 void sign_out_page(PageRequest& request);       // POST /sign-out
 void style_page(PageRequest& request);          // GET /style.css
+// Rooms: creating one (GET shows the form, POST creates it).
+void new_room_page(PageRequest& request);  // GET, POST /rooms/new
 
 }  // namespace commonroom::admin_web

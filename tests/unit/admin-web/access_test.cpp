@@ -56,6 +56,48 @@ class FakeRoomCommands : public RoomCommands {
     return std::vector<OccupantRow>{
         {std::string("hag") + kEvil, "wiccarocks@cam.example", "participant", "none"}};
   }
+  std::string rooms_domain() const override { return "conference.cam.example"; }
+  // A small form of the engine's shape: text, boolean, list, lines and a secret.
+  std::optional<std::vector<ConfigField>> config_form(const std::string& room, const std::string&,
+                                                      std::string*) override {
+    if (!occupants(room)) return std::nullopt;
+    return std::vector<ConfigField>{
+        {"FORM_TYPE", "hidden", "", "", {"http://jabber.org/protocol/muc#roomconfig"}, {}},
+        {"muc#roomconfig_roomname",
+         "text-single",
+         "Natural-Language Room Name",
+         "",
+         {std::string("Common room ") + kEvil},
+         {}},
+        {"muc#roomconfig_membersonly", "boolean", "Make Room Members-Only?", "", {"0"}, {}},
+        {"muc#roomconfig_whois",
+         "list-single",
+         "Who May Discover Real JIDs?",
+         "Fixed by the service's policy",
+         {"anyone"},
+         {{"anyone", "Anyone"}}},
+        {"x-commonroom#linked", "text-multi", "Linked institutions", "", {"inst:TRIN"}, {}},
+        {"muc#roomconfig_roomsecret", "text-private", "Password", "", {"sesame"}, {}}};
+  }
+  CommandResult create(const std::string& room, const std::string& nick,
+                       const std::vector<std::pair<std::string, std::string>>& fields,
+                       const std::string& actor) override {
+    if (room.starts_with("taken@")) return {false, "the room name \"taken\" is reserved"};
+    std::string text = "create " + room + " as " + nick + " by " + actor + ":";
+    for (const auto& [k, v] : fields) text += " " + k + "=" + v;
+    // Saved as the rooms engine's writer would (the page waits for it).
+    if (store) {
+      RoomDetail saved;
+      saved.room.jid = room;
+      store->add_room(saved);
+    }
+    return record(text);
+  }
+  CommandResult answer_registration(const std::string& room, const std::string& jid, bool approve,
+                                    const std::string& nick, const std::string& actor) override {
+    return record(std::string(approve ? "approve " : "decline ") + room + " " + jid + " as " +
+                  nick + " by " + actor);
+  }
   CommandResult configure(const std::string& room,
                           const std::vector<std::pair<std::string, std::string>>& fields,
                           const std::string& actor) override {
@@ -78,6 +120,7 @@ class FakeRoomCommands : public RoomCommands {
     return record("destroy " + room + " (" + reason + ") by " + actor);
   }
   std::vector<std::string> done;
+  FakeAdminStore* store = nullptr;
 
  private:
   CommandResult record(std::string what) {
@@ -107,6 +150,7 @@ class AdminWebAccess : public ::testing::Test {
     options.port = 0;
     options.store = &store_;
     options.room_commands = &commands_;
+    commands_.store = &store_;
     server_ =
         std::make_unique<Server>(options, StatusSource([] { return std::vector<LinkState>{}; }));
     server_->start();
@@ -156,6 +200,7 @@ TEST_F(AdminWebAccess, EveryRouteAnswersEveryRoleAsTheTableSays) {
       {"/directory/sync", {302, 200, 200, 200, 403}},
       {"/audit", {302, 200, 403, 403, 200}},
       {"/policy", {302, 200, 200, 200, 200}},
+      {"/rooms/new", {302, 200, 200, 200, 403}},
       {"/sign-in", {200, 200, 200, 200, 200}},
       {"/style.css", {200, 200, 200, 200, 200}},
       {"/healthz", {200, 200, 200, 200, 200}},
@@ -185,6 +230,14 @@ TEST_F(AdminWebAccess, EveryRouteAnswersEveryRoleAsTheTableSays) {
       {"/rooms/trinity@conference.cam.example/configure", {403, 303, 303, 303, 403}},
       {"/rooms/trinity@conference.cam.example/affiliation", {403, 303, 303, 303, 403}},
       {"/rooms/kings@conference.cam.example/destroy", {403, 303, 404, 303, 403}},
+      {"/rooms/trinity@conference.cam.example/"
+       "registration?jid=newbie%40cam.example&decision=approve",
+       {403, 303, 303, 303, 403}},
+      {"/rooms/kings@conference.cam.example/registration?jid=newbie%40cam.example&decision=decline",
+       {403, 303, 404, 303, 403}},
+      // Creating: admins and abuse staff may create any room; rita only Trinity's (below).
+      {"/rooms/new?address=jcr&owners=ann%40cam.example&linked=inst%3ATRIN",
+       {403, 303, 303, 303, 403}},
   };
   for (const auto& [uri, status] : posts)
     for (size_t i = 0; i < who.size(); ++i) {
@@ -229,7 +282,7 @@ TEST_F(AdminWebAccess, RoomChangesNeedTheCsrfTokenAndNameTheSignedInUser) {
   EXPECT_EQ(audit.back().object, "trinity@conference.cam.example");
   // A name typed into the form is not the actor.
   send("POST", "/rooms/trinity@conference.cam.example/configure", "rita",
-       "name=Trinity&actor=ada&csrf=csrf-rita");
+       "muc%23roomconfig_roomname=Trinity&actor=ada&csrf=csrf-rita");
   EXPECT_EQ(commands_.done.back(),
             "configure trinity@conference.cam.example by rita: muc#roomconfig_roomname=Trinity");
 }
@@ -313,6 +366,126 @@ TEST_F(AdminWebAccess, ScriptInRoomNameNickSubjectAndDirectoryFieldsRendersAsTex
   EXPECT_THAT(page, HasSubstr(std::string("Common room ") + kEvilEscaped));
   EXPECT_THAT(send("GET", "/directory/spqr1", "ada").body,
               HasSubstr(std::string("Sam ") + kEvilEscaped));
+}
+
+TEST_F(AdminWebAccess, ARoomIsCreatedThroughTheRoomsEngineAndAudited) {
+  Reply form = send("GET", "/rooms/new", "ada");
+  EXPECT_THAT(form.body, HasSubstr("@conference.cam.example"));
+  EXPECT_THAT(form.body, HasSubstr("name=\"csrf\" value=\"csrf-ada\""));
+  EXPECT_EQ(send("POST", "/rooms/new", "ada", "address=jcr&owners=ann%40cam.example").status, 403)
+      << "no CSRF token";
+  Reply ok = send("POST", "/rooms/new", "ada",
+                  "address=JCR&name=Junior+Common+Room&linked=inst%3ATRIN%0Agroup%3A1"
+                  "&members_only=1&public_room=0&owners=ann%40cam.example%0Abob%40cam.example"
+                  "&csrf=csrf-ada");
+  EXPECT_EQ(ok.status, 303);
+  EXPECT_EQ(ok.headers.get("Location", ""), "/rooms/jcr@conference.cam.example?done=create");
+  ASSERT_FALSE(commands_.done.empty());
+  EXPECT_EQ(commands_.done.back(),
+            "create jcr@conference.cam.example as ada by ada: muc#roomconfig_roomname=Junior "
+            "Common Room muc#roomconfig_roomdesc= muc#roomconfig_membersonly=1 "
+            "muc#roomconfig_publicroom=0 x-commonroom#linked=inst:TRIN\ngroup:1 "
+            "muc#roomconfig_roomowners=ann@cam.example muc#roomconfig_roomowners=bob@cam.example");
+  EXPECT_EQ(store_.audit_log().back().action, "room.create");
+  EXPECT_EQ(store_.audit_log().back().object, "jcr@conference.cam.example");
+  EXPECT_THAT(store_.audit_log().back().detail, HasSubstr("\"ok\":true"));
+}
+
+TEST_F(AdminWebAccess, ARefusedCreationSaysWhyKeepsTheFormAndIsAudited) {
+  Reply r = send("POST", "/rooms/new", "ada",
+                 "address=taken&name=%3Cscript%3Ealert(1)%3C%2Fscript%3E&owners=ann%40cam.example"
+                 "&csrf=csrf-ada");
+  EXPECT_EQ(r.status, 409);
+  EXPECT_THAT(r.body, HasSubstr("refused to create taken@conference.cam.example: the room name "
+                                "&quot;taken&quot; is reserved"));
+  EXPECT_THAT(r.body, HasSubstr(kEvilEscaped)) << "what was typed comes back, as text";
+  EXPECT_THAT(r.body, Not(HasSubstr("<script")));
+  EXPECT_THAT(store_.audit_log().back().detail, HasSubstr("\"ok\":false"));
+  // Checked before the engine is asked: an owner is needed, and an address.
+  const auto before = commands_.done.size();
+  EXPECT_THAT(send("POST", "/rooms/new", "ada", "address=x&csrf=csrf-ada").body,
+              HasSubstr("give at least one owner"));
+  EXPECT_THAT(send("POST", "/rooms/new", "ada", "address=a%2Fb&owners=a%40b&csrf=csrf-ada").body,
+              HasSubstr("may not contain"));
+  EXPECT_EQ(send("POST", "/rooms/new", "ada",
+                 "address=" + std::string(300, 'a') + "&owners=a%40b&csrf=csrf-ada")
+                .status,
+            400);
+  EXPECT_EQ(commands_.done.size(), before);
+}
+
+TEST_F(AdminWebAccess, ARoomManagerCreatesOnlyRoomsLinkedToWhatTheyManage) {
+  const auto before = commands_.done.size();
+  Reply other = send("POST", "/rooms/new", "rita",
+                     "address=kcr&linked=inst%3AKINGS&owners=ann%40cam.example&csrf=csrf-rita");
+  EXPECT_EQ(other.status, 400);
+  EXPECT_THAT(other.body, HasSubstr("you manage rooms of inst:TRIN, not of inst:KINGS"));
+  Reply unlinked =
+      send("POST", "/rooms/new", "rita", "address=kcr&owners=ann%40cam.example&csrf=csrf-rita");
+  EXPECT_EQ(unlinked.status, 400);
+  EXPECT_THAT(unlinked.body, HasSubstr("link the room to inst:TRIN"));
+  EXPECT_EQ(commands_.done.size(), before);
+  EXPECT_EQ(send("POST", "/rooms/new", "rita",
+                 "address=tcr&linked=inst%3Atrin&owners=ann%40cam.example&csrf=csrf-rita")
+                .status,
+            303);
+  // Nor may they move one of their rooms out of their scope.
+  EXPECT_EQ(send("POST", "/rooms/trinity@conference.cam.example/configure", "rita",
+                 "x-commonroom%23linked=inst%3ATRIN%0Ainst%3AKINGS&csrf=csrf-rita")
+                .status,
+            403);
+}
+
+TEST_F(AdminWebAccess, TheConfigurationFormIsTheEnginesWithoutItsSecrets) {
+  const std::string page = send("GET", "/rooms/trinity@conference.cam.example", "rita").body;
+  EXPECT_THAT(page, HasSubstr("Natural-Language Room Name"));
+  EXPECT_THAT(page, HasSubstr("name=\"muc#roomconfig_membersonly\""));
+  EXPECT_THAT(page, HasSubstr("Fixed by the service&#39;s policy"));
+  EXPECT_THAT(page, HasSubstr("<option value=\"anyone\" selected>Anyone</option>"));
+  EXPECT_THAT(page, HasSubstr("name=\"muc#roomconfig_roomsecret\" type=\"password\""));
+  EXPECT_THAT(page, Not(HasSubstr("sesame"))) << "the room password is never shown";
+  EXPECT_THAT(page, HasSubstr(std::string("value=\"Common room ") + kEvilEscaped));
+  // Every field of the form comes back; lines become values; a blank password is kept.
+  Reply ok = send("POST", "/rooms/trinity@conference.cam.example/configure", "rita",
+                  "muc%23roomconfig_roomname=JCR&muc%23roomconfig_membersonly=1"
+                  "&muc%23roomconfig_whois=anyone&x-commonroom%23linked=inst%3ATRIN%0D%0A"
+                  "&muc%23roomconfig_roomsecret=&unknown=1&csrf=csrf-rita");
+  EXPECT_EQ(ok.status, 303);
+  EXPECT_EQ(commands_.done.back(),
+            "configure trinity@conference.cam.example by rita: muc#roomconfig_roomname=JCR "
+            "muc#roomconfig_membersonly=1 muc#roomconfig_whois=anyone "
+            "x-commonroom#linked=inst:TRIN");
+  send("POST", "/rooms/trinity@conference.cam.example/configure", "ada",
+       "muc%23roomconfig_roomsecret=hunter2&csrf=csrf-ada");
+  EXPECT_EQ(commands_.done.back(),
+            "configure trinity@conference.cam.example by ada: muc#roomconfig_roomsecret=hunter2");
+  EXPECT_THAT(store_.audit_log().back().detail, Not(HasSubstr("hunter2")));
+  // A temporary room open now has the same form.
+  EXPECT_THAT(send("GET", "/rooms/pop-up@conference.cam.example", "ada").body,
+              HasSubstr("name=\"muc#roomconfig_roomname\""));
+}
+
+TEST_F(AdminWebAccess, RegistrationRequestsAreAnsweredFromTheRoomPageAndAudited) {
+  const std::string page = send("GET", "/rooms/trinity@conference.cam.example", "rita").body;
+  EXPECT_THAT(page, HasSubstr("Approve newbie@cam.example"));
+  Reply ok = send("POST", "/rooms/trinity@conference.cam.example/registration", "rita",
+                  "jid=newbie%40cam.example&nick=Newbie&decision=approve&csrf=csrf-rita");
+  EXPECT_EQ(ok.status, 303);
+  EXPECT_EQ(ok.headers.get("Location", ""),
+            "/rooms/trinity@conference.cam.example?done=approve&who=newbie@cam.example");
+  EXPECT_EQ(commands_.done.back(),
+            "approve trinity@conference.cam.example newbie@cam.example as Newbie by rita");
+  EXPECT_EQ(store_.audit_log().back().action, "room.registration_approve");
+  send("POST", "/rooms/trinity@conference.cam.example/registration", "rita",
+       "jid=newbie%40cam.example&decision=decline&csrf=csrf-rita");
+  EXPECT_EQ(store_.audit_log().back().action, "room.registration_decline");
+  EXPECT_THAT(
+      send("GET", "/rooms/trinity@conference.cam.example?done=approve&who=x%40y", "rita").body,
+      HasSubstr("The registration request of x@y is approved"));
+  EXPECT_EQ(send("POST", "/rooms/trinity@conference.cam.example/registration", "rita",
+                 "jid=newbie%40cam.example&decision=maybe&csrf=csrf-rita")
+                .status,
+            400);
 }
 
 TEST_F(AdminWebAccess, SignInPageKeepsOnlyLocalNextPaths) {
