@@ -358,6 +358,17 @@ admin_web::CommandResult EngineRoomCommands::create(
         append_effects(out, std::move(step));
         if (reply && reply->attr("type") == "result") {
           *result = {true, ""};
+          // The owners named in the form replaced the creator, who would stay on as a member
+          // of a members-only room: the admin web is not a person to keep in the room's lists.
+          const std::string drop_id = "admin-web-" + std::to_string(next_id++);
+          xmpp::Element drop = owner_iq("set", drop_id, session, room);
+          drop.add_child("query", std::string(xmpp::ns::muc_admin))
+              .add_child("item")
+              .set_attr("jid", actor_jid)
+              .set_attr("affiliation", "none");
+          step = rooms.handle(drop, now);
+          take_reply(step, drop_id);
+          append_effects(out, std::move(step));
         } else {
           *result = {false, reply ? error_text(*reply) : "the rooms engine gave no answer"};
           // Cancelling the initial configuration destroys the still locked room (§10.1.3).

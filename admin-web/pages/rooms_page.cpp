@@ -54,6 +54,7 @@ void rooms_page(PageRequest& request) {
                                        {"occupants", std::to_string(r.occupants)},
                                        {"public_room", r.public_room}});
       }
+  context["can_create"] = request.site.room_commands != nullptr;
   context["temporary"] = temporary;
   context["any_temporary"] = !temporary.empty();
   if (query.scopes) {
