@@ -50,6 +50,8 @@ const Route kRoutes[] = {
     {"POST", "/rooms/", Access::rooms, room_action_page},
     {"GET", "/directory", Access::directory, directory_page},
     {"GET", "/directory/sync", Access::directory, directory_sync_page},
+    {"POST", "/directory/sync", Access::admin, directory_sync_now_page},
+    {"POST", "/directory/opt-outs", Access::admin, directory_opt_out_page},
     {"GET", "/directory/", Access::directory, person_page},
     {"GET", "/audit", Access::audit, audit_page},
     {"GET", "/policy", Access::any_role, policy_page},

@@ -12,6 +12,7 @@ namespace commonroom::admin_web {
 
 class AdminStore;
 class RoomCommands;
+class DirectoryActions;
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
@@ -27,6 +28,8 @@ struct ServerOptions {
   // Changes to live rooms; null without [muc] (the room pages are then read-only). Must
   // outlive the server.
   RoomCommands* room_commands = nullptr;
+  // Sync now and opt-outs; null without [database]. Must outlive the server.
+  DirectoryActions* directory_actions = nullptr;
   // The effective [policy] (key, value), shown read-only on /policy.
   std::vector<std::pair<std::string, std::string>> policy;
 };

@@ -22,5 +22,8 @@ void sign_out_page(PageRequest& request);       // POST /sign-out
 void style_page(PageRequest& request);          // GET /style.css
 // Rooms: creating one (GET shows the form, POST creates it).
 void new_room_page(PageRequest& request);  // GET, POST /rooms/new
+// Directory changes (admins): sync now, opt-outs.
+void directory_sync_now_page(PageRequest& request);  // POST /directory/sync
+void directory_opt_out_page(PageRequest& request);   // POST /directory/opt-outs
 
 }  // namespace commonroom::admin_web

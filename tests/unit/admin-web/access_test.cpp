@@ -10,6 +10,7 @@
 #include <map>
 #include <string>
 
+#include "admin-web/directory_actions.hpp"
 #include "admin-web/room_commands.hpp"
 #include "admin-web/server.hpp"
 #include "tests/unit/admin-web/fake_admin_store.hpp"
@@ -129,6 +130,26 @@ class FakeRoomCommands : public RoomCommands {
   }
 };
 
+// Records the directory changes asked for.
+class FakeDirectoryActions : public DirectoryActions {
+ public:
+  DirectoryActionResult start_sync(bool full) override {
+    done.push_back(full ? "sync full" : "sync incremental");
+    return {true, true, "started"};
+  }
+  bool sync_running() override { return !done.empty(); }
+  DirectoryActionResult opt_out(const std::string& uid, const std::string& note) override {
+    if (uid == "not a crsid") return {false, false, "\"not a crsid\" is not a CRSid"};
+    done.push_back("opt-out " + uid + " (" + note + ")");
+    return {true, uid != "again1", "opted out"};
+  }
+  DirectoryActionResult opt_in(const std::string& uid) override {
+    done.push_back("opt-in " + uid);
+    return {true, true, "opted back in"};
+  }
+  std::vector<std::string> done;
+};
+
 class AdminWebAccess : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -151,6 +172,7 @@ class AdminWebAccess : public ::testing::Test {
     options.store = &store_;
     options.room_commands = &commands_;
     commands_.store = &store_;
+    options.directory_actions = &directory_;
     server_ =
         std::make_unique<Server>(options, StatusSource([] { return std::vector<LinkState>{}; }));
     server_->start();
@@ -176,6 +198,7 @@ class AdminWebAccess : public ::testing::Test {
 
   FakeAdminStore store_;
   FakeRoomCommands commands_;
+  FakeDirectoryActions directory_;
   std::map<std::string, std::string> cookies_;
   std::unique_ptr<Server> server_;
 };
@@ -238,6 +261,9 @@ TEST_F(AdminWebAccess, EveryRouteAnswersEveryRoleAsTheTableSays) {
       // Creating: admins and abuse staff may create any room; rita only Trinity's (below).
       {"/rooms/new?address=jcr&owners=ann%40cam.example&linked=inst%3ATRIN",
        {403, 303, 303, 303, 403}},
+      // Directory changes are for service admins only.
+      {"/directory/sync", {403, 303, 403, 403, 403}},
+      {"/directory/opt-outs?uid=spqr1", {403, 303, 403, 403, 403}},
   };
   for (const auto& [uri, status] : posts)
     for (size_t i = 0; i < who.size(); ++i) {
@@ -484,6 +510,42 @@ TEST_F(AdminWebAccess, RegistrationRequestsAreAnsweredFromTheRoomPageAndAudited)
       HasSubstr("The registration request of x@y is approved"));
   EXPECT_EQ(send("POST", "/rooms/trinity@conference.cam.example/registration", "rita",
                  "jid=newbie%40cam.example&decision=maybe&csrf=csrf-rita")
+                .status,
+            400);
+}
+
+TEST_F(AdminWebAccess, AdminsSyncTheDirectoryAndChangeOptOutsAudited) {
+  const std::string page = send("GET", "/directory/sync", "ada").body;
+  EXPECT_THAT(page, HasSubstr("Sync now"));
+  EXPECT_THAT(page, HasSubstr("Leave out of the directory"));
+  EXPECT_THAT(send("GET", "/directory/sync", "rita").body, Not(HasSubstr("Sync now")))
+      << "room managers read the sync page, without its buttons";
+  Reply sync = send("POST", "/directory/sync", "ada", "kind=full&csrf=csrf-ada");
+  EXPECT_EQ(sync.status, 303);
+  EXPECT_EQ(sync.headers.get("Location", ""), "/directory/sync?started=full");
+  EXPECT_EQ(directory_.done.back(), "sync full");
+  EXPECT_EQ(store_.audit_log().back().action, "directory.sync");
+  EXPECT_THAT(send("GET", "/directory/sync?started=full", "ada").body,
+              HasSubstr("A full sync from LDAP has started."));
+
+  Reply out = send("POST", "/directory/opt-outs", "ada",
+                   "uid=spqr1&note=ticket+42%3Cscript%3E&change=out&csrf=csrf-ada");
+  EXPECT_EQ(out.status, 303);
+  EXPECT_EQ(out.headers.get("Location", ""), "/directory/sync?done=opted-out&uid=spqr1");
+  EXPECT_EQ(directory_.done.back(), "opt-out spqr1 (ticket 42<script>)");
+  EXPECT_EQ(store_.audit_log().back().action, "directory.opt_out");
+  EXPECT_EQ(store_.audit_log().back().object, "spqr1");
+  EXPECT_THAT(send("GET", "/directory/sync?done=opted-out&uid=spqr1", "ada").body,
+              HasSubstr("spqr1 is out of the directory now"));
+  EXPECT_EQ(send("POST", "/directory/opt-outs", "ada", "uid=spqr1&change=in&csrf=csrf-ada")
+                .headers.get("Location", ""),
+            "/directory/sync?done=opted-in&uid=spqr1");
+  EXPECT_EQ(directory_.done.back(), "opt-in spqr1");
+  Reply bad = send("POST", "/directory/opt-outs", "ada", "uid=not+a+crsid&csrf=csrf-ada");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_THAT(bad.body, HasSubstr("is not a CRSid"));
+  EXPECT_EQ(send("POST", "/directory/opt-outs", "ada",
+                 "uid=spqr1&note=" + std::string(1001, 'x') + "&csrf=csrf-ada")
                 .status,
             400);
 }
