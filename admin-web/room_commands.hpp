@@ -25,6 +25,7 @@ struct LiveRoom {
   std::size_t occupants = 0;
   bool persistent = false;
   bool public_room = false;
+  std::vector<std::string> linked;  // inst:<id>, group:<id>
 };
 
 // One field of the rooms engine's muc#roomconfig form, as an owner's client gets it: the

@@ -213,8 +213,8 @@ std::optional<std::vector<admin_web::LiveRoom>> EngineRoomCommands::live_rooms()
       [found](muc::RoomService& rooms, AdminActorPolicy&, std::chrono::system_clock::time_point,
               muc::Effects&) {
         for (auto& r : rooms.rooms())
-          found->push_back(
-              {std::move(r.jid), std::move(r.name), r.occupants, r.persistent, r.public_room});
+          found->push_back({std::move(r.jid), std::move(r.name), r.occupants, r.persistent,
+                            r.public_room, std::move(r.linked)});
       },
       kEngineTimeout);
   if (!ran) return std::nullopt;

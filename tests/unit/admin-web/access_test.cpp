@@ -47,8 +47,10 @@ class FakeRoomCommands : public RoomCommands {
  public:
   std::optional<LiveCounts> live_counts() override { return LiveCounts{2, 1, 7}; }
   std::optional<std::vector<LiveRoom>> live_rooms() override {
-    return std::vector<LiveRoom>{{"trinity@conference.cam.example", "", 6, true, true},
-                                 {"pop-up@conference.cam.example", kEvil, 1, false, false}};
+    return std::vector<LiveRoom>{
+        {"trinity@conference.cam.example", "", 6, true, true, {"inst:TRIN"}},
+        {"kings@conference.cam.example", "", 9, true, true, {"inst:KINGS"}},
+        {"pop-up@conference.cam.example", kEvil, 1, false, false, {}}};
   }
   std::optional<std::vector<OccupantRow>> occupants(const std::string& room) override {
     if (room != "trinity@conference.cam.example" && room != "pop-up@conference.cam.example" &&
@@ -351,6 +353,29 @@ TEST_F(AdminWebAccess, TemporaryRoomsAreListedAndOpenForThoseWhoSeeEveryRoom) {
 TEST_F(AdminWebAccess, TheDashboardCountsTheRoomsAndOccupantsOfNow) {
   EXPECT_THAT(send("GET", "/", "aud").body,
               HasSubstr("Now: 2 open room(s) (1 temporary), 7 occupant(s)."));
+}
+
+TEST_F(AdminWebAccess, TheDashboardShowsMessagesPerHourOfTheLastDay) {
+  const std::string page = send("GET", "/", "aud").body;
+  EXPECT_THAT(page, HasSubstr("Room messages in the last 24 hours (276 in all)"));
+  EXPECT_THAT(page, HasSubstr("<td>23:00</td><td>23</td>"));
+}
+
+TEST_F(AdminWebAccess, TheRoomsListSortsByOccupantsNowWithinTheViewersScope) {
+  const std::string all = send("GET", "/rooms?sort=occupants", "ada").body;
+  const auto kings = all.find("kings@"), trinity = all.find("trinity@"),
+             popup = all.find("pop-up@");
+  ASSERT_NE(kings, std::string::npos);
+  EXPECT_LT(kings, trinity) << "9 people before 6";
+  EXPECT_LT(trinity, popup) << "6 before 1";
+  EXPECT_THAT(all, HasSubstr("<td>1 (temporary room)</td>"));
+  const std::string rita = send("GET", "/rooms?sort=occupants", "rita").body;
+  EXPECT_THAT(rita, HasSubstr("trinity@"));
+  EXPECT_THAT(rita, Not(HasSubstr("kings@")));
+  EXPECT_THAT(rita, Not(HasSubstr("pop-up@")));
+  EXPECT_EQ(send("GET", "/rooms?sort=name", "ada").status, 200);
+  EXPECT_EQ(send("GET", "/rooms?sort=activity&after_key=x&quiet=1", "ada").status, 200);
+  EXPECT_EQ(send("GET", "/rooms?q=" + std::string(300, 'a'), "ada").status, 400);
 }
 
 TEST_F(AdminWebAccess, PagesCarryTheCsrfTokenInTheirSignOutForm) {
