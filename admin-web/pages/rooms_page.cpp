@@ -24,6 +24,13 @@ constexpr Order kOrders[] = {{"address", "address"},
                              {"occupants", "occupants now"},
                              {"activity", "last message"}};
 
+// "2026-12-06T03:10:22.123456Z" as "2026-12-06 03:10", the minute a person cares about.
+std::string minute(std::string iso) {
+  iso = iso.substr(0, 16);
+  if (iso.size() > 10) iso[10] = ' ';
+  return iso;
+}
+
 mstch::map row(const RoomRow& r) {
   return mstch::map{{"jid", r.jid},
                     {"jid_url", url_part(r.jid)},
@@ -35,7 +42,7 @@ mstch::map row(const RoomRow& r) {
                     {"linked", string_list(r.linked)},
                     {"created_at", r.created_at},
                     {"created_by", r.created_by},
-                    {"last_message_at", r.last_message_at.substr(0, 16)},
+                    {"last_message_at", minute(r.last_message_at)},
                     {"occupants", std::string()}};
 }
 
