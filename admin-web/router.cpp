@@ -55,6 +55,15 @@ const Route kRoutes[] = {
     {"GET", "/directory/", Access::directory, person_page},
     {"GET", "/audit", Access::audit, audit_page},
     {"GET", "/policy", Access::any_role, policy_page},
+    // The abuse workspace (docs/abuse-handling.md): the log under a case reference, bans,
+    // legal holds.
+    {"GET", "/abuse", Access::abuse, abuse_search_page},
+    {"GET", "/abuse/context", Access::abuse, abuse_context_page},
+    {"POST", "/abuse/export", Access::abuse, abuse_export_page},
+    {"GET", "/abuse/bans", Access::abuse, abuse_bans_page},
+    {"POST", "/abuse/bans/", Access::abuse, abuse_ban_action_page},  // place, lift
+    {"GET", "/abuse/holds", Access::abuse, abuse_holds_page},
+    {"POST", "/abuse/holds/", Access::abuse, abuse_hold_action_page},  // preview, place, release
 };
 
 // What every page gets regardless of route: a body we never read must not be taken for the

@@ -13,6 +13,7 @@ namespace commonroom::admin_web {
 class AdminStore;
 class RoomCommands;
 class DirectoryActions;
+class AbuseDesk;
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
@@ -30,6 +31,9 @@ struct ServerOptions {
   RoomCommands* room_commands = nullptr;
   // Sync now and opt-outs; null without [database]. Must outlive the server.
   DirectoryActions* directory_actions = nullptr;
+  // The abuse workspace's log, bans and holds; null without [database]. Must outlive the
+  // server.
+  AbuseDesk* abuse_desk = nullptr;
   // The effective [policy] (key, value), shown read-only on /policy.
   std::vector<std::pair<std::string, std::string>> policy;
 };

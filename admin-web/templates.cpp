@@ -29,6 +29,7 @@ void send_page(PageRequest& request, std::string_view name, const std::string& t
     layout["nav_rooms"] = v->may(Access::rooms);
     layout["nav_directory"] = v->may(Access::directory);
     layout["nav_audit"] = v->may(Access::audit);
+    layout["nav_abuse"] = v->may(Access::abuse);
   }
   send(request.response, status, "text/html; charset=utf-8", render_template("layout", layout));
 }

@@ -18,6 +18,7 @@ enum class Access {
   directory,  // admin, abuse, room-manager
   audit,      // admin, auditor
   admin,      // admin only (directory sync now, opt-outs)
+  abuse,      // admin, abuse: the abuse workspace (log search, evidence, bans, holds)
 };
 
 struct Viewer {

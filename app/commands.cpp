@@ -14,6 +14,7 @@
 #include "app/admin_commands.hpp"
 #include "app/admin_directory_actions.hpp"
 #include "app/admin_room_commands.hpp"
+#include "app/admin_web_abuse_desk.hpp"
 #include "app/admin_web_store.hpp"
 #include "app/ban_commands.hpp"
 #include "app/directory_commands.hpp"
@@ -378,6 +379,11 @@ int run_service(const Config& config) {
       admin_store =
           std::make_unique<PgAdminStore>(config.database_uri, searchable ? &people : nullptr);
       web_options.store = admin_store.get();
+    }
+    std::unique_ptr<PgAbuseDesk> abuse_desk;
+    if (!config.database_uri.empty()) {
+      abuse_desk = std::make_unique<PgAbuseDesk>(config.database_uri, config.policy.local_domains);
+      web_options.abuse_desk = abuse_desk.get();
     }
     std::unique_ptr<EngineRoomCommands> room_commands;
     if (config.muc) {

@@ -68,12 +68,29 @@ std::string prepare_hold_subject(const std::string& kind, const std::string& tex
   return std::string(jid.bare_str());
 }
 
-LegalHold place_hold(pqxx::connection_base& connection, const std::string& kind,
-                     const std::string& subject_text, const std::string& reason,
-                     const std::string& by, std::optional<int> context_minutes) {
+namespace {
+
+// The audit detail's "case" member when the case reference (parameter $n) is given, else
+// nothing: jsonb to append with ||.
+std::string case_member(int n) {
+  const std::string p = "$" + std::to_string(n) + "::text";
+  return "CASE WHEN " + p + " = '' THEN '{}'::jsonb ELSE jsonb_build_object('case', " + p + ") END";
+}
+
+void check_case_ref(const std::string& case_ref) {
+  if (case_ref.size() > 200) throw HoldError("a case reference has at most 200 bytes");
+  for (unsigned char c : case_ref)
+    if (c < 0x20 || c == 0x7f) throw HoldError("a case reference cannot hold control characters");
+}
+
+// Everything place_hold does inside its transaction; the caller commits or rolls back.
+LegalHold insert_hold(pqxx::work& tx, const std::string& kind, const std::string& subject_text,
+                      const std::string& reason, const std::string& by,
+                      std::optional<int> context_minutes, const std::string& case_ref) {
   const std::string subject = prepare_hold_subject(kind, subject_text);
   if (reason.empty()) throw HoldError("a hold needs a reason");
   if (by.empty()) throw HoldError("a hold needs the name of who places it");
+  check_case_ref(case_ref);
   if (kind == "room" && context_minutes)
     throw HoldError("the context around a user's events applies to user holds only");
   if (kind == "user") {
@@ -84,7 +101,6 @@ LegalHold place_hold(pqxx::connection_base& connection, const std::string& kind,
                       std::to_string(*context_minutes));
   }
   const std::string typed = subject_text == subject ? std::string() : subject_text;
-  pqxx::work tx(connection, "place hold");
   auto rows = tx.exec_params(
       "INSERT INTO legal_holds (kind, subject, typed_subject, reason, placed_by, context_minutes)"
       " VALUES ($1, $2, nullif($3, ''), $4, $5, nullif($6::int, -1))"
@@ -106,17 +122,41 @@ LegalHold place_hold(pqxx::connection_base& connection, const std::string& kind,
   tx.exec_params(
       "INSERT INTO audit (actor, action, object, detail) VALUES ($1, 'retention.hold.place', $2,"
       " jsonb_build_object('kind', $3::text, 'reason', $4::text, 'hold_id', $5::bigint,"
-      " 'typed', nullif($6::text, ''), 'context_minutes', nullif($7::int, -1)))",
-      by, subject, kind, reason, h.id, typed, context_minutes.value_or(-1));
+      " 'typed', nullif($6::text, ''), 'context_minutes', nullif($7::int, -1)) || " +
+          case_member(8) + ")",
+      by, subject, kind, reason, h.id, typed, context_minutes.value_or(-1), case_ref);
   h.coverage = coverage_of(tx, h.id, kind, subject);
+  return h;
+}
+
+}  // namespace
+
+LegalHold place_hold(pqxx::connection_base& connection, const std::string& kind,
+                     const std::string& subject_text, const std::string& reason,
+                     const std::string& by, std::optional<int> context_minutes,
+                     const std::string& case_ref) {
+  pqxx::work tx(connection, "place hold");
+  LegalHold h = insert_hold(tx, kind, subject_text, reason, by, context_minutes, case_ref);
   tx.commit();
   return h;
 }
 
+LegalHold preview_hold(pqxx::connection_base& connection, const std::string& kind,
+                       const std::string& subject_text, const std::string& reason,
+                       const std::string& by, std::optional<int> context_minutes) {
+  pqxx::work tx(connection, "preview hold");
+  LegalHold h = insert_hold(tx, kind, subject_text, reason, by, context_minutes, "");
+  tx.abort();
+  h.id = 0;  // nothing was placed
+  return h;
+}
+
 std::string release_hold(pqxx::connection_base& connection, const std::string& kind,
-                         const std::string& subject_text, const std::string& by) {
+                         const std::string& subject_text, const std::string& by,
+                         const std::string& case_ref) {
   check_kind(kind);
   if (by.empty()) throw HoldError("releasing a hold needs the name of who releases it");
+  check_case_ref(case_ref);
   std::string subject, why_not;
   try {
     subject = prepare_hold_subject(kind, subject_text);
@@ -141,33 +181,57 @@ std::string release_hold(pqxx::connection_base& connection, const std::string& k
   }
   tx.exec_params(
       "INSERT INTO audit (actor, action, object, detail) VALUES ($1, 'retention.hold.release',"
-      " $2, jsonb_build_object('kind', $3::text, 'hold_id', $4::bigint))",
-      by, rows[0][1].as<std::string>(), kind, rows[0][0].as<long long>());
+      " $2, jsonb_build_object('kind', $3::text, 'hold_id', $4::bigint) || " +
+          case_member(5) + ")",
+      by, rows[0][1].as<std::string>(), kind, rows[0][0].as<long long>(), case_ref);
   tx.commit();
   return rows[0][1].as<std::string>();
 }
+
+namespace {
+
+constexpr const char* kHoldColumns =
+    "SELECT id, kind, subject, coalesce(typed_subject, ''), coalesce(subject_problem, ''),"
+    " coalesce(context_minutes, -1), reason, placed_by,"
+    " to_char(placed_at AT TIME ZONE 'UTC', $1),"
+    " coalesce(to_char(released_at AT TIME ZONE 'UTC', $1), ''), coalesce(released_by, '')"
+    " FROM legal_holds";
+
+LegalHold read_hold(const pqxx::row& row) {
+  LegalHold h;
+  h.id = row[0].as<long long>();
+  h.kind = row[1].as<std::string>();
+  h.subject = row[2].as<std::string>();
+  h.typed_subject = row[3].as<std::string>();
+  h.problem = row[4].as<std::string>();
+  if (const int minutes = row[5].as<int>(); minutes >= 0) h.context_minutes = minutes;
+  h.reason = row[6].as<std::string>();
+  h.placed_by = row[7].as<std::string>();
+  h.placed_at = row[8].as<std::string>();
+  h.released_at = row[9].as<std::string>();
+  h.released_by = row[10].as<std::string>();
+  return h;
+}
+
+}  // namespace
 
 std::vector<LegalHold> list_holds(pqxx::connection_base& connection) {
   pqxx::read_transaction tx(connection, "list holds");
   std::vector<LegalHold> out;
   for (const auto& row : tx.exec_params(
-           "SELECT id, kind, subject, coalesce(typed_subject, ''), coalesce(subject_problem, ''),"
-           " coalesce(context_minutes, -1), reason, placed_by,"
-           " to_char(placed_at AT TIME ZONE 'UTC', $1)"
-           " FROM legal_holds WHERE released_at IS NULL ORDER BY placed_at, id",
-           kTimeFormat)) {
-    LegalHold h;
-    h.id = row[0].as<long long>();
-    h.kind = row[1].as<std::string>();
-    h.subject = row[2].as<std::string>();
-    h.typed_subject = row[3].as<std::string>();
-    h.problem = row[4].as<std::string>();
-    if (const int minutes = row[5].as<int>(); minutes >= 0) h.context_minutes = minutes;
-    h.reason = row[6].as<std::string>();
-    h.placed_by = row[7].as<std::string>();
-    h.placed_at = row[8].as<std::string>();
-    out.push_back(std::move(h));
-  }
+           std::string(kHoldColumns) + " WHERE released_at IS NULL ORDER BY placed_at, id",
+           kTimeFormat))
+    out.push_back(read_hold(row));
+  return out;
+}
+
+std::vector<LegalHold> hold_history(pqxx::connection_base& connection, int limit) {
+  pqxx::read_transaction tx(connection, "hold history");
+  std::vector<LegalHold> out;
+  for (const auto& row :
+       tx.exec_params(std::string(kHoldColumns) + " ORDER BY placed_at DESC, id DESC LIMIT $2::int",
+                      kTimeFormat, limit))
+    out.push_back(read_hold(row));
   return out;
 }
 

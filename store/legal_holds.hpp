@@ -48,23 +48,37 @@ struct LegalHold {
   std::string reason;
   std::string placed_by;
   std::string placed_at;  // ISO 8601, UTC
-  HoldCoverage coverage;  // filled by place_hold only
+  HoldCoverage coverage;  // filled by place_hold and preview_hold only
+  // Filled by hold_history only: "" while the hold is in force.
+  std::string released_at;
+  std::string released_by;
 };
 
 // Prepares subject_text, places an active hold (audit 'retention.hold.place') and counts
 // what it covers, in one transaction. Throws HoldError when the JID cannot be prepared or
 // is already under a hold. context_minutes applies to user holds (0 to
 // kMaxHoldContextMinutes; nullopt: the default) and must be nullopt for a room.
+// case_ref, when given, is the complaint the hold serves: the audit detail's "case".
 LegalHold place_hold(pqxx::connection_base& connection, const std::string& kind,
                      const std::string& subject_text, const std::string& reason,
-                     const std::string& by, std::optional<int> context_minutes = std::nullopt);
+                     const std::string& by, std::optional<int> context_minutes = std::nullopt,
+                     const std::string& case_ref = "");
+// What place_hold would do with the same arguments, coverage included, without placing it
+// (the same statements in a transaction that is rolled back): the preview staff see before
+// they confirm. Throws as place_hold does.
+LegalHold preview_hold(pqxx::connection_base& connection, const std::string& kind,
+                       const std::string& subject_text, const std::string& reason,
+                       const std::string& by, std::optional<int> context_minutes = std::nullopt);
 // Releases the active hold on the prepared JID (audit 'retention.hold.release'); a text
 // that cannot be prepared releases a stored hold of exactly that text (one placed before
 // holds were prepared). Returns the subject released. Throws HoldError when there is none.
 std::string release_hold(pqxx::connection_base& connection, const std::string& kind,
-                         const std::string& subject_text, const std::string& by);
+                         const std::string& subject_text, const std::string& by,
+                         const std::string& case_ref = "");
 // The active holds, oldest first.
 std::vector<LegalHold> list_holds(pqxx::connection_base& connection);
+// Every hold, active or released, newest placed first, at most `limit`.
+std::vector<LegalHold> hold_history(pqxx::connection_base& connection, int limit);
 // What the active hold `id` covers now.
 HoldCoverage hold_coverage(pqxx::connection_base& connection, long long id);
 

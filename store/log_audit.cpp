@@ -28,6 +28,22 @@ void record_log_access(pqxx::transaction_base& tx, const CaseAccess& who, const 
                  who.actor, action, who.case_ref, json);
 }
 
+std::vector<AuditRecord> case_audit(pqxx::connection_base& connection, const std::string& case_ref,
+                                    long long before_id, int limit) {
+  pqxx::read_transaction tx(connection, "case audit");
+  std::vector<AuditRecord> out;
+  // detail ? 'case' lets audit_case_idx (schema/0010) serve the lookup.
+  for (const auto& r : tx.exec_params(
+           "SELECT id, to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+           " actor, action, object, detail::text FROM audit"
+           " WHERE detail ? 'case' AND detail ->> 'case' = $1"
+           " AND ($2::bigint = 0 OR id < $2::bigint) ORDER BY id DESC LIMIT $3::int",
+           case_ref, before_id, limit))
+    out.push_back({r[0].as<long long>(), r[1].as<std::string>(), r[2].as<std::string>(),
+                   r[3].as<std::string>(), r[4].as<std::string>(), r[5].as<std::string>()});
+  return out;
+}
+
 LogPage audited_search(pqxx::connection_base& connection, const CaseAccess& who, const LogQuery& q,
                        const std::string& after, int limit) {
   check_case_access(who);

@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "store/admin_web_store.hpp"
 #include "store/log_context.hpp"
 #include "store/log_search.hpp"
 
@@ -31,6 +32,11 @@ void check_case_access(const CaseAccess& who);
 void record_log_access(pqxx::transaction_base& tx, const CaseAccess& who, const std::string& action,
                        const std::string& query_json, long long results,
                        const std::string& extra_json = "");
+
+// A case's trail: every audit row whose detail names the case (looks at the log, and the
+// bans and holds placed for it), newest first; before_id 0 = from the newest.
+std::vector<AuditRecord> case_audit(pqxx::connection_base& connection, const std::string& case_ref,
+                                    long long before_id, int limit);
 
 // log.search: one page (q is prepared here).
 LogPage audited_search(pqxx::connection_base& connection, const CaseAccess& who, const LogQuery& q,

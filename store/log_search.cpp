@@ -159,19 +159,76 @@ struct BuiltSearch {
   bool matches_nothing = false;
 };
 
-BuiltSearch build_search(pqxx::transaction_base& tx, const LogQuery& q, const std::string& after,
-                         int limit, bool with_raw) {
+// A search for words in given rooms over a bounded time range walks the weeks of schema
+// 0015's "ROOM WEEK" keys newest first, a few weeks per query, until its page is full: the
+// index then intersects a word with those rooms' weeks instead of reading the word's posting
+// list for the whole log, and a common word in a busy room stops after its newest week
+// instead of fetching every match of the month to sort them.
+constexpr long long kSecondsPerWeek = 604800;
+constexpr long long kMaxWalkWeeks = 106;  // about two years; beyond, the plain query is no worse
+
+struct WeekRange {
+  long long newest = 0;
+  long long oldest = 0;
+};
+
+// The keys of weeks [oldest, newest] for every room of the query, as a text[] literal.
+std::string week_keys(const LogQuery& q, long long newest, long long oldest) {
+  std::vector<std::string> keys;
+  for (const auto& room : q.rooms)
+    for (long long week = newest; week >= oldest; --week)
+      keys.push_back(room + " " + std::to_string(week));
+  return *array_literal(keys);
+}
+
+// Once per search, before any query of it runs: the session settings, the check that the
+// words are words, and the weeks to walk when the search can walk them (one round trip for
+// the last two: at these speeds each one counts).
+std::optional<WeekRange> begin_search(pqxx::transaction_base& tx, const LogQuery& q,
+                                      const std::string& after, int limit) {
   if (limit < 1 || limit > 1000000) throw LogQueryError("a page holds 1 to 1000000 events");
-  tx.exec0("SET LOCAL TimeZone = 'UTC'");  // a time typed without a zone is UTC
-  // A common word's bitmap (over 100,000 rows at 10 million events) overflows the default
-  // 4 MB and turns lossy: every row of every page it touches is then re-tokenised. Measured
-  // at 10M: the p95 word search spent most of its 195 ms on that.
-  tx.exec0("SET LOCAL work_mem = '64MB'");
+  // A time typed without a zone is UTC. A common word's bitmap (over 100,000 rows at 10
+  // million events) overflows the default 4 MB work_mem and turns lossy: every row of every
+  // page it touches is then re-tokenised (measured at 10M: most of a 195 ms p95).
+  tx.exec0("SET LOCAL TimeZone = 'UTC'; SET LOCAL work_mem = '64MB'");
+  if (q.words.empty()) return std::nullopt;
+  // (occupant-ids are resolved by hashing the rooms' senders: once is enough, so no walk)
+  const bool walk = !q.rooms.empty() && !q.from.empty() && !q.to.empty() && q.occupant_ids.empty();
+  const char* words = "SELECT numnode(websearch_to_tsquery('commonroom_words'::regconfig, $1))";
+  const auto row =
+      walk ? tx.exec_params1(std::string(words) +
+                                 ", floor(extract(epoch FROM $2::timestamptz) / 604800)::bigint,"
+                                 " floor(extract(epoch FROM $3::timestamptz) / 604800)::bigint",
+                             q.words, q.to, q.from)
+           : tx.exec_params1(words, q.words);
+  // A query of punctuation only folds to no word and would silently match nothing.
+  if (row[0].as<int>() == 0) throw LogQueryError("\"" + q.words + "\" has no word to search for");
+  if (!walk) return std::nullopt;
+  WeekRange w{row[1].as<long long>(), row[2].as<long long>()};
+  if (!after.empty()) {
+    const long long at_s = parse_cursor(after).at_us / 1000000;
+    w.newest =
+        std::min(w.newest, (at_s >= 0 ? at_s : at_s - kSecondsPerWeek + 1) / kSecondsPerWeek);
+  }
+  if (w.newest < w.oldest || w.newest - w.oldest >= kMaxWalkWeeks) return std::nullopt;
+  return w;
+}
+
+// week_keys: when given, the rooms are matched through those room-week keys instead.
+BuiltSearch build_search(pqxx::transaction_base& tx, const LogQuery& q, const std::string& after,
+                         int limit, bool with_raw, const std::string* week_keys = nullptr) {
   BuiltSearch b;
   Params& p = b.params;
   p.add(log_event_sql::kTimeFormat);  // $1, for select_list
   std::vector<std::string> where;
-  if (!q.rooms.empty()) where.push_back(any_of(p, "e.room", q.rooms));
+  // The room-week keys name the rooms (a JID has no space), so they replace the room
+  // condition, which would only tempt the planner into also reading the rooms' whole time
+  // index and intersecting the two.
+  if (week_keys)
+    where.push_back("room_events_week_key(e.room, e.occurred_at) = ANY(" + p.add(*week_keys) +
+                    "::text[])");
+  else if (!q.rooms.empty())
+    where.push_back(any_of(p, "e.room", q.rooms));
   if (!q.users.empty()) where.push_back(any_of(p, "e.actor_bare_jid", q.users));
   if (!q.nicks.empty()) where.push_back(any_of(p, "e.actor_nick", q.nicks));
   if (!q.occupant_ids.empty()) {
@@ -188,11 +245,6 @@ BuiltSearch build_search(pqxx::transaction_base& tx, const LogQuery& q, const st
                       "::text[]) o(room, jid) WHERE o.room = e.room AND o.jid = e.actor_bare_jid)");
   }
   if (!q.words.empty()) {
-    // A query of punctuation only folds to no word and would silently match nothing.
-    if (tx.exec_params1("SELECT numnode(websearch_to_tsquery('commonroom_words'::regconfig, $1))",
-                        q.words)[0]
-            .as<int>() == 0)
-      throw LogQueryError("\"" + q.words + "\" has no word to search for");
     where.push_back(
         "to_tsvector('commonroom_words'::regconfig, e.body) @@"
         " websearch_to_tsquery('commonroom_words'::regconfig, " +
@@ -224,30 +276,73 @@ BuiltSearch build_search(pqxx::transaction_base& tx, const LogQuery& q, const st
 
 }  // namespace
 
+namespace {
+
+// Runs the search, walking weeks when week_range allows (1, 4, 16, ... weeks per query, newest
+// first; each query's rows are older than the previous one's, so they concatenate in order).
+// With plans, each query run is also EXPLAINed into it.
+LogPage run_search(pqxx::transaction_base& tx, const LogQuery& q, const std::string& after,
+                   int limit, bool with_raw, std::string* plans) {
+  LogPage page;
+  bool more = false;
+  auto run = [&](const std::string* keys) {
+    BuiltSearch b =
+        build_search(tx, q, after, limit - static_cast<int>(page.events.size()), with_raw, keys);
+    page.occupants = b.occupants;
+    if (b.matches_nothing) return;
+    const auto params = pqxx::prepare::make_dynamic_params(b.params.values());
+    if (plans)
+      for (const auto& row : tx.exec_params("EXPLAIN (ANALYZE, BUFFERS) " + b.sql, params))
+        *plans += row[0].as<std::string>() + "\n";
+    for (const auto& row : tx.exec_params(b.sql, params)) {
+      if (static_cast<int>(page.events.size()) == limit) {
+        more = true;
+        break;
+      }
+      page.events.push_back(read_log_event(row, with_raw));
+    }
+  };
+  if (const auto weeks = begin_search(tx, q, after, limit)) {
+    long long newest = weeks->newest;
+    // The newest week first (a common word fills its page there), then 4 more, 16, ...
+    for (long long span = 1; newest >= weeks->oldest && !more; span *= 4) {
+      const long long oldest = std::max(weeks->oldest, newest - span + 1);
+      const std::string keys = week_keys(q, newest, oldest);
+      if (plans)
+        *plans += "-- weeks " + std::to_string(oldest) + ".." + std::to_string(newest) + "\n";
+      run(&keys);
+      if (page.events.size() == static_cast<size_t>(limit) && !more) {
+        // The page filled exactly: one row in the older weeks decides whether there is a
+        // next page.
+        if (oldest > weeks->oldest) {
+          const std::string older = week_keys(q, oldest - 1, weeks->oldest);
+          BuiltSearch b = build_search(tx, q, after, 1, false, &older);
+          more =
+              !tx.exec_params(b.sql, pqxx::prepare::make_dynamic_params(b.params.values())).empty();
+        }
+        break;
+      }
+      newest = oldest - 1;
+    }
+  } else {
+    run(nullptr);
+  }
+  if (more) page.next = cursor_of(page.events.back());
+  return page;
+}
+
+}  // namespace
+
 LogPage search_log(pqxx::transaction_base& tx, const LogQuery& q, const std::string& after,
                    int limit, bool with_raw) {
-  BuiltSearch b = build_search(tx, q, after, limit, with_raw);
-  LogPage page;
-  page.occupants = b.occupants;
-  if (b.matches_nothing) return page;
-  auto rows = tx.exec_params(b.sql, pqxx::prepare::make_dynamic_params(b.params.values()));
-  for (const auto& row : rows) {
-    if (static_cast<int>(page.events.size()) == limit) break;
-    page.events.push_back(read_log_event(row, with_raw));
-  }
-  if (static_cast<int>(rows.size()) > limit) page.next = cursor_of(page.events.back());
-  return page;
+  return run_search(tx, q, after, limit, with_raw, nullptr);
 }
 
 std::string explain_search_log(pqxx::transaction_base& tx, const LogQuery& q,
                                const std::string& after, int limit) {
-  BuiltSearch b = build_search(tx, q, after, limit, false);
-  if (b.matches_nothing) return "(no occupant matched: nothing to run)\n";
-  std::string plan;
-  for (const auto& row : tx.exec_params("EXPLAIN (ANALYZE, BUFFERS) " + b.sql,
-                                        pqxx::prepare::make_dynamic_params(b.params.values())))
-    plan += row[0].as<std::string>() + "\n";
-  return plan;
+  std::string plans;
+  run_search(tx, q, after, limit, false, &plans);
+  return plans.empty() ? "(no occupant matched: nothing to run)\n" : plans;
 }
 
 }  // namespace commonroom::store

@@ -22,6 +22,10 @@ struct ServiceBanRecord {
   std::string set_by;
   std::string set_at;      // ISO 8601, UTC
   std::string expires_at;  // ISO 8601, UTC; "" = until lifted
+  // Filled by service_ban_history only:
+  std::string lifted_at;  // ISO 8601, UTC; "" while not lifted
+  std::string lifted_by;  // who lifted it, or "expired"
+  bool in_force = false;
 };
 
 // A ban that cannot be placed or lifted (already banned, not banned, bad arguments).
@@ -31,13 +35,18 @@ class ServiceBanError : public std::runtime_error {
 };
 
 // Places a ban (audit 'ban.place'); for `days` days when given (> 0), else until lifted.
-// Throws ServiceBanError when the subject is already banned.
+// Throws ServiceBanError when the subject is already banned. case_ref, when given, is the
+// complaint the ban answers; it goes into the audit row's detail as "case".
 ServiceBanRecord place_service_ban(pqxx::connection_base& connection, const std::string& subject,
                                    const std::string& reason, const std::string& by,
-                                   std::optional<int> days = std::nullopt);
+                                   std::optional<int> days = std::nullopt,
+                                   const std::string& case_ref = "");
 // Lifts the subject's ban (audit 'ban.lift'); throws ServiceBanError when none is in force.
 void lift_service_ban(pqxx::connection_base& connection, const std::string& subject,
-                      const std::string& by);
+                      const std::string& by, const std::string& case_ref = "");
+
+// Every ban, in force or not (lifted, expired), newest first, at most `limit`.
+std::vector<ServiceBanRecord> service_ban_history(pqxx::connection_base& connection, int limit);
 
 struct ActiveServiceBans {
   std::vector<ServiceBanRecord> bans;  // in force now, by subject

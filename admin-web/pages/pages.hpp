@@ -26,4 +26,13 @@ void new_room_page(PageRequest& request);  // GET, POST /rooms/new
 void directory_sync_now_page(PageRequest& request);  // POST /directory/sync
 void directory_opt_out_page(PageRequest& request);   // POST /directory/opt-outs
 
+// The abuse workspace.
+void abuse_search_page(PageRequest& request);       // GET /abuse
+void abuse_context_page(PageRequest& request);      // GET /abuse/context
+void abuse_export_page(PageRequest& request);       // POST /abuse/export
+void abuse_bans_page(PageRequest& request);         // GET /abuse/bans
+void abuse_ban_action_page(PageRequest& request);   // POST /abuse/bans/{place,lift}
+void abuse_holds_page(PageRequest& request);        // GET /abuse/holds
+void abuse_hold_action_page(PageRequest& request);  // POST /abuse/holds/{preview,place,release}
+
 }  // namespace commonroom::admin_web

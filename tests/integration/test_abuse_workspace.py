@@ -12,6 +12,7 @@ import io
 import json
 import subprocess
 import tarfile
+from datetime import datetime, timezone
 
 import pytest
 
@@ -342,5 +343,68 @@ def test_the_word_index_serves_word_searches(env):
     plan = psql(uri, "SET enable_seqscan = off; EXPLAIN SELECT event_id FROM room_events"
                      " WHERE to_tsvector('commonroom_words'::regconfig, body)"
                      " @@ websearch_to_tsquery('commonroom_words'::regconfig, 'cafe')")
-    assert "room_events_words_idx" in plan, plan
+    assert "room_events_week_words_idx" in plan, plan
+    # Words in one room's week are found inside the index (schema 0015); weeks are whole
+    # weeks since 1970-01-01 UTC.
+    week = int(datetime(2026, 11, 25, 12, tzinfo=timezone.utc).timestamp()) // 604800
+    plan = psql(uri, "SET enable_seqscan = off; EXPLAIN SELECT event_id FROM room_events"
+                     f" WHERE room_events_week_key(room, occurred_at) = '{PHYSICS} {week}'"
+                     " AND to_tsvector('commonroom_words'::regconfig, body)"
+                     " @@ websearch_to_tsquery('commonroom_words'::regconfig, 'cafe')")
+    assert "room_events_week_words_idx" in plan and "Index Cond" in plan, plan
+    assert psql(uri, f"SELECT room_events_week_key('{PHYSICS}', '2026-11-25 12:00:00Z')") == \
+        f"{PHYSICS} {week}"
+
+
+def test_words_in_a_room_over_weeks_page_newest_first_without_gaps(env):
+    """A words + room + time search walks the room's weeks newest first (1, 4, 16 ... weeks per
+    query): pages must still hold every match once, in order, and say "next" only when there
+    is more — including when a page fills exactly at the end of a walk step."""
+    uri, ini, _ = env
+    # 10 weeks of "rota" talk in physics, irregular: some weeks empty, one week busy; the
+    # same word in the lobby and other words in physics must not leak in.
+    rows, n = [], 0
+    for week, count in enumerate([3, 0, 7, 1, 0, 0, 12, 2, 0, 5]):
+        for i in range(count):
+            n += 1
+            day = 1 + week * 7 + (i % 6)
+            rows.append((f"w{n:03d}", PHYSICS, f"ws{n:03d}",
+                         f"2026-08-{day:02d} 12:{i:02d}:00Z" if day <= 31 else
+                         f"2026-09-{day - 31:02d} 12:{i:02d}:00Z" if day <= 61 else
+                         f"2026-10-{day - 61:02d} 12:{i:02d}:00Z",
+                         "groupchat", ALICE + "/phone", "alice", None, f"the rota for week {week}",
+                         None, None))
+    noise = [(f"x{i:03d}", LOBBY, f"xs{i:03d}", f"2026-09-{1 + i % 28:02d} 08:00:00Z", "groupchat",
+              MALLORY + "/pc", "mal", None, "rota rota", None, None) for i in range(40)]
+    noise += [(f"y{i:03d}", PHYSICS, f"ys{i:03d}", f"2026-09-{1 + i % 28:02d} 09:00:00Z",
+               "groupchat", ALICE + "/phone", "alice", None, "exam revision", None, None)
+              for i in range(40)]
+    load(uri, rows + noise)
+    expected = [r[0] for r in sorted(rows, key=lambda e: e[3], reverse=True)]
+    assert len(expected) == 30
+    for limit in (1, 5, 6, 7, 30, 50):
+        seen, after, pages = [], None, 0
+        while True:
+            args = ["logs", "search", "--case", "WEEKS", "--by", STAFF, "--json", "--words", "rota",
+                    "--room", PHYSICS, "--from", "2026-07-25", "--to", "2026-10-20",
+                    "--limit", str(limit)] + (["--after", after] if after else [])
+            r = cli(ini, *args)
+            assert r.returncode == 0, r.stderr
+            out = [json.loads(line) for line in r.stdout.splitlines()]
+            page = [row["event_id"] for row in out if "event_id" in row]
+            nexts = [row["next"] for row in out if "next" in row]
+            assert page, f"limit {limit}: an empty page after {seen}"
+            seen += page
+            pages += 1
+            if not nexts:
+                break
+            after = nexts[0]
+        assert seen == expected, f"limit {limit}"
+        assert pages == -(-30 // limit), f"limit {limit}"
+    # A range that starts mid-walk and a range with no match at all.
+    assert search(ini, "--words", "rota", "--room", PHYSICS, "--from", "2026-09-20",
+                  "--to", "2026-10-20") == [e for e in expected
+                                            if next(r for r in rows if r[0] == e)[3] >= "2026-09-20"]
+    assert search(ini, "--words", "rota", "--room", PHYSICS, "--from", "2026-01-01",
+                  "--to", "2026-02-01") == []
     assert psql(uri, "SELECT count(*) FROM pg_indexes WHERE indexname = 'room_events_body_fts_idx'") == "0"

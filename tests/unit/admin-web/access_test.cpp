@@ -13,6 +13,7 @@
 #include "admin-web/directory_actions.hpp"
 #include "admin-web/room_commands.hpp"
 #include "admin-web/server.hpp"
+#include "tests/unit/admin-web/fake_abuse_desk.hpp"
 #include "tests/unit/admin-web/fake_admin_store.hpp"
 
 namespace commonroom::admin_web {
@@ -175,6 +176,7 @@ class AdminWebAccess : public ::testing::Test {
     options.room_commands = &commands_;
     commands_.store = &store_;
     options.directory_actions = &directory_;
+    options.abuse_desk = &abuse_;
     server_ =
         std::make_unique<Server>(options, StatusSource([] { return std::vector<LinkState>{}; }));
     server_->start();
@@ -201,6 +203,7 @@ class AdminWebAccess : public ::testing::Test {
   FakeAdminStore store_;
   FakeRoomCommands commands_;
   FakeDirectoryActions directory_;
+  FakeAbuseDesk abuse_;
   std::map<std::string, std::string> cookies_;
   std::unique_ptr<Server> server_;
 };
@@ -233,6 +236,12 @@ TEST_F(AdminWebAccess, EveryRouteAnswersEveryRoleAsTheTableSays) {
       {"/auth/link?token=00", {403, 403, 403, 403, 403}},
       {"/auth/raven", {404, 404, 404, 404, 404}},  // not configured here
       {"/auth/proxy", {404, 404, 404, 404, 404}},
+      // The abuse workspace: admin and abuse staff only.
+      {"/abuse", {302, 200, 403, 200, 403}},
+      {"/abuse?case=C-1&words=idiot", {302, 200, 403, 200, 403}},
+      {"/abuse/context?case=C-1&event=e1", {302, 200, 403, 200, 403}},
+      {"/abuse/bans", {302, 200, 403, 200, 403}},
+      {"/abuse/holds", {302, 200, 403, 200, 403}},
   };
   for (const auto& row : table)
     for (size_t i = 0; i < who.size(); ++i) {
@@ -240,10 +249,12 @@ TEST_F(AdminWebAccess, EveryRouteAnswersEveryRoleAsTheTableSays) {
       Reply r = send("GET", row.uri, who[i]);
       EXPECT_EQ(r.status, row.status[i]);
       if (r.status == 302) {
-        std::string next = row.uri;
-        if (auto q = next.find('?'); q != std::string::npos)
-          next = next.substr(0, q) + "%3F" + next.substr(q + 1, next.find('=') - q - 1) + "%3D" +
-                 next.substr(next.find('=') + 1);
+        std::string next;
+        for (char c : row.uri)
+          next += c == '?'   ? std::string("%3F")
+                  : c == '=' ? std::string("%3D")
+                  : c == '&' ? std::string("%26")
+                             : std::string(1, c);
         EXPECT_EQ(r.headers.get("Location", ""), "/sign-in?next=" + next);
       }
     }
@@ -266,11 +277,22 @@ TEST_F(AdminWebAccess, EveryRouteAnswersEveryRoleAsTheTableSays) {
       // Directory changes are for service admins only.
       {"/directory/sync", {403, 303, 403, 403, 403}},
       {"/directory/opt-outs?uid=spqr1", {403, 303, 403, 403, 403}},
+      {"/abuse/export", {403, 200, 403, 200, 403}},
+      {"/abuse/bans/place", {403, 303, 403, 409, 403}},  // abe: ada banned x a moment ago
+      {"/abuse/bans/lift", {403, 303, 403, 409, 403}},   // abe: ada lifted it already
+      {"/abuse/holds/preview", {403, 200, 403, 200, 403}},
+      {"/abuse/holds/place", {403, 303, 403, 303, 403}},
+      {"/abuse/holds/release", {403, 303, 403, 303, 403}},
   };
   for (const auto& [uri, status] : posts)
     for (size_t i = 0; i < who.size(); ++i) {
       SCOPED_TRACE("POST " + uri + " as " + (who[i].empty() ? "nobody" : who[i]));
-      EXPECT_EQ(send("POST", uri, who[i], "nick=x&reason=r&csrf=csrf-" + who[i]).status, status[i]);
+      EXPECT_EQ(
+          send("POST", uri, who[i],
+               "nick=x&reason=r&case=C-1&words=w&subject=x%40cam.example&kind=user&csrf=csrf-" +
+                   who[i])
+              .status,
+          status[i]);
     }
   // The one state-changing route: with the session's token, each role may sign out.
   EXPECT_EQ(send("POST", "/sign-out", "", "csrf=x").status, 403);
