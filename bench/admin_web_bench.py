@@ -58,7 +58,7 @@ ANALYZE;
 # chunks so the rollups' trigger sees batches as the log writer's do.
 EVENTS_CHUNK = """
 INSERT INTO room_events (event_id, room, occurred_at, kind, actor_jid, body)
-SELECT 'ev' || i, 'room' || lpad((1 + (i * 7919) % 9000)::text, 5, '0') || '@conference.cam.example',
+SELECT 'ev' || i, 'room' || lpad((1 + (i::bigint * 7919) % 9000)::text, 5, '0') || '@conference.cam.example',
        now() - interval '30 days' * (1 - i::double precision / {total}), 'groupchat',
        'p' || (i % 100000) || '@cam.example/x', NULL
 FROM generate_series({start}, {end}) i;
