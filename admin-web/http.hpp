@@ -29,7 +29,7 @@ struct SiteContext {
   RoomCommands* room_commands = nullptr;  // null without [muc]: rooms are read-only
   // Sync now and opt-outs; null without [database] (the directory pages are then read-only).
   DirectoryActions* directory_actions = nullptr;
-  AbuseDesk* abuse_desk = nullptr;        // null without [database]: no abuse workspace
+  AbuseDesk* abuse_desk = nullptr;  // null without [database]: no abuse workspace
   // The effective [policy], as (key, value) in the file's words, for the policy page.
   std::vector<std::pair<std::string, std::string>> policy;
   SignInSettings sign_in;
