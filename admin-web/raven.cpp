@@ -57,8 +57,9 @@ std::optional<std::chrono::system_clock::time_point> parse_issue(const std::stri
   tm.tm_hour = std::stoi(s.substr(9, 2));
   tm.tm_min = std::stoi(s.substr(11, 2));
   tm.tm_sec = std::stoi(s.substr(13, 2));
-  if (tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 ||
-      tm.tm_sec > 60)
+  // Beyond year 2262 the clock's nanoseconds overflow; no real response is far from now.
+  if (tm.tm_year < 2000 - 1900 || tm.tm_year > 2200 - 1900 || tm.tm_mon > 11 || tm.tm_mday < 1 ||
+      tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60)
     return std::nullopt;
   return std::chrono::system_clock::from_time_t(timegm(&tm));
 }
@@ -76,15 +77,16 @@ std::optional<std::string> decode_signature(std::string_view sig) {
     else if (c == '+' || c == '/' || c == '=')
       return std::nullopt;
   }
-  try {
-    std::istringstream in(b64);
-    Poco::Base64Decoder decoder(in);
-    std::string out((std::istreambuf_iterator<char>(decoder)), std::istreambuf_iterator<char>());
-    if (out.empty()) return std::nullopt;
-    return out;
-  } catch (const Poco::Exception&) {
-    return std::nullopt;
-  }
+  // Read through the istream, which turns the decoder's exception on a bad character into
+  // badbit: a string built from istreambuf_iterators leaked its buffer when it threw.
+  std::istringstream in(b64);
+  Poco::Base64Decoder decoder(in);
+  std::string out;
+  char buf[256];
+  while (decoder.read(buf, sizeof buf), decoder.gcount() > 0)
+    out.append(buf, static_cast<size_t>(decoder.gcount()));
+  if (decoder.bad() || out.empty()) return std::nullopt;
+  return out;
 }
 
 using PKey = std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)>;

@@ -15,6 +15,7 @@
 #include "admin-web/pages/healthz_page.hpp"
 #include "admin-web/pages/metrics_page.hpp"
 #include "admin-web/pages/pages.hpp"
+#include "admin-web/request_framing.hpp"
 #include "admin-web/security.hpp"
 #include "admin-web/session_cookie.hpp"
 
@@ -66,17 +67,16 @@ const Route kRoutes[] = {
     {"POST", "/abuse/holds/", Access::abuse, abuse_hold_action_page},  // preview, place, release
 };
 
-// What every page gets regardless of route: a body we never read must not be taken for the
-// next request on a kept-alive connection, and a failing page answers 500 instead of
-// dropping the connection.
+// What every page gets regardless of route: a body we may not have read (or read to its
+// end) must not be taken for the next request on a kept-alive connection, and a failing
+// page answers 500 instead of dropping the connection.
 class Guarded : public Poco::Net::HTTPRequestHandler {
  public:
-  explicit Guarded(Poco::Net::HTTPRequestHandler* page) : page_(page) {}
+  explicit Guarded(Poco::Net::HTTPRequestHandler* page, bool close = false)
+      : page_(page), close_(close) {}
   void handleRequest(Poco::Net::HTTPServerRequest& request,
                      Poco::Net::HTTPServerResponse& response) override {
-    if ((request.hasContentLength() && request.getContentLength() > 0) ||
-        request.getChunkedTransferEncoding())
-      response.setKeepAlive(false);
+    if (close_ || announces_body(request)) response.setKeepAlive(false);
     try {
       page_->handleRequest(request, response);
     } catch (const std::exception& e) {
@@ -92,6 +92,7 @@ class Guarded : public Poco::Net::HTTPRequestHandler {
 
  private:
   std::unique_ptr<Poco::Net::HTTPRequestHandler> page_;
+  bool close_;
 };
 
 // A page of kRoutes: session, role and CSRF checks, then the handler.
@@ -168,11 +169,21 @@ bool host_allowed(const SiteContext& site, const std::string& host) {
 
 Poco::Net::HTTPRequestHandler* Router::createRequestHandler(
     const Poco::Net::HTTPServerRequest& request) {
+  // Before anything else: after an ambiguous body no later byte on this connection can be
+  // trusted to start a request, so the answer closes it.
+  if (auto fault = framing_fault(request))
+    return new Guarded(new ErrorPage(fault->status, fault->title, fault->message), true);
   if (request.getURI().size() > kMaxUriBytes)
     return new Guarded(new ErrorPage(414, "URI too long", "The request URI is too long."));
   // A page of a site on another name that resolves here (DNS rebinding) must not reach us
   // with the user's loopback access.
-  if (!site_.allowed_hosts.empty() && !host_allowed(site_, request.getHost()))
+  // HTTP/1.1 requires Host (RFC 9112 section 3.2), and without one the check below has
+  // nothing to check.
+  const std::string host = request.get(Poco::Net::HTTPRequest::HOST, "");
+  if (host.empty())
+    return new Guarded(
+        new ErrorPage(400, "Bad request", "The request names no host (Host header)."));
+  if (!site_.allowed_hosts.empty() && !host_allowed(site_, host))
     return new Guarded(
         new ErrorPage(421, "Unknown host", "This server does not answer for that host name."));
   std::string path;

@@ -15,6 +15,9 @@ class AdminActorPolicy : public muc::Policy {
 
   // Engine thread only: the bare JID acting from the admin web now ("" = nobody).
   void set_actor(std::string bare_jid) { actor_ = std::move(bare_jid); }
+  // Engine thread only: the campus rules from a reloaded configuration. Replacing them
+  // between two stanzas means no stanza sees half of the old rules and half of the new.
+  void set_inner(std::shared_ptr<const muc::Policy> inner) { inner_ = std::move(inner); }
 
   muc::Verdict may_create_room(const xmpp::Jid& creator, const xmpp::Jid& room,
                                bool persistent) const override;

@@ -17,6 +17,7 @@
 #include "app/admin_web_abuse_desk.hpp"
 #include "app/admin_web_store.hpp"
 #include "app/ban_commands.hpp"
+#include "app/config_reload.hpp"
 #include "app/directory_commands.hpp"
 #include "app/directory_index.hpp"
 #include "app/directory_sync_status.hpp"
@@ -31,6 +32,7 @@
 #include "store/event_log.hpp"
 #include "store/legal_holds.hpp"
 #include "store/migrations.hpp"
+#include "store/room_store.hpp"
 
 #ifndef COMMONROOM_SOURCE_SCHEMA_DIR
 #define COMMONROOM_SOURCE_SCHEMA_DIR ""
@@ -49,7 +51,7 @@ constexpr const char* kUsage =
     "\n"
     "commands:\n"
     "  run            connect the services to the XMPP server and serve the admin web\n"
-    "                 until SIGTERM or SIGINT\n"
+    "                 until SIGTERM or SIGINT; SIGHUP re-reads the configuration\n"
     "  check-config   validate the configuration file and report every problem\n"
     "  migrate        bring the PostgreSQL schema up to date ([database] uri)\n"
     "%DIRECTORY%"
@@ -204,6 +206,8 @@ int migrate(const Options& o, std::ostream& out, std::ostream& err) {
       out << "database schema is up to date (version " << report.version << ")\n";
     else
       out << "database schema is now at version " << report.version << "\n";
+    if (const int hashed = store::RoomStore(db).hash_clear_passwords())
+      out << "hashed the passwords of " << hashed << " room(s) stored in clear\n";
     if (report.version >= kPreparedHoldsVersion) return prepare_holds(db, out, err);
     return kExitOk;
   } catch (const store::MigrationError& e) {
@@ -345,6 +349,7 @@ int run_service(const Config& config) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   setup_logging(config.logging);
@@ -433,8 +438,19 @@ int run_service(const Config& config) {
       log.information("retention: retention_days is 0, room events are kept forever");
     log.information("commonroom %s running (config %s)", std::string(kVersion), config.path);
 
+    // SIGHUP (systemctl reload) re-reads the file; see app/config_reload.hpp.
+    ConfigReloader reloader(config, runtime, directory_sync.get());
     int sig = 0;
-    sigwait(&signals, &sig);
+    for (;;) {
+      sigwait(&signals, &sig);
+      if (sig != SIGHUP) break;
+      try {
+        reloader.reload();
+      } catch (const std::exception& e) {
+        log.error("reload failed: %s; still running with the configuration loaded before",
+                  std::string(e.what()));
+      }
+    }
     // A second Ctrl-C during a slow shutdown now ends the process at once.
     pthread_sigmask(SIG_UNBLOCK, &signals, nullptr);
     log.information("received %s, stopping", std::string(sig == SIGTERM ? "SIGTERM" : "SIGINT"));

@@ -22,7 +22,8 @@ int run_command_line(const std::vector<std::string>& args, std::ostream& out, st
 std::string default_schema_dir();
 
 // Starts logging, the runtime (component links) and the admin web, then blocks until
-// SIGTERM or SIGINT and stops everything. Returns the process exit code.
+// SIGTERM or SIGINT and stops everything (SIGHUP reloads what it can). Returns the process exit
+// code.
 int run_service(const Config& config);
 
 }  // namespace commonroom::app

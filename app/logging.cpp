@@ -27,11 +27,15 @@ void setup_logging(const LoggingSettings& settings) {
   formatter->setProperty("times", "UTC");
   Poco::AutoPtr<Poco::FormattingChannel> channel(new Poco::FormattingChannel(formatter, sink));
 
-  const int level = Poco::Logger::parseLevel(settings.level);
   Poco::Logger::root().setChannel(channel);
-  Poco::Logger::root().setLevel(level);
   // The static setters reach loggers that already exist (e.g. created by static objects).
   Poco::Logger::setChannel("", channel);
+  apply_log_levels(settings);
+}
+
+void apply_log_levels(const LoggingSettings& settings) {
+  const int level = Poco::Logger::parseLevel(settings.level);
+  Poco::Logger::root().setLevel(level);
   Poco::Logger::setLevel("", level);
   for (const auto& [name, value] : settings.levels) {
     Poco::Logger::get(name).setLevel(Poco::Logger::parseLevel(value));

@@ -9,4 +9,8 @@ namespace commonroom::app {
 // loggers created later inherit them. Call before starting any thread that logs.
 void setup_logging(const LoggingSettings& settings);
 
+// Sets the root level and the level.<logger> levels again (a configuration reload); a
+// logger whose own level was removed follows the root level again. The channel stays.
+void apply_log_levels(const LoggingSettings& settings);
+
 }  // namespace commonroom::app

@@ -121,7 +121,11 @@ RoomPersistence::~RoomPersistence() {
 std::vector<muc::RoomSnapshot> RoomPersistence::load() {
   try {
     store::Database db(uri_);
-    return store::RoomStore(db).load_all();
+    store::RoomStore rooms(db);
+    // Rooms saved by a binary that kept passwords in clear are hashed before anything uses
+    // them (also done by migrate; this covers a service started without it).
+    rooms.hash_clear_passwords();
+    return rooms.load_all();
   } catch (const std::exception& e) {
     throw std::runtime_error(std::string("cannot load the stored rooms: ") + e.what());
   }

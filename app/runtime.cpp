@@ -102,6 +102,15 @@ store::LogSink store_log_sink() {
   };
 }
 
+// Config checking made sure directory:staff comes with the people index.
+std::shared_ptr<const muc::Policy> campus_policy(const policies::PolicySettings& settings,
+                                                 const directory::PeopleIndexSource* people) {
+  std::shared_ptr<const policies::StaffDirectory> staff;
+  if (settings.directory_staff_may_persist && people)
+    staff = std::make_shared<IndexStaffDirectory>(*people);
+  return std::make_shared<policies::CampusPolicy>(settings, staff);
+}
+
 }  // namespace
 
 struct Runtime::Service {
@@ -346,7 +355,8 @@ struct Runtime::Service {
   std::unique_ptr<ArchiveWorker> archive;  // XEP-0313 answers; null without [database]
 };
 
-Runtime::Runtime(const Config& config, const directory::PeopleIndexSource* people) {
+Runtime::Runtime(const Config& config, const directory::PeopleIndexSource* people)
+    : people_(people) {
   if (config.muc && !config.database_uri.empty()) {
     store::EventLogSettings s;
     s.database_uri = config.database_uri;
@@ -374,11 +384,7 @@ Runtime::Runtime(const Config& config, const directory::PeopleIndexSource* peopl
     cfg.logged = event_log_ != nullptr;
     cfg.mam = cfg.logged;
     // Config checking made sure directory:staff comes with the people index.
-    std::shared_ptr<const policies::StaffDirectory> staff;
-    if (config.policy.directory_staff_may_persist && people)
-      staff = std::make_shared<IndexStaffDirectory>(*people);
-    rooms_policy_ = std::make_shared<AdminActorPolicy>(
-        std::make_shared<policies::CampusPolicy>(config.policy, staff));
+    rooms_policy_ = std::make_shared<AdminActorPolicy>(campus_policy(config.policy, people));
     auto rooms = std::make_shared<muc::RoomService>(std::move(cfg), rooms_policy_,
                                                     std::make_shared<muc::SystemIdSource>());
     services_.push_back(std::make_unique<Service>("muc", config.links, *config.muc,
@@ -478,6 +484,21 @@ bool Runtime::run_on_rooms(RoomsWork work, std::chrono::milliseconds timeout) {
     policy->set_actor("");
     done->set_value();
     return outcome;
+  });
+  return finished.wait_for(timeout) == std::future_status::ready;
+}
+
+bool Runtime::set_policy(const policies::PolicySettings& settings,
+                         std::chrono::milliseconds timeout) {
+  if (!rooms_service_ || !rooms_policy_) return false;
+  // Built here, not on the engine thread: compiling the name pattern takes a while.
+  auto next = campus_policy(settings, people_);
+  auto done = std::make_shared<std::promise<void>>();
+  auto finished = done->get_future();
+  rooms_service_->post([policy = rooms_policy_, next = std::move(next), done](Clock::time_point) {
+    policy->set_inner(next);
+    done->set_value();
+    return Outcome{};
   });
   return finished.wait_for(timeout) == std::future_status::ready;
 }

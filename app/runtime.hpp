@@ -59,6 +59,11 @@ class Runtime {
                          std::chrono::system_clock::time_point now, muc::Effects& out)>;
   bool run_on_rooms(RoomsWork work, std::chrono::milliseconds timeout);
 
+  // Replaces the campus rules the rooms engine applies (a configuration reload), on the
+  // engine thread between two stanzas. Waits up to `timeout`; false when there is no rooms
+  // service or the change did not happen in time (it may still happen later).
+  bool set_policy(const policies::PolicySettings& settings, std::chrono::milliseconds timeout);
+
   // The rooms service runs without an abuse log ([muc] unlogged_rooms_for_development).
   bool rooms_unlogged() const;
   // Graceful: each link sends </stream:stream> and waits briefly for the server's, then
@@ -78,6 +83,7 @@ class Runtime {
   std::shared_ptr<class AdminActorPolicy> rooms_policy_;
   Service* rooms_service_ = nullptr;
   bool rooms_unlogged_ = false;
+  const directory::PeopleIndexSource* people_ = nullptr;  // for directory:staff
 };
 
 }  // namespace commonroom::app

@@ -15,6 +15,8 @@ install(DIRECTORY ${PROJECT_SOURCE_DIR}/docs/ DESTINATION ${CMAKE_INSTALL_DOCDIR
 install(FILES ${PROJECT_SOURCE_DIR}/deploy/prosody-component.cfg.lua
               ${PROJECT_SOURCE_DIR}/deploy/ejabberd-service.yml
               ${PROJECT_SOURCE_DIR}/deploy/commonroom.ini.sample
+              ${PROJECT_SOURCE_DIR}/deploy/nginx-admin-web.conf
+              ${PROJECT_SOURCE_DIR}/deploy/apache-shibboleth-admin-web.conf
         DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)
 # Absolute on purpose: /etc and the unit directory are not under the /usr prefix.
 install(FILES ${PROJECT_SOURCE_DIR}/deploy/commonroom.ini.sample

@@ -38,6 +38,15 @@ void SyncJob::request(SyncKind kind) {
   wake_.notify_all();
 }
 
+void SyncJob::reschedule(const LdapSettings& settings) {
+  {
+    std::lock_guard lock(mutex_);
+    schedule_.set_intervals(settings);
+    rescheduled_ = true;
+  }
+  wake_.notify_all();
+}
+
 std::optional<SyncRunRecord> SyncJob::last_run() const {
   std::lock_guard lock(mutex_);
   return last_run_;
@@ -58,8 +67,13 @@ void SyncJob::loop() {
         std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%SZ", &tm);
       }
       log.debug("directory sync: next " + std::string(to_string(kind)) + " sync at " + buf);
-      wake_.wait_until(lock, due.at, [&] { return stopping_ || requested_.has_value(); });
+      wake_.wait_until(lock, due.at,
+                       [&] { return stopping_ || rescheduled_ || requested_.has_value(); });
       if (stopping_) break;
+      if (rescheduled_) {
+        rescheduled_ = false;
+        continue;
+      }
       // Woken by a request, or the time has come (wait_until may wake a little early).
       if (!requested_ && std::chrono::system_clock::now() < due.at) continue;
     }

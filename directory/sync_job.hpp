@@ -26,6 +26,8 @@ class SyncJob {
   void stop();
   // Runs a sync of this kind as soon as the current one (if any) is done.
   void request(SyncKind kind);
+  // New intervals from a reloaded configuration; the next sync is worked out again at once.
+  void reschedule(const LdapSettings& settings);
   // The newest finished run, for status pages.
   std::optional<SyncRunRecord> last_run() const;
 
@@ -38,6 +40,7 @@ class SyncJob {
   std::condition_variable wake_;
   bool stopping_ = false;
   std::optional<SyncKind> requested_;
+  bool rescheduled_ = false;  // the waiting loop works out the next sync again
   std::optional<SyncRunRecord> last_run_;
   std::thread thread_;
 };

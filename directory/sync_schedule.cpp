@@ -4,11 +4,16 @@
 
 namespace commonroom::directory {
 
-SyncSchedule::SyncSchedule(const LdapSettings& s)
-    : full_interval_(s.full_sync_interval),
-      incremental_interval_(s.incremental_interval),
-      retry_initial_(std::max(s.retry_initial, std::chrono::seconds{1})),
-      retry_max_(std::max(s.retry_max, s.retry_initial)) {}
+SyncSchedule::SyncSchedule(const LdapSettings& s) {
+  set_intervals(s);
+}
+
+void SyncSchedule::set_intervals(const LdapSettings& s) {
+  full_interval_ = s.full_sync_interval;
+  incremental_interval_ = s.incremental_interval;
+  retry_initial_ = std::max(s.retry_initial, std::chrono::seconds{1});
+  retry_max_ = std::max(s.retry_max, s.retry_initial);
+}
 
 void SyncSchedule::restore(const History& h) {
   last_full_good_ = h.last_full_good;

@@ -28,6 +28,9 @@ class SyncSchedule {
     TimePoint last_failure{};  // when the newest failed run finished
   };
   void restore(const History& history);
+  // New intervals and retry backoff (a configuration reload); the history is kept, so the
+  // next sync is due relative to the last one, not to the reload.
+  void set_intervals(const LdapSettings& settings);
   // The outcome of a run (ok and partial count as good).
   void record(SyncKind kind, RunStatus status, TimePoint started, TimePoint finished);
 

@@ -450,7 +450,8 @@ void Engine::send_invitation(Ctx& ctx, Effects& sink, const Room& room, const st
     if (!thread.empty() && thread.size() <= kMaxThreadBytes)
       c.set_attr("thread", std::string(thread));
   }
-  if (room.config().password_protected) x.add_text_child("password", room.config().password);
+  // §7.8.2's SHOULD (the room adds its password) cannot be met: the room keeps only a hash
+  // of it (decision 0036). The inviter, who knows it, tells the invitee.
   sink.outbound.push_back(std::move(m));
 }
 

@@ -4,6 +4,7 @@
 
 #include <map>
 
+#include "muc/room_secret.hpp"
 #include "store/pg_array.hpp"
 
 namespace commonroom::store {
@@ -90,6 +91,23 @@ std::string select_sql() {
 }  // namespace
 
 RoomStore::RoomStore(Database& db) : db_(db) {}
+
+int RoomStore::hash_clear_passwords() {
+  pqxx::work tx(db_.connection(), "hash room passwords");
+  int hashed = 0;
+  for (const auto& row : tx.exec("SELECT jid, config->>'password' FROM rooms"
+                                 " WHERE coalesce(config->>'password', '') <> '' FOR UPDATE")) {
+    const std::string stored = row[1].as<std::string>();
+    if (muc::is_hashed_room_secret(stored)) continue;
+    tx.exec_params(
+        "UPDATE rooms SET config = jsonb_set(config, '{password}', to_jsonb($2::text))"
+        " WHERE jid = $1",
+        row[0].as<std::string>(), muc::hash_room_secret(stored));
+    ++hashed;
+  }
+  tx.commit();
+  return hashed;
+}
 
 std::vector<muc::RoomSnapshot> RoomStore::load_all() {
   pqxx::read_transaction tx(db_.connection(), "load rooms");

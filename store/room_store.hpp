@@ -25,6 +25,9 @@ class RoomStore {
   std::vector<muc::RoomSnapshot> load_all();
   // Applies every change in one transaction (all or nothing). Throws on a database error.
   void apply(const std::vector<RoomChange>& changes);
+  // Replaces every room password stored in clear (rows written before passwords were
+  // hashed) by its salted hash, in one transaction; idempotent. Returns how many it hashed.
+  int hash_clear_passwords();
 
  private:
   Database& db_;

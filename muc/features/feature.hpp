@@ -119,8 +119,6 @@ void add_occupant_id(xmpp::Element& stanza, const OccupantId& occupant_id);
 // logging.cpp: in a service that keeps no log, logging is fixed off, replacing any lock the
 // policy puts on it (a policy that locks it on cannot make a missing log exist).
 void lock_logging_off(std::vector<xmpp::FormField>& locked);
-// password.cpp: constant-time comparison (no timing hint about the room secret).
-bool same_secret(std::string_view a, std::string_view b);
 
 // --- helpers for feature files ---
 // The submitted value of a boolean field; error text when present but not a boolean.

@@ -1,6 +1,9 @@
 // Password-protected room (muc#roomconfig_passwordprotectedroom + roomsecret): entry needs
-// the password (§7.2.5, not-authorized); muc_passwordprotected / muc_unsecured.
+// the password (§7.2.5, not-authorized); muc_passwordprotected / muc_unsecured. The room
+// keeps only a salted hash of the password (muc/room_secret.hpp, decision 0036), so the
+// configuration form never shows it back and an empty secret keeps the current one.
 #include "muc/features/feature.hpp"
+#include "muc/room_secret.hpp"
 
 namespace commonroom::muc {
 
@@ -17,8 +20,10 @@ class Password : public RoomFeature {
     secret.var = "muc#roomconfig_roomsecret";
     secret.type = xmpp::FieldType::text_private;
     secret.label = "Password";
-    secret.desc = "Needed to enter the room when a password is required.";
-    if (!c.password.empty()) secret.values.push_back(c.password);
+    secret.desc = c.password.empty()
+                      ? "Needed to enter the room when a password is required."
+                      : "A password is set (it is stored hashed and cannot be shown). Leave "
+                        "this empty to keep it, or type a new one.";
     out.push_back(std::move(secret));
   }
   std::optional<std::string> read_config(const xmpp::DataForm& form, const Limits& limits,
@@ -26,9 +31,14 @@ class Password : public RoomFeature {
     if (auto e = read_bool(form, "muc#roomconfig_passwordprotectedroom", next.password_protected)) {
       return e;
     }
-    if (auto e = read_text(form, "muc#roomconfig_roomsecret", limits.max_room_name_bytes,
-                           next.password)) {
+    std::string typed;
+    if (auto e = read_text(form, "muc#roomconfig_roomsecret", limits.max_room_name_bytes, typed)) {
       return e;
+    }
+    if (!typed.empty()) {
+      next.password = hash_room_secret(typed);
+    } else if (!next.password_protected) {
+      next.password.clear();  // an unsecured room keeps no password to come back to
     }
     // §10.1.3's own example of a configuration to refuse.
     if (next.password_protected && next.password.empty()) {
@@ -44,7 +54,7 @@ class Password : public RoomFeature {
     const RoomConfig& c = room.config();
     // Owners configure the password; asking them for it would only lock them out.
     if (!c.password_protected || join.affiliation == Affiliation::owner) return std::nullopt;
-    if (join.password && same_secret(*join.password, c.password)) return std::nullopt;
+    if (join.password && room_secret_matches(*join.password, c.password)) return std::nullopt;
     return xmpp::StanzaError(xmpp::Condition::not_authorized, xmpp::ErrorType::auth,
                              join.password ? "wrong password" : "this room needs a password");
   }
@@ -54,14 +64,6 @@ class Password : public RoomFeature {
 };
 
 }  // namespace
-
-bool same_secret(std::string_view a, std::string_view b) {
-  unsigned char diff = a.size() == b.size() ? 0 : 1;
-  for (size_t i = 0; i < a.size(); ++i) {
-    diff |= static_cast<unsigned char>(a[i] ^ (i < b.size() ? b[i] : 0));
-  }
-  return diff == 0;
-}
 
 const RoomFeature& password_feature() {
   static const Password kFeature;

@@ -66,6 +66,11 @@ def test_the_package_lays_out_binary_schema_unit_and_config(root):
     assert sorted(p.name for p in (root / "usr/share/commonroom/schema").glob("*.sql")) == shipped
     unit = (root / "lib/systemd/system/commonroom.service").read_text()
     assert "ExecStart=/usr/bin/commonroom --config /etc/commonroom/commonroom.ini run" in unit
+    assert "ExecReload=/bin/kill -HUP $MAINPID" in unit
+    examples = root / "usr/share/doc/commonroom/examples"
+    for example in ("prosody-component.cfg.lua", "ejabberd-service.yml", "nginx-admin-web.conf",
+                    "apache-shibboleth-admin-web.conf"):
+        assert (examples / example).read_text() == (SOURCE_DIR / "deploy" / example).read_text()
     for hardening in ("NoNewPrivileges=yes", "ProtectSystem=strict", "PrivateTmp=yes",
                       "CapabilityBoundingSet=\n", "User=commonroom"):
         assert hardening in unit, hardening

@@ -7,12 +7,13 @@ same database.
 from __future__ import annotations
 
 import asyncio
+import subprocess
 import xml.etree.ElementTree as ET
 
 import pytest
 
 from harness import (MUC_DOMAIN, XMPP_DOMAIN, Commonroom, CommonroomConfig, HostServer,
-                     run_coroutine, run_dir)
+                     commonroom_bin, run_coroutine, run_dir)
 from pg_support import Cluster, migrated_database, psql
 
 MUC = "http://jabber.org/protocol/muc"
@@ -454,3 +455,95 @@ def test_a_hung_postgresql_does_not_freeze_the_rooms(pg, prosody):
     assert answered < 4, answered
     assert delivered < 4, delivered
     assert psql(uri, f"SELECT config->>'name' FROM rooms WHERE jid = '{FROZEN_ROOM}'") == "During"
+
+
+LOCKED_ROOM = f"locked@{MUC_DOMAIN}"
+
+
+async def enter_with_password(client, room, nick, password):
+    """Like enter(), with <password/> in the join's <x/>."""
+    done = asyncio.get_running_loop().create_future()
+
+    def on_presence(p):
+        if str(p["from"]) != f"{room}/{nick}" or done.done():
+            return
+        if p["type"] == "error":
+            xml = p.xml.find("{jabber:client}error")
+            cond = [c.tag.split("}")[1] for c in xml if c.tag.startswith(f"{{{STANZAS}}}")]
+            done.set_result(cond[0] if cond else "?")
+        else:
+            done.set_result(None)
+
+    client.add_event_handler("presence", on_presence)
+    presence = client.make_presence(pto=f"{room}/{nick}")
+    x = ET.Element(f"{{{MUC}}}x")
+    ET.SubElement(x, f"{{{MUC}}}password").text = password
+    presence.append(x)
+    presence.send()
+    try:
+        return await asyncio.wait_for(done, 10)
+    finally:
+        client.del_event_handler("presence", on_presence)
+
+
+def test_room_passwords_are_stored_hashed_and_clear_ones_from_older_rows_are_hashed(pg, prosody):
+    directory = run_dir("room-persistence-password")
+    uri = migrated_database(pg, directory)
+    config = commonroom_config(prosody, uri, directory)
+    port = prosody.c2s_port
+    stored = f"SELECT config->>'password' FROM rooms WHERE jid = '{LOCKED_ROOM}'"
+
+    async def make_room():
+        alice = await connect("alice", port)
+        await create(alice, LOCKED_ROOM, "alice", {
+            "muc#roomconfig_persistentroom": "1",
+            "muc#roomconfig_passwordprotectedroom": "1",
+            "muc#roomconfig_roomsecret": "cauldronburn"})
+        alice.abort()
+
+    first = Commonroom(directory, config, name="password-first").start()
+    try:
+        first.wait_connected([MUC_DOMAIN])
+        run(make_room())
+        hashed = psql(uri, stored)
+    finally:
+        assert first.stop() == 0
+    assert hashed.startswith("pbkdf2-sha256$") and "cauldronburn" not in hashed, hashed
+
+    # A row as a binary from before hashing wrote it: migrate hashes it, once.
+    psql(uri, "UPDATE rooms SET config = jsonb_set(config, '{password}', '\"cauldronburn\"')"
+              f" WHERE jid = '{LOCKED_ROOM}'")
+    ini = directory / "migrate.ini"
+    migrate = [str(commonroom_bin()), "--config", str(ini), "migrate"]
+    out = subprocess.run(migrate, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "hashed the passwords of 1 room(s)" in out.stdout, out.stdout
+    migrated = psql(uri, stored)
+    assert migrated.startswith("pbkdf2-sha256$") and "cauldronburn" not in migrated
+    again = subprocess.run(migrate, capture_output=True, text=True, timeout=120)
+    assert "hashed the passwords" not in again.stdout
+    assert psql(uri, stored) == migrated
+
+    # And one the service finds in clear at start (migrate not run): hashed before use.
+    psql(uri, "UPDATE rooms SET config = jsonb_set(config, '{password}', '\"cauldronburn\"')"
+              f" WHERE jid = '{LOCKED_ROOM}'")
+
+    async def joins():
+        bob = await connect("bob", port)
+        carol = await connect("carol", port)
+        outcome = {"none": await enter(carol, LOCKED_ROOM, "carol"),
+                   "wrong": await enter_with_password(bob, LOCKED_ROOM, "bob", "toadstool"),
+                   "right": await enter_with_password(bob, LOCKED_ROOM, "bob", "cauldronburn")}
+        for c in (bob, carol):
+            c.abort()
+        return outcome
+
+    second = Commonroom(directory, config, name="password-second").start()
+    try:
+        second.wait_connected([MUC_DOMAIN])
+        assert psql(uri, stored).startswith("pbkdf2-sha256$")
+        got = run(joins())
+    finally:
+        second.stop()
+    assert got == {"none": "not-authorized", "wrong": "not-authorized", "right": None}, got
+    assert "cauldronburn" not in second.log_text()

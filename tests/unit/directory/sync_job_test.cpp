@@ -52,6 +52,20 @@ TEST(SyncJob, FirstSyncIsFullAndImmediateThenRequestsRunAtOnce) {
   EXPECT_EQ(job.last_run()->kind, SyncKind::full);
 }
 
+TEST(SyncJob, RescheduleWakesTheWaitingJobWithTheNewInterval) {
+  Recorder rec;
+  LdapSettings s;  // the next sync would be 15 min after the first
+  SyncJob job(SyncSchedule(s), [&](SyncKind k) { return rec.run(k); });
+  job.start();
+  ASSERT_TRUE(rec.wait_for(1));
+  s.incremental_interval = 1s;
+  job.reschedule(s);
+  ASSERT_TRUE(rec.wait_for(2));  // about a second later, not a quarter of an hour
+  job.stop();
+  std::lock_guard lock(rec.m);
+  EXPECT_EQ(rec.kinds[1], SyncKind::incremental);
+}
+
 TEST(SyncJob, FailedSyncIsRetriedAfterTheBackoff) {
   Recorder rec;
   rec.status = RunStatus::failed;

@@ -38,6 +38,17 @@ TEST(SyncSchedule, IncrementalBetweenFullSyncs) {
   EXPECT_EQ(s.next().at, t0 + 30min);
 }
 
+TEST(SyncSchedule, NewIntervalsCountFromTheLastSyncNotFromTheChange) {
+  SyncSchedule s(settings());
+  s.record(SyncKind::full, RunStatus::ok, t0, t0 + 40s);
+  auto faster = settings();
+  faster.incremental_interval = 5min;
+  s.set_intervals(faster);
+  auto due = s.next();
+  EXPECT_EQ(due.kind, SyncKind::incremental);
+  EXPECT_EQ(due.at, t0 + 5min);
+}
+
 TEST(SyncSchedule, FullSyncWhenItsIntervalIsUp) {
   SyncSchedule s(settings());
   s.restore({.last_full_good = t0 - 24h, .last_good = t0 - 10min});

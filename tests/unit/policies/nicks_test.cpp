@@ -74,3 +74,22 @@ TEST(CampusNicks, ReservedNicksAndTheirLookAlikesAreRefused) {
   // Service administrators may use them.
   EXPECT_TRUE(entered(room.join(kWiz, "coven@chat.shakespeare.lit/admin"), kWiz));
 }
+
+TEST(CampusNicks, LookAlikesAreFoundAmongThousandsOfOccupantsAndOnRepeatedChecks) {
+  // Each nick's skeletons are computed once and kept; the answers must not change.
+  CampusPolicy policy(campus_settings(), nullptr);
+  std::vector<std::string> names;
+  for (int i = 0; i < 5000; ++i) names.push_back("user" + std::to_string(i));
+  names.push_back("Tony");
+  std::vector<std::string_view> others(names.begin(), names.end());
+  const auto user = commonroom::xmpp::Jid::parse("wiz@shakespeare.lit/x");
+  const auto room = commonroom::xmpp::Jid::parse("coven@chat.shakespeare.lit");
+  for (int round = 0; round < 2; ++round) {
+    EXPECT_EQ(policy.check_nick_in_room(user, room, kGreekTony, others).kind,
+              commonroom::muc::NickDecision::Kind::conflict);
+    EXPECT_EQ(policy.check_nick_in_room(user, room, "USER4999", others).kind,
+              commonroom::muc::NickDecision::Kind::conflict);
+    EXPECT_NE(policy.check_nick_in_room(user, room, "newcomer", others).kind,
+              commonroom::muc::NickDecision::Kind::conflict);
+  }
+}
