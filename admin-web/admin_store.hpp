@@ -29,13 +29,21 @@ struct RoomRow {
   bool password_protected = false;
   std::vector<std::string> linked;
   std::string created_by, created_at;
+  std::string last_message_at;  // ISO 8601 UTC, "" = no message recorded (name, activity orders)
+  std::string name_key;         // the name order's cursor part
 };
+
+// The orders of the rooms list.
+enum class RoomOrder { address, name, activity };
 
 struct RoomQuery {
   std::string text;   // substring of the JID or name; "" = every room
   std::string after;  // keyset paging: rooms whose JID sorts after this
   int limit = 50;
   std::optional<std::vector<std::string>> scopes;  // nullopt = every room
+  RoomOrder order = RoomOrder::address;
+  std::string after_key;     // name order: the name; activity order: last_message_at
+  bool after_quiet = false;  // activity order: past the rooms with messages
 };
 
 struct RoomDetail {
@@ -93,6 +101,9 @@ class AdminStore {
 
   virtual std::vector<RoomRow> rooms(const RoomQuery& query) = 0;
   virtual std::int64_t room_count() = 0;
+  // Groupchat messages in each of the last `hours` hours, oldest first: ("YYYY-MM-DD HH:00"
+  // UTC, count).
+  virtual std::vector<std::pair<std::string, std::int64_t>> messages_per_hour(int hours) = 0;
   virtual std::optional<RoomDetail> room(const std::string& jid) = 0;
 
   virtual std::vector<PersonRow> people(const std::string& text, int limit) = 0;

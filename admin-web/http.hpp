@@ -16,6 +16,7 @@ namespace commonroom::admin_web {
 
 class AdminStore;
 class RoomCommands;
+class DirectoryActions;
 class AbuseDesk;
 
 // What pages need besides the request: fixed at server start.
@@ -26,7 +27,9 @@ struct SiteContext {
   DirectorySyncSource directory_sync;     // may be empty
   AdminStore* store = nullptr;            // null without [database]: nobody can sign in
   RoomCommands* room_commands = nullptr;  // null without [muc]: rooms are read-only
-  AbuseDesk* abuse_desk = nullptr;        // null without [database]: no abuse workspace
+  // Sync now and opt-outs; null without [database] (the directory pages are then read-only).
+  DirectoryActions* directory_actions = nullptr;
+  AbuseDesk* abuse_desk = nullptr;  // null without [database]: no abuse workspace
   // The effective [policy], as (key, value) in the file's words, for the policy page.
   std::vector<std::pair<std::string, std::string>> policy;
   SignInSettings sign_in;

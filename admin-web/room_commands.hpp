@@ -25,6 +25,15 @@ struct LiveRoom {
   std::size_t occupants = 0;
   bool persistent = false;
   bool public_room = false;
+  std::vector<std::string> linked;  // inst:<id>, group:<id>
+};
+
+// One field of the rooms engine's muc#roomconfig form, as an owner's client gets it: the
+// room page is built from this, so it offers exactly what XMPP owners are offered.
+struct ConfigField {
+  std::string var, type, label, desc;  // type: the XEP-0004 name ("boolean", "list-single")
+  std::vector<std::string> values;
+  std::vector<std::pair<std::string, std::string>> options;  // (value, label)
 };
 
 struct CommandResult {
@@ -41,7 +50,26 @@ class RoomCommands {
   virtual std::optional<std::vector<LiveRoom>> live_rooms() = 0;
   // nullopt: the room is not open now (nobody in it and not persistent), or no rooms service.
   virtual std::optional<std::vector<OccupantRow>> occupants(const std::string& room) = 0;
-  // muc#roomconfig fields to change (var, value); others stay as they are.
+  // The rooms domain (room JIDs are <name>@ this).
+  virtual std::string rooms_domain() const = 0;
+  // The configuration form the engine gives the room's owner; nullopt when the room is not
+  // open (or no answer), with the engine's reason in *error when given.
+  virtual std::optional<std::vector<ConfigField>> config_form(const std::string& room,
+                                                              const std::string& actor,
+                                                              std::string* error = nullptr) = 0;
+  // Creates `room` as an owner does over XMPP: enters it as `nick` (the creating join, with
+  // the policy's creation checks), submits `fields` with muc#roomconfig_persistentroom on,
+  // and leaves. A refused configuration cancels the creation, so nothing is left behind.
+  virtual CommandResult create(const std::string& room, const std::string& nick,
+                               const std::vector<std::pair<std::string, std::string>>& fields,
+                               const std::string& actor) = 0;
+  // A room admin's answer to a waiting registration request (the muc#register approval
+  // form): approve with `nick` ("" = the nick asked for), or decline.
+  virtual CommandResult answer_registration(const std::string& room, const std::string& jid,
+                                            bool approve, const std::string& nick,
+                                            const std::string& actor) = 0;
+  // muc#roomconfig fields to change (var, value; a var repeated for several values);
+  // others stay as they are.
   virtual CommandResult configure(const std::string& room,
                                   const std::vector<std::pair<std::string, std::string>>& fields,
                                   const std::string& actor) = 0;

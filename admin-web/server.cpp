@@ -92,6 +92,7 @@ Server::Server(ServerOptions options, SiteSources sources)
   site.rooms_unlogged = sources.rooms_unlogged;
   site.store = options.store;
   site.room_commands = options.room_commands;
+  site.directory_actions = options.directory_actions;
   site.abuse_desk = options.abuse_desk;
   site.policy = options.policy;
   site.sign_in = options.sign_in;

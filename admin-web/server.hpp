@@ -12,6 +12,7 @@ namespace commonroom::admin_web {
 
 class AdminStore;
 class RoomCommands;
+class DirectoryActions;
 class AbuseDesk;
 
 struct ServerOptions {
@@ -28,6 +29,8 @@ struct ServerOptions {
   // Changes to live rooms; null without [muc] (the room pages are then read-only). Must
   // outlive the server.
   RoomCommands* room_commands = nullptr;
+  // Sync now and opt-outs; null without [database]. Must outlive the server.
+  DirectoryActions* directory_actions = nullptr;
   // The abuse workspace's log, bans and holds; null without [database]. Must outlive the
   // server.
   AbuseDesk* abuse_desk = nullptr;

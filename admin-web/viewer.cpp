@@ -20,6 +20,8 @@ bool Viewer::may(Access access) const {
       return has("admin") || has("abuse") || has("room-manager");
     case Access::audit:
       return has("admin") || has("auditor");
+    case Access::admin:
+      return has("admin");
     case Access::abuse:
       return has("admin") || has("abuse");
   }

@@ -17,6 +17,7 @@ enum class Access {
   rooms,      // admin, abuse, room-manager (their rooms only)
   directory,  // admin, abuse, room-manager
   audit,      // admin, auditor
+  admin,      // admin only (directory sync now, opt-outs)
   abuse,      // admin, abuse: the abuse workspace (log search, evidence, bans, holds)
 };
 

@@ -30,6 +30,90 @@ std::string error_text(const xmpp::Element& iq) {
   return "the rooms engine refused the change";
 }
 
+// Takes outbound[index] out of the effects, keeping the send order of the rest.
+xmpp::Element take_outbound(muc::Effects& out, std::size_t index) {
+  xmpp::Element taken = std::move(out.outbound[index]);
+  out.outbound.erase(out.outbound.begin() + static_cast<std::ptrdiff_t>(index));
+  for (auto& f : out.fanouts)
+    if (f.position > index) --f.position;
+  for (auto& r : out.runs)
+    if (r.position > index) --r.position;
+  return taken;
+}
+
+// The engine's answer to the IQ with this id, taken out: it is for the page, not the network.
+std::optional<xmpp::Element> take_reply(muc::Effects& out, const std::string& id) {
+  for (std::size_t i = 0; i < out.outbound.size(); ++i)
+    if (out.outbound[i].name() == "iq" && out.outbound[i].attr("id") == id)
+      return take_outbound(out, i);
+  return std::nullopt;
+}
+
+// An error stanza the engine sent back to `session` (a refused join or message), taken out.
+std::optional<xmpp::Element> take_error_to(muc::Effects& out, const std::string& session) {
+  for (std::size_t i = 0; i < out.outbound.size(); ++i)
+    if (out.outbound[i].attr("type") == "error" && out.outbound[i].attr("to") == session)
+      return take_outbound(out, i);
+  return std::nullopt;
+}
+
+// Nothing is sent to the admin web's actor: it has no XMPP session to receive it (the
+// join sequence, presence updates and the like are for a client that is not there).
+void drop_stanzas_to(muc::Effects& out, const std::string& actor_bare) {
+  for (std::size_t i = out.outbound.size(); i-- > 0;) {
+    auto to = xmpp::Jid::try_parse(std::string(out.outbound[i].attr("to")));
+    if (to && to->bare_str() == actor_bare) take_outbound(out, i);
+  }
+  for (auto& f : out.fanouts)
+    std::erase_if(f.recipients, [&](const xmpp::Jid& j) { return j.bare_str() == actor_bare; });
+}
+
+// Appends `later`'s effects after `into`'s, keeping each one's order.
+void append_effects(muc::Effects& into, muc::Effects&& later) {
+  const std::size_t offset = into.outbound.size(), fanout_offset = into.fanouts.size();
+  for (auto& e : later.outbound) into.outbound.push_back(std::move(e));
+  for (auto& f : later.fanouts) {
+    f.position += offset;
+    into.fanouts.push_back(std::move(f));
+  }
+  for (auto& r : later.runs) {
+    r.position += offset;
+    r.fanout_position += fanout_offset;
+    into.runs.push_back(std::move(r));
+  }
+  for (auto& e : later.events) into.events.push_back(std::move(e));
+  for (auto& s : later.saves) into.saves.push_back(std::move(s));
+  for (auto& d : later.deletions) into.deletions.push_back(std::move(d));
+  for (auto& q : later.mam_queries) into.mam_queries.push_back(std::move(q));
+  for (auto& d : later.dropped) into.dropped.push_back(std::move(d));
+}
+
+// (var, value) pairs as a submitted muc#roomconfig form; a repeated var has several values.
+xmpp::DataForm submitted_config(const std::vector<std::pair<std::string, std::string>>& fields) {
+  xmpp::DataForm form;
+  form.type = xmpp::FormType::submit;
+  form.set_form_type(std::string(xmpp::ns::muc_roomconfig));
+  for (const auto& [var, value] : fields) {
+    if (var == "FORM_TYPE") continue;
+    if (xmpp::FormField* f = form.field(var)) {
+      f->values.push_back(value);
+      continue;
+    }
+    xmpp::FormField f;
+    f.var = var;
+    f.values = {value};
+    form.fields.push_back(std::move(f));
+  }
+  return form;
+}
+
+xmpp::Element owner_iq(const std::string& type, const std::string& id, const std::string& from,
+                       const std::string& room) {
+  xmpp::Element iq("iq", std::string(xmpp::ns::component_accept));
+  iq.set_attr("type", type).set_attr("id", id).set_attr("from", from).set_attr("to", room);
+  return iq;
+}
+
 }  // namespace
 
 std::string EngineRoomCommands::actor_jid(const std::string& principal) const {
@@ -76,7 +160,9 @@ std::string EngineRoomCommands::actor_jid(const std::string& principal) const {
 }
 
 EngineRoomCommands::EngineRoomCommands(Runtime& runtime, std::string rooms_domain)
-    : runtime_(runtime), actor_domain_("admin-web." + std::move(rooms_domain)) {}
+    : runtime_(runtime),
+      rooms_domain_(rooms_domain),
+      actor_domain_("admin-web." + std::move(rooms_domain)) {}
 
 admin_web::CommandResult EngineRoomCommands::run(const std::string& room, const std::string& actor,
                                                  xmpp::Element query) {
@@ -95,19 +181,8 @@ admin_web::CommandResult EngineRoomCommands::run(const std::string& room, const 
                                                  muc::Effects& out) {
         policy.set_actor(actor_jid);
         out = rooms.handle(iq, now);
-        // The answer is for this page, not for the XMPP network.
-        for (auto it = out.outbound.begin(); it != out.outbound.end(); ++it) {
-          if (it->name() == "iq" && it->attr("id") == id) {
-            *reply = std::move(*it);
-            const auto position = static_cast<std::size_t>(it - out.outbound.begin());
-            out.outbound.erase(it);
-            for (auto& f : out.fanouts)
-              if (f.position > position) --f.position;
-            for (auto& r : out.runs)
-              if (r.position > position) --r.position;
-            break;
-          }
-        }
+        *reply = take_reply(out, id);
+        drop_stanzas_to(out, actor_jid);
       },
       kEngineTimeout);
   if (!ran) return {false, "the rooms service did not answer in time (is [muc] configured?)"};
@@ -138,8 +213,8 @@ std::optional<std::vector<admin_web::LiveRoom>> EngineRoomCommands::live_rooms()
       [found](muc::RoomService& rooms, AdminActorPolicy&, std::chrono::system_clock::time_point,
               muc::Effects&) {
         for (auto& r : rooms.rooms())
-          found->push_back(
-              {std::move(r.jid), std::move(r.name), r.occupants, r.persistent, r.public_room});
+          found->push_back({std::move(r.jid), std::move(r.name), r.occupants, r.persistent,
+                            r.public_room, std::move(r.linked)});
       },
       kEngineTimeout);
   if (!ran) return std::nullopt;
@@ -164,15 +239,7 @@ std::optional<std::vector<admin_web::OccupantRow>> EngineRoomCommands::occupants
 admin_web::CommandResult EngineRoomCommands::configure(
     const std::string& room, const std::vector<std::pair<std::string, std::string>>& fields,
     const std::string& actor) {
-  xmpp::DataForm form;
-  form.type = xmpp::FormType::submit;
-  form.set_form_type(std::string(xmpp::ns::muc_roomconfig));
-  for (const auto& [var, value] : fields) {
-    xmpp::FormField f;
-    f.var = var;
-    f.values = {value};
-    form.fields.push_back(std::move(f));
-  }
+  const xmpp::DataForm form = submitted_config(fields);
   xmpp::Element query("query", std::string(xmpp::ns::muc_owner));
   query.add_child(xmpp::to_element(form));
   return run(room, actor, std::move(query));
@@ -207,6 +274,165 @@ admin_web::CommandResult EngineRoomCommands::destroy(const std::string& room,
   auto& d = query.add_child("destroy");
   if (!reason.empty()) d.add_text_child("reason", reason);
   return run(room, actor, std::move(query));
+}
+
+std::optional<std::vector<admin_web::ConfigField>> EngineRoomCommands::config_form(
+    const std::string& room, const std::string& actor, std::string* error) {
+  const std::string actor_jid = this->actor_jid(actor);
+  const std::string id = "admin-web-" + std::to_string(next_id++);
+  xmpp::Element iq = owner_iq("get", id, actor_jid + "/web", room);
+  iq.add_child("query", std::string(xmpp::ns::muc_owner));
+  auto reply = std::make_shared<std::optional<xmpp::Element>>();
+  bool ran = runtime_.run_on_rooms(
+      [iq = std::move(iq), actor_jid, id, reply](muc::RoomService& rooms, AdminActorPolicy& policy,
+                                                 std::chrono::system_clock::time_point now,
+                                                 muc::Effects& out) {
+        policy.set_actor(actor_jid);
+        out = rooms.handle(iq, now);
+        *reply = take_reply(out, id);
+        drop_stanzas_to(out, actor_jid);
+      },
+      kEngineTimeout);
+  if (!ran || !*reply) return std::nullopt;
+  if ((*reply)->attr("type") != "result") {
+    if (error) *error = error_text(**reply);
+    return std::nullopt;
+  }
+  const xmpp::Element* query = (*reply)->find_child("query", xmpp::ns::muc_owner);
+  const xmpp::Element* x = query ? query->find_child("x", xmpp::ns::data_forms) : nullptr;
+  if (!x) return std::nullopt;
+  std::vector<admin_web::ConfigField> fields;
+  for (const auto& f : xmpp::parse_data_form(*x).fields) {
+    admin_web::ConfigField field{
+        f.var, std::string(xmpp::to_string(f.effective_type())), f.label, f.desc, f.values, {}};
+    for (const auto& o : f.options) field.options.emplace_back(o.value, o.label);
+    fields.push_back(std::move(field));
+  }
+  return fields;
+}
+
+admin_web::CommandResult EngineRoomCommands::create(
+    const std::string& room, const std::string& nick,
+    const std::vector<std::pair<std::string, std::string>>& fields, const std::string& actor) {
+  const std::string actor_jid = this->actor_jid(actor);
+  const std::string session = actor_jid + "/web";
+  auto form = submitted_config(fields);
+  if (xmpp::FormField* p = form.field("muc#roomconfig_persistentroom"))
+    p->values = {"1"};
+  else
+    form.fields.push_back(xmpp::FormField::boolean("muc#roomconfig_persistentroom", true));
+  auto result = std::make_shared<admin_web::CommandResult>();
+  bool ran = runtime_.run_on_rooms(
+      [room, nick, form, actor_jid, session, result](
+          muc::RoomService& rooms, AdminActorPolicy& policy,
+          std::chrono::system_clock::time_point now, muc::Effects& out) {
+        policy.set_actor(actor_jid);
+        if (rooms.occupants(room)) {
+          *result = {false, room + " exists already; open its page to change it"};
+          return;
+        }
+        // 1. The creating join (XEP-0045 §10.1.1): the policy's creation checks run here.
+        xmpp::Element join("presence", std::string(xmpp::ns::component_accept));
+        join.set_attr("from", session).set_attr("to", room + "/" + nick);
+        join.add_child("x", std::string(xmpp::ns::muc));
+        muc::Effects step = rooms.handle(join, now);
+        if (auto refused = take_error_to(step, session)) {
+          *result = {false, error_text(*refused)};
+          append_effects(out, std::move(step));
+          drop_stanzas_to(out, actor_jid);
+          return;
+        }
+        if (!rooms.occupants(room)) {
+          *result = {false, "the rooms engine did not create " + room + " (is the address valid?)"};
+          append_effects(out, std::move(step));
+          drop_stanzas_to(out, actor_jid);
+          return;
+        }
+        append_effects(out, std::move(step));
+        // 2. The configuration form, submitted as the new owner (§10.1.3).
+        const std::string id = "admin-web-" + std::to_string(next_id++);
+        xmpp::Element iq = owner_iq("set", id, session, room);
+        iq.add_child("query", std::string(xmpp::ns::muc_owner)).add_child(xmpp::to_element(form));
+        step = rooms.handle(iq, now);
+        auto reply = take_reply(step, id);
+        append_effects(out, std::move(step));
+        if (reply && reply->attr("type") == "result") {
+          *result = {true, ""};
+          // The owners named in the form replaced the creator, who would stay on as a member
+          // of a members-only room: the admin web is not a person to keep in the room's lists.
+          const std::string drop_id = "admin-web-" + std::to_string(next_id++);
+          xmpp::Element drop = owner_iq("set", drop_id, session, room);
+          drop.add_child("query", std::string(xmpp::ns::muc_admin))
+              .add_child("item")
+              .set_attr("jid", actor_jid)
+              .set_attr("affiliation", "none");
+          step = rooms.handle(drop, now);
+          take_reply(step, drop_id);
+          append_effects(out, std::move(step));
+        } else {
+          *result = {false, reply ? error_text(*reply) : "the rooms engine gave no answer"};
+          // Cancelling the initial configuration destroys the still locked room (§10.1.3).
+          const std::string cancel_id = "admin-web-" + std::to_string(next_id++);
+          xmpp::Element cancel = owner_iq("set", cancel_id, session, room);
+          xmpp::DataForm cancelled;
+          cancelled.type = xmpp::FormType::cancel;
+          cancel.add_child("query", std::string(xmpp::ns::muc_owner))
+              .add_child(xmpp::to_element(cancelled));
+          step = rooms.handle(cancel, now);
+          take_reply(step, cancel_id);
+          append_effects(out, std::move(step));
+        }
+        // 3. The owner leaves; a persistent room stays, empty, as after any owner's exit.
+        xmpp::Element leave("presence", std::string(xmpp::ns::component_accept));
+        leave.set_attr("from", session)
+            .set_attr("to", room + "/" + nick)
+            .set_attr("type", "unavailable");
+        append_effects(out, rooms.handle(leave, now));
+        drop_stanzas_to(out, actor_jid);
+      },
+      kEngineTimeout);
+  if (!ran) return {false, "the rooms service did not answer in time (is [muc] configured?)"};
+  return *result;
+}
+
+admin_web::CommandResult EngineRoomCommands::answer_registration(const std::string& room,
+                                                                 const std::string& jid,
+                                                                 bool approve,
+                                                                 const std::string& nick,
+                                                                 const std::string& actor) {
+  const std::string actor_jid = this->actor_jid(actor);
+  const std::string session = actor_jid + "/web";
+  // The approval form a room admin's client submits (XEP-0045 §9.9, with muc#jid).
+  xmpp::DataForm form;
+  form.type = xmpp::FormType::submit;
+  form.set_form_type(std::string(xmpp::ns::muc_register));
+  form.fields.push_back(xmpp::FormField::text_single("muc#jid", jid));
+  if (approve && !nick.empty())
+    form.fields.push_back(xmpp::FormField::text_single("muc#register_roomnick", nick));
+  form.fields.push_back(xmpp::FormField::boolean("muc#register_allow", approve));
+  xmpp::Element message("message", std::string(xmpp::ns::component_accept));
+  message.set_attr("from", session)
+      .set_attr("to", room)
+      .set_attr("id", "admin-web-" + std::to_string(next_id++));
+  message.add_child(xmpp::to_element(form));
+  auto result = std::make_shared<admin_web::CommandResult>(admin_web::CommandResult{true, ""});
+  bool ran = runtime_.run_on_rooms(
+      [message = std::move(message), actor_jid, session, room, result](
+          muc::RoomService& rooms, AdminActorPolicy& policy,
+          std::chrono::system_clock::time_point now, muc::Effects& out) {
+        policy.set_actor(actor_jid);
+        if (!rooms.occupants(room)) {
+          *result = {false, room + " is not open now"};
+          return;
+        }
+        out = rooms.handle(message, now);
+        // Success has no answer to the sender; a refusal is an error message back.
+        if (auto refused = take_error_to(out, session)) *result = {false, error_text(*refused)};
+        drop_stanzas_to(out, actor_jid);
+      },
+      kEngineTimeout);
+  if (!ran) return {false, "the rooms service did not answer in time (is [muc] configured?)"};
+  return *result;
 }
 
 }  // namespace commonroom::app

@@ -20,6 +20,16 @@ class EngineRoomCommands : public admin_web::RoomCommands {
   std::optional<admin_web::LiveCounts> live_counts() override;
   std::optional<std::vector<admin_web::LiveRoom>> live_rooms() override;
   std::optional<std::vector<admin_web::OccupantRow>> occupants(const std::string& room) override;
+  std::string rooms_domain() const override { return rooms_domain_; }
+  std::optional<std::vector<admin_web::ConfigField>> config_form(const std::string& room,
+                                                                 const std::string& actor,
+                                                                 std::string* error) override;
+  admin_web::CommandResult create(const std::string& room, const std::string& nick,
+                                  const std::vector<std::pair<std::string, std::string>>& fields,
+                                  const std::string& actor) override;
+  admin_web::CommandResult answer_registration(const std::string& room, const std::string& jid,
+                                               bool approve, const std::string& nick,
+                                               const std::string& actor) override;
   admin_web::CommandResult configure(const std::string& room,
                                      const std::vector<std::pair<std::string, std::string>>& fields,
                                      const std::string& actor) override;
@@ -37,6 +47,7 @@ class EngineRoomCommands : public admin_web::RoomCommands {
   admin_web::CommandResult run(const std::string& room, const std::string& actor,
                                xmpp::Element query);
   Runtime& runtime_;
+  std::string rooms_domain_;
   std::string actor_domain_;
 };
 

@@ -38,9 +38,12 @@ class PgAdminStore::Lease {
 namespace {
 
 admin_web::RoomRow room_row(store::AdminRoomRecord r) {
-  return {std::move(r.jid),    std::move(r.name),       std::move(r.subject),
-          r.public_room,       r.members_only,          r.password_protected,
-          std::move(r.linked), std::move(r.created_by), std::move(r.created_at)};
+  return {std::move(r.jid),        std::move(r.name),
+          std::move(r.subject),    r.public_room,
+          r.members_only,          r.password_protected,
+          std::move(r.linked),     std::move(r.created_by),
+          std::move(r.created_at), std::move(r.last_message_at),
+          std::move(r.name_key)};
 }
 
 admin_web::PersonRow person_row(store::AdminPersonRecord p) {
@@ -110,10 +113,24 @@ std::vector<admin_web::AuditRow> PgAdminStore::audit_entries(long long before_id
 
 std::vector<admin_web::RoomRow> PgAdminStore::rooms(const admin_web::RoomQuery& query) {
   Lease l(*this);
-  store::AdminRoomQuery q{query.text, query.after, query.limit, query.scopes};
+  store::AdminRoomQuery q;
+  q.text = query.text;
+  q.after = query.after;
+  q.limit = query.limit;
+  q.scopes = query.scopes;
+  q.order = query.order == admin_web::RoomOrder::name       ? store::AdminRoomOrder::name
+            : query.order == admin_web::RoomOrder::activity ? store::AdminRoomOrder::activity
+                                                            : store::AdminRoomOrder::address;
+  q.after_key = query.after_key;
+  q.after_quiet = query.after_quiet;
   std::vector<admin_web::RoomRow> out;
   for (auto& r : store::find_admin_rooms(l.c(), q)) out.push_back(room_row(std::move(r)));
   return out;
+}
+
+std::vector<std::pair<std::string, std::int64_t>> PgAdminStore::messages_per_hour(int hours) {
+  Lease l(*this);
+  return store::messages_per_hour(l.c(), hours);
 }
 
 std::int64_t PgAdminStore::room_count() {

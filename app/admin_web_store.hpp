@@ -37,6 +37,7 @@ class PgAdminStore : public admin_web::AdminStore {
   std::vector<admin_web::AuditRow> audit_entries(long long before_id, int limit) override;
   std::vector<admin_web::RoomRow> rooms(const admin_web::RoomQuery& query) override;
   std::int64_t room_count() override;
+  std::vector<std::pair<std::string, std::int64_t>> messages_per_hour(int hours) override;
   std::optional<admin_web::RoomDetail> room(const std::string& jid) override;
   std::vector<admin_web::PersonRow> people(const std::string& text, int limit) override;
   std::optional<admin_web::PersonRow> person(const std::string& uid) override;

@@ -12,6 +12,7 @@
 
 #include "admin-web/server.hpp"
 #include "app/admin_commands.hpp"
+#include "app/admin_directory_actions.hpp"
 #include "app/admin_room_commands.hpp"
 #include "app/admin_web_abuse_desk.hpp"
 #include "app/admin_web_store.hpp"
@@ -397,6 +398,11 @@ int run_service(const Config& config) {
     if (config.muc) {
       room_commands = std::make_unique<EngineRoomCommands>(runtime, config.muc->domain);
       web_options.room_commands = room_commands.get();
+    }
+    std::unique_ptr<AdminDirectoryActions> directory_actions;
+    if (!config.database_uri.empty()) {
+      directory_actions = std::make_unique<AdminDirectoryActions>(config);
+      web_options.directory_actions = directory_actions.get();
     }
     admin_web::SiteSources sources;
     sources.status = [&runtime] { return to_link_states(runtime.status()); };

@@ -56,25 +56,6 @@ std::string describe(const directory::SyncRunRecord& r) {
   return text;
 }
 
-directory::SyncRunRecord run_sync(const Config& config, directory::SyncRequest request) {
-  // A fresh connection per run: a database restart between runs costs nothing.
-  try {
-    store::Database db(config.database_uri);
-    store::DirectoryStore st(db);
-    directory::LdapSync sync(*config.ldap, st, directory::ldap_source_factory(*config.ldap),
-                             [] { return Clock::now(); });
-    return sync.run(request);
-  } catch (const std::exception& e) {
-    directory::SyncRunRecord r;
-    r.kind = request.kind;
-    r.status = directory::RunStatus::failed;
-    r.started_at = r.finished_at = Clock::now();
-    r.error = e.what();
-    Poco::Logger::get("directory").error("directory sync: cannot start: " + r.error);
-    return r;
-  }
-}
-
 bool need(const Config& config, bool ldap, std::ostream& err) {
   bool ok = true;
   if (ldap && !config.ldap) {
@@ -103,7 +84,7 @@ int sync_command(const Config& config, const std::vector<std::string>& args, std
     throw UsageError("directory sync: --force only applies to --full");
   if (!need(config, true, err)) return kExitFailure;
   setup_logging(config.logging);
-  const auto record = run_sync(config, request);
+  const auto record = run_directory_sync(config, request);
   if (record.status == directory::RunStatus::failed) {
     err << "directory sync failed; the stored directory is unchanged: " << record.error << "\n";
     return kExitFailure;
@@ -187,6 +168,25 @@ int status_command(const Config& config, std::ostream& out, std::ostream& err) {
 
 }  // namespace
 
+directory::SyncRunRecord run_directory_sync(const Config& config, directory::SyncRequest request) {
+  // A fresh connection per run: a database restart between runs costs nothing.
+  try {
+    store::Database db(config.database_uri);
+    store::DirectoryStore st(db);
+    directory::LdapSync sync(*config.ldap, st, directory::ldap_source_factory(*config.ldap),
+                             [] { return Clock::now(); });
+    return sync.run(request);
+  } catch (const std::exception& e) {
+    directory::SyncRunRecord r;
+    r.kind = request.kind;
+    r.status = directory::RunStatus::failed;
+    r.started_at = r.finished_at = Clock::now();
+    r.error = e.what();
+    Poco::Logger::get("directory").error("directory sync: cannot start: " + r.error);
+    return r;
+  }
+}
+
 int directory_command(const Config& config, const std::vector<std::string>& args, std::ostream& out,
                       std::ostream& err) {
   try {
@@ -225,7 +225,7 @@ std::unique_ptr<directory::SyncJob> start_directory_sync(const Config& config) {
   }
   auto job =
       std::make_unique<directory::SyncJob>(std::move(schedule), [config](directory::SyncKind kind) {
-        return run_sync(config, directory::SyncRequest{kind, false});
+        return run_directory_sync(config, directory::SyncRequest{kind, false});
       });
   job->start();
   return job;

@@ -10,7 +10,9 @@
 
 namespace commonroom::directory {
 class SyncJob;
-}
+struct SyncRunRecord;
+struct SyncRequest;
+}  // namespace commonroom::directory
 
 namespace commonroom::app {
 
@@ -20,6 +22,10 @@ int directory_command(const Config& config, const std::vector<std::string>& args
                       std::ostream& err);
 
 inline constexpr int kExitSyncPartial = 3;
+
+// One sync from LDAP into PostgreSQL with fresh connections, as `directory sync` runs it
+// (also the admin web's "Sync now"). A failure to start is returned as a failed run.
+directory::SyncRunRecord run_directory_sync(const Config& config, directory::SyncRequest request);
 
 // The background sync job for `run`, or nullptr when [ldap] is absent, schedule = false or
 // there is no [database]. The job owns its connections (one per run).

@@ -202,12 +202,13 @@ void Engine::handle_owner(Ctx& ctx, Room& room, const xmpp::Element& query, bool
     if (owners && owners->empty()) return not_acceptable("a room must keep at least one owner");
   }
   if (next.persistent && !before.persistent) {
-    Verdict v =
-        policy_->check_creation(CreationRequest{.creator = ctx.from,
-                                                .room = room.jid(),
-                                                .persistent = true,
-                                                .rooms_owned = rooms_owned_by(ctx.from, &room),
-                                                .rooms_total = rooms_.size() - 1});
+    Verdict v = policy_->check_creation(
+        CreationRequest{.creator = ctx.from,
+                        .room = room.jid(),
+                        .persistent = true,
+                        .rooms_owned = rooms_owned_by(ctx.from, &room),
+                        .rooms_total = rooms_.size() - 1,
+                        .service_admin = policy_->is_service_admin(ctx.from)});
     if (!v.allowed) {
       return not_acceptable(v.reason.empty() ? "you may not make rooms persistent" : v.reason);
     }

@@ -336,11 +336,13 @@ void Engine::create_room(Ctx& ctx, const xmpp::Element* muc_x) {
   RoomConfig config = config_.room_defaults;
   policy_->default_config(room_jid, config);
   apply_locks(room_jid, config);
-  Verdict v = policy_->check_creation(CreationRequest{.creator = ctx.from,
-                                                      .room = room_jid,
-                                                      .persistent = config.persistent,
-                                                      .rooms_owned = rooms_owned_by(ctx.from),
-                                                      .rooms_total = rooms_.size()});
+  Verdict v = policy_->check_creation(
+      CreationRequest{.creator = ctx.from,
+                      .room = room_jid,
+                      .persistent = config.persistent,
+                      .rooms_owned = rooms_owned_by(ctx.from),
+                      .rooms_total = rooms_.size(),
+                      .service_admin = policy_->is_service_admin(ctx.from)});
   if (!v.allowed) {
     // §10.1.1: restricted creation is not-allowed.
     xmpp::StanzaError e(xmpp::Condition::not_allowed, xmpp::ErrorType::cancel,

@@ -53,6 +53,9 @@ struct CreationRequest {
   bool persistent = false;
   std::size_t rooms_owned = 0;  // other rooms the creator's bare JID owns
   std::size_t rooms_total = 0;  // rooms the service holds, not counting this one
+  // The creator acts as owner of every room (Policy::is_service_admin, asked of the policy
+  // the engine holds, so a wrapping policy's admins count: the admin web's actor).
+  bool service_admin = false;
 };
 
 class Policy {

@@ -44,7 +44,8 @@ std::vector<RoomSummary> RoomService::rooms() const {
   std::vector<RoomSummary> out;
   for (const Room* r : engine_->rooms()) {
     out.push_back(RoomSummary{r->jid_str(), r->config().name, r->occupants().size(),
-                              r->config().persistent, r->config().public_room, r->locked()});
+                              r->config().persistent, r->config().public_room, r->locked(),
+                              r->config().linked});
   }
   return out;
 }

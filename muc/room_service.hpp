@@ -30,6 +30,7 @@ struct RoomSummary {
   bool persistent = false;
   bool public_room = false;
   bool locked = false;
+  std::vector<std::string> linked;  // x-commonroom#linked (a room manager's scope)
 };
 
 // One occupant as the admin web shows them (a copy: safe to hand to another thread).

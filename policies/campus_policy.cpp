@@ -123,7 +123,10 @@ muc::Verdict CampusPolicy::check_creation(const muc::CreationRequest& r) const {
     return muc::Verdict::deny("the service holds as many rooms as it may (" +
                               std::to_string(settings_.max_rooms) + "); try again later");
   }
-  if (!is_local(r.creator)) {
+  // Service admins may act from outside the local domains (the admin web acts from a
+  // domain of its own); the name rules and the service's room limit still apply to them.
+  const bool admin = r.service_admin || is_service_admin(r.creator);
+  if (!admin && !is_local(r.creator)) {
     return muc::Verdict::deny("only users of " + join(settings_.local_domains) +
                               " may create rooms");
   }
@@ -141,7 +144,7 @@ muc::Verdict CampusPolicy::check_creation(const muc::CreationRequest& r) const {
       return muc::Verdict::deny("the room name \"" + std::string(name) + "\" is reserved");
     }
   }
-  if (is_service_admin(r.creator)) return muc::Verdict::allow();
+  if (admin) return muc::Verdict::allow();
   if (r.rooms_owned >= settings_.room_quota) {
     return muc::Verdict::deny("you may own at most " + std::to_string(settings_.room_quota) +
                               " rooms at once");

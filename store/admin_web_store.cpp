@@ -244,20 +244,81 @@ std::vector<AdminRoomRecord> find_admin_rooms(pqxx::connection_base& c, const Ad
       else
         links.push_back(s);
     }
+  // $2..$6: the search text and the viewer's scope, the same for every order.
+  constexpr const char* kFilter =
+      " AND ($2 = '' OR (r.jid || ' ' || lower(coalesce(r.config->>'name', ''))) LIKE lower($3))"
+      " AND (NOT $4::boolean OR r.jid = ANY($5::text[]) OR r.config->'linked' ?| $6::text[])";
+  constexpr const char* kExtra =
+      ", coalesce(to_char(a.last_message_at AT TIME ZONE 'UTC', "
+      "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
+      " ''), lower(coalesce(r.config->>'name', ''))";
+  std::string columns = kRoomColumns;
+  columns.insert(columns.rfind(" FROM rooms"), kExtra);
+  columns += " r";
   pqxx::read_transaction tx(c);
   std::vector<AdminRoomRecord> out;
-  // Keyset paging on the primary key: every page costs the same at 100,000 rooms.
+  auto take = [&](const pqxx::result& rows) {
+    for (const auto& r : rows) {
+      out.push_back(room_row(r));
+      out.back().last_message_at = r[9].as<std::string>();
+      out.back().name_key = r[10].as<std::string>();
+    }
+  };
+  const auto pattern = contains_pattern(q.text);
+  const bool scoped = q.scopes.has_value();
+  // Every order pages by keyset on an index: each page costs the same at 100,000 rooms.
+  switch (q.order) {
+    case AdminRoomOrder::address:
+      take(tx.exec_params(columns +
+                              " LEFT JOIN room_activity a ON a.room = r.jid WHERE r.jid > $7" +
+                              kFilter + " ORDER BY r.jid LIMIT $8::int",
+                          kTimeFormat, q.text, pattern, scoped, array_text(rooms),
+                          array_text(links), q.after, q.limit));
+      break;
+    case AdminRoomOrder::name:
+      take(tx.exec_params(
+          columns +
+              " LEFT JOIN room_activity a ON a.room = r.jid"
+              " WHERE (lower(coalesce(r.config->>'name', '')), r.jid) > ($7, $8)" +
+              kFilter + " ORDER BY lower(coalesce(r.config->>'name', '')), r.jid LIMIT $9::int",
+          kTimeFormat, q.text, pattern, scoped, array_text(rooms), array_text(links), q.after_key,
+          q.after, q.limit));
+      break;
+    case AdminRoomOrder::activity:
+      // Newest message first, from room_activity's index; then the rooms without any
+      // recorded message, by JID.
+      if (!q.after_quiet)
+        take(tx.exec_params(
+            columns +
+                " JOIN room_activity a ON a.room = r.jid"
+                " WHERE ($7 = '' OR (a.last_message_at, a.room) < ($7::timestamptz, $8))" +
+                kFilter + " ORDER BY a.last_message_at DESC, a.room DESC LIMIT $9::int",
+            kTimeFormat, q.text, pattern, scoped, array_text(rooms), array_text(links), q.after_key,
+            q.after, q.limit));
+      if (static_cast<int>(out.size()) < q.limit)
+        take(tx.exec_params(columns +
+                                " LEFT JOIN room_activity a ON a.room = r.jid"
+                                " WHERE a.room IS NULL AND r.jid > $7" +
+                                kFilter + " ORDER BY r.jid LIMIT $8::int",
+                            kTimeFormat, q.text, pattern, scoped, array_text(rooms),
+                            array_text(links), q.after_quiet ? q.after : std::string(),
+                            q.limit - static_cast<int>(out.size())));
+      break;
+  }
+  return out;
+}
+
+std::vector<std::pair<std::string, std::int64_t>> messages_per_hour(pqxx::connection_base& c,
+                                                                    int hours) {
+  pqxx::read_transaction tx(c);
+  std::vector<std::pair<std::string, std::int64_t>> out;
   for (const auto& r : tx.exec_params(
-           std::string(kRoomColumns) +
-               " WHERE jid > $2"
-               "   AND ($3 = '' OR (jid || ' ' || lower(coalesce(config->>'name', ''))) LIKE"
-               "                   lower($4))"
-               "   AND (NOT $5::boolean OR jid = ANY($6::text[])"
-               "        OR config->'linked' ?| $7::text[])"
-               " ORDER BY jid LIMIT $8::int",
-           kTimeFormat, q.after, q.text, contains_pattern(q.text), q.scopes.has_value(),
-           array_text(rooms), array_text(links), q.limit))
-    out.push_back(room_row(r));
+           "SELECT to_char(h AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:00'), coalesce(m.messages, 0)"
+           " FROM generate_series(date_trunc('hour', now()) - ($1::int - 1) * interval '1 hour',"
+           "                      date_trunc('hour', now()), interval '1 hour') h"
+           " LEFT JOIN room_message_hours m ON m.hour = h ORDER BY h",
+           hours))
+    out.emplace_back(r[0].as<std::string>(), r[1].as<std::int64_t>());
   return out;
 }
 

@@ -82,17 +82,34 @@ struct AdminRoomRecord {
   std::vector<std::string> linked;  // inst:<id>, group:<id>
   std::string created_by;
   std::string created_at;  // ISO 8601, UTC
+  // The newest groupchat message (room_activity), ISO 8601 UTC to the microsecond; "" = none
+  // recorded. Filled by the name and activity orders.
+  std::string last_message_at;
+  std::string name_key;  // lower-cased name, the name order's key
 };
+// The orders the rooms list offers; each pages by keyset on an index.
+enum class AdminRoomOrder { address, name, activity };
 struct AdminRoomQuery {
   std::string text;   // substring of the JID or the name; "" = all
   std::string after;  // keyset: rooms whose JID sorts after this
   int limit = 50;
   // nullopt: every room; else only rooms named (room:<jid>) or linked (inst:, group:) here.
   std::optional<std::vector<std::string>> scopes;
+  AdminRoomOrder order = AdminRoomOrder::address;
+  // The keyset cursor's first part besides `after` (the JID): the name order's lower-cased
+  // name; the activity order's last_message_at, or "" for the rooms without any message,
+  // which follow the others by JID.
+  std::string after_key;
+  bool after_quiet = false;  // activity order: the cursor is among the rooms without messages
 };
 // The stored (persistent) rooms, by JID.
 std::vector<AdminRoomRecord> find_admin_rooms(pqxx::connection_base& c, const AdminRoomQuery& q);
 std::int64_t count_rooms(pqxx::connection_base& c);
+
+// Groupchat messages in each of the last `hours` hours (room_message_hours, kept from the
+// abuse log), oldest first, with the hour as "YYYY-MM-DD HH:00" UTC; hours without any are 0.
+std::vector<std::pair<std::string, std::int64_t>> messages_per_hour(pqxx::connection_base& c,
+                                                                    int hours);
 
 struct AdminRoomDetail {
   AdminRoomRecord room;

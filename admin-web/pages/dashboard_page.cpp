@@ -1,5 +1,7 @@
 #include <Poco/Net/HTTPServerResponse.h>
 
+#include <algorithm>
+
 #include "admin-web/admin_store.hpp"
 #include "admin-web/pages/pages.hpp"
 #include "admin-web/room_commands.hpp"
@@ -24,6 +26,21 @@ void dashboard_page(PageRequest& request) {
   if (site.store) {
     auto count = site.store->room_count();
     if (count > 0) context["room_count"] = std::to_string(count);
+    // From room_message_hours, which the abuse log keeps: 24 rows whatever its size.
+    const auto hours = site.store->messages_per_hour(24);
+    std::int64_t max = 1, total = 0;
+    for (const auto& [hour, n] : hours) {
+      max = std::max(max, n);
+      total += n;
+    }
+    mstch::array rows;
+    for (const auto& [hour, n] : hours)
+      rows.push_back(mstch::map{{"hour", hour.substr(std::min<std::size_t>(hour.size(), 11))},
+                                {"messages", std::to_string(n)},
+                                {"max", std::to_string(max)}});
+    context["hours"] = rows;
+    context["hours_shown"] = !rows.empty();
+    context["messages_total"] = std::to_string(total);
   }
   if (site.room_commands)
     if (auto live = site.room_commands->live_counts())

@@ -20,6 +20,11 @@ void raven_sign_in_page(PageRequest& request);  // GET /auth/raven
 void proxy_sign_in_page(PageRequest& request);  // GET /auth/proxy
 void sign_out_page(PageRequest& request);       // POST /sign-out
 void style_page(PageRequest& request);          // GET /style.css
+// Rooms: creating one (GET shows the form, POST creates it).
+void new_room_page(PageRequest& request);  // GET, POST /rooms/new
+// Directory changes (admins): sync now, opt-outs.
+void directory_sync_now_page(PageRequest& request);  // POST /directory/sync
+void directory_opt_out_page(PageRequest& request);   // POST /directory/opt-outs
 
 // The abuse workspace.
 void abuse_search_page(PageRequest& request);       // GET /abuse

@@ -5,6 +5,7 @@
 #include "admin-web/admin_store.hpp"
 #include "admin-web/pages/pages.hpp"
 #include "admin-web/room_commands.hpp"
+#include "admin-web/room_config_form.hpp"
 #include "admin-web/templates.hpp"
 
 namespace commonroom::admin_web {
@@ -23,16 +24,20 @@ std::string plain(const std::string& json) {
   }
 }
 
-std::string setting(const RoomDetail& d, std::string_view key) {
-  for (const auto& [k, v] : d.config)
-    if (k == key) return plain(v);
+// What the last change did, in the words of someone who just made it.
+std::string done_message(const std::string& done, const std::string& who) {
+  if (done == "configure")
+    return "The configuration is saved; people in the room were told it changed.";
+  if (done == "kick") return "The occupant was removed.";
+  if (done == "affiliation") return "The affiliation is changed.";
+  if (done == "create")
+    return "The room is created. Its owners and members can enter it now from their chat "
+           "client; change anything below.";
+  if (done == "approve")
+    return "The registration request of " + who + " is approved: they are a member now.";
+  if (done == "decline")
+    return "The registration request of " + who + " is declined; they were told so.";
   return "";
-}
-
-mstch::array yes_no(bool value) {
-  return mstch::array{
-      mstch::map{{"value", std::string("1")}, {"label", std::string("yes")}, {"selected", value}},
-      mstch::map{{"value", std::string("0")}, {"label", std::string("no")}, {"selected", !value}}};
 }
 
 }  // namespace
@@ -61,8 +66,11 @@ void room_page(PageRequest& request) {
     config.push_back(mstch::map{{"key", key}, {"value", plain(value)}});
   mstch::array requests;
   for (const auto& q : detail->registration_requests)
-    requests.push_back(
-        mstch::map{{"jid", q.jid}, {"nick", q.nick}, {"requested_at", q.requested_at}});
+    requests.push_back(mstch::map{{"jid", q.jid},
+                                  {"nick", q.nick},
+                                  {"requested_at", q.requested_at},
+                                  {"jid_url", url_part(r.jid)},
+                                  {"csrf", request.viewer->csrf_token}});
   for (const auto& a : detail->affiliations)
     affiliations.push_back(mstch::map{
         {"jid", a.jid}, {"affiliation", a.affiliation}, {"nick", a.nick}, {"reason", a.reason}});
@@ -72,9 +80,12 @@ void room_page(PageRequest& request) {
     for (const auto& o : *present)
       occupants.push_back(mstch::map{
           {"nick", o.nick}, {"jid", o.jid}, {"role", o.role}, {"affiliation", o.affiliation}});
-  std::string linked;
-  for (const auto& l : r.linked) linked += (linked.empty() ? "" : "\n") + l;
+  // The engine's own configuration form, as the room's owner would get it over XMPP.
+  std::string form_error;
+  std::optional<std::vector<ConfigField>> form;
+  if (commands) form = commands->config_form(r.jid, request.viewer->principal, &form_error);
   const std::string done = request.form.get("done", "");
+  const std::string who = request.form.get("who", "");
   mstch::map context{{"requests", requests},
                      {"any_requests", !requests.empty()},
                      {"stored", stored},
@@ -86,11 +97,9 @@ void room_page(PageRequest& request) {
                      {"created_by", r.created_by},
                      {"linked_any", !r.linked.empty()},
                      {"linked", string_list(r.linked)},
-                     {"linked_text", linked},
-                     {"description", setting(*detail, "description")},
-                     {"members_only", yes_no(r.members_only)},
-                     {"public_room", yes_no(r.public_room)},
-                     {"moderated", yes_no(setting(*detail, "moderated") == "true")},
+                     {"config_form", form ? config_form_view(*form) : mstch::array{}},
+                     {"has_config_form", form.has_value()},
+                     {"config_form_error", form_error},
                      {"config", config},
                      {"affiliations", affiliations},
                      {"no_affiliations", affiliations.empty()},
@@ -99,10 +108,7 @@ void room_page(PageRequest& request) {
                      {"no_occupants", occupants.empty()},
                      {"actions", commands != nullptr},
                      {"csrf", request.viewer->csrf_token},
-                     {"done", done == "configure"     ? std::string("The configuration is saved.")
-                              : done == "kick"        ? std::string("The occupant was removed.")
-                              : done == "affiliation" ? std::string("The affiliation is changed.")
-                                                      : std::string()}};
+                     {"done", done_message(done, who)}};
   send_page(request, "room", "Room " + (r.name.empty() ? r.jid : r.name), context);
 }
 

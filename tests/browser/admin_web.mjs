@@ -23,7 +23,18 @@ async function shot(page, name) {
 const scenarios = {
   async admin(page) {
     await signInWithRaven(page);
+    seen.dashboard = await page.locator('main').innerText();
     await shot(page, 'dashboard');
+    await page.goto(base + '/directory/sync');
+    await page.getByLabel('CRSid').fill('zz999');
+    await page.getByLabel('Note').fill('asked by e-mail');
+    await page.getByRole('button', { name: 'Leave out of the directory' }).click();
+    await page.waitForURL(/done=opted-out/);
+    seen.optedOut = await page.locator('p.notice').first().innerText();
+    seen.optOuts = await page.locator('main table').last().innerText();
+    await shot(page, 'directory-sync');
+    await page.getByRole('button', { name: 'Lift opt-out of zz999' }).click();
+    await page.waitForURL(/done=opted-in/);
     await page.getByRole('link', { name: 'Directory' }).click();
     await page.getByLabel('Find a person').fill('quent');
     await page.getByRole('button', { name: 'Search' }).click();
@@ -33,6 +44,11 @@ const scenarios = {
     await page.getByRole('link', { name: 'Rooms', exact: true }).click();
     seen.rooms = await page.locator('main table').innerText();
     await shot(page, 'rooms');
+    await page.getByRole('link', { name: 'last message' }).click();
+    await page.waitForURL(/sort=activity/);
+    seen.byActivity = await page.locator('main table').innerText();
+    await shot(page, 'rooms-by-last-message');
+    await page.getByRole('link', { name: 'Rooms', exact: true }).click();
     await page.getByRole('link', { name: 'trinity@conference.cam.example' }).click();
     seen.room = await page.locator('main').innerText();
     await shot(page, 'room');

@@ -15,7 +15,7 @@ try {
   await page.goto(base + '/rooms/' + room);
   seen.occupants = await page.locator('table').first().innerText();
   await page.screenshot({ path: path.join(shots, 'room-live.png'), fullPage: true });
-  await page.getByLabel('Name').fill('Junior Common Room');
+  await page.locator('[name="muc#roomconfig_roomname"]').fill('Junior Common Room');
   await page.getByRole('button', { name: 'Save configuration' }).click();
   await page.waitForURL(/done=configure/);
   seen.saved = await page.locator('p.notice').innerText();

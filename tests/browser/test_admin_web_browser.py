@@ -48,6 +48,14 @@ def site():
         psql(uri, "INSERT INTO rooms (jid, config, subject, occupant_id_secret, created_at, created_by)"
                   f" VALUES ('{jid}', '{config_json}'::jsonb, '{subject}', 's', now(),"
                   " 'crispin@cam.example')")
+    # A day of chat in both rooms, busier in the evening, for the dashboard and the last-message
+    # order (the abuse log's trigger keeps both).
+    psql(uri, "INSERT INTO room_events (event_id, room, occurred_at, kind) SELECT 'e' || h || '-' || k,"
+              " CASE WHEN k % 3 = 0 THEN 'kings@conference.cam.example'"
+              " ELSE 'trinity@conference.cam.example' END,"
+              " date_trunc('hour', now()) - h * interval '1 hour' + k * interval '20 seconds',"
+              " 'groupchat' FROM generate_series(1, 23) h,"
+              " generate_series(1, 5 + (20 * sin(h / 4.0))::int + 20) k")
     psql(uri, "INSERT INTO directory_people (uid, jid, display_name, mail, institutions, name_folded)"
               " VALUES ('spqr1', 'spqr1@cam.example', 'Sam Quentin', 'spqr1@cam.example',"
               " '{TRIN}', 'sam quentin')")
@@ -79,6 +87,11 @@ def test_an_admin_signs_in_with_raven_searches_the_directory_and_opens_a_room(si
     assert "Formal hall <b>menu</b>" in seen["rooms"]  # shown as text, not markup
     assert "crispin@cam.example" in seen["room"]
     assert seen["afterSignOut"] == "/sign-in"
+    assert "Room messages in the last 24 hours" in seen["dashboard"]
+    # The latest message first: the last one of the last hour was in kings (k = 30).
+    assert seen["byActivity"].index("kings@") < seen["byActivity"].index("trinity@")
+    assert "zz999 is out of the directory now" in seen["optedOut"]
+    assert "zz999" in seen["optOuts"] and "asked by e-mail" in seen["optOuts"]
     assert (SHOTS / "dashboard.png").stat().st_size > 0
 
 

@@ -98,20 +98,23 @@ def test_admin_web_changes_reach_occupants_at_once(servers):
 
         # Without the session's CSRF token nothing changes.
         status, _, _ = await asyncio.to_thread(
-            web.request, "POST", f"/rooms/{ROOM}/configure", {"name": "Hacked"}, web.cookie)
+            web.request, "POST", f"/rooms/{ROOM}/configure", {"muc#roomconfig_roomname": "Hacked"},
+            web.cookie)
         assert status == 403
 
         # A configuration change: occupants get the status 104 notice.
         status, _, headers = await web.apost(f"/rooms/{ROOM}/configure",
-                                             name="Junior Common Room", members_only="0",
-                                             public_room="1", moderated="0")
+                                             **{"muc#roomconfig_roomname": "Junior Common Room",
+                                                "muc#roomconfig_membersonly": "0",
+                                                "muc#roomconfig_publicroom": "1",
+                                                "muc#roomconfig_moderatedroom": "0"})
         assert status == 303 and headers["Location"].endswith("?done=configure")
         notice = await bob.expect(lambda s: s.tag == q(CLIENT, "message") and
                                   s.get("from") == ROOM and 104 in statuses(s),
                                   "the configuration change notice", timeout=5)
         assert notice is not None
         status, page = await web.aget(f"/rooms/{ROOM}?done=configure")
-        assert "The configuration is saved." in page and "Junior Common Room" in page
+        assert "The configuration is saved;" in page and "Junior Common Room" in page
 
         # A ban: carol may no longer enter.
         await jo.aget(f"/rooms/{ROOM}")

@@ -363,3 +363,53 @@ def test_an_opt_out_is_gone_from_search_within_a_second_and_an_opt_in_after_its_
           f"sync after opt-in to found: {timings['opt_in_sync'] * 1000:.0f} ms")
     assert timings["opt_out"] < 1.0, timings
     assert timings["opt_in_sync"] < 1.0, timings
+
+
+def test_the_admin_web_opts_people_out_and_syncs_now(env):
+    # The admin web's opt-out takes the command line's path: the running index drops the
+    # person at once. Its "Sync now" runs the same sync, whose result the sync page shows.
+    from types import SimpleNamespace
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from test_admin_web_rooms import Web
+    web = Web(SimpleNamespace(commonroom=SimpleNamespace(config=env.config,
+                                                         config_path=env.config_path)))
+    web.get("/directory/sync")
+    timings = {}
+
+    async def body(client):
+        items, _ = await legacy_search(client, {"last": "kierkegard"})
+        assert [p["jid"] for p in items] == ["sk202@cam.example"]
+        status, _, headers = await asyncio.to_thread(
+            web.post, "/directory/opt-outs", uid="SK202", note="asked by e-mail", change="out")
+        assert status == 303 and headers["Location"] == "/directory/sync?done=opted-out&uid=SK202"
+        timings["opt_out"] = await found_within(client, "kierkegard", "sk202@cam.example",
+                                                want=False, deadline_s=5)
+        status, page = await asyncio.to_thread(web.get, "/directory/sync?done=opted-out&uid=sk202")
+        assert "sk202 is out of the directory now" in page and "asked by e-mail" in page
+        status, _, _ = await asyncio.to_thread(web.post, "/directory/opt-outs", uid="sk202",
+                                               change="in")
+        assert status == 303
+        status, _, headers = await asyncio.to_thread(web.post, "/directory/sync", kind="full")
+        assert status == 303 and headers["Location"] == "/directory/sync?started=full"
+        timings["opt_in_sync"] = await found_within(client, "kierkegard", "sk202@cam.example",
+                                                    want=True, deadline_s=15)
+
+    env.session(body)
+    print(f"web opt-out to not found: {timings['opt_out'] * 1000:.0f} ms")
+    assert timings["opt_out"] < 1.0, timings
+    # The run the web started is on the sync page with its counts once it ends.
+    deadline = time.monotonic() + 15
+    while True:
+        _, page = web.get("/directory/sync")
+        if "A sync started here is running now." not in page:
+            break
+        assert time.monotonic() < deadline, "the sync never finished"
+        time.sleep(0.1)
+    first_run = re.search(r"<tbody>\s*<tr><td>(\w+)</td><td>[^<]*</td><td>[^<]*</td><td>(\w+)</td>",
+                          page)
+    assert first_run and first_run.groups() == ("full", "ok"), page
+    from pg_support import psql
+    audit = psql(env.pg_uri, "SELECT actor || ' ' || action || ' ' || object FROM audit"
+                             " WHERE action LIKE 'directory.%' ORDER BY id").splitlines()
+    assert audit == ["ops directory.opt_out SK202", "ops directory.opt_in sk202",
+                     "ops directory.sync directory"], audit

@@ -284,9 +284,45 @@ def test_keyset_paging_walks_every_room(site):
     while path:
         page = site.request("GET", path, ada)[1]
         seen += re.findall(r'<a href="/rooms/[^"]+">(r\d{4}@conference\.cam\.example)</a>', page)
-        nxt = re.search(r'<a href="(/rooms\?q=&amp;after=[^"]+)">Next page</a>', page)
+        nxt = re.search(r'<a href="(/rooms\?q=[^"]*after=[^"]+)">Next page</a>', page)
         path = nxt[1].replace("&amp;", "&") if nxt else None
     assert seen == [f"r{i:04d}@conference.cam.example" for i in range(120)]
+
+
+def walk(site, cookie, path):
+    seen = []
+    while path:
+        page = site.request("GET", path, cookie)[1]
+        seen += re.findall(r'<a href="/rooms/[^"]+">(r\d{4})@conference\.cam\.example</a>', page)
+        nxt = re.search(r'<a href="(/rooms\?q=[^"]*)">Next page</a>', page)
+        path = nxt[1].replace("&amp;", "&") if nxt else None
+    return seen
+
+
+def test_rooms_sort_by_name_and_by_last_message_and_page_through_all(site):
+    # 120 rooms named in reverse of their address; rooms 0..79 have messages, room i's
+    # newest i minutes old (so r0000 is the most recent), the rest have none.
+    values = ",".join(f"('r{i:04d}@conference.cam.example',"
+                      f" jsonb_build_object('name', 'Room {199 - i:03d}'), 's', now())"
+                      for i in range(120))
+    psql(site.uri, f"INSERT INTO rooms (jid, config, occupant_id_secret, created_at) VALUES {values}")
+    events = ("INSERT INTO room_events (event_id, room, occurred_at, kind) SELECT"
+              " 'e' || i || '-' || k, 'r' || lpad(i::text, 4, '0') || '@conference.cam.example',"
+              " now() - (i || ' minutes')::interval - (k || ' hours')::interval, 'groupchat'"
+              " FROM generate_series(0, 79) i, generate_series(0, 2) k")
+    psql(site.uri, events)
+    # The log writer's replay path inserts what is already there again: nothing counts twice.
+    psql(site.uri, events + " ON CONFLICT (event_id) DO NOTHING")
+    _, _, ada, _ = site.sign_in_with_link("ada")
+    by_name = walk(site, ada, "/rooms?sort=name")
+    assert by_name == [f"r{i:04d}" for i in reversed(range(120))]
+    by_activity = walk(site, ada, "/rooms?sort=activity")
+    assert by_activity == [f"r{i:04d}" for i in range(120)]
+    # The dashboard's messages per hour: 80 rooms x 3 messages, an hour apart each.
+    page = site.request("GET", "/", ada)[1]
+    assert "Room messages in the last 24 hours (240 in all)" in page, page
+    hours = psql(site.uri, "SELECT sum(messages) FROM room_message_hours")
+    assert hours == "240"
 
 
 def test_with_the_directory_service_the_search_uses_its_people_index(pg, request):

@@ -91,6 +91,14 @@ class FakeAdminStore : public AdminStore {
     }
     return out;
   }
+  // Hour i (oldest first) had i messages.
+  std::vector<std::pair<std::string, std::int64_t>> messages_per_hour(int hours) override {
+    std::vector<std::pair<std::string, std::int64_t>> out;
+    for (int i = 0; i < hours; ++i)
+      out.emplace_back("2026-01-01 " + std::string(i < 10 ? "0" : "") + std::to_string(i) + ":00",
+                       i);
+    return out;
+  }
   std::int64_t room_count() override {
     std::lock_guard lock(mutex_);
     return static_cast<std::int64_t>(rooms_.size());

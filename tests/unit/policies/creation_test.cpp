@@ -152,3 +152,31 @@ TEST(CampusCreation, OnlyThoseWhoMayKeepRoomsLinkARoomToInstitutionsOrGroups) {
         << who;
   }
 }
+
+TEST(CampusCreation, AServiceAdminFromElsewhereMayCreateButTheNameRulesAndLimitStillHold) {
+  // The admin web acts from a domain of its own that the engine's policy makes a service
+  // admin (CreationRequest::service_admin); the campus rules for names and size still apply.
+  PolicySettings s = campus_settings();
+  s.reserved_room_names = {"helpdesk"};
+  s.max_rooms = 1;
+  CampusPolicy policy(s);
+  const auto web = commonroom::xmpp::Jid::parse("ops@admin-web.chat.shakespeare.lit/web");
+  const auto room = commonroom::xmpp::Jid::parse("jcr@chat.shakespeare.lit");
+  const auto reserved = commonroom::xmpp::Jid::parse("helpdesk@chat.shakespeare.lit");
+  using commonroom::muc::CreationRequest;
+  EXPECT_FALSE(policy.check_creation(CreationRequest{.creator = web, .room = room}).allowed)
+      << "not a service admin: a remote user";
+  EXPECT_TRUE(policy
+                  .check_creation(CreationRequest{
+                      .creator = web, .room = room, .persistent = true, .service_admin = true})
+                  .allowed);
+  EXPECT_EQ(
+      policy
+          .check_creation(CreationRequest{.creator = web, .room = reserved, .service_admin = true})
+          .reason,
+      "the room name \"helpdesk\" is reserved");
+  EXPECT_FALSE(policy
+                   .check_creation(CreationRequest{
+                       .creator = web, .room = room, .rooms_total = 1, .service_admin = true})
+                   .allowed);
+}
