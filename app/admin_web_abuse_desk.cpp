@@ -15,31 +15,6 @@ namespace commonroom::app {
 
 namespace aw = admin_web;
 
-// A connection from the pool for one call; a broken one is dropped, not returned.
-class PgAbuseDesk::Lease {
- public:
-  explicit Lease(PgAbuseDesk& owner) : owner_(owner) {
-    {
-      std::lock_guard lock(owner_.mutex_);
-      if (!owner_.idle_.empty()) {
-        db_ = std::move(owner_.idle_.back());
-        owner_.idle_.pop_back();
-      }
-    }
-    if (!db_) db_ = std::make_unique<store::Database>(owner_.uri_);
-  }
-  ~Lease() {
-    if (!db_->connection().is_open()) return;
-    std::lock_guard lock(owner_.mutex_);
-    owner_.idle_.push_back(std::move(db_));
-  }
-  pqxx::connection_base& c() { return db_->connection(); }
-
- private:
-  PgAbuseDesk& owner_;
-  std::unique_ptr<store::Database> db_;
-};
-
 namespace {
 
 store::CaseAccess access(const aw::CaseLook& who) {
@@ -120,12 +95,12 @@ auto refusing(F&& f) {
 }  // namespace
 
 PgAbuseDesk::PgAbuseDesk(std::string uri, std::vector<std::string> local_domains)
-    : uri_(std::move(uri)), local_domains_(std::move(local_domains)) {}
+    : pool_(std::move(uri)), local_domains_(std::move(local_domains)) {}
 PgAbuseDesk::~PgAbuseDesk() = default;
 
 aw::LogResults PgAbuseDesk::search(const aw::CaseLook& who, const aw::LogFilter& filter,
                                    const std::string& after, int limit) {
-  Lease l(*this);
+  Lease l(pool_);
   return refusing([&] {
     auto page = store::audited_search(l.c(), access(who), query_of(filter), after, limit);
     aw::LogResults out;
@@ -139,7 +114,7 @@ aw::LogResults PgAbuseDesk::search(const aw::CaseLook& who, const aw::LogFilter&
 
 aw::LogTimeline PgAbuseDesk::context(const aw::CaseLook& who, const aw::ContextLink& link,
                                      int before, int after) {
-  Lease l(*this);
+  Lease l(pool_);
   return refusing([&] {
     auto ctx = store::audited_context(
         l.c(), access(who), {link.event_id, link.stanza_id, link.room, link.at}, before, after);
@@ -153,7 +128,7 @@ aw::LogTimeline PgAbuseDesk::context(const aw::CaseLook& who, const aw::ContextL
 
 aw::EvidenceArchive PgAbuseDesk::export_evidence(const aw::CaseLook& who,
                                                  const aw::LogFilter& filter, int max_events) {
-  Lease l(*this);
+  Lease l(pool_);
   return refusing([&] {
     auto r = store::audited_export(l.c(), access(who), query_of(filter), max_events);
     return aw::EvidenceArchive{std::move(r.archive), r.messages, std::move(r.archive_sha256),
@@ -162,7 +137,7 @@ aw::EvidenceArchive PgAbuseDesk::export_evidence(const aw::CaseLook& who,
 }
 
 std::vector<aw::BanEntry> PgAbuseDesk::bans(int limit) {
-  Lease l(*this);
+  Lease l(pool_);
   std::vector<aw::BanEntry> out;
   for (auto& b : store::service_ban_history(l.c(), limit)) out.push_back(ban_of(std::move(b)));
   return out;
@@ -170,7 +145,7 @@ std::vector<aw::BanEntry> PgAbuseDesk::bans(int limit) {
 
 aw::BanEntry PgAbuseDesk::place_ban(const aw::CaseLook& who, const std::string& subject_text,
                                     const std::string& reason, std::optional<int> days) {
-  Lease l(*this);
+  Lease l(pool_);
   return refusing([&] {
     const std::string subject = ban_subject(subject_text);
     // Locks every local user out of every room: a decision for the command line's --force.
@@ -185,7 +160,7 @@ aw::BanEntry PgAbuseDesk::place_ban(const aw::CaseLook& who, const std::string& 
 }
 
 void PgAbuseDesk::lift_ban(const aw::CaseLook& who, const std::string& subject_text) {
-  Lease l(*this);
+  Lease l(pool_);
   refusing([&] {
     store::lift_service_ban(l.c(), ban_subject(subject_text), who.actor, who.case_ref);
     return 0;
@@ -193,7 +168,7 @@ void PgAbuseDesk::lift_ban(const aw::CaseLook& who, const std::string& subject_t
 }
 
 std::vector<aw::HoldEntry> PgAbuseDesk::active_holds() {
-  Lease l(*this);
+  Lease l(pool_);
   std::vector<aw::HoldEntry> out;
   for (auto& h : store::list_holds(l.c())) {
     if (h.problem.empty()) h.coverage = store::hold_coverage(l.c(), h.id);
@@ -203,14 +178,14 @@ std::vector<aw::HoldEntry> PgAbuseDesk::active_holds() {
 }
 
 std::vector<aw::HoldEntry> PgAbuseDesk::hold_history(int limit) {
-  Lease l(*this);
+  Lease l(pool_);
   std::vector<aw::HoldEntry> out;
   for (auto& h : store::hold_history(l.c(), limit)) out.push_back(hold_of(std::move(h), false));
   return out;
 }
 
 aw::HoldEntry PgAbuseDesk::preview_hold(const aw::CaseLook& who, const aw::HoldRequest& hold) {
-  Lease l(*this);
+  Lease l(pool_);
   return refusing([&] {
     return hold_of(store::preview_hold(l.c(), hold.kind, hold.subject, hold.reason, who.actor,
                                        hold.kind == "user" ? hold.context_minutes : std::nullopt),
@@ -219,7 +194,7 @@ aw::HoldEntry PgAbuseDesk::preview_hold(const aw::CaseLook& who, const aw::HoldR
 }
 
 aw::HoldEntry PgAbuseDesk::place_hold(const aw::CaseLook& who, const aw::HoldRequest& hold) {
-  Lease l(*this);
+  Lease l(pool_);
   return refusing([&] {
     return hold_of(
         store::place_hold(l.c(), hold.kind, hold.subject, hold.reason, who.actor,
@@ -230,14 +205,14 @@ aw::HoldEntry PgAbuseDesk::place_hold(const aw::CaseLook& who, const aw::HoldReq
 
 std::string PgAbuseDesk::release_hold(const aw::CaseLook& who, const std::string& kind,
                                       const std::string& subject) {
-  Lease l(*this);
+  Lease l(pool_);
   return refusing(
       [&] { return store::release_hold(l.c(), kind, subject, who.actor, who.case_ref); });
 }
 
 std::vector<aw::AuditRow> PgAbuseDesk::case_audit(const std::string& case_ref, long long before_id,
                                                   int limit) {
-  Lease l(*this);
+  Lease l(pool_);
   std::vector<aw::AuditRow> out;
   for (auto& r : store::case_audit(l.c(), case_ref, before_id, limit))
     out.push_back({r.id, std::move(r.occurred_at), std::move(r.actor), std::move(r.action),

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "admin-web/abuse_desk.hpp"
+#include "store/connection_pool.hpp"
 
 namespace commonroom::store {
 class Database;
@@ -46,11 +47,9 @@ class PgAbuseDesk : public admin_web::AbuseDesk {
                                               int limit) override;
 
  private:
-  class Lease;
-  std::string uri_;
+  using Lease = store::ConnectionPool::Lease;
+  store::ConnectionPool pool_;
   std::vector<std::string> local_domains_;
-  std::mutex mutex_;
-  std::vector<std::unique_ptr<store::Database>> idle_;
 };
 
 }  // namespace commonroom::app

@@ -9,32 +9,6 @@
 
 namespace commonroom::app {
 
-// A connection taken from the pool for one call; a connection that broke is dropped, not
-// returned, so the next call opens a fresh one.
-class PgAdminStore::Lease {
- public:
-  explicit Lease(PgAdminStore& owner) : owner_(owner) {
-    {
-      std::lock_guard lock(owner_.mutex_);
-      if (!owner_.idle_.empty()) {
-        db_ = std::move(owner_.idle_.back());
-        owner_.idle_.pop_back();
-      }
-    }
-    if (!db_) db_ = std::make_unique<store::Database>(owner_.uri_);
-  }
-  ~Lease() {
-    if (!db_->connection().is_open()) return;
-    std::lock_guard lock(owner_.mutex_);
-    owner_.idle_.push_back(std::move(db_));
-  }
-  pqxx::connection_base& c() { return db_->connection(); }
-
- private:
-  PgAdminStore& owner_;
-  std::unique_ptr<store::Database> db_;
-};
-
 namespace {
 
 admin_web::RoomRow room_row(store::AdminRoomRecord r) {
@@ -55,41 +29,41 @@ admin_web::PersonRow person_row(store::AdminPersonRecord p) {
 }  // namespace
 
 PgAdminStore::PgAdminStore(std::string uri, const directory::PeopleIndexSource* people)
-    : uri_(std::move(uri)), people_(people) {}
+    : pool_(std::move(uri)), people_(people) {}
 PgAdminStore::~PgAdminStore() = default;
 
 void PgAdminStore::create_session(const std::string& id_sha256, const std::string& principal,
                                   const std::string& csrf_token, const std::string& method) {
-  Lease l(*this);
+  Lease l(pool_);
   store::create_admin_session(l.c(), id_sha256, principal, csrf_token, method);
 }
 
 std::optional<admin_web::StoredSession> PgAdminStore::touch_session(const std::string& id_sha256,
                                                                     int idle_seconds,
                                                                     int max_seconds) {
-  Lease l(*this);
+  Lease l(pool_);
   auto s = store::touch_admin_session(l.c(), id_sha256, idle_seconds, max_seconds);
   if (!s) return std::nullopt;
   return admin_web::StoredSession{s->principal, s->csrf_token};
 }
 
 void PgAdminStore::end_session(const std::string& id_sha256) {
-  Lease l(*this);
+  Lease l(pool_);
   store::end_admin_session(l.c(), id_sha256);
 }
 
 std::optional<std::string> PgAdminStore::consume_login_link(const std::string& token_sha256) {
-  Lease l(*this);
+  Lease l(pool_);
   return store::consume_admin_login_link(l.c(), token_sha256);
 }
 
 bool PgAdminStore::accept_raven_response(const std::string& key, int keep_seconds) {
-  Lease l(*this);
+  Lease l(pool_);
   return store::record_raven_response(l.c(), key, keep_seconds);
 }
 
 std::vector<admin_web::Grant> PgAdminStore::grants(const std::string& principal) {
-  Lease l(*this);
+  Lease l(pool_);
   std::vector<admin_web::Grant> out;
   for (auto& r : store::admin_roles_of(l.c(), principal))
     out.push_back({std::move(r.role), std::move(r.scope)});
@@ -98,12 +72,12 @@ std::vector<admin_web::Grant> PgAdminStore::grants(const std::string& principal)
 
 void PgAdminStore::audit(const std::string& actor, const std::string& action,
                          const std::string& object, const std::string& detail_json) {
-  Lease l(*this);
+  Lease l(pool_);
   store::write_audit(l.c(), actor, action, object, detail_json);
 }
 
 std::vector<admin_web::AuditRow> PgAdminStore::audit_entries(long long before_id, int limit) {
-  Lease l(*this);
+  Lease l(pool_);
   std::vector<admin_web::AuditRow> out;
   for (auto& r : store::recent_audit(l.c(), before_id, limit))
     out.push_back({r.id, std::move(r.occurred_at), std::move(r.actor), std::move(r.action),
@@ -112,7 +86,7 @@ std::vector<admin_web::AuditRow> PgAdminStore::audit_entries(long long before_id
 }
 
 std::vector<admin_web::RoomRow> PgAdminStore::rooms(const admin_web::RoomQuery& query) {
-  Lease l(*this);
+  Lease l(pool_);
   store::AdminRoomQuery q;
   q.text = query.text;
   q.after = query.after;
@@ -129,17 +103,17 @@ std::vector<admin_web::RoomRow> PgAdminStore::rooms(const admin_web::RoomQuery& 
 }
 
 std::vector<std::pair<std::string, std::int64_t>> PgAdminStore::messages_per_hour(int hours) {
-  Lease l(*this);
+  Lease l(pool_);
   return store::messages_per_hour(l.c(), hours);
 }
 
 std::int64_t PgAdminStore::room_count() {
-  Lease l(*this);
+  Lease l(pool_);
   return store::count_rooms(l.c());
 }
 
 std::optional<admin_web::RoomDetail> PgAdminStore::room(const std::string& jid) {
-  Lease l(*this);
+  Lease l(pool_);
   auto d = store::find_admin_room(l.c(), jid);
   if (!d) return std::nullopt;
   admin_web::RoomDetail out;
@@ -189,7 +163,7 @@ std::vector<admin_web::PersonRow> PgAdminStore::people(const std::string& text, 
     if (static_cast<int>(out.size()) > limit) out.resize(static_cast<std::size_t>(limit));
     return out;
   }
-  Lease l(*this);
+  Lease l(pool_);
   std::vector<admin_web::PersonRow> out;
   for (auto& p : store::search_admin_people(l.c(), text, limit))
     out.push_back(person_row(std::move(p)));
@@ -197,14 +171,14 @@ std::vector<admin_web::PersonRow> PgAdminStore::people(const std::string& text, 
 }
 
 std::optional<admin_web::PersonRow> PgAdminStore::person(const std::string& uid) {
-  Lease l(*this);
+  Lease l(pool_);
   auto p = store::find_admin_person(l.c(), uid);
   if (!p) return std::nullopt;
   return person_row(std::move(*p));
 }
 
 std::vector<admin_web::SyncRunRow> PgAdminStore::sync_runs(int limit) {
-  Lease l(*this);
+  Lease l(pool_);
   std::vector<admin_web::SyncRunRow> out;
   for (auto& r : store::recent_sync_runs(l.c(), limit))
     out.push_back({std::move(r.kind), std::move(r.started_at), std::move(r.finished_at),
@@ -214,7 +188,7 @@ std::vector<admin_web::SyncRunRow> PgAdminStore::sync_runs(int limit) {
 }
 
 std::vector<admin_web::OptOutRow> PgAdminStore::opt_outs() {
-  Lease l(*this);
+  Lease l(pool_);
   std::vector<admin_web::OptOutRow> out;
   for (auto& o : store::directory_opt_outs(l.c()))
     out.push_back({std::move(o.uid), std::move(o.opted_out_at), std::move(o.note)});

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "admin-web/admin_store.hpp"
+#include "store/connection_pool.hpp"
 
 namespace commonroom::store {
 class Database;
@@ -45,11 +46,9 @@ class PgAdminStore : public admin_web::AdminStore {
   std::vector<admin_web::OptOutRow> opt_outs() override;
 
  private:
-  class Lease;
-  std::string uri_;
+  using Lease = store::ConnectionPool::Lease;
+  store::ConnectionPool pool_;
   const directory::PeopleIndexSource* people_;
-  std::mutex mutex_;
-  std::vector<std::unique_ptr<store::Database>> idle_;
 };
 
 }  // namespace commonroom::app
