@@ -1,13 +1,19 @@
 #include "admin-web/server.hpp"
 
+#include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPServer.h>
 #include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/NetException.h>
+#include <Poco/Net/SSLManager.h>
+#include <Poco/Net/SecureServerSocket.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/SocketAddress.h>
 #include <Poco/ThreadPool.h>
 #include <Poco/URI.h>
 
+#include <openssl/ssl.h>
+
+#include <mutex>
 #include <stdexcept>
 
 #include "admin-web/router.hpp"
@@ -46,6 +52,30 @@ std::vector<std::string> allowed_hosts(const std::string& public_url, const std:
 
 }  // namespace
 
+// An unbound TLS listening socket with the certificate and key: TLS 1.2 and later, no client
+// certificates. A file that cannot be read or a key that does not match the certificate is
+// an error here, at start, not at the first connection.
+Poco::Net::ServerSocket secure_socket(const std::string& certificate, const std::string& key) {
+  static std::once_flag ssl_initialized;
+  std::call_once(ssl_initialized, [] { Poco::Net::initializeSSL(); });
+  try {
+    Poco::Net::Context::Ptr context = new Poco::Net::Context(
+        Poco::Net::Context::TLS_SERVER_USE, key, certificate, "", Poco::Net::Context::VERIFY_NONE,
+        9, false, "HIGH:!aNULL:!eNULL:!MD5:!RC4:!3DES");
+    // Poco loads the two files without checking that they belong together; a mismatch would
+    // otherwise surface only as every browser's handshake failing.
+    if (SSL_CTX_check_private_key(context->sslContext()) != 1)
+      throw std::runtime_error("admin web cannot use the TLS certificate " + certificate +
+                               " with key " + key + ": the key does not belong to the certificate");
+    context->disableProtocols(Poco::Net::Context::PROTO_SSLV2 | Poco::Net::Context::PROTO_SSLV3 |
+                              Poco::Net::Context::PROTO_TLSV1 | Poco::Net::Context::PROTO_TLSV1_1);
+    return Poco::Net::SecureServerSocket(context);
+  } catch (const Poco::Exception& e) {
+    throw std::runtime_error("admin web cannot use the TLS certificate " + certificate +
+                             " with key " + key + ": " + e.displayText());
+  }
+}
+
 struct Server::Impl {
   // Own pool: POCO's default pool is shared with anything else in the process.
   Poco::ThreadPool pool;
@@ -65,6 +95,8 @@ Server::Server(ServerOptions options, SiteSources sources)
       (options.host.find(':') != std::string::npos ? "[" + options.host + "]" : options.host) +
       ":" + std::to_string(options.port);
   Poco::Net::ServerSocket socket;
+  const bool tls = !options.tls_certificate.empty();
+  if (tls) socket = secure_socket(options.tls_certificate, options.tls_private_key);
   try {
     // SO_REUSEADDR (restart while old connections linger in TIME_WAIT) but not
     // SO_REUSEPORT, which POCO's convenience constructor also sets: with it a second process
@@ -99,8 +131,8 @@ Server::Server(ServerOptions options, SiteSources sources)
   const std::string bound =
       (options.host.find(':') != std::string::npos ? "[" + options.host + "]" : options.host) +
       ":" + std::to_string(impl_->port);
-  site.public_url =
-      options.sign_in.public_url.empty() ? "http://" + bound : options.sign_in.public_url;
+  site.public_url = options.sign_in.public_url.empty() ? (tls ? "https://" : "http://") + bound
+                                                       : options.sign_in.public_url;
   site.allowed_hosts = allowed_hosts(site.public_url, bound, impl_->port);
   impl_->http = std::make_unique<Poco::Net::HTTPServer>(new Router(std::move(site)), impl_->pool,
                                                         socket, params);

@@ -23,6 +23,9 @@ struct ServerOptions {
   int max_queued = 32;               // connections waiting for a thread; more are refused
   std::chrono::seconds timeout{10};  // per socket read/write, so a slow client cannot hold a thread
   SignInSettings sign_in;
+  // HTTPS in the process (PEM files); both empty: plain HTTP, as behind a TLS proxy.
+  std::string tls_certificate;
+  std::string tls_private_key;
   // Sessions, roles and the pages' data; null without [database] (then nobody can sign in
   // and only /healthz, /metrics and the sign-in page answer). Must outlive the server.
   AdminStore* store = nullptr;

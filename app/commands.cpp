@@ -380,6 +380,8 @@ int run_service(const Config& config) {
     web_options.port = config.admin_port;
     web_options.version = kVersion;
     web_options.sign_in = config.admin_sign_in;
+    web_options.tls_certificate = config.admin_tls_certificate;
+    web_options.tls_private_key = config.admin_tls_private_key;
     web_options.policy = policy_summary(config);
     // Sign-in, sessions and the pages' data need PostgreSQL; without it only /healthz,
     // /metrics and a sign-in page saying so are served.

@@ -73,7 +73,8 @@ const std::vector<std::pair<std::string, std::vector<std::string>>>& schema() {
         {"admin-web",
          {"listen", "public_url", "session_idle_minutes", "session_max_hours", "login_link_minutes",
           "raven_url", "raven_keys", "raven_skew_seconds", "raven_description", "proxy_user_header",
-          "proxy_addresses", "proxy_secret_header", "proxy_secret_file"}},
+          "proxy_addresses", "proxy_secret_header", "proxy_secret_file", "tls_certificate",
+          "tls_private_key"}},
         {"logging", {"channel", "file", "level"}},
         {"abuse-log",
          {"journal_dir", "mode", "max_batch_events", "database_timeout_ms", "segment_mb"}},
@@ -488,6 +489,7 @@ class Loader {
     validate_room_logging(c);
     if (const Entry* e = find("admin-web", "listen")) validate_listen(*e, c);
     validate_sign_in(c.admin_sign_in);
+    validate_admin_tls(c);
     validate_logging(c.logging);
     validate_abuse_log(c.abuse_log);
     if (sections_.count("ldap")) c.ldap = validate_ldap();
@@ -648,6 +650,37 @@ class Loader {
   }
 
   // [policy] retention_days / retention_check_hours (docs/policies.md). 0 days = never purge.
+  // [admin-web] tls_certificate + tls_private_key: HTTPS in the process. Both or neither;
+  // each a readable PEM file (whether they match is checked when the server starts).
+  void validate_admin_tls(Config& c) {
+    const std::string sec = "admin-web";
+    const Entry* cert = find(sec, "tls_certificate");
+    const Entry* key = find(sec, "tls_private_key");
+    if (!cert && !key) return;
+    if (!cert || !key) {
+      error(sec, cert ? "tls_certificate" : "tls_private_key", cert ? *cert : *key,
+            "tls_certificate and tls_private_key go together: give both (PEM files) or neither "
+            "(plain HTTP behind a TLS proxy)");
+      return;
+    }
+    auto pem = [&](const char* name, const Entry& e, const char* what) -> std::string {
+      const std::string path = resolve(e.value).string();
+      std::ifstream in(path);
+      std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      if (!in || text.find("-----BEGIN") == std::string::npos) {
+        error(sec, name, e,
+              std::string("cannot read a PEM ") + what + " from " + quote(path) +
+                  " (missing, unreadable, or not PEM)");
+        return "";
+      }
+      return path;
+    };
+    c.admin_tls_certificate = pem("tls_certificate", *cert, "certificate");
+    c.admin_tls_private_key = pem("tls_private_key", *key, "private key");
+    if (c.admin_tls_certificate.empty() || c.admin_tls_private_key.empty())
+      c.admin_tls_certificate.clear(), c.admin_tls_private_key.clear();
+  }
+
   // [admin-web] sign-in keys (docs/admin-web.md).
   void validate_sign_in(admin_web::SignInSettings& s) {
     const std::string sec = "admin-web";

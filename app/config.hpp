@@ -75,6 +75,8 @@ struct Config {
   std::string admin_host = "127.0.0.1";
   uint16_t admin_port = 8480;
   admin_web::SignInSettings admin_sign_in;  // [admin-web] sign-in keys
+  std::string admin_tls_certificate;        // [admin-web] tls_certificate (PEM), or empty
+  std::string admin_tls_private_key;        // [admin-web] tls_private_key (PEM), or empty
   LoggingSettings logging;
   AbuseLogSettings abuse_log;
   std::optional<directory::LdapSettings> ldap;  // [ldap]: the directory sync; absent = none
