@@ -164,16 +164,9 @@ EngineRoomCommands::EngineRoomCommands(Runtime& runtime, std::string rooms_domai
       rooms_domain_(rooms_domain),
       actor_domain_("admin-web." + std::move(rooms_domain)) {}
 
-admin_web::CommandResult EngineRoomCommands::run(const std::string& room, const std::string& actor,
-                                                 xmpp::Element query) {
-  const std::string actor_jid = this->actor_jid(actor);
-  const std::string id = "admin-web-" + std::to_string(next_id++);
-  xmpp::Element iq("iq", std::string(xmpp::ns::component_accept));
-  iq.set_attr("type", "set")
-      .set_attr("id", id)
-      .set_attr("from", actor_jid + "/web")
-      .set_attr("to", room);
-  iq.add_child(std::move(query));
+std::optional<std::optional<xmpp::Element>> EngineRoomCommands::ask(const std::string& actor_jid,
+                                                                    xmpp::Element iq,
+                                                                    const std::string& id) {
   auto reply = std::make_shared<std::optional<xmpp::Element>>();
   bool ran = runtime_.run_on_rooms(
       [iq = std::move(iq), actor_jid, id, reply](muc::RoomService& rooms, AdminActorPolicy& policy,
@@ -185,7 +178,18 @@ admin_web::CommandResult EngineRoomCommands::run(const std::string& room, const 
         drop_stanzas_to(out, actor_jid);
       },
       kEngineTimeout);
-  if (!ran) return {false, "the rooms service did not answer in time (is [muc] configured?)"};
+  if (!ran) return std::nullopt;
+  return std::move(*reply);
+}
+
+admin_web::CommandResult EngineRoomCommands::run(const std::string& room, const std::string& actor,
+                                                 xmpp::Element query) {
+  const std::string actor_jid = this->actor_jid(actor);
+  const std::string id = "admin-web-" + std::to_string(next_id++);
+  xmpp::Element iq = owner_iq("set", id, actor_jid + "/web", room);
+  iq.add_child(std::move(query));
+  const auto reply = ask(actor_jid, std::move(iq), id);
+  if (!reply) return {false, "the rooms service did not answer in time (is [muc] configured?)"};
   if (!*reply) return {false, "the rooms engine gave no answer"};
   if ((*reply)->attr("type") == "result") return {true, ""};
   return {false, error_text(**reply)};
@@ -282,18 +286,8 @@ std::optional<std::vector<admin_web::ConfigField>> EngineRoomCommands::config_fo
   const std::string id = "admin-web-" + std::to_string(next_id++);
   xmpp::Element iq = owner_iq("get", id, actor_jid + "/web", room);
   iq.add_child("query", std::string(xmpp::ns::muc_owner));
-  auto reply = std::make_shared<std::optional<xmpp::Element>>();
-  bool ran = runtime_.run_on_rooms(
-      [iq = std::move(iq), actor_jid, id, reply](muc::RoomService& rooms, AdminActorPolicy& policy,
-                                                 std::chrono::system_clock::time_point now,
-                                                 muc::Effects& out) {
-        policy.set_actor(actor_jid);
-        out = rooms.handle(iq, now);
-        *reply = take_reply(out, id);
-        drop_stanzas_to(out, actor_jid);
-      },
-      kEngineTimeout);
-  if (!ran || !*reply) return std::nullopt;
+  const auto reply = ask(actor_jid, std::move(iq), id);
+  if (!reply || !*reply) return std::nullopt;
   if ((*reply)->attr("type") != "result") {
     if (error) *error = error_text(**reply);
     return std::nullopt;

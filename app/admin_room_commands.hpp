@@ -3,6 +3,7 @@
 // as a service admin (an owner of every room) for that one request.
 #pragma once
 #include <chrono>
+#include <optional>
 #include <string>
 
 #include "admin-web/room_commands.hpp"
@@ -44,6 +45,11 @@ class EngineRoomCommands : public admin_web::RoomCommands {
 
  private:
   std::string actor_jid(const std::string& principal) const;
+  // One request (id `id`) handled by the rooms engine as the admin-web actor, the actor's own
+  // copies of its effects dropped: nullopt when the engine did not run it in time, else the
+  // reply it gave (none is possible).
+  std::optional<std::optional<xmpp::Element>> ask(const std::string& actor_jid, xmpp::Element iq,
+                                                  const std::string& id);
   admin_web::CommandResult run(const std::string& room, const std::string& actor,
                                xmpp::Element query);
   Runtime& runtime_;
