@@ -67,8 +67,8 @@ const std::vector<std::pair<std::string, std::vector<std::string>>>& schema() {
           "connect_timeout_ms", "handshake_timeout_ms", "max_stanza_bytes", "max_depth"}},
         {"muc", {"domain", "secret", "secret_file", "unlogged_rooms_for_development"}},
         {"directory",
-         {"domain", "secret", "secret_file", "max_results", "min_chars", "allowed_domains",
-          "rate_limit", "rate_burst", "refresh_seconds"}},
+         {"domain", "secret", "secret_file", "max_results", "page_size", "min_chars",
+          "allowed_domains", "rate_limit", "rate_burst", "refresh_seconds"}},
         {"database", {"uri"}},
         {"admin-web",
          {"listen", "public_url", "session_idle_minutes", "session_max_hours", "login_link_minutes",
@@ -826,6 +826,7 @@ class Loader {
   // The XEP-0055 search keys of [directory] (see directory/search_settings.hpp).
   void validate_directory_search(directory::SearchSettings& s) {
     if (auto v = integer("directory", "max_results", 1, 1000)) s.max_results = *v;
+    if (auto v = integer("directory", "page_size", 1, 1000)) s.page_size = *v;
     if (auto v = integer("directory", "min_chars", 1, 16)) s.min_chars = *v;
     if (auto v = integer("directory", "rate_limit", 0, 1000000))
       s.rate_limit = static_cast<unsigned>(*v);

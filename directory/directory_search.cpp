@@ -89,7 +89,8 @@ std::optional<xmpp::Element> DirectorySearch::handle(const xmpp::Element& stanza
                                   "The directory is still loading; try again in a minute"));
   }
 
-  SearchPage page = index->search(*check.query, page_request(request, settings_.max_results));
+  SearchPage page = index->search(
+      *check.query, page_request(request, settings_.page_size, settings_.max_results));
   if (page.unknown_anchor) {
     // XEP-0059 §2.5: the item named in <after/>/<before/> has left the directory.
     return xmpp::make_error_reply(

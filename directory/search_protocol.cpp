@@ -44,6 +44,11 @@ std::string trimmed(std::string_view s) {
 }
 
 // The <reported/> header of every form answer: the same each time, so serialized once.
+// The columns are what a person picks someone by. Given name, family name and CRSid are
+// left out: the name and the JID already show them, and every column is parsed again by
+// the host server and the client for every person listed (the legacy format still
+// carries them). Every column is text-single or jid-single, the types every client's
+// results table shows (Gajim skips a text-multi column and shifts the others).
 const std::string& reported_markup() {
   static const std::string markup = [] {
     DataForm form;
@@ -51,11 +56,8 @@ const std::string& reported_markup() {
     form.reported = {
         reported(search_var::jid, FieldType::jid_single, "Jabber ID"),
         reported(search_var::name, FieldType::text_single, "Name"),
-        reported(search_var::first, FieldType::text_single, "Given name"),
-        reported(search_var::last, FieldType::text_single, "Family name"),
-        reported(search_var::crsid, FieldType::text_single, "CRSid"),
         reported(search_var::email, FieldType::text_single, "Email address"),
-        reported(search_var::institution, FieldType::text_multi, "Institutions"),
+        reported(search_var::institution, FieldType::text_single, "Institutions"),
         reported(search_var::affiliation, FieldType::text_single, "Staff or student"),
     };
     Element x = xmpp::to_element(form);
@@ -63,6 +65,9 @@ const std::string& reported_markup() {
   }();
   return markup;
 }
+
+// A person's institutions in one text-single value.
+constexpr std::string_view kInstitutionSeparator = "; ";
 
 xmpp::StanzaError bad_request(const std::string& what) {
   return xmpp::StanzaError::bad_request(what);
@@ -161,9 +166,10 @@ std::variant<SearchSubmission, xmpp::StanzaError> parse_search_request(const Ele
   return request;
 }
 
-PageRequest page_request(const SearchSubmission& request, std::size_t max_results) {
+PageRequest page_request(const SearchSubmission& request, std::size_t page_size,
+                         std::size_t max_results) {
   PageRequest page;
-  page.max = max_results;
+  page.max = std::min(page_size, max_results);
   if (request.rsm) {
     if (request.rsm->max) page.max = std::min<std::size_t>(*request.rsm->max, max_results);
     page.after = request.rsm->after;
@@ -214,24 +220,24 @@ Element search_result_query(const SearchSubmission& request, const PeopleIndex& 
       // The rows are written straight to bytes: as an element tree a page of 50 people is
       // 1,200 elements, and building, serializing and freeing them was 90% of an answer.
       const auto& institutions = index.institutions();
-      xmpp::XmlFragmentWriter rows(std::string(xmpp::ns::data_forms), page.ids.size() * 512);
+      xmpp::XmlFragmentWriter rows(std::string(xmpp::ns::data_forms), page.ids.size() * 256);
       auto cell = [&rows](std::string_view var, std::string_view value) {
         rows.open("field").attr("var", var).text_element("value", value).close();
       };
+      std::string names;
       for (uint32_t id : page.ids) {
         PersonView p = index.person(id);
+        names.clear();
+        for (uint32_t i : p.institutions) {
+          if (!names.empty()) names += kInstitutionSeparator;
+          names += institutions[i].name;
+        }
+        // Every item carries every reported field (XEP-0004 §3.4), if need be empty.
         rows.open("item");
         cell(search_var::jid, p.jid);
         cell(search_var::name, p.display_name);
-        cell(search_var::first, p.given_name);
-        cell(search_var::last, p.family_name);
-        cell(search_var::crsid, p.uid);
         cell(search_var::email, p.mail);
-        rows.open("field").attr("var", search_var::institution);
-        // Every item carries every reported field (XEP-0004 §3.4), if need be empty.
-        if (p.institutions.empty()) rows.text_element("value", "");
-        for (uint32_t i : p.institutions) rows.text_element("value", institutions[i].name);
-        rows.close();
+        cell(search_var::institution, names);
         cell(search_var::affiliation,
              p.affiliation == Affiliation::other ? "" : to_string(p.affiliation));
         rows.close();

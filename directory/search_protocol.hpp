@@ -54,8 +54,10 @@ struct SearchSubmission {
 std::variant<SearchSubmission, xmpp::StanzaError> parse_search_request(
     const xmpp::Element& query, const xmpp::DataForm& offered);
 
-// The page a request asks for, with the page size capped at `max_results`.
-PageRequest page_request(const SearchSubmission& request, std::size_t max_results);
+// The page a request asks for: `page_size` people unless its RSM <max/> asks for another
+// size, and never more than `max_results`.
+PageRequest page_request(const SearchSubmission& request, std::size_t page_size,
+                         std::size_t max_results);
 
 // The result <query/> in the request's format. A <set/> is added when the request had one,
 // and also when results were cut at the cap, so a client can tell there are more.

@@ -10,6 +10,11 @@ namespace commonroom::directory {
 struct SearchSettings {
   // Most people one answer lists (a client's RSM <max/> can ask for fewer, never more).
   std::size_t max_results = 50;
+  // People in an answer to a client that does not ask for a page size (no RSM <max/>):
+  // what a results window shows without scrolling. Every byte of an answer is parsed
+  // again by the host server and by the client, so a long default page is paid for on
+  // every search; the answer says how many there are and RSM fetches more.
+  std::size_t page_size = 20;
   // A search needs at least one word this long (in characters, after folding); shorter
   // words only narrow it as initials ("j smith").
   std::size_t min_chars = 2;

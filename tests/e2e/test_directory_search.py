@@ -240,8 +240,7 @@ def test_form_search_answers_with_a_result_form_jid_first(env):
     (reported, jose, title, _), (_, wang, _, _), (_, alice, _, _), (_, obrien, _, _), \
         (_, students, _, _), (_, trin, _, _) = env.session(body)
     assert reported[0] == "jid"
-    assert reported == ["jid", "name", "first", "last", "crsid", "email", "institution",
-                        "affiliation"]
+    assert reported == ["jid", "name", "email", "institution", "affiliation"]
     assert [p["jid"] for p in jose] == ["jg101@cam.example"]
     assert jose[0]["name"] == "José García"
     assert jose[0]["institution"] in ("Trinity College", ["Trinity College"])
@@ -264,7 +263,7 @@ def test_rsm_pages_through_a_form_search(env):
             if after:
                 rsm["after"] = after
             _, items, _, info = await form_search(client, {"last": "smith"}, rsm)
-            pages.append(([p["crsid"] for p in items], info))
+            pages.append(([p["jid"].split("@")[0] for p in items], info))
             if not items:
                 break
             after = info["last"]
@@ -279,6 +278,15 @@ def test_rsm_pages_through_a_form_search(env):
         ("sm000", "0", "sm011", "30")
     assert (second["first"], second["first_index"]) == ("sm012", "12")
     assert pages[3][1]["count"] == "30" and pages[3][1]["first"] == ""
+
+
+def test_a_search_without_rsm_gets_the_default_page_and_is_told_there_is_more(env):
+    async def body(client):
+        return await form_search(client, {"last": "smith"})
+    _, items, title, info = env.session(body)
+    assert [p["jid"] for p in items] == [f"sm{i:03d}@cam.example" for i in range(20)]
+    assert title == f"{SMITHS} people found; showing 1-20"
+    assert info["count"] == str(SMITHS) and info["last"] == "sm019"
 
 
 def test_rsm_last_page_and_backwards_in_a_legacy_search(env):

@@ -50,6 +50,7 @@ TEST_F(DirectorySearchConfigTest, DefaultsWhenNoSearchKeysAreGiven) {
   ASSERT_TRUE(r.config) << (r.errors.empty() ? "" : r.errors.front().to_string());
   const auto& s = r.config->directory_search;
   EXPECT_EQ(s.max_results, 50u);
+  EXPECT_EQ(s.page_size, 20u);
   EXPECT_EQ(s.min_chars, 2u);
   EXPECT_TRUE(s.allowed_domains.empty());
   EXPECT_EQ(s.rate_limit, 60u);
@@ -59,11 +60,13 @@ TEST_F(DirectorySearchConfigTest, DefaultsWhenNoSearchKeysAreGiven) {
 
 TEST_F(DirectorySearchConfigTest, ReadsEveryKey) {
   auto r = load(
-      "max_results = 20\nmin_chars = 3\nallowed_domains = CAM.ac.uk, cam.example  partner.example\n"
+      "max_results = 20\npage_size = 10\nmin_chars = 3\nallowed_domains = CAM.ac.uk, cam.example  "
+      "partner.example\n"
       "rate_limit = 0\nrate_burst = 4\nrefresh_seconds = 60\n");
   ASSERT_TRUE(r.config) << (r.errors.empty() ? "" : r.errors.front().to_string());
   const auto& s = r.config->directory_search;
   EXPECT_EQ(s.max_results, 20u);
+  EXPECT_EQ(s.page_size, 10u);
   EXPECT_EQ(s.min_chars, 3u);
   EXPECT_EQ(s.allowed_domains,
             (std::vector<std::string>{"cam.ac.uk", "cam.example", "partner.example"}));

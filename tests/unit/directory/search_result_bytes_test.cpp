@@ -111,11 +111,8 @@ Element tree_result_query(const SearchSubmission& request, const PeopleIndex& in
     form.reported = {
         reported_field("jid", FieldType::jid_single, "Jabber ID"),
         reported_field("name", FieldType::text_single, "Name"),
-        reported_field("first", FieldType::text_single, "Given name"),
-        reported_field("last", FieldType::text_single, "Family name"),
-        reported_field("crsid", FieldType::text_single, "CRSid"),
         reported_field("email", FieldType::text_single, "Email address"),
-        reported_field("institution", FieldType::text_multi, "Institutions"),
+        reported_field("institution", FieldType::text_single, "Institutions"),
         reported_field("affiliation", FieldType::text_single, "Staff or student"),
     };
     const auto& insts = index.institutions();
@@ -127,17 +124,14 @@ Element tree_result_query(const SearchSubmission& request, const PeopleIndex& in
         f.values = std::move(values);
         return f;
       };
-      std::vector<std::string> inst_names;
-      for (uint32_t i : p.institutions) inst_names.push_back(insts[i].name);
-      if (inst_names.empty()) inst_names.emplace_back();
+      std::string inst_names;
+      for (uint32_t i : p.institutions)
+        inst_names += (inst_names.empty() ? "" : "; ") + insts[i].name;
       form.items.push_back({
           cell("jid", {std::string(p.jid)}),
           cell("name", {std::string(p.display_name)}),
-          cell("first", {std::string(p.given_name)}),
-          cell("last", {std::string(p.family_name)}),
-          cell("crsid", {std::string(p.uid)}),
           cell("email", {std::string(p.mail)}),
-          cell("institution", inst_names),
+          cell("institution", {inst_names}),
           cell("affiliation",
                {p.affiliation == Affiliation::other ? "" : std::string(to_string(p.affiliation))}),
       });
@@ -238,22 +232,16 @@ TEST_F(SearchResultBytes, FormAnswerParsesBackToThePeopleFound) {
   // Result order is by surname: Brienov, then O'Brien & <Co>.
   EXPECT_EQ(rows[0], (Row{{"jid", {"iv404@cam.example"}},
                           {"name", {"Иван Brienov\tTab"}},
-                          {"first", {"Иван"}},
-                          {"last", {"Brienov"}},
-                          {"crsid", {"iv404"}},
                           {"email", {"iv404@cam.ac.uk"}},
                           {"institution", {"UNLISTED"}},
                           {"affiliation", {"student"}}}));
   EXPECT_EQ(rows[1],
             (Row{{"jid", {"ob101@cam.example"}},
                  {"name", {"Siobhán O'Brien & <Co> \"Ltd\""}},
-                 {"first", {"Siobhán"}},
-                 {"last", {"O'Brien & <Co>"}},
-                 {"crsid", {"ob101"}},
                  {"email", {"o'brien&co@cam.ac.uk"}},
-                 // In the order Lookup lists them.
+                 // In the order Lookup lists them, in one value.
                  {"institution",
-                  {"St John's College & <Catz>", "Department of Computer Science and Technology"}},
+                  {"St John's College & <Catz>; Department of Computer Science and Technology"}},
                  {"affiliation", {"staff"}}}));
 }
 

@@ -231,8 +231,15 @@ TEST_F(Xep0055Test, FormSearchReturnsAResultFormWithTypedLabelledColumnsJidFirst
     EXPECT_TRUE(c.type.has_value()) << c.var;
     EXPECT_FALSE(c.label.empty()) << c.var;
   }
-  EXPECT_EQ(columns, (std::vector<std::string>{"jid", "name", "first", "last", "crsid", "email",
-                                               "institution", "affiliation"}));
+  // What a person picks someone by; the name and the JID already show given name, family
+  // name and CRSid.
+  EXPECT_EQ(columns,
+            (std::vector<std::string>{"jid", "name", "email", "institution", "affiliation"}));
+  // Only column types every client's results table shows (Gajim skips text-multi).
+  for (const auto& c : f.reported)
+    EXPECT_TRUE(c.type == commonroom::xmpp::FieldType::jid_single ||
+                c.type == commonroom::xmpp::FieldType::text_single)
+        << c.var;
   ASSERT_EQ(f.items.size(), 2u);
   auto value = [](const std::vector<commonroom::xmpp::FormField>& item, std::string_view var) {
     for (const auto& fld : item)
@@ -241,9 +248,9 @@ TEST_F(Xep0055Test, FormSearchReturnsAResultFormWithTypedLabelledColumnsJidFirst
   };
   EXPECT_EQ(value(f.items[0], "jid"), std::vector<std::string>{"ab201@cam.example"});
   EXPECT_EQ(value(f.items[0], "name"), std::vector<std::string>{"Alice Brown"});
-  EXPECT_EQ(value(f.items[0], "institution"),
-            (std::vector<std::string>{"Department of Computer Science and Technology",
-                                      "Trinity College"}));
+  EXPECT_EQ(
+      value(f.items[0], "institution"),
+      (std::vector<std::string>{"Department of Computer Science and Technology; Trinity College"}));
   EXPECT_EQ(value(f.items[0], "affiliation"), std::vector<std::string>{"staff"});
   EXPECT_EQ(value(f.items[1], "jid"), std::vector<std::string>{"bb302@cam.example"});
   // Every item carries every column.
@@ -343,16 +350,30 @@ TEST_F(Xep0055Test, FormResultsPageTooWithTheSetBesideTheForm) {
 }
 
 TEST_F(Xep0055Test, AnswersAreCappedAndSayThereIsMore) {
-  // No RSM in the request: the first 50 (the cap), plus a <set/> telling the count.
+  // No RSM in the request: the default page (20), plus a <set/> telling the count and
+  // where the page ends, so a client can ask for the next one.
   Element r = search("<last>smith</last>");
-  EXPECT_EQ(legacy_nicks(r).size(), 50u);
+  EXPECT_EQ(legacy_nicks(r).size(), 20u);
   EXPECT_EQ(result_set(r).count, 60u);
-  // A bigger <max/> than the cap gets the cap.
+  EXPECT_EQ(result_set(r).last, "sm019");
+  Element next = search("<last>smith</last>" + rsm("<after>sm019</after>"));
+  EXPECT_EQ(legacy_nicks(next).front(), "sm020");
+  // A form answer says it in its title too.
+  Element f = search(form(field("last", "smith")));
+  EXPECT_EQ(
+      parse_data_form(*f.find_child("query", ns::search)->find_child("x", ns::data_forms)).title,
+      "60 people found; showing 1-20");
+  // RSM may ask for more, up to the cap (50); a bigger <max/> gets the cap.
+  EXPECT_EQ(legacy_nicks(search("<last>smith</last>" + rsm("<max>45</max>"))).size(), 45u);
   EXPECT_EQ(legacy_nicks(search("<last>smith</last>" + rsm("<max>500</max>"))).size(), 50u);
   SearchSettings small;
   small.max_results = 5;
   reset(small);
   EXPECT_EQ(legacy_nicks(search("<last>smith</last>")).size(), 5u);
+  SearchSettings longer;
+  longer.page_size = 30;
+  reset(longer);
+  EXPECT_EQ(legacy_nicks(search("<last>smith</last>")).size(), 30u);
 }
 
 TEST_F(Xep0055Test, ContinuingFromSomeoneWhoLeftTheDirectoryIsItemNotFound) {
