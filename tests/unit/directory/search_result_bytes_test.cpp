@@ -263,7 +263,7 @@ TEST_F(SearchResultBytes, EmptyFieldsComeBackEmptyNotMissing) {
   EXPECT_EQ(rows[0].at("email"), std::vector<std::string>{""});
   EXPECT_EQ(rows[0].at("institution"), std::vector<std::string>{""});
   EXPECT_EQ(rows[0].at("affiliation"), std::vector<std::string>{""});
-  EXPECT_EQ(rows[0].size(), 8u);
+  EXPECT_EQ(rows[0].size(), 5u);
 }
 
 TEST_F(SearchResultBytes, LegacyAnswerParsesBackToThePeopleFound) {
