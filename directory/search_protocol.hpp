@@ -60,7 +60,7 @@ PageRequest page_request(const SearchSubmission& request, std::size_t page_size,
                          std::size_t max_results);
 
 // The result <query/> in the request's format. A <set/> is added when the request had one,
-// and also when results were cut at the cap, so a client can tell there are more.
+// and also when the page does not list everyone found, so a client can tell there are more.
 xmpp::Element search_result_query(const SearchSubmission& request, const PeopleIndex& index,
                                   const SearchPage& page);
 
