@@ -9,6 +9,11 @@
 #   scripts/lib/ejabberd.sh restart DIR    stop, then start again with the same config and data
 #   scripts/lib/ejabberd.sh status DIR     exit 0 if running
 #
+# EJABBERD_EXTRA_MODULES=FILE appends FILE's module entries (indented two spaces) to the
+# modules: list (benchmarks load mod_muc, mod_mam or mod_multicast this way), and
+# EJABBERD_ERL_OPTIONS more options for the Erlang VM (e.g. "+JPperf true" so that perf can
+# name the functions the JIT compiled).
+#
 # Each DIR gets its own Erlang node name and distribution port, so several instances (and
 # the demo's) can run side by side without epmd. Run as root: ejabberdctl switches to user
 # ejabberd, which must own DIR. Waits until both ports accept connections.
@@ -95,6 +100,10 @@ write_config() {
     echo "  mod_disco: {}"
     echo "  mod_roster: {}"
     echo "  mod_ping: {}"
+    # More modules (YAML entries indented under modules:), e.g. a benchmark's mod_muc.
+    if [[ -n "${EJABBERD_EXTRA_MODULES:-}" ]]; then
+      cat "$EJABBERD_EXTRA_MODULES" || die "cannot read EJABBERD_EXTRA_MODULES=$EJABBERD_EXTRA_MODULES"
+    fi
   } >"$DIR/etc/ejabberd.yml"
 
   # A node name and distribution port of its own: no epmd, no clash with other instances.
@@ -106,7 +115,7 @@ write_config() {
     echo "INET_DIST_INTERFACE=127.0.0.1"
     echo "EJABBERD_PID_PATH=$DIR/run/ejabberd.pid"
     echo "EJABBERD_BYPASS_WARNINGS=true"
-    echo 'ERL_OPTIONS="-env ERL_CRASH_DUMP_BYTES 0"'
+    echo "ERL_OPTIONS=\"-env ERL_CRASH_DUMP_BYTES 0 ${EJABBERD_ERL_OPTIONS:-}\""
   } >"$DIR/etc/ejabberdctl.cfg"
   printf '{lookup,[file,native]}.\n{host,{127,0,0,1},["localhost"]}.\n' >"$DIR/etc/inetrc"
 }
