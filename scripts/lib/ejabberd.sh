@@ -127,6 +127,9 @@ launch() {
     die "port $c2s or $comp on 127.0.0.1 is already in use by another program"
   fi
   rm -f "$DIR/run/ejabberd.pid"
+  # As Debian's ejabberd.service (LimitNOFILE=65536): a shell's 1024 would refuse the
+  # thousand-and-first client connection.
+  ulimit -n 65536 2>/dev/null || true
   ctl start >>"$DIR/logs/ejabberdctl.log" 2>&1 ||
     { tail_log "$DIR/logs/ejabberdctl.log"; die "ejabberdctl start failed"; }
   # Wait on the ports (the node answers 'started' a little before its listeners are up).
