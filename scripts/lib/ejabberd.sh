@@ -127,10 +127,14 @@ launch() {
     die "port $c2s or $comp on 127.0.0.1 is already in use by another program"
   fi
   rm -f "$DIR/run/ejabberd.pid"
-  # As Debian's ejabberd.service (LimitNOFILE=65536): a shell's 1024 would refuse the
-  # thousand-and-first client connection.
-  ulimit -n 65536 2>/dev/null || true
-  ctl start >>"$DIR/logs/ejabberdctl.log" 2>&1 ||
+  # Started as user ejabberd directly rather than through ejabberdctl's su, which applies the
+  # login limits: their 1024 open files would refuse the thousandth client connection
+  # (Debian's ejabberd.service sets LimitNOFILE=65536).
+  (
+    ulimit -n 65536 2>/dev/null || ulimit -Sn "$(ulimit -Hn)" 2>/dev/null || true
+    HOME=$(getent passwd "$EJABBERD_USER" | cut -d: -f6) setpriv --reuid="$EJABBERD_USER" --regid="$EJABBERD_USER" --init-groups \
+      ejabberdctl --config-dir "$DIR/etc" --logs "$DIR/logs" --spool "$DIR/spool" start
+  ) >>"$DIR/logs/ejabberdctl.log" 2>&1 ||
     { tail_log "$DIR/logs/ejabberdctl.log"; die "ejabberdctl start failed"; }
   # Wait on the ports (the node answers 'started' a little before its listeners are up).
   local deadline=$(($(date +%s) + 60))
