@@ -421,7 +421,7 @@ class Load {
       while (opened < o_.occupants && opened - bound_ < o_.join_parallel)
         open(clients_[std::size_t(opened++)]);
       poll_once(100);
-      check_deadline(started, 120, "logging in");
+      check_deadline(started, 900, "logging in");
     }
     login_seconds_ = double(now_ns() - started) / 1e9;
     // The first to join creates the room and configures it; the rest follow it in.
