@@ -15,10 +15,12 @@ std::string HostFanout::on_connected() {
   out += "' to='";
   xmpp::append_escaped_attr(out, domain_);
   out += "'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>";
+  out += multicast_.on_connected();
   return out;
 }
 
 bool HostFanout::take_answer(const xmpp::Element& stanza) {
+  if (multicast_.take_answer(stanza)) return true;
   if (probe_id_.empty() || stanza.name() != "iq" || stanza.attr("id") != probe_id_) return false;
   const auto type = stanza.attr("type");
   // Our own question passed back to us: the host has no module (Prosody without it).
@@ -38,6 +40,7 @@ bool HostFanout::take_answer(const xmpp::Element& stanza) {
 }
 
 bool HostFanout::take_returned(xmpp::Element& stanza, std::string& question, std::string& copies) {
+  if (multicast_.take_bounce(stanza)) return true;
   auto& nodes = stanza.nodes();
   if (nodes.empty() || !nodes.back().is("fanout", kFanoutNamespace)) return false;
   if (stanza.attr("to") != domain_) return false;
@@ -59,6 +62,10 @@ bool HostFanout::take_returned(xmpp::Element& stanza, std::string& question, std
 
 void HostFanout::write(const muc::Fanout& fanout, std::string& out,
                        const std::function<void(std::string& out)>& after_each) const {
+  if (!module() && multicast_.available()) {
+    multicast_.write(fanout, out, after_each);
+    return;
+  }
   const std::string& prefix = fanout.stanza->prefix();  // "<name to='"
   const std::string& suffix = fanout.stanza->suffix();  // "' attrs>content</name>" or "' attrs/>"
   const std::string_view name(prefix.data() + 1, prefix.size() - 6);

@@ -3,7 +3,9 @@
 // stanza addressed to our own domain with the recipients in a last child
 //   <fanout xmlns='urn:commonroom:fanout:0'>JID<tab>JID...</fanout>
 // which the host copies to each of them in memory, instead of one stanza per recipient that
-// the host must parse (decision 0033). Without the module nothing changes.
+// the host must parse (decision 0033). A host without the module but with a multicast
+// service (XEP-0033, app/host_multicast.hpp) gets one request per chunk of its users
+// instead. Without either nothing changes.
 #pragma once
 #include <atomic>
 #include <cstdint>
@@ -11,6 +13,7 @@
 #include <string>
 #include <string_view>
 
+#include "app/host_multicast.hpp"
 #include "muc/effects.hpp"
 #include "xmpp/element.hpp"
 
@@ -23,29 +26,37 @@ inline constexpr char kSeparator = '\t';
 
 class HostFanout {
  public:
-  explicit HostFanout(std::string domain) : domain_(std::move(domain)) {}
+  explicit HostFanout(std::string domain) : domain_(domain), multicast_(std::move(domain)) {}
 
   // Link thread, at each (re)connection: the new host may lack the module, so fan-outs go
-  // per recipient until it says otherwise. Returns the question to send: disco#info from
+  // per recipient until it says otherwise. Returns the questions to send: disco#info from
   // our domain to our domain, which only the module answers with its feature (without it
-  // the host passes the question itself back to us).
+  // the host passes the question itself back to us), then the multicast service's.
   std::string on_connected();
 
-  // Link thread: true when `stanza` answers our question, or is the question itself passed
-  // back (it is then ours, not the engine's); an answer listing the feature turns the
-  // fan-out on.
+  // Link thread: true when `stanza` answers one of our questions, or is the question itself
+  // passed back (it is then ours, not the engine's); an answer listing the module's feature,
+  // or a multicast service's, turns the fan-out on.
   bool take_answer(const xmpp::Element& stanza);
 
-  bool available() const { return available_.load(std::memory_order_acquire); }
+  bool available() const {
+    return available_.load(std::memory_order_acquire) || multicast_.available();
+  }
+  // Through the module (rather than a multicast service).
+  bool module() const { return available_.load(std::memory_order_acquire); }
+  const HostMulticast& multicast() const { return multicast_; }
 
   // Link thread: a fan-out request of ours that came back (the host lost the module while
   // we were connected, e.g. a reload without it). Returns false for any other stanza.
   // Otherwise turns the fan-out off, and fills `question` with a new question for the host
-  // and `copies` with the stanza for each of its recipients, for the caller to send.
+  // and `copies` with the stanza for each of its recipients, for the caller to send. A
+  // multicast service's refusal of a request is taken too: the service is not used again
+  // until the next connection (`question` and `copies` stay empty).
   bool take_returned(xmpp::Element& stanza, std::string& question, std::string& copies);
   const std::string& domain() const { return domain_; }
 
-  // Writes `fanout` as requests for the module, each with at most about kListBytes of
+  // Writes `fanout` as requests for the module (or the multicast service when there is no
+  // module), each with at most about kListBytes of
   // recipients (hosts bound a stanza's size; Prosody's default is 512 KiB). A recipient
   // that cannot be listed (a tab in its JID) gets its own copy as before.
   void write(const muc::Fanout& fanout, std::string& out,
@@ -58,6 +69,7 @@ class HostFanout {
   std::string probe_id_;  // link thread only
   std::uint64_t probes_ = 0;
   std::atomic<bool> available_{false};
+  HostMulticast multicast_;
 };
 
 }  // namespace commonroom::app

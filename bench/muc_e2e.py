@@ -6,6 +6,10 @@ systems side by side in one run, on throwaway servers (tests/integration/harness
   commonroom     commonroom through Prosody with its fan-out module (deploy/prosody/)
   commonroom-1x1 commonroom through Prosody without it (one stanza per recipient)
   prosody-muc    Prosody's own mod_muc + mod_muc_mam (stanza-id and occupant-id as ours)
+  ejabberd-cr    commonroom through ejabberd with mod_multicast as deploy/ejabberd-service.yml
+                 enables it (XEP-0033: one stanza per chunk of recipients)
+  ejabberd-cr-1x1  commonroom through ejabberd without it (one stanza per recipient)
+  ejabberd-muc   ejabberd's own mod_muc + mod_mam (the packaged default_room_options)
 
 For each system and room size: a saturate phase (senders keep messages in flight; the
 delivered rate is the throughput at the knee), a phase at half that rate (latency), and one
@@ -38,7 +42,48 @@ SYSTEMS = {
     "commonroom": "commonroom via Prosody, fan-out module",
     "commonroom-1x1": "commonroom via Prosody, one stanza per recipient",
     "prosody-muc": "Prosody mod_muc + mod_muc_mam",
+    "ejabberd-cr": "commonroom via ejabberd, mod_multicast",
+    "ejabberd-cr-1x1": "commonroom via ejabberd, one stanza per recipient",
+    "ejabberd-muc": "ejabberd mod_muc + mod_mam",
 }
+# Ratios are taken against commonroom through the same host server.
+REFERENCE = {"commonroom": "commonroom", "commonroom-1x1": "commonroom",
+             "prosody-muc": "commonroom", "ejabberd-cr": "ejabberd-cr",
+             "ejabberd-cr-1x1": "ejabberd-cr", "ejabberd-muc": "ejabberd-cr"}
+
+
+def host_kind(system: str) -> str:
+    return "ejabberd" if system.startswith("ejabberd") else "prosody"
+
+
+def is_commonroom(system: str) -> bool:
+    return system.startswith("commonroom") or system.startswith("ejabberd-cr")
+
+
+# ejabberd's own rooms: Debian's packaged mod_muc options (rooms archived: mam: true), with
+# mod_mam, and room sizes up to the largest measured (mod_muc's default is 200).
+EJABBERD_MUC_MODULES = """  mod_mam: {}
+  mod_muc:
+    access:
+      - allow
+    access_create: local
+    access_persistent: local
+    access_mam:
+      - allow
+    max_users: 1000
+    default_room_options:
+      mam: true
+      max_users: 1000
+"""
+
+
+def ejabberd_multicast_modules() -> str:
+    """deploy/ejabberd-service.yml's modules, for the test domain: what operators install."""
+    import yaml
+    snippet = (HERE.parent / "deploy" / "ejabberd-service.yml").read_text()
+    modules = yaml.safe_load(snippet.replace("cam.ac.uk", XMPP_DOMAIN))["modules"]
+    text = yaml.safe_dump(modules, sort_keys=False)
+    return "".join("  " + line + "\n" for line in text.splitlines())
 PROSODY_MUC_CONFIG = f"""Component "{MUC_DOMAIN}" "muc"
   modules_enabled = {{ "muc_mam" }}
 """
@@ -92,7 +137,18 @@ class Run:
         users = {f"u{i}": f"pw{i}" for i in range(accounts)}
         self.users = users
         env_before = dict(os.environ)
+        kind = host_kind(self.system)
         try:
+            extra_modules = {"ejabberd-muc": EJABBERD_MUC_MODULES,
+                             "ejabberd-cr": ejabberd_multicast_modules()}.get(self.system)
+            if extra_modules:
+                extra = self.dir / "extra-modules.yml"
+                extra.write_text(extra_modules)
+                extra.chmod(0o644)
+                os.environ["EJABBERD_EXTRA_MODULES"] = str(extra)
+            if self.args.perf:
+                # So that perf can name what the JIT compiled (/tmp/perf-PID.map).
+                os.environ["EJABBERD_ERL_OPTIONS"] = "+JPperf true"
             extra_config = PROSODY_MUC_CONFIG if self.system == "prosody-muc" else ""
             if self.args.lua_profile:
                 os.environ["PROSODY_PLUGIN_DIR"] = str(HERE / "prosody")
@@ -103,18 +159,18 @@ class Run:
                 extra.write_text(extra_config)
                 extra.chmod(0o644)
                 os.environ["PROSODY_EXTRA_CONFIG"] = str(extra)
-            if self.system == "prosody-muc":
+            if self.system in ("prosody-muc", "ejabberd-muc"):
                 # scripts/lib/prosody.sh waits for the component port: keep one component.
                 components = {DIRECTORY_DOMAIN: DIRECTORY_SECRET}
             else:
                 components = {MUC_DOMAIN: MUC_SECRET}
                 if self.system == "commonroom-1x1":
                     os.environ["PROSODY_FANOUT"] = "off"
-            self.host = HostServer("prosody", self.dir, components=components, users=users).start()
+            self.host = HostServer(kind, self.dir, components=components, users=users).start()
         finally:
             os.environ.clear()
             os.environ.update(env_before)
-        if self.system.startswith("commonroom"):
+        if is_commonroom(self.system):
             uri = migrated_database(self.pg, self.dir, prefix="bench")
             cfg = CommonroomConfig(
                 link_port=self.host.component_port, directory=None, database_uri=uri,
@@ -122,10 +178,18 @@ class Run:
                                   "max_users": "1000"}})
             self.commonroom = Commonroom(self.dir, cfg).start()
             self.commonroom.wait_connected([MUC_DOMAIN], timeout=30)
-            # The fan-out question is answered right after the handshake.
-            self.commonroom.wait_for_log(r"fan-out module|fans out for us", timeout=10)
+            # The fan-out questions are answered right after the handshake: the module's, then
+            # on ejabberd the two multicast ones.
+            if self.system == "ejabberd-cr":
+                self.commonroom.wait_for_log(r"fans out for us", timeout=10)
+            else:
+                self.commonroom.wait_for_log(r"fan-out module|fans out for us", timeout=10,
+                                             count=3 if kind == "ejabberd" else 1)
 
     def host_pids(self) -> list[int]:
+        if self.host.kind == "ejabberd":
+            beam = int((self.host.dir / "run" / "ejabberd.pid").read_text().split()[0])
+            return [beam] + children(beam)
         return [int((self.host.dir / "prosody.run").read_text().split()[0])]
 
     def component_pids(self) -> list[int]:
@@ -148,7 +212,8 @@ class Run:
                "--occupants", str(self.occupants), "--senders", str(senders),
                "--window", str(window), "--seconds", str(self.args.seconds),
                "--rate", str(self.args.same_rate / self.occupants),
-               "--phases", "saturate" if self.args.lua_profile else "saturate,half,rate",
+               "--phases", "saturate" if self.args.lua_profile else "storm,saturate,half,rate",
+               "--storm-seconds", str(self.args.storm_seconds), "--history", "20",
                "--show-stanza"]
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         result: dict = {}
@@ -161,6 +226,8 @@ class Run:
             if line.startswith("BEGIN "):
                 phase = line.split()[1]
                 before = {k: cpu_seconds(v) for k, v in groups.items()}
+                if phase == "saturate" and self.args.perf:
+                    perf = self.start_perf()
                 if self.args.lua_profile:
                     profile_before = self.lua_profile()
             elif line.startswith("{"):
@@ -169,6 +236,8 @@ class Run:
                     figures[f"{k}_cpu_s"] = cpu_seconds(v) - before[k]
                 result[phase] = figures
         err = proc.stderr.read()
+        if self.args.perf:
+            result["perf"] = self.perf_report(perf)
         if proc.wait() != 0:
             raise RuntimeError(f"muc_load_bench failed for {self.system}/{self.occupants}: {err}")
         result["stanza"] = next((l for l in err.splitlines() if l.startswith("<message")), "")
@@ -179,6 +248,23 @@ class Run:
         result["host_rss_mib"] = peak_rss_mib(self.host_pids())
         result["component_rss_mib"] = peak_rss_mib(self.component_pids())
         return result
+
+    def start_perf(self) -> subprocess.Popen:
+        """perf record of the host server for the length of the saturate phase."""
+        return subprocess.Popen(
+            ["perf", "record", "-e", "cpu-clock", "-g", "-o", str(self.dir / "perf.data"),
+             "-p", str(self.host_pids()[0]), "--", "sleep", str(self.args.seconds)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def perf_report(self, perf: subprocess.Popen) -> str:
+        """Where the host's samples went: the top symbols, self time."""
+        perf.wait()
+        out = subprocess.run(
+            ["perf", "report", "-i", str(self.dir / "perf.data"), "--stdio", "--no-children",
+             "--sort", "sym", "-g", "none", "--percent-limit", "0.7"],
+            capture_output=True, text=True).stdout
+        lines = [l for l in out.splitlines() if l.strip() and not l.startswith("#")]
+        return "\n".join(lines[:40])
 
     def lua_profile(self) -> dict[str, int]:
         """Samples of 1000 Lua VM instructions by function, from mod_bench_lua_profile."""
@@ -226,7 +312,11 @@ def summarize(samples: list[dict]) -> dict:
                     for s in samples),
         "host_rss": med(lambda s: s["host_rss_mib"]),
         "stanza_bytes": med(lambda s: len(s["stanza"].encode())),
-        "join_s": med(lambda s: s["saturate"]["join_s"]),
+        "join_s": med(lambda s: s["storm"]["storm_s"] if "storm" in s
+                      else s["saturate"]["join_s"]),
+        "join_p99_ms": med(lambda s: s["storm"]["self_p99_ms"] if "storm" in s else float("nan")),
+        "history_p99_ms": med(lambda s: s["storm"]["history_p99_ms"] if "storm" in s
+                              else float("nan")),
         "component_rss": med(lambda s: s["component_rss_mib"]),
     }
 
@@ -239,7 +329,7 @@ def total_cpu(sample: dict) -> float:
 def run_ratios(raw: dict, system: str, n: int) -> tuple[float, float] | None:
     """Medians over runs of (throughput, total CPU) of `system` over commonroom's, each
     ratio taken within one run (the noise of a shared machine hits both alike)."""
-    mine, ref = raw.get(f"{system}/{n}"), raw.get(f"commonroom/{n}")
+    mine, ref = raw.get(f"{system}/{n}"), raw.get(f"{REFERENCE[system]}/{n}")
     if not mine or not ref:
         return None
     pairs = list(zip(mine, ref))
@@ -250,18 +340,20 @@ def run_ratios(raw: dict, system: str, n: int) -> tuple[float, float] | None:
 
 
 def table(results: dict, raw: dict, sizes: list[int], systems: list[str], runs: int,
-          same_rate: float) -> str:
+          same_rate: float, storm_seconds: float = 2.0) -> str:
     lines = [
         f"Medians of {runs} run(s). CPU in CPU-seconds per million delivered messages over the "
         "saturate phase; latency at half each system's saturating rate and at one delivered "
-        "rate for all; 'all joined': until the room is filled by its clients (20 joins in "
-        "flight at a time) and every presence the joins caused has arrived; ratios are this system's figure over commonroom's (fan-out module) "
-        "within each run, median over the runs.",
+        "rate for all; join storm: all but the first client ask to join within "
+        f"{storm_seconds:g} s, asking for 20 messages of history; seconds until every "
+        "client has every occupant's presence and its history, and the p99 over the newcomers "
+        "of join to own presence / to the last history message; ratios are this system's "
+        "figure over commonroom's through the same host within each run, median over the runs.",
         "",
         f"| occupants | system | delivered msgs/s | p50 / p99 ms at half | p50 / p99 ms at "
         f"{same_rate:,.0f}/s | host CPU | commonroom CPU "
         "| PostgreSQL CPU | total CPU | load generator CPU | lost | host RSS MiB "
-        "| commonroom RSS MiB | bytes per delivered stanza | all joined, s "
+        "| commonroom RSS MiB | bytes per delivered stanza | join storm s (p99 ms own presence / history) "
         "| throughput ratio | total CPU ratio |",
         "|---" * 17 + "|",
     ]
@@ -273,7 +365,7 @@ def table(results: dict, raw: dict, sizes: list[int], systems: list[str], runs: 
             ratios = run_ratios(raw, system, n)
             ratio_tp = f"{ratios[0]:.2f}" if ratios else "-"
             ratio_cpu = f"{ratios[1]:.2f}" if ratios else "-"
-            is_cr = system.startswith("commonroom")
+            is_cr = is_commonroom(system)
             component_cpu = f"{r['component_cpu']:.1f}" if is_cr else "-"
             database_cpu = f"{r['database_cpu']:.1f}" if is_cr else "-"
             component_rss = f"{r['component_rss']:.0f}" if is_cr else "-"
@@ -284,7 +376,7 @@ def table(results: dict, raw: dict, sizes: list[int], systems: list[str], runs: 
                 f"| {r['host_cpu']:.1f} | {component_cpu} | {database_cpu} "
                 f"| {r['total_cpu']:.1f} | {r['loadgen_cpu']:.1f} | {r['lost']} "
                 f"| {r['host_rss']:.0f} | {component_rss} | {r['stanza_bytes']:.0f} "
-                f"| {r['join_s']:.1f} "
+                f"| {r['join_s']:.1f} ({r['join_p99_ms']:.0f} / {r['history_p99_ms']:.0f}) "
                 f"| {ratio_tp} | {ratio_cpu} |")
     return "\n".join(lines)
 
@@ -313,8 +405,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="rooms of 10 and 100, 1 run, 3 s phases")
     ap.add_argument("--sizes", help="room sizes, comma-separated (default 10,100,1000)")
-    ap.add_argument("--systems", default=",".join(SYSTEMS), help="comma-separated: " +
-                    ", ".join(SYSTEMS))
+    ap.add_argument("--systems", help="comma-separated (default all; quick: without the "
+                    "per-recipient variants): " + ", ".join(SYSTEMS))
     ap.add_argument("--runs", type=int, help="runs per system and size (default 3; 1 quick)")
     ap.add_argument("--seconds", type=float, help="length of each phase (default 5; 3 quick)")
     ap.add_argument("--senders", type=int, default=10)
@@ -324,16 +416,25 @@ def main() -> int:
     ap.add_argument("--same-rate", type=float, default=2000,
                     help="delivered messages per second of the latency phase every system "
                     "gets alike (default 2000)")
+    ap.add_argument("--storm-seconds", type=float, default=2.0,
+                    help="the join storm: all but the first client ask to join within this "
+                    "many seconds (default 2)")
     ap.add_argument("--json", help="also write every run's raw figures to this file")
     ap.add_argument("--keep", action="store_true", help="keep the run directories")
     ap.add_argument("--from-json", help="print the table of a run saved with --json "
                     "(several files: comma-separated) instead of running")
+    ap.add_argument("--perf", action="store_true",
+                    help="also perf record the host server over the saturate phase (ejabberd "
+                    "with +JPperf true) and print its top functions")
     ap.add_argument("--lua-profile", action="store_true",
                     help="saturate phase only, with Prosody's Lua instructions counted by "
                     "function (bench/prosody/mod_bench_lua_profile.lua); prints where they go")
     args = ap.parse_args()
     sizes = [int(x) for x in (args.sizes or ("10,100" if args.quick else "10,100,1000")).split(",")]
-    systems = [s for s in args.systems.split(",") if s]
+    # --quick leaves out the per-recipient variants (the table's "before" rows).
+    systems = [s for s in (args.systems or ("commonroom,prosody-muc,ejabberd-cr,ejabberd-muc"
+                                            if args.quick else ",".join(SYSTEMS))).split(",")
+               if s]
     for s in systems:
         if s not in SYSTEMS:
             ap.error(f"unknown system {s}")
@@ -347,13 +448,13 @@ def main() -> int:
         present = sorted({int(k.split("/")[1]) for k in raw})
         runs = max(len(v) for v in raw.values())
         results = {(k.split("/")[0], int(k.split("/")[1])): summarize(v) for k, v in raw.items()}
-        print(table(results, raw, present, systems, runs, args.same_rate))
+        print(table(results, raw, present, systems, runs, args.same_rate, args.storm_seconds))
         return 0
     if not load_bench_bin().exists():
         ap.error(f"{load_bench_bin()} is missing: build it (scripts/build muc_load_bench)")
 
     pg = None
-    if any(s.startswith("commonroom") for s in systems):
+    if any(is_commonroom(s) for s in systems):
         pg = Cluster()
         pg.start()
     raw: dict = {}
@@ -381,6 +482,10 @@ def main() -> int:
             pg.stop()
     if args.json:
         Path(args.json).write_text(json.dumps(raw, indent=1))
+    if args.perf:
+        for key, samples in raw.items():
+            print(f"### {key}: perf, host server, saturate phase (self time)\n")
+            print("```\n" + samples[-1].get("perf", "") + "\n```\n")
     if args.lua_profile:
         print(lua_profile_report(raw))
         return 0
@@ -388,7 +493,7 @@ def main() -> int:
     for key, samples in raw.items():
         system, n = key.split("/")
         results[(system, int(n))] = summarize(samples)
-    print(table(results, raw, sizes, systems, args.runs, args.same_rate))
+    print(table(results, raw, sizes, systems, args.runs, args.same_rate, args.storm_seconds))
     return 0
 
 

@@ -8,8 +8,19 @@
 //   muc_load_bench --port P --domain D --room ROOM@MUC --users u1:pw,u2:pw,...
 //                  --occupants N [--senders S] [--phases saturate,half|rate] [--rate R]
 //                  [--window W] [--seconds T] [--join-parallel J] [--show-stanza]
+//                  [--storm-seconds S] [--history H]
+//
+// Before any phase the room fills: at most J joins in flight (or, when the first phase is
+// "storm", only the first client). "join_s" is until every client has the presence of
+// every occupant, counted per client (its own included).
 //
 // Phases, one after the other on the same connections:
+//   storm     the join storm: the first client has sent H messages (the history), then
+//             every other client asks to join within S seconds, asking for H messages of
+//             history; it ends when every client has a presence from every occupant and
+//             every newcomer H history messages (counted per client; "storm_s"), with
+//             percentiles over the newcomers of join to own presence ("self_") and to the
+//             last history message ("history_").
 //   saturate  each sender keeps W messages in flight (sent, its own copy not yet back), so
 //             the room runs as fast as the servers allow;
 //   half      a fixed rate of half what the last saturate phase delivered;
@@ -91,6 +102,8 @@ struct Options {
   double seconds = 5;
   int join_parallel = 20;
   bool show_stanza = false;
+  double storm_seconds = 2;
+  int history = 20;
 };
 
 enum class State { connecting, features1, auth, features2, bind, joining, joined, failed };
@@ -105,6 +118,11 @@ struct Client {
   bool creator = false;
   int in_flight = 0;  // saturate mode: own messages not yet echoed
   std::uint64_t seq = 0;
+  // Counted on the raw input, so a marker split between reads is still seen once.
+  std::string tail;   // the last bytes of the previous read
+  int presences = 0;  // presences received since this client asked to join
+  int history = 0;    // history messages received (sent before its join)
+  std::int64_t join_sent_ns = 0, joined_ns = 0, history_ns = 0, complete_ns = 0;
 };
 
 class Load {
@@ -120,7 +138,9 @@ class Load {
     for (const auto& phase : o_.phases) {
       std::printf("BEGIN %s\n", phase.c_str());
       std::fflush(stdout);
-      if (phase == "saturate") {
+      if (phase == "storm") {
+        storm();
+      } else if (phase == "saturate") {
         saturated = measure(phase, 0);
       } else if (phase == "half") {
         if (saturated <= 0) fail("phase half needs a saturate phase before it");
@@ -175,11 +195,37 @@ class Load {
     }
   }
 
-  void join(Client& c) {
+  void join(Client& c, int history = 0) {
     c.state = State::joining;
+    c.presences = 0;
+    c.join_sent_ns = now_ns();
     send(c, "<presence to='" + o_.room + "/" + c.nick +
-                "'><x xmlns='http://jabber.org/protocol/muc'><history maxstanzas='0'/></x>"
-                "</presence>");
+                "'><x xmlns='http://jabber.org/protocol/muc'><history maxstanzas='" +
+                std::to_string(history) + "'/></x></presence>");
+  }
+
+  // Presences since the join: every one the room sends is an occupant's (the clients send
+  // no presence of their own to their accounts, so none come from contacts).
+  void count_presences(Client& c, std::string_view chunk) {
+    static constexpr std::string_view marker = "<presence ";
+    std::string seen = c.tail;
+    seen.append(chunk);
+    for (auto p = seen.find(marker); p != std::string::npos; p = seen.find(marker, p + 1))
+      if (p + marker.size() > c.tail.size()) ++c.presences;
+    c.tail = seen.size() > 16 ? seen.substr(seen.size() - 16) : seen;
+  }
+
+  // True once `c` has every occupant's presence and, in the storm, its history.
+  bool complete(const Client& c) const {
+    if (c.state != State::joined || c.presences < o_.occupants) return false;
+    return c.index == 0 || c.history >= expected_history_;
+  }
+
+  void note_progress(Client& c) {
+    if (c.complete_ns == 0 && complete(c)) {
+      c.complete_ns = now_ns();
+      ++complete_;
+    }
   }
 
   // Advances the client's login and join from what has arrived; returns false when the
@@ -261,6 +307,7 @@ class Load {
           waiting_instant_ = true;
         }
         c.state = State::joined;
+        c.joined_ns = now_ns();
         ++joined_;
         return true;
       }
@@ -306,6 +353,7 @@ class Load {
       std::int64_t sent = std::strtoll(text.data() + 2, nullptr, 10);
       auto s = text.find(" s=");
       int sender = s == std::string_view::npos ? -1 : std::atoi(text.data() + s + 3);
+      if (sent < c.join_sent_ns && ++c.history == expected_history_) c.history_ns = now;
       if (sent >= measure_from_ns_) {
         if (delivered_ == 0 && o_.show_stanza) show_stanza(in, b, e);
         ++delivered_;
@@ -335,6 +383,8 @@ class Load {
         for (;;) {
           ssize_t r = ::recv(c.fd, buf, sizeof buf, 0);
           if (r > 0) {
+            if (c.state == State::joining || c.state == State::joined)
+              count_presences(c, std::string_view(buf, std::size_t(r)));
             c.in.append(buf, std::size_t(r));
             last_input_ns_ = now_ns();
             continue;
@@ -349,6 +399,7 @@ class Load {
                c.in.substr(0, 400));
         while (step(c)) {
         }
+        note_progress(c);
       }
     }
   }
@@ -370,7 +421,7 @@ class Load {
       while (opened < o_.occupants && opened - bound_ < o_.join_parallel)
         open(clients_[std::size_t(opened++)]);
       poll_once(100);
-      check_deadline(started, 120, "logging in");
+      check_deadline(started, 900, "logging in");
     }
     login_seconds_ = double(now_ns() - started) / 1e9;
     // The first to join creates the room and configures it; the rest follow it in.
@@ -381,6 +432,7 @@ class Load {
       poll_once(100);
       check_deadline(join_started, 60, "creating the room");
     }
+    if (!o_.phases.empty() && o_.phases.front() == "storm") return;
     int asked = 1;
     while (joined_ < o_.occupants) {
       while (asked < o_.occupants && asked - joined_ < o_.join_parallel)
@@ -388,13 +440,65 @@ class Load {
       poll_once(100);
       check_deadline(join_started, 600, "joining");
     }
-    // Until every presence the joins caused has arrived (nothing for half a second), so the
-    // first phase does not compete with the join storm's tail.
-    while (now_ns() - last_input_ns_ < 500000000) {
+    // Until every client has every occupant's presence, so the first phase does not
+    // compete with the joins' tail.
+    while (complete_ < o_.occupants) {
       poll_once(50);
       check_deadline(join_started, 600, "waiting for the joins' presences");
     }
-    join_seconds_ = double(last_input_ns_ - join_started) / 1e9;
+    std::int64_t last = join_started;
+    for (const auto& c : clients_) last = std::max(last, c.complete_ns);
+    join_seconds_ = double(last - join_started) / 1e9;
+  }
+
+  // The join storm (phase "storm"): history first, then every other client joins within
+  // storm_seconds, all at once as far as the host lets them.
+  void storm() {
+    Client& first = clients_[0];
+    for (int i = 0; i < o_.history; ++i) send_message(first, now_ns());
+    const std::int64_t history_started = now_ns();
+    while (first.in_flight > 0) {
+      poll_once(50);
+      check_deadline(history_started, 60, "sending the history");
+    }
+    expected_history_ = o_.history;
+    const double cpu0 = cpu_seconds();
+    const std::int64_t start = now_ns();
+    const int joiners = o_.occupants - 1;
+    int asked = 0;
+    while (complete_ < o_.occupants) {
+      const std::int64_t t = now_ns() - start;
+      while (asked < joiners &&
+             (o_.storm_seconds <= 0 ||
+              double(asked) <= double(t) / 1e9 / o_.storm_seconds * double(joiners)))
+        join(clients_[std::size_t(1 + asked++)], o_.history);
+      poll_once(asked < joiners ? 5 : 50);
+      check_deadline(start, 600, "in the join storm");
+    }
+    std::vector<double> joined_ms, history_ms;
+    std::int64_t last = start, last_asked = start;
+    for (std::size_t i = 1; i < clients_.size(); ++i) {
+      const Client& c = clients_[i];
+      joined_ms.push_back(double(c.joined_ns - c.join_sent_ns) / 1e6);
+      history_ms.push_back(double(c.history_ns - c.join_sent_ns) / 1e6);
+      last = std::max(last, c.complete_ns);
+      last_asked = std::max(last_asked, c.join_sent_ns);
+    }
+    last = std::max(last, clients_[0].complete_ns);
+    std::sort(joined_ms.begin(), joined_ms.end());
+    std::sort(history_ms.begin(), history_ms.end());
+    auto pct = [](const std::vector<double>& v, double p) {
+      return v.empty() ? 0.0 : v[std::min(v.size() - 1, std::size_t(p * double(v.size())))];
+    };
+    std::printf(
+        "{\"phase\":\"storm\",\"occupants\":%d,\"history\":%d,\"asked_s\":%.3f,"
+        "\"storm_s\":%.3f,\"self_p50_ms\":%.1f,\"self_p99_ms\":%.1f,"
+        "\"history_p50_ms\":%.1f,\"history_p99_ms\":%.1f,\"loadgen_cpu_s\":%.3f,"
+        "\"login_s\":%.2f}\n",
+        o_.occupants, o_.history, double(last_asked - start) / 1e9, double(last - start) / 1e9,
+        pct(joined_ms, 0.5), pct(joined_ms, 0.99), pct(history_ms, 0.5), pct(history_ms, 0.99),
+        cpu_seconds() - cpu0, login_seconds_);
+    expected_history_ = 0;
   }
 
   void check_deadline(std::int64_t started, int seconds, const char* what) {
@@ -480,6 +584,8 @@ class Load {
   std::vector<Client> clients_;
   int bound_ = 0;
   int joined_ = 0;
+  int complete_ = 0;  // clients with every occupant's presence (and history in the storm)
+  int expected_history_ = 0;
   bool waiting_instant_ = false;
   std::uint64_t sent_ = 0, delivered_ = 0;
   std::int64_t measure_from_ns_ = INT64_MAX;
@@ -536,6 +642,10 @@ Options parse(int argc, char** argv) {
       o.seconds = std::stod(value());
     } else if (a == "--show-stanza") {
       o.show_stanza = true;
+    } else if (a == "--storm-seconds") {
+      o.storm_seconds = std::stod(value());
+    } else if (a == "--history") {
+      o.history = std::stoi(value());
     } else if (a == "--join-parallel") {
       o.join_parallel = std::stoi(value());
     } else {
@@ -544,9 +654,11 @@ Options parse(int argc, char** argv) {
   }
   if (o.port == 0 || o.domain.empty() || o.room.empty() || o.users.empty())
     throw std::runtime_error("--port, --domain, --room and --users are required");
-  for (const auto& ph : o.phases)
-    if (ph != "saturate" && ph != "half" && ph != "rate")
-      throw std::runtime_error("--phases: saturate, half or rate");
+  for (std::size_t i = 0; i < o.phases.size(); ++i) {
+    const auto& ph = o.phases[i];
+    if (ph != "saturate" && ph != "half" && ph != "rate" && !(ph == "storm" && i == 0))
+      throw std::runtime_error("--phases: storm (first), saturate, half or rate");
+  }
   return o;
 }
 

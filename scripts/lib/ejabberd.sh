@@ -9,6 +9,11 @@
 #   scripts/lib/ejabberd.sh restart DIR    stop, then start again with the same config and data
 #   scripts/lib/ejabberd.sh status DIR     exit 0 if running
 #
+# EJABBERD_EXTRA_MODULES=FILE appends FILE's module entries (indented two spaces) to the
+# modules: list (benchmarks load mod_muc, mod_mam or mod_multicast this way), and
+# EJABBERD_ERL_OPTIONS more options for the Erlang VM (e.g. "+JPperf true" so that perf can
+# name the functions the JIT compiled).
+#
 # Each DIR gets its own Erlang node name and distribution port, so several instances (and
 # the demo's) can run side by side without epmd. Run as root: ejabberdctl switches to user
 # ejabberd, which must own DIR. Waits until both ports accept connections.
@@ -95,6 +100,10 @@ write_config() {
     echo "  mod_disco: {}"
     echo "  mod_roster: {}"
     echo "  mod_ping: {}"
+    # More modules (YAML entries indented under modules:), e.g. a benchmark's mod_muc.
+    if [[ -n "${EJABBERD_EXTRA_MODULES:-}" ]]; then
+      cat "$EJABBERD_EXTRA_MODULES" || die "cannot read EJABBERD_EXTRA_MODULES=$EJABBERD_EXTRA_MODULES"
+    fi
   } >"$DIR/etc/ejabberd.yml"
 
   # A node name and distribution port of its own: no epmd, no clash with other instances.
@@ -106,7 +115,7 @@ write_config() {
     echo "INET_DIST_INTERFACE=127.0.0.1"
     echo "EJABBERD_PID_PATH=$DIR/run/ejabberd.pid"
     echo "EJABBERD_BYPASS_WARNINGS=true"
-    echo 'ERL_OPTIONS="-env ERL_CRASH_DUMP_BYTES 0"'
+    echo "ERL_OPTIONS=\"-env ERL_CRASH_DUMP_BYTES 0 ${EJABBERD_ERL_OPTIONS:-}\""
   } >"$DIR/etc/ejabberdctl.cfg"
   printf '{lookup,[file,native]}.\n{host,{127,0,0,1},["localhost"]}.\n' >"$DIR/etc/inetrc"
 }
@@ -118,7 +127,14 @@ launch() {
     die "port $c2s or $comp on 127.0.0.1 is already in use by another program"
   fi
   rm -f "$DIR/run/ejabberd.pid"
-  ctl start >>"$DIR/logs/ejabberdctl.log" 2>&1 ||
+  # Started as user ejabberd directly rather than through ejabberdctl's su, which applies the
+  # login limits: their 1024 open files would refuse the thousandth client connection
+  # (Debian's ejabberd.service sets LimitNOFILE=65536).
+  (
+    ulimit -n 65536 2>/dev/null || ulimit -Sn "$(ulimit -Hn)" 2>/dev/null || true
+    HOME=$(getent passwd "$EJABBERD_USER" | cut -d: -f6) setpriv --reuid="$EJABBERD_USER" --regid="$EJABBERD_USER" --init-groups \
+      ejabberdctl --config-dir "$DIR/etc" --logs "$DIR/logs" --spool "$DIR/spool" start
+  ) >>"$DIR/logs/ejabberdctl.log" 2>&1 ||
     { tail_log "$DIR/logs/ejabberdctl.log"; die "ejabberdctl start failed"; }
   # Wait on the ports (the node answers 'started' a little before its listeners are up).
   local deadline=$(($(date +%s) + 60))

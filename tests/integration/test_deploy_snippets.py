@@ -51,7 +51,8 @@ def prosody_with_snippet(server: HostServer) -> None:
 
 
 def ejabberd_with_snippet(server: HostServer) -> None:
-    """Replaces the harness's ejabberd_service listener with deploy/ejabberd-service.yml's."""
+    """Replaces the harness's ejabberd_service listener with deploy/ejabberd-service.yml's
+    and adds its modules (the multicast service the rooms fan out through)."""
     snippet = yaml.safe_load(fill_secrets((DEPLOY / "ejabberd-service.yml").read_text()))
     (listener,) = snippet["listen"]
     assert listener["global_routes"] is False
@@ -60,6 +61,8 @@ def ejabberd_with_snippet(server: HostServer) -> None:
     config = yaml.safe_load(config_path.read_text())
     config["listen"] = [entry for entry in config["listen"]
                         if entry["module"] != "ejabberd_service"] + [listener]
+    assert "mod_multicast" in snippet["modules"]
+    config["modules"].update(snippet["modules"])
     config_path.write_text(yaml.safe_dump(config, sort_keys=False))
 
 
@@ -89,9 +92,9 @@ def test_deploy_snippet_lets_both_services_connect(kind):
             assert any(category == "conference" for category, *_ in rooms), rooms
             assert any(category == "directory" for category, *_ in people), people
             assert not re.search(r"authentication failed|not-authorized", service.log_text())
-            if kind == "prosody":
-                # The snippet loads commonroom's fan-out module on the rooms' component.
-                service.wait_for_log(rf"{re.escape(MUC)}: the host server fans out for us")
+            # The snippet loads commonroom's fan-out module on the rooms' component (Prosody)
+            # or the multicast service the rooms find and use (ejabberd).
+            service.wait_for_log(rf"{re.escape(MUC)}: the host server fans out for us")
         finally:
             assert service.stop() == 0
     finally:

@@ -1,0 +1,168 @@
+"""Fan-out through ejabberd's multicast service (XEP-0033, mod_multicast) as
+deploy/ejabberd-service.yml enables it: commonroom finds the service at each connection and
+sends a room's message or presence once, listing its occupants as bcc addresses, and
+ejabberd copies it to each. Every occupant's session - several of one user's among them, one
+with a resource that needs escaping - gets each message and presence exactly once, with its
+own 'to', the same 'from', id, stanza-id and occupant-id, and no address list. Without the
+module commonroom sends one stanza per recipient as before. A client cannot use the service.
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+import xml.etree.ElementTree as ET
+
+import pytest
+import yaml
+
+from rooms_support import (CLIENT, MUC_DOMAIN, MUC_USER, USERS, Commonroom, CommonroomConfig,
+                           HostServer, User, body, q, run, run_dir, statuses)
+from harness import SOURCE_DIR, XMPP_DOMAIN  # noqa: E402 - on the path rooms_support sets
+
+ADDRESS = "http://jabber.org/protocol/address"
+SID = "urn:xmpp:sid:0"
+OCCUPANT_ID = "urn:xmpp:occupant-id:0"
+
+
+def snippet_modules() -> str:
+    """The modules of deploy/ejabberd-service.yml, for the test's domain."""
+    text = (SOURCE_DIR / "deploy" / "ejabberd-service.yml").read_text()
+    modules = yaml.safe_load(text.replace("cam.ac.uk", XMPP_DOMAIN))["modules"]
+    assert "mod_multicast" in modules
+    dumped = yaml.safe_dump(modules, sort_keys=False)
+    return "".join("  " + line + "\n" for line in dumped.splitlines())
+
+
+@pytest.fixture(scope="module", params=["multicast", "no-multicast"])
+def servers(request):
+    with_multicast = request.param == "multicast"
+    directory = run_dir(f"host-multicast-{request.param}")
+    before = os.environ.get("EJABBERD_EXTRA_MODULES")
+    if with_multicast:
+        modules = directory / "modules.yml"
+        modules.write_text(snippet_modules())
+        modules.chmod(0o644)
+        os.environ["EJABBERD_EXTRA_MODULES"] = str(modules)
+    try:
+        ejabberd = HostServer("ejabberd", directory, components={MUC_DOMAIN: "muc-s3cret"},
+                              users=dict(USERS)).start()
+    finally:
+        if before is None:
+            os.environ.pop("EJABBERD_EXTRA_MODULES", None)
+        else:
+            os.environ["EJABBERD_EXTRA_MODULES"] = before
+    config = CommonroomConfig(link_port=ejabberd.component_port, muc=(MUC_DOMAIN, "muc-s3cret"),
+                              directory=None, unlogged_rooms_for_development=True,
+                              extra={"policy": {"message_burst": "50"}})
+    commonroom = Commonroom(directory, config).start()
+    try:
+        commonroom.wait_connected([MUC_DOMAIN])
+        if with_multicast:
+            commonroom.wait_for_log("the host server fans out for us", timeout=10)
+        else:
+            # The module's question and the two multicast ones, each answered "no".
+            commonroom.wait_for_log("no fan-out module on the host server", count=3, timeout=10)
+            assert "fans out for us" not in commonroom.log_text()
+        yield with_multicast, ejabberd, commonroom
+    finally:
+        try:
+            assert commonroom.stop() == 0
+        finally:
+            ejabberd.stop()
+
+
+def is_message(text: str):
+    return lambda s: s.tag == q(CLIENT, "message") and body(s) == text
+
+
+async def settled(users: list[User]) -> None:
+    """The multicast service is a process of its own in ejabberd: what it copies can reach a
+    session after a later stanza the component sent that session directly, so a round trip
+    to the service alone is no barrier. Wait a little first, then take the round trip."""
+    await asyncio.sleep(0.5)
+    for u in users:
+        await u.barrier()
+
+
+def test_every_session_gets_each_message_and_presence_once(servers):
+    with_multicast, ejabberd, commonroom = servers
+    room = f"multicast-{'on' if with_multicast else 'off'}@{MUC_DOMAIN}"
+
+    async def conversation():
+        alice = await User("alice", ejabberd.c2s_port).connect()
+        alice2 = await User("alice", ejabberd.c2s_port, resource="phone & <tablet>").connect()
+        bob = await User("bob", ejabberd.c2s_port).connect()
+        carol = await User("carol", ejabberd.c2s_port).connect()
+        dave = await User("dave", ejabberd.c2s_port).connect()
+        await alice.create(room, "alice")
+        await alice2.join(room, "alice on the go")
+        await bob.join(room, "bob")
+        await carol.join(room, "carol")
+        await dave.join(room, "dave")
+        everyone = [alice, alice2, bob, carol, dave]
+        await settled(everyone)
+        for u in everyone:
+            u.inbox.clear()
+
+        texts = [f"message {i} & <more>" for i in range(3)]
+        for text in texts:
+            bob.message(room, text)
+        for text in texts:
+            copies = []
+            for u in everyone:
+                m = await u.expect(is_message(text), f"'{text}'")
+                assert m.get("to") == u.client.boundjid.full, ET.tostring(m, encoding="unicode")
+                assert m.get("from") == f"{room}/bob"
+                assert m.get("type") == "groupchat"
+                assert m.find(q(ADDRESS, "addresses")) is None, "the address list leaked"
+                copies.append(m)
+            first = copies[0]
+            for m in copies[1:]:
+                assert m.get("id") == first.get("id")
+                for ns, name in ((SID, "stanza-id"), (OCCUPANT_ID, "occupant-id")):
+                    a, b = first.find(q(ns, name)), m.find(q(ns, name))
+                    assert (a is None) == (b is None)
+                    if a is not None:
+                        assert a.attrib == b.attrib
+        await settled(everyone)
+        for u in everyone:
+            await u.expect_none(lambda s: s.tag == q(CLIENT, "message") and body(s) in texts,
+                                "a second copy of a message")
+
+        dave.presence(f"{room}/dave", ptype="unavailable")
+        for u in everyone[:-1]:
+            p = await u.presence_from(f"{room}/dave", "dave leaving")
+            assert p.get("type") == "unavailable"
+            assert p.get("to") == u.client.boundjid.full
+            assert p.find(q(ADDRESS, "addresses")) is None, "the address list leaked"
+            assert q(MUC_USER, "x") in [c.tag for c in p]
+            assert 110 not in statuses(p)
+        await settled(everyone[:-1])
+        for u in everyone[:-1]:
+            await u.expect_none(lambda s: s.tag == q(CLIENT, "presence") and
+                                s.get("from") == f"{room}/dave", "dave leaving twice")
+
+    run(conversation, timeout=60)
+
+
+def test_a_client_cannot_use_the_multicast_service(servers):
+    with_multicast, ejabberd, commonroom = servers
+    if not with_multicast:
+        pytest.skip("no multicast service on this host")
+
+    async def conversation():
+        mallory = await User("carol", ejabberd.c2s_port, resource="mallory").connect()
+        bob = await User("bob", ejabberd.c2s_port, resource="target").connect()
+        m = ET.Element(q(CLIENT, "message"), to=f"multicast.{XMPP_DOMAIN}", type="chat")
+        ET.SubElement(m, q(CLIENT, "body")).text = "spoofed"
+        addresses = ET.SubElement(m, q(ADDRESS, "addresses"))
+        ET.SubElement(addresses, q(ADDRESS, "address"), type="bcc", jid=bob.client.boundjid.full)
+        mallory.send(m)
+        refusal = await mallory.expect(
+            lambda s: s.tag == q(CLIENT, "message") and s.get("type") == "error",
+            "the service's refusal")
+        assert refusal.find(f".//{{urn:ietf:params:xml:ns:xmpp-stanzas}}forbidden") is not None
+        await asyncio.sleep(0.5)
+        assert not [s for s in bob.inbox if is_message("spoofed")(s)]
+
+    run(conversation, timeout=30)
