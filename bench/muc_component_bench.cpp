@@ -5,7 +5,9 @@
 // Target: 1,000,000 delivered stanzas/s on one core, at most 2 KiB per occupant.
 //
 //   muc_component_bench [--bin PATH] [--occupants N] [--messages N] [--window N]
-//                       [--senders N] [--join-burst N] [--runs N]
+//                       [--senders N] [--join-burst N] [--timed-joins N] [--runs N]
+// It also times single joins into the full room, and latency with messages sent at a fixed
+// rate of half the closed-loop rate (targets: join < 20 ms, p99 < 5 ms).
 // With PG_URI in the environment, one more set of runs uses a [database] (the durable
 // abuse-log path); without it the abuse log is off and not measured.
 #include <arpa/inet.h>
@@ -49,6 +51,8 @@ constexpr const char* kSecret = "bench-secret";
 constexpr const char* kRoom = "room@conference.bench.example";
 constexpr double kTargetPerCpuSecond = 1'000'000;
 constexpr double kTargetBytesPerOccupant = 2048;
+constexpr double kTargetJoinMs = 20;     // one join into a room of --occupants
+constexpr double kTargetPacedP99Ms = 5;  // send-to-delivery at half the saturating rate
 
 struct Options {
   std::string bin;
@@ -62,6 +66,10 @@ struct Options {
   // Joins sent back to back before waiting for them to be handled: a burst is parsed and
   // queued in commonroom at once, so its size shows up in RSS (malloc keeps freed memory).
   int join_burst = 100;
+  // The last occupants join one at a time, each timed from its join to the answer to a ping
+  // sent right behind it (the engine answers in order, so by then the newcomer has its
+  // roster, history and subject, and everyone else its presence).
+  int timed_joins = 20;
 };
 
 pid_t g_child = 0;  // the commonroom under test, stopped on the way out
@@ -299,6 +307,10 @@ struct RunResult {
   // cost of one more occupant, without one-time page-ins of code and tables (ICU, ...).
   double marginal_rss = 0, marginal_anon = 0;
   double join_seconds = 0;
+  double join_p50_ms = 0, join_max_ms = 0;  // single joins into the (almost) full room
+  // Messages sent at a fixed rate, half the closed-loop (saturating) rate measured above.
+  double paced_rate = 0;  // delivered stanzas per second offered
+  double paced_p50_ms = 0, paced_p99_ms = 0;
   uint64_t delivered = 0;
 };
 
@@ -429,10 +441,12 @@ RunResult run_once(const Options& opt, const fs::path& dir, const std::string& d
     die("joins did not finish within 60 s; see " + log.string());
   const double rss_tenth = status_bytes(pid, "VmRSS");
   const double anon_tenth = status_bytes(pid, "RssAnon");
-  // The rest in bursts of --join-burst, each waited for (a ping) before the next.
-  for (int first = tenth; first < opt.occupants; first += opt.join_burst) {
+  // The rest in bursts of --join-burst, each waited for (a ping) before the next; the last
+  // --timed-joins one at a time.
+  const int timed_from = std::max(tenth, opt.occupants - opt.timed_joins);
+  for (int first = tenth; first < timed_from; first += opt.join_burst) {
     joins.clear();
-    for (int i = first; i < std::min(opt.occupants, first + opt.join_burst); ++i) joins += join(i);
+    for (int i = first; i < std::min(timed_from, first + opt.join_burst); ++i) joins += join(i);
     const std::string id = "joins-" + std::to_string(first);
     reader.expect("id='" + id + "'");
     send_all(fd, joins + "<iq type='get' id='" + id + "' from='" + user(0) + "' to='" + kMucDomain +
@@ -440,6 +454,18 @@ RunResult run_once(const Options& opt, const fs::path& dir, const std::string& d
     if (!reader.wait_marker(std::chrono::seconds(60)))
       die("joins did not finish within 60 s; see " + log.string());
   }
+  std::vector<double> join_ms;
+  for (int i = timed_from; i < opt.occupants; ++i) {
+    const std::string id = "join-" + std::to_string(i);
+    reader.expect("id='" + id + "'");
+    const auto t0 = Clock::now();
+    send_all(fd, join(i) + "<iq type='get' id='" + id + "' from='" + user(0) + "' to='" +
+                     kMucDomain + "'><ping xmlns='urn:xmpp:ping'/></iq>");
+    if (!reader.wait_marker(std::chrono::seconds(60)))
+      die("a join did not finish within 60 s; see " + log.string());
+    join_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+  }
+  std::sort(join_ms.begin(), join_ms.end());
   const double join_seconds = std::chrono::duration<double>(Clock::now() - join_start).count();
   const double rss_after = status_bytes(pid, "VmRSS");
   const double anon_after = status_bytes(pid, "RssAnon");
@@ -469,13 +495,35 @@ RunResult run_once(const Options& opt, const fs::path& dir, const std::string& d
         " groupchat messages delivered; see " + log.string());
   const int64_t end_ns = reader.last_delivery_ns();
   const double cpu_end = cpu_seconds(pid);
+  auto lat = reader.take_latencies();
+
+  // Open loop at half the rate just measured: messages leave on a fixed schedule whatever
+  // the deliveries do, so queueing shows up in the latency instead of slowing the sender.
+  const double saturating =
+      static_cast<double>(expected) / (static_cast<double>(end_ns - start_ns) / 1e9);
+  const double paced_messages_per_s = saturating / 2 / static_cast<double>(per_message);
+  const int64_t interval_ns = static_cast<int64_t>(1e9 / paced_messages_per_s);
+  reader.reset_counts(expected);
+  const int64_t paced_start = now_ns();
+  for (int j = 0; j < opt.messages; ++j) {
+    const int64_t due = paced_start + interval_ns * j;
+    while (now_ns() < due) std::this_thread::sleep_for(std::chrono::nanoseconds(due - now_ns()));
+    const int k = opt.messages + j;
+    send_all(fd, "<message from='" + user(k % opt.senders) + room_prefix + std::to_string(k) +
+                     "'><body>t=" + std::to_string(now_ns()) + " message " + std::to_string(k) +
+                     " of the benchmark</body></message>");
+  }
+  if (!reader.wait_delivered(expected, std::chrono::seconds(60)))
+    die("only " + std::to_string(reader.delivered()) + " of " + std::to_string(expected) +
+        " paced groupchat messages delivered; see " + log.string());
+  auto paced = reader.take_latencies();
+  std::sort(paced.begin(), paced.end());
 
   ::kill(pid, SIGTERM);
   int status = 0;
   waitpid(pid, &status, 0);
   g_child = 0;
   ::shutdown(fd, SHUT_RDWR);
-  auto lat = reader.take_latencies();
   ::close(fd);
 
   RunResult r;
@@ -494,6 +542,15 @@ RunResult run_once(const Options& opt, const fs::path& dir, const std::string& d
   r.marginal_rss = (rss_after - rss_tenth) / (opt.occupants - tenth);
   r.marginal_anon = (anon_after - anon_tenth) / (opt.occupants - tenth);
   r.join_seconds = join_seconds;
+  if (!join_ms.empty()) {
+    r.join_p50_ms = join_ms[join_ms.size() / 2];
+    r.join_max_ms = join_ms.back();
+  }
+  r.paced_rate = paced_messages_per_s * static_cast<double>(per_message);
+  if (!paced.empty()) {
+    r.paced_p50_ms = static_cast<double>(paced[paced.size() / 2]) / 1e6;
+    r.paced_p99_ms = static_cast<double>(paced[paced.size() * 99 / 100]) / 1e6;
+  }
   return r;
 }
 
@@ -511,9 +568,11 @@ void run_set(const Options& opt, const std::string& label, const std::string& da
     RunResult r = run_once(opt, dir, database_uri);
     std::printf(
         "  run %d: %9.0f delivered/s wall, %9.0f per CPU-s (%.2f cores), p50 %6.2f ms, "
-        "p99 %6.2f ms, RSS/occupant %5.0f B (marginal %5.0f B, anon %5.0f B), joins %.2f s\n",
+        "p99 %6.2f ms, RSS/occupant %5.0f B (marginal %5.0f B, anon %5.0f B), joins %.2f s, "
+        "one join p50 %.1f ms max %.1f ms, at %.0f/s p50 %.2f ms p99 %.2f ms\n",
         i + 1, r.wall_rate, r.cpu_rate, r.cpu_cores, r.p50_ms, r.p99_ms, r.bytes_per_occupant,
-        r.marginal_rss, r.marginal_anon, r.join_seconds);
+        r.marginal_rss, r.marginal_anon, r.join_seconds, r.join_p50_ms, r.join_max_ms, r.paced_rate,
+        r.paced_p50_ms, r.paced_p99_ms);
     std::fflush(stdout);
     results.push_back(r);
     fs::remove_all(dir);
@@ -539,6 +598,16 @@ void run_set(const Options& opt, const std::string& label, const std::string& da
               bytes <= kTargetBytesPerOccupant ? "PASS" : "FAIL");
   std::printf("  of which anonymous memory (RssAnon)   %10.0f B\n", med(&RunResult::marginal_anon));
   std::printf("  1,000-occupant joins took             %10.2f s\n", med(&RunResult::join_seconds));
+  const double join_p50 = med(&RunResult::join_p50_ms);
+  std::printf("  one join into the full room p50 / max %7.2f ms / %.2f ms   target < %.0f ms  %s\n",
+              join_p50, med(&RunResult::join_max_ms), kTargetJoinMs,
+              join_p50 < kTargetJoinMs ? "PASS" : "FAIL");
+  const double paced_p99 = med(&RunResult::paced_p99_ms);
+  std::printf(
+      "  at half the saturating rate (%.0f/s): latency p50 / p99 %.2f ms / %.2f ms   "
+      "target p99 < %.0f ms  %s\n",
+      med(&RunResult::paced_rate), med(&RunResult::paced_p50_ms), paced_p99, kTargetPacedP99Ms,
+      paced_p99 < kTargetPacedP99Ms ? "PASS" : "FAIL");
 }
 
 std::string default_bin(const char* argv0) {
@@ -578,11 +647,13 @@ int main(int argc, char** argv) {
       opt.senders = number(0);
     else if (a == "--join-burst")
       opt.join_burst = number(1);
+    else if (a == "--timed-joins")
+      opt.timed_joins = number(0);
     else if (a == "--runs")
       opt.runs = number(1);
     else
       die("usage: muc_component_bench [--bin PATH] [--occupants N] [--messages N] "
-          "[--window N] [--senders N] [--join-burst N] [--runs N]");
+          "[--window N] [--senders N] [--join-burst N] [--timed-joins N] [--runs N]");
   }
   if (opt.senders == 0 || opt.senders > opt.occupants) opt.senders = opt.occupants;
   if (access(opt.bin.c_str(), X_OK) != 0) die("no commonroom binary at " + opt.bin);

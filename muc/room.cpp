@@ -104,7 +104,19 @@ std::size_t Room::drop_registration_requests_before(TimePoint cutoff) {
 
 void Room::set_config(RoomConfig config) {
   config_ = std::move(config);
-  while (history_.size() > config_.max_history) history_.pop_front();
+  if (!recent_) return;
+  auto& history = recent_->history;
+  while (history.size() > config_.max_history) history.pop_front();
+}
+
+Room::Recent& Room::recent() {
+  if (!recent_) recent_ = std::make_unique<Recent>();
+  return *recent_;
+}
+
+const std::deque<HistoryEntry>& Room::history() const {
+  static const std::deque<HistoryEntry> none;
+  return recent_ ? recent_->history : none;
 }
 
 Affiliation Room::affiliation_of(const xmpp::Jid& user) const {
@@ -230,30 +242,36 @@ std::vector<xmpp::Jid> Room::all_sessions() const {
 
 void Room::add_history(HistoryEntry entry) {
   if (config_.max_history == 0) return;
-  history_.push_back(std::move(entry));
-  while (history_.size() > config_.max_history) history_.pop_front();
+  auto& history = recent().history;
+  history.push_back(std::move(entry));
+  while (history.size() > config_.max_history) history.pop_front();
 }
 
 bool Room::remove_history(std::string_view stanza_id) {
-  auto it = std::find_if(history_.begin(), history_.end(),
+  if (!recent_) return false;
+  auto& history = recent_->history;
+  auto it = std::find_if(history.begin(), history.end(),
                          [&](const HistoryEntry& h) { return h.stanza_id == stanza_id; });
-  if (it == history_.end()) return false;
-  history_.erase(it);
+  if (it == history.end()) return false;
+  history.erase(it);
   return true;
 }
 
 void Room::remember_iq(PendingIq iq, std::size_t limit) {
-  pending_iqs_.push_back(std::move(iq));
-  while (pending_iqs_.size() > limit) pending_iqs_.pop_front();
+  auto& pending = recent().pending_iqs;
+  pending.push_back(std::move(iq));
+  while (pending.size() > limit) pending.pop_front();
 }
 
 std::optional<PendingIq> Room::take_iq(std::string_view id, const xmpp::Jid& from) {
-  for (auto it = pending_iqs_.begin(); it != pending_iqs_.end(); ++it) {
+  if (!recent_) return std::nullopt;
+  auto& pending = recent_->pending_iqs;
+  for (auto it = pending.begin(); it != pending.end(); ++it) {
     if (it->id != id) continue;
     // A bare-JID request (vCard) is answered by the user's server from the bare JID.
     if (it->responder != from.full() && it->responder != from.bare_str()) return std::nullopt;
     PendingIq out = std::move(*it);
-    pending_iqs_.erase(it);
+    pending.erase(it);
     return out;
   }
   return std::nullopt;
@@ -261,19 +279,22 @@ std::optional<PendingIq> Room::take_iq(std::string_view id, const xmpp::Jid& fro
 
 void Room::remember_invitation(const std::string& invitee_bare, const std::string& inviter,
                                std::size_t limit) {
-  invitations_.emplace_back(invitee_bare, inviter);
-  while (invitations_.size() > limit) invitations_.pop_front();
+  auto& invitations = recent().invitations;
+  invitations.emplace_back(invitee_bare, inviter);
+  while (invitations.size() > limit) invitations.pop_front();
 }
 
 std::optional<std::string> Room::take_invitation(const std::string& invitee_bare,
                                                  const xmpp::Jid& to) {
-  for (auto it = invitations_.rbegin(); it != invitations_.rend(); ++it) {
+  if (!recent_) return std::nullopt;
+  auto& invitations = recent_->invitations;
+  for (auto it = invitations.rbegin(); it != invitations.rend(); ++it) {
     if (it->first != invitee_bare) continue;
     auto inviter = xmpp::Jid::try_parse(it->second);
     if (!inviter) continue;
     if (to.is_bare() ? inviter->same_bare(to) : *inviter == to) {
       std::string out = it->second;
-      invitations_.erase(std::next(it).base());
+      invitations.erase(std::next(it).base());
       return out;
     }
   }

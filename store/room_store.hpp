@@ -21,7 +21,8 @@ class RoomStore {
   // Uses db's connection from one thread at a time; db must outlive this.
   explicit RoomStore(Database& db);
 
-  // Every stored room, affiliations sorted by JID. Throws on a database error.
+  // Every stored room (in no particular order), affiliations and registration requests
+  // sorted by JID. Throws on a database error.
   std::vector<muc::RoomSnapshot> load_all();
   // Applies every change in one transaction (all or nothing). Throws on a database error.
   void apply(const std::vector<RoomChange>& changes);
