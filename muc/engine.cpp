@@ -292,8 +292,8 @@ bool Engine::traffic_refused(Ctx& ctx, const Room& room, Traffic kind, std::size
   Verdict v = policy_->check_traffic(ctx.from, room.jid(), kind, bytes, ctx.now);
   if (v.allowed) return false;
   error(ctx, &room,
-        xmpp::StanzaError(xmpp::Condition::policy_violation, xmpp::ErrorType::modify,
-                          v.reason.empty() ? "the service's limits refuse this" : v.reason));
+        xmpp::StanzaError::policy_violation(v.reason.empty() ? "the service's limits refuse this"
+                                                             : v.reason));
   return true;
 }
 

@@ -1,5 +1,6 @@
 // Internal to muc/: the XEP-0045 state machine behind RoomService. Its methods are spread
-// over engine_*.cpp (one use-case family each) and features/*.cpp (one room feature each).
+// over engine_*.cpp (one use-case family each); room features (features/*.cpp) act through
+// the public ones when the engine calls their hooks (features/feature.hpp).
 #pragma once
 #include <chrono>
 #include <map>
@@ -130,6 +131,10 @@ class Engine {
                           const std::vector<int>& self_codes, const xmpp::Element* history,
                           bool announce);
   bool may_see_jids(const Room& room, const Occupant& viewer) const;
+  // The nick to use, or the error to refuse the join/nick change/registration with;
+  // `rewritten` tells whether the policy replaced it (status 210).
+  std::optional<xmpp::StanzaError> check_nick(Ctx& ctx, const xmpp::Jid& room, std::string& nick,
+                                              bool& rewritten) const;
   // Destroys a temporary room nobody is in any more.
   void drop_if_empty(Ctx& ctx, Room& room);
   void destroy_room(Ctx& ctx, Room& room, const xmpp::Element* destroy, std::string reason);
@@ -140,6 +145,9 @@ class Engine {
   void change_affiliation(Ctx& ctx, Effects& self_sink, Effects& others, Room& room,
                           const std::string& bare, Affiliation a, const std::string& reason,
                           std::optional<std::string> nick, const std::string& actor_nick);
+  // The status code to remove an occupant whose affiliation is now `now` with (321, from
+  // the features' hooks), nullopt when they may stay.
+  std::optional<int> removal_after_affiliation_change(const Room& room, Affiliation now) const;
   // Sends an invitation from the room (mediated invitation, or new member of a
   // members-only room).
   // `cont`: the inviter's <continue/> (§7.9), passed on with its thread.
@@ -154,33 +162,13 @@ class Engine {
   std::vector<xmpp::FormField> locked_fields(const xmpp::Jid& room) const;
   // Applies the locked fields to a configuration.
   void apply_locks(const xmpp::Jid& room, RoomConfig& config) const;
-  // After a configuration change: notifies occupants (§10.2.1), removes non-members from a
-  // room made members-only (322), logs and persists. May destroy the room (temporary and
+  // After a configuration change: notifies occupants (§10.2.1), lets each feature act on it
+  // (RoomFeature::config_changed), logs and persists. May destroy the room (temporary and
   // empty): `room` is then gone.
   void apply_config_change(Ctx& ctx, Room& room, const RoomConfig& before, bool initial);
-  // After the room's links or the directory changed: every occupant whose affiliation is
-  // not `before[nick]` any more is updated, or removed with 321 from a members-only room
-  // (features/linked_membership.cpp).
-  void apply_linked_changes(Ctx& ctx, Room& room, const std::map<std::string, Affiliation>& before,
-                            const std::string& actor_nick);
 
-  // --- features with their own stanzas (features/*.cpp) ---
-  void handle_subject(Ctx& ctx, Room& room, Occupant& sender);               // subject.cpp
-  void handle_invitations(Ctx& ctx, Room& room, const xmpp::Element& x);     // invites.cpp
-  void handle_voice_form(Ctx& ctx, Room& room, const xmpp::DataForm& form);  // voice_requests
-  void handle_register(Ctx& ctx, Room& room);                                // registration.cpp
-  void handle_registration_answer(Ctx& ctx, Room& room, const xmpp::DataForm& form);  // "
-  // Makes `bare` a member with `nick` reserved (members and above keep their affiliation and
-  // only reserve the nick) and drops any request of theirs still waiting.
-  void register_member(Ctx& ctx, Effects& sink, Room& room, const std::string& bare,
-                       const std::string& nick, const std::string& reason,
-                       const std::string& actor_nick);  // registration.cpp
-  // An owner or admin entering the room is asked again about requests still waiting.
-  void remind_of_registrations(Ctx& ctx, const Room& room, const xmpp::Jid& session);  // "
-  void handle_moderate(Ctx& ctx, Room& room, const xmpp::Element& moderate);           // moderation
-  // XEP-0425 0.2: <apply-to xmlns='urn:xmpp:fasten:0' id=''><moderate xmlns=':0'>.
-  void handle_legacy_moderate(Ctx& ctx, Room& room, const xmpp::Element& apply_to);  // "
-  void handle_mam(Ctx& ctx, Room& room, const xmpp::Element& query);                 // mam.cpp
+  // --- features the join sequence uses (features/*.cpp) ---
+  void handle_subject(Ctx& ctx, Room& room, Occupant& sender);  // subject.cpp
   void send_history(Ctx& ctx, const Room& room, const xmpp::Jid& to,
                     const xmpp::Element* request);                     // history.cpp
   void send_subject(Ctx& ctx, const Room& room, const xmpp::Jid& to);  // subject.cpp
@@ -198,10 +186,6 @@ class Engine {
   void change_status(Ctx& ctx, Room& room, Occupant& o);
   void change_nick(Ctx& ctx, Room& room, Occupant& o);
   void exit(Ctx& ctx, Room& room, Occupant& o);
-  // The nick to use, or the error to refuse the join/nick change with; `rewritten` tells
-  // whether the policy replaced it (status 210).
-  std::optional<xmpp::StanzaError> check_nick(Ctx& ctx, const xmpp::Jid& room, std::string& nick,
-                                              bool& rewritten) const;
   // Rooms (other than `except`) where `user`'s bare JID is an owner, for creation quotas.
   std::size_t rooms_owned_by(const xmpp::Jid& user, const Room* except = nullptr) const;
   // Asks the policy about an occupant's message/presence; answers a refusal with

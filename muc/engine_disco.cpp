@@ -34,8 +34,7 @@ void Engine::room_disco_info(Ctx& ctx, const Room& room, const xmpp::Element& qu
   info.identities.push_back(
       {"conference", "text", c.name.empty() ? std::string(room.jid().node()) : c.name, ""});
   info.features.emplace_back(xmpp::ns::muc);
-  for (const RoomFeature* f : room_features()) f->add_disco_features(room, info.features);
-  if (config_.mam) info.features.emplace_back(xmpp::ns::mam);
+  for (const RoomFeature* f : room_features()) f->add_disco_features(room, config_, info.features);
   xmpp::DataForm roominfo;
   roominfo.type = xmpp::FormType::result;
   roominfo.set_form_type(std::string(xmpp::ns::muc_roominfo));

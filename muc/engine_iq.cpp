@@ -1,6 +1,8 @@
 // IQs to a room (disco, admin, owner, registration, ping, moderation, archive) and to an
 // occupant JID (XEP-0410 self-ping; anything else is passed to that occupant).
 #include "muc/engine.hpp"
+#include "muc/features/feature.hpp"
+#include "muc/muc_errors.hpp"
 #include "xmpp/namespaces.hpp"
 
 namespace commonroom::muc {
@@ -48,20 +50,14 @@ void Engine::handle_room_iq(Ctx& ctx, Room* room) {
     handle_admin(ctx, *room, q, !get);
   } else if (ns == xmpp::ns::muc_owner && q.name() == "query") {
     handle_owner(ctx, *room, q, !get);
-  } else if (ns == xmpp::ns::register_ && q.name() == "query") {
-    handle_register(ctx, *room);
   } else if (ns == xmpp::ns::ping) {
     if (q.name() != "ping" || !get) return wrong("urn:xmpp:ping supports only get of <ping/>");
     result(ctx);
-  } else if (ns == xmpp::ns::message_moderate && q.name() == "moderate") {
-    if (get) return wrong("moderation is an iq set");
-    handle_moderate(ctx, *room, q);
-  } else if (ns == xmpp::ns::fasten && q.name() == "apply-to") {
-    if (get) return wrong("moderation is an iq set");
-    handle_legacy_moderate(ctx, *room, q);
-  } else if (ns == xmpp::ns::mam && q.name() == "query") {
-    handle_mam(ctx, *room, q);
   } else {
+    // Registration, moderation, the archive: the feature that owns the payload answers.
+    for (const RoomFeature* f : room_features()) {
+      if (f->handle_iq(*this, ctx, *room, q, get)) return;
+    }
     error(ctx, room, xmpp::StanzaError::service_unavailable());
   }
 }
@@ -78,17 +74,14 @@ void Engine::handle_occupant_iq(Ctx& ctx, Room& room) {
   if (!sender) {
     if (ping) {
       // XEP-0410: "not joined" is not-acceptable.
-      error(ctx, &room,
-            xmpp::StanzaError(xmpp::Condition::not_acceptable, xmpp::ErrorType::cancel,
-                              "you are not in this room"));
+      error(ctx, &room, muc_not_acceptable("you are not in this room"));
       return;
     }
     // §6.6: a non-occupant may not query an occupant.
     bool disco = q.xmlns() == xmpp::ns::disco_info || q.xmlns() == xmpp::ns::disco_items;
     error(ctx, &room,
           disco ? xmpp::StanzaError::bad_request("you are not in this room")
-                : xmpp::StanzaError(xmpp::Condition::not_acceptable, xmpp::ErrorType::cancel,
-                                    "you are not in this room"));
+                : muc_not_acceptable("you are not in this room"));
     return;
   }
   const Occupant* target = room.occupant(ctx.to.resource());

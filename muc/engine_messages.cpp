@@ -3,6 +3,7 @@
 #include "muc/engine.hpp"
 #include "muc/event_detail.hpp"
 #include "muc/features/feature.hpp"
+#include "muc/muc_errors.hpp"
 #include "xmpp/namespaces.hpp"
 #include "xmpp/payloads/data_form.hpp"
 
@@ -38,20 +39,9 @@ void Engine::handle_message(Ctx& ctx, Room& room) {
     groupchat(ctx, room);
     return;
   }
-  if (const xmpp::Element* x = ctx.stanza.find_child("x", xmpp::ns::muc_user)) {
-    handle_invitations(ctx, room, *x);
-    return;
-  }
-  if (const xmpp::Element* x = ctx.stanza.find_child("x", xmpp::ns::data_forms)) {
-    xmpp::DataForm form = xmpp::parse_data_form(*x);
-    if (form.form_type() == xmpp::ns::muc_request) {
-      handle_voice_form(ctx, room, form);
-      return;
-    }
-    if (form.form_type() == xmpp::ns::muc_register) {
-      handle_registration_answer(ctx, room, form);
-      return;
-    }
+  // Invitations, voice requests, registration answers: the feature that owns it handles it.
+  for (const RoomFeature* f : room_features()) {
+    if (f->handle_message(*this, ctx, room)) return;
   }
   if (ctx.stanza.find_child("body", ctx.stanza.xmlns())) {
     // §17.2 rule 1: messages to everyone must be of type groupchat.
@@ -63,9 +53,7 @@ void Engine::handle_message(Ctx& ctx, Room& room) {
 void Engine::groupchat(Ctx& ctx, Room& room) {
   Occupant* o = room.occupant_of(ctx.from);
   if (!o) {
-    error(ctx, &room,
-          xmpp::StanzaError(xmpp::Condition::not_acceptable, xmpp::ErrorType::cancel,
-                            "you are not in this room"));
+    error(ctx, &room, muc_not_acceptable("you are not in this room"));
     return;
   }
   const std::string& ns = ctx.stanza.xmlns();
@@ -82,8 +70,7 @@ void Engine::groupchat(Ctx& ctx, Room& room) {
   if (o->role < Role::participant) {
     // §7.4: visitors have no voice.
     error(ctx, &room,
-          xmpp::StanzaError(xmpp::Condition::forbidden, xmpp::ErrorType::auth,
-                            "visitors may not speak in this room; ask for voice"));
+          xmpp::StanzaError::forbidden("visitors may not speak in this room; ask for voice"));
     return;
   }
   xmpp::Element msg = reflected(ctx.stanza, occupant_jid(room, o->nick), room.jid_str());
@@ -113,15 +100,12 @@ void Engine::private_message(Ctx& ctx, Room& room) {
   if (ctx.stanza.attr("type") == "groupchat") {
     // §7.5: the recipient would take it for a message to everyone.
     error(ctx, &room,
-          xmpp::StanzaError(xmpp::Condition::bad_request, xmpp::ErrorType::modify,
-                            "a private message may not be of type groupchat"));
+          xmpp::StanzaError::bad_request("a private message may not be of type groupchat"));
     return;
   }
   Occupant* sender = room.occupant_of(ctx.from);
   if (!sender) {
-    error(ctx, &room,
-          xmpp::StanzaError(xmpp::Condition::not_acceptable, xmpp::ErrorType::cancel,
-                            "only occupants may send private messages"));
+    error(ctx, &room, muc_not_acceptable("only occupants may send private messages"));
     return;
   }
   if (traffic_refused(ctx, room, Traffic::message,

@@ -1,5 +1,6 @@
 // muc#owner (§10): instant and reserved rooms, the configuration form, and destruction.
 #include <set>
+#include <variant>
 
 #include "muc/engine.hpp"
 #include "muc/event_detail.hpp"
@@ -51,6 +52,106 @@ std::optional<std::string> read_jid_list(const xmpp::DataForm& form, const std::
   }
   out = std::move(jids);
   return std::nullopt;
+}
+
+// muc#owner <destroy/> as the muc#user <destroy/> occupants get, or why it is malformed
+// (§10.9).
+std::variant<xmpp::Element, xmpp::StanzaError> read_destroy(const xmpp::Element& d) {
+  xmpp::Element destroy("destroy", std::string(xmpp::ns::muc_user));
+  if (d.has_attr("jid")) {
+    std::string why;
+    auto venue = xmpp::Jid::try_parse(d.attr("jid"), &why);
+    if (!venue) return xmpp::StanzaError::jid_malformed("alternate venue: " + why);
+    destroy.set_attr("jid", venue->full());
+  }
+  std::string reason = d.child_text("reason", xmpp::ns::muc_owner);
+  if (!reason.empty()) destroy.add_text_child("reason", reason);
+  if (const auto* pw = d.find_child("password", xmpp::ns::muc_owner)) {
+    destroy.add_text_child("password", pw->text());
+  }
+  return destroy;
+}
+
+// What a submitted configuration form asks for: the new configuration and, when the form
+// carries them, the full admin and owner lists.
+struct ConfigRequest {
+  RoomConfig next;
+  std::optional<std::set<std::string>> admins, owners;
+};
+
+// Reads a submitted muc#roomconfig form against the room's current form, the locks and
+// every feature's checks (§10.1.2-10.1.3). An instant room's empty form changes nothing.
+std::variant<ConfigRequest, xmpp::StanzaError> read_config_request(const Engine& engine,
+                                                                   const xmpp::Jid& submitter,
+                                                                   const Room& room,
+                                                                   const xmpp::DataForm& form) {
+  auto not_acceptable = [](std::string text) {
+    return xmpp::StanzaError::not_acceptable(std::move(text));
+  };
+  ConfigRequest request{room.config(), std::nullopt, std::nullopt};
+  bool instant = true;
+  for (const auto& f : form.fields) instant = instant && f.var == "FORM_TYPE";
+  if (instant) return request;
+  if (auto e = xmpp::validate_submission(form, engine.config_form(room))) {
+    return not_acceptable(*e);
+  }
+  for (const xmpp::FormField& locked : engine.locked_fields(room.jid())) {
+    const xmpp::FormField* f = form.field(locked.var);
+    if (f && !same_values(f->values, locked.values)) {
+      return not_acceptable(locked.var + (locked.desc.empty() ? " is fixed by the service's policy"
+                                                              : " is fixed: " + locked.desc));
+    }
+  }
+  Limits limits = engine.limits();
+  for (const RoomFeature* f : room_features()) {
+    if (auto e = f->read_config(form, limits, request.next)) return not_acceptable(*e);
+  }
+  engine.apply_locks(room.jid(), request.next);
+  ConfigSubmission submission{submitter, room, room.config(), engine.policy(),
+                              engine.link_directory()};
+  for (const RoomFeature* f : room_features()) {
+    if (auto e = f->vet_config(submission, request.next)) return std::move(*e);
+  }
+  if (auto e = read_jid_list(form, kRoomAdmins, request.admins)) return not_acceptable(*e);
+  if (auto e = read_jid_list(form, kRoomOwners, request.owners)) return not_acceptable(*e);
+  if (request.owners && request.owners->empty()) {
+    return not_acceptable("a room must keep at least one owner");
+  }
+  return request;
+}
+
+// The full admin and owner lists replace the current ones (§10.1.3 note); an owner also
+// listed as admin stays owner.
+void sync_owner_lists(Engine& engine, Ctx& ctx, Room& room, const ConfigRequest& request,
+                      const std::string& actor_nick) {
+  const auto& admins = request.admins;
+  const auto& owners = request.owners;
+  auto sync_list = [&](const std::optional<std::set<std::string>>& wanted, Affiliation a) {
+    if (!wanted) return;
+    std::vector<std::string> drop;
+    for (const auto& [jid, e] : room.affiliations()) {
+      if (e.affiliation == a && !wanted->count(jid)) drop.push_back(jid);
+    }
+    Affiliation fallback = room.config().members_only ? Affiliation::member : Affiliation::none;
+    for (const auto& jid : drop) {
+      bool owner_too = owners && owners->count(jid);
+      if (a == Affiliation::admin && owner_too) continue;
+      engine.change_affiliation(
+          ctx, ctx.out, ctx.out, room, jid,
+          a == Affiliation::owner && admins && admins->count(jid) ? Affiliation::admin : fallback,
+          "", std::nullopt, actor_nick);
+    }
+    for (const auto& jid : *wanted) {
+      if (a == Affiliation::admin && owners && owners->count(jid)) continue;  // owner wins
+      const AffiliationEntry* e = room.entry(jid);
+      if (!e || e->affiliation != a) {
+        engine.change_affiliation(ctx, ctx.out, ctx.out, room, jid, a, "", std::nullopt,
+                                  actor_nick);
+      }
+    }
+  };
+  sync_list(owners, Affiliation::owner);
+  sync_list(admins, Affiliation::admin);
 }
 
 }  // namespace
@@ -109,8 +210,7 @@ void Engine::handle_owner(Ctx& ctx, Room& room, const xmpp::Element& query, bool
   if (affiliation(room, ctx.from) != Affiliation::owner) {
     // §10.2 / §10.9.
     error(ctx, &room,
-          xmpp::StanzaError(xmpp::Condition::forbidden, xmpp::ErrorType::auth,
-                            "only owners may configure or destroy the room"));
+          xmpp::StanzaError::forbidden("only owners may configure or destroy the room"));
     return;
   }
   if (!set) {
@@ -120,23 +220,11 @@ void Engine::handle_owner(Ctx& ctx, Room& room, const xmpp::Element& query, bool
     return;
   }
   if (const xmpp::Element* d = query.find_child("destroy", xmpp::ns::muc_owner)) {
-    xmpp::Element destroy("destroy", std::string(xmpp::ns::muc_user));
-    if (d->has_attr("jid")) {
-      std::string why;
-      auto venue = xmpp::Jid::try_parse(d->attr("jid"), &why);
-      if (!venue) {
-        error(ctx, &room, xmpp::StanzaError::jid_malformed("alternate venue: " + why));
-        return;
-      }
-      destroy.set_attr("jid", venue->full());
-    }
-    std::string reason = d->child_text("reason", xmpp::ns::muc_owner);
-    if (!reason.empty()) destroy.add_text_child("reason", reason);
-    if (const auto* pw = d->find_child("password", xmpp::ns::muc_owner)) {
-      destroy.add_text_child("password", pw->text());
-    }
+    auto destroy = read_destroy(*d);
+    if (auto* e = std::get_if<xmpp::StanzaError>(&destroy)) return error(ctx, &room, std::move(*e));
     // §10.9: occupants are told first, then the owner gets the result.
-    destroy_room(ctx, room, &destroy, reason);
+    destroy_room(ctx, room, &std::get<xmpp::Element>(destroy),
+                 d->child_text("reason", xmpp::ns::muc_owner));
     result(ctx);
     return;
   }
@@ -164,44 +252,11 @@ void Engine::handle_owner(Ctx& ctx, Room& room, const xmpp::Element& query, bool
     error(ctx, &room, xmpp::StanzaError::bad_request("expected a muc#roomconfig form"));
     return;
   }
-  auto not_acceptable = [&](std::string text) {
-    error(ctx, &room,
-          xmpp::StanzaError(xmpp::Condition::not_acceptable, xmpp::ErrorType::modify,
-                            std::move(text)));
-  };
+  auto read = read_config_request(*this, ctx.from, room, form);
+  if (auto* e = std::get_if<xmpp::StanzaError>(&read)) return error(ctx, &room, std::move(*e));
+  const ConfigRequest& request = std::get<ConfigRequest>(read);
   RoomConfig before = room.config();
-  RoomConfig next = before;
-  std::optional<std::set<std::string>> admins, owners;
-  bool instant = true;
-  for (const auto& f : form.fields) instant = instant && f.var == "FORM_TYPE";
-  if (!instant) {
-    // §10.1.2 instant rooms send an empty form; anything else is checked field by field.
-    if (auto e = xmpp::validate_submission(form, config_form(room))) return not_acceptable(*e);
-    for (const xmpp::FormField& locked : locked_fields(room.jid())) {
-      const xmpp::FormField* f = form.field(locked.var);
-      if (f && !same_values(f->values, locked.values)) {
-        return not_acceptable(locked.var + (locked.desc.empty()
-                                                ? " is fixed by the service's policy"
-                                                : " is fixed: " + locked.desc));
-      }
-    }
-    Limits limits = policy_->limits();
-    for (const RoomFeature* f : room_features()) {
-      if (auto e = f->read_config(form, limits, next)) return not_acceptable(*e);
-    }
-    apply_locks(room.jid(), next);
-    ConfigSubmission submission{ctx.from, room, before, *policy_, links_.get()};
-    for (const RoomFeature* f : room_features()) {
-      if (auto e = f->vet_config(submission, next)) {
-        error(ctx, &room, std::move(*e));
-        return;
-      }
-    }
-    if (auto e = read_jid_list(form, kRoomAdmins, admins)) return not_acceptable(*e);
-    if (auto e = read_jid_list(form, kRoomOwners, owners)) return not_acceptable(*e);
-    if (owners && owners->empty()) return not_acceptable("a room must keep at least one owner");
-  }
-  if (next.persistent && !before.persistent) {
+  if (request.next.persistent && !before.persistent) {
     Verdict v = policy_->check_creation(
         CreationRequest{.creator = ctx.from,
                         .room = room.jid(),
@@ -210,41 +265,19 @@ void Engine::handle_owner(Ctx& ctx, Room& room, const xmpp::Element& query, bool
                         .rooms_total = rooms_.size() - 1,
                         .service_admin = policy_->is_service_admin(ctx.from)});
     if (!v.allowed) {
-      return not_acceptable(v.reason.empty() ? "you may not make rooms persistent" : v.reason);
+      error(ctx, &room,
+            xmpp::StanzaError::not_acceptable(v.reason.empty() ? "you may not make rooms persistent"
+                                                               : v.reason));
+      return;
     }
   }
   bool initial = room.locked();
-  room.set_config(next);
+  room.set_config(request.next);
   room.set_locked(false);
   result(ctx);
-  // The full admin and owner lists replace the current ones (§10.1.3 note).
   std::string actor_nick;
   if (const Occupant* o = room.occupant_of(ctx.from)) actor_nick = o->nick;
-  auto sync_list = [&](const std::optional<std::set<std::string>>& wanted, Affiliation a) {
-    if (!wanted) return;
-    std::vector<std::string> drop;
-    for (const auto& [jid, e] : room.affiliations()) {
-      if (e.affiliation == a && !wanted->count(jid)) drop.push_back(jid);
-    }
-    Affiliation fallback = room.config().members_only ? Affiliation::member : Affiliation::none;
-    for (const auto& jid : drop) {
-      bool owner_too = owners && owners->count(jid);
-      if (a == Affiliation::admin && owner_too) continue;
-      change_affiliation(
-          ctx, ctx.out, ctx.out, room, jid,
-          a == Affiliation::owner && admins && admins->count(jid) ? Affiliation::admin : fallback,
-          "", std::nullopt, actor_nick);
-    }
-    for (const auto& jid : *wanted) {
-      if (a == Affiliation::admin && owners && owners->count(jid)) continue;  // owner wins
-      const AffiliationEntry* e = room.entry(jid);
-      if (!e || e->affiliation != a) {
-        change_affiliation(ctx, ctx.out, ctx.out, room, jid, a, "", std::nullopt, actor_nick);
-      }
-    }
-  };
-  sync_list(owners, Affiliation::owner);
-  sync_list(admins, Affiliation::admin);
+  sync_owner_lists(*this, ctx, room, request, actor_nick);
   apply_config_change(ctx, room, before, initial);
 }
 
@@ -258,7 +291,7 @@ void Engine::apply_config_change(Ctx& ctx, Room& room, const RoomConfig& before,
     if (!f->changed(before, after)) continue;
     if (!changed.empty()) changed += ',';
     changed += f->name();
-    if (f->name() != "logging" && f->name() != "whois") other_change = true;
+    if (f->announced_by_104()) other_change = true;
   }
   if (other_change) codes.push_back(104);
   if (!codes.empty() && !initial) {
@@ -272,24 +305,8 @@ void Engine::apply_config_change(Ctx& ctx, Room& room, const RoomConfig& before,
     for (int c : codes) x.add_child("status").set_attr("code", std::to_string(c));
     fanout(ctx.out, m, room.all_sessions());
   }
-  if (after.members_only && !before.members_only) {
-    // §10.2: non-members leave a room that became members-only, with 322.
-    std::vector<std::string> out;
-    for (const auto& [nick, o] : room.occupants()) {
-      if (affiliation(room, o.bare) < Affiliation::member) out.push_back(nick);
-    }
-    for (const auto& nick : out)
-      remove_occupant(ctx, ctx.out, ctx.out, room, nick, Removal{{322}, "", ""});
-  }
-  if (after.linked != before.linked) {
-    // Occupants admitted by a link that is gone leave a members-only room (321); the others
-    // see their affiliation change (features/linked_membership.cpp).
-    std::map<std::string, Affiliation> was;
-    for (const auto& [nick, o] : room.occupants())
-      was[nick] = affiliation_under(room, o.bare, before.linked, links_.get());
-    const Occupant* actor = room.occupant_of(ctx.from);
-    apply_linked_changes(ctx, room, was, actor ? actor->nick : std::string());
-  }
+  // Features act on their own changes (members-only's 322, linked membership's 321).
+  for (const RoomFeature* f : room_features()) f->config_changed(*this, ctx, room, before);
   RoomEvent& ev = event(ctx, room, RoomEventKind::config_change);
   ev.detail = json_detail({{"changed", changed}, {"initial", initial ? "true" : "false"}});
   if (after.persistent) {

@@ -5,6 +5,7 @@
 #include "muc/engine.hpp"
 #include "muc/event_detail.hpp"
 #include "muc/features/feature.hpp"
+#include "muc/muc_errors.hpp"
 #include "xmpp/namespaces.hpp"
 
 namespace commonroom::muc {
@@ -223,11 +224,9 @@ std::optional<xmpp::StanzaError> Engine::check_nick(Ctx& ctx, const xmpp::Jid& r
     case NickDecision::Kind::accept:
       break;
     case NickDecision::Kind::reject:
-      return xmpp::StanzaError(xmpp::Condition::not_acceptable, xmpp::ErrorType::cancel,
-                               d.reason.empty() ? "this nickname is not allowed" : d.reason);
+      return muc_not_acceptable(d.reason.empty() ? "this nickname is not allowed" : d.reason);
     case NickDecision::Kind::conflict:
-      return xmpp::StanzaError(xmpp::Condition::conflict, xmpp::ErrorType::cancel,
-                               d.reason.empty() ? "that nickname is in use" : d.reason);
+      return xmpp::StanzaError::conflict(d.reason.empty() ? "that nickname is in use" : d.reason);
     case NickDecision::Kind::rewrite:
       if (d.nick != nick) {
         try {
@@ -280,8 +279,7 @@ void Engine::handle_presence(Ctx& ctx, Room* room) {
         // Neither a new room nor an existing one: the ban covers the whole service.
         std::string text = "you are banned from this service";
         if (!ban->reason.empty()) text += ": " + ban->reason;
-        error(ctx, room,
-              xmpp::StanzaError(xmpp::Condition::forbidden, xmpp::ErrorType::auth, text));
+        error(ctx, room, xmpp::StanzaError::forbidden(text));
         return;
       }
     }
@@ -381,15 +379,13 @@ void Engine::join(Ctx& ctx, Room& room, const xmpp::Element* muc_x) {
     return;
   }
   if (a == Affiliation::outcast) {
-    error(ctx, &room,
-          xmpp::StanzaError(xmpp::Condition::forbidden, xmpp::ErrorType::auth,
-                            "you are banned from this room"));
+    error(ctx, &room, xmpp::StanzaError::forbidden("you are banned from this room"));
     return;
   }
   if (Verdict v = policy_->may_enter(ctx.from, room.jid(), room.config(), a); !v.allowed) {
-    error(ctx, &room,
-          xmpp::StanzaError(xmpp::Condition::forbidden, xmpp::ErrorType::auth,
-                            v.reason.empty() ? "you may not enter this room" : v.reason));
+    error(
+        ctx, &room,
+        xmpp::StanzaError::forbidden(v.reason.empty() ? "you may not enter this room" : v.reason));
     return;
   }
   std::string nick(ctx.to.resource());
@@ -400,9 +396,7 @@ void Engine::join(Ctx& ctx, Room& room, const xmpp::Element* muc_x) {
   }
   Occupant* existing = room.occupant(nick);
   if (existing && !existing->bare.same_bare(ctx.from)) {
-    error(ctx, &room,
-          xmpp::StanzaError(xmpp::Condition::conflict, xmpp::ErrorType::cancel,
-                            "that nickname is in use"));
+    error(ctx, &room, xmpp::StanzaError::conflict("that nickname is in use"));
     return;
   }
   std::string password;
@@ -438,7 +432,7 @@ void Engine::join(Ctx& ctx, Room& room, const xmpp::Element* muc_x) {
   ev.actor_nick = nick;
   ev.detail = json_detail({{"role", to_string(o.role)}, {"affiliation", to_string(a)}});
   send_join_sequence(ctx, room, o, ctx.from, codes, history, true);
-  if (a >= Affiliation::admin) remind_of_registrations(ctx, room, ctx.from);
+  if (a >= Affiliation::admin) remind_of_registrations(*this, ctx, room, ctx.from);
 }
 
 void Engine::resync(Ctx& ctx, Room& room, Occupant& o, const xmpp::Element* muc_x) {
@@ -477,9 +471,7 @@ void Engine::change_status(Ctx& ctx, Room& room, Occupant& o) {
 void Engine::change_nick(Ctx& ctx, Room& room, Occupant& o) {
   if (o.sessions.size() > 1) {
     // One nick shared by several clients cannot move from just one of them.
-    error(ctx, &room,
-          xmpp::StanzaError(xmpp::Condition::not_acceptable, xmpp::ErrorType::cancel,
-                            "leave from your other clients before changing nick"));
+    error(ctx, &room, muc_not_acceptable("leave from your other clients before changing nick"));
     return;
   }
   std::string nick(ctx.to.resource());
@@ -497,9 +489,7 @@ void Engine::change_nick(Ctx& ctx, Room& room, Occupant& o) {
   const std::string* reserved_by = room.nick_reserved_by(nick);
   if (room.occupant(nick) || (reserved_by && *reserved_by != o.bare.bare_str())) {
     // §7.6: in use, or reserved by another member.
-    error(ctx, &room,
-          xmpp::StanzaError(xmpp::Condition::conflict, xmpp::ErrorType::cancel,
-                            "that nickname is in use or reserved"));
+    error(ctx, &room, xmpp::StanzaError::conflict("that nickname is in use or reserved"));
     return;
   }
   std::string old = o.nick;

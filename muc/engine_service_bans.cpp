@@ -1,4 +1,4 @@
-// Service-wide bans (issue 4): an outcast in every room, effective at once.
+// Service-wide bans: an outcast in every room, effective at once.
 #include "muc/engine.hpp"
 #include "muc/event_detail.hpp"
 

@@ -28,6 +28,7 @@ struct Limits {
   std::size_t max_nick_bytes = 64;
   std::size_t max_subject_bytes = 1024;
   std::size_t max_room_name_bytes = 256;      // roomname, roomdesc
+  std::size_t max_room_password_bytes = 256;  // roomsecret, as typed (before hashing)
   std::size_t max_affiliations = 10000;       // entries per room (bans + members + admins + owners)
   std::size_t max_pending_invitations = 200;  // per room, remembered to validate declines
   std::size_t max_pending_iqs = 256;  // per room, iqs passed between occupants awaiting answers

@@ -1,4 +1,4 @@
-// Service-wide bans (issue 4): a bare JID or a whole domain that is an outcast in every room.
+// Service-wide bans: a bare JID or a whole domain that is an outcast in every room.
 // They are set by service staff outside XMPP (the command line writes PostgreSQL, the
 // running service picks the change up) and handed to the engine as a complete list.
 #pragma once

@@ -1,5 +1,8 @@
 // A room feature (members-only, password, history, ...): the configuration fields, disco
-// features and join checks it owns. One subclass per file in muc/features/.
+// features and join checks it owns, and what it does when the engine reports something
+// happening in a room. One subclass per file in muc/features/. The engine calls every
+// feature's hook for each event and never asks which feature it is talking to; a feature
+// overrides only the hooks it needs.
 #pragma once
 #include <optional>
 #include <span>
@@ -17,7 +20,11 @@
 
 namespace commonroom::muc {
 
+class Engine;
 class LinkDirectory;
+struct Ctx;
+struct Effects;
+struct RoomServiceConfig;
 
 // A submitted configuration about to be applied, for checks that need more than the form.
 struct ConfigSubmission {
@@ -58,7 +65,8 @@ class RoomFeature {
     return std::nullopt;
   }
   // disco#info on the room: feature vars, and muc#roominfo fields.
-  virtual void add_disco_features(const Room&, std::vector<std::string>&) const {}
+  virtual void add_disco_features(const Room&, const RoomServiceConfig&,
+                                  std::vector<std::string>&) const {}
   virtual void add_roominfo_fields(const Room&, std::vector<xmpp::FormField>&) const {}
   // A veto on entering the room.
   virtual std::optional<xmpp::StanzaError> check_join(const Room&, const JoinAttempt&) const {
@@ -72,6 +80,42 @@ class RoomFeature {
                                 std::vector<int>&) const {}
   // Whether this feature's configuration differs between the two (for 104 and the log).
   virtual bool changed(const RoomConfig&, const RoomConfig&) const { return false; }
+  // Whether a change of this feature's configuration is announced with 104 (§10.2.1);
+  // features whose changes have their own codes (privacy: 170-173) say no.
+  virtual bool announced_by_104() const { return true; }
+
+  // --- hooks: the engine reports, the feature acts through the engine's operations ---
+  // The configuration was changed and occupants told (§10.2.1); `room.config()` is the new
+  // one. May remove occupants.
+  virtual void config_changed(Engine&, Ctx&, Room&, const RoomConfig& /*before*/) const {}
+  // An occupant's affiliation is now `now`: the status code to remove them with when they
+  // may no longer stay (321), nullopt to keep them.
+  virtual std::optional<int> removal_after_affiliation_change(const Room&,
+                                                              Affiliation /*now*/) const {
+    return std::nullopt;
+  }
+  // `bare`, who is not in the room, went from `before` to `after`. Returns true when the
+  // feature told them itself, so the engine's own notice (status 101) is not sent.
+  virtual bool tell_absent_user(Engine&, Ctx&, Effects& /*sink*/, const Room&,
+                                const std::string& /*bare*/, Affiliation /*before*/,
+                                Affiliation /*after*/, const std::string& /*reason*/) const {
+    return false;
+  }
+  // An iq get/set to the room whose payload (its only child) this feature answers, e.g.
+  // jabber:iq:register; returns false, having done nothing, for any other payload.
+  virtual bool handle_iq(Engine&, Ctx&, Room&, const xmpp::Element& /*payload*/,
+                         bool /*get*/) const {
+    return false;
+  }
+  // A message to the bare room that is not groupchat (invitations, forms submitted to the
+  // room); returns false, having done nothing, when it is not this feature's.
+  virtual bool handle_message(Engine&, Ctx&, Room&) const { return false; }
+  // An occupant (`inviter_nick`) invites `invitee`; called before the invitation is sent.
+  // Returns true when the room's durable state may have changed (the room is persisted).
+  virtual bool invitation(Engine&, Ctx&, Room&, const xmpp::Jid& /*invitee*/,
+                          const std::string& /*inviter_nick*/) const {
+    return false;
+  }
   virtual std::string_view name() const = 0;
 };
 
@@ -102,6 +146,7 @@ const RoomFeature& stable_ids_feature();
 const RoomFeature& self_ping_feature();
 const RoomFeature& moderation_feature();
 const RoomFeature& linked_membership_feature();
+const RoomFeature& mam_feature();
 
 // --- checks features own, called by the engine's use cases ---
 // private_messages.cpp: why `sender_role` may not send a private message, if it may not.
@@ -116,6 +161,9 @@ void add_occupant_id(xmpp::Element& stanza, std::string_view occupant_id);
 // The XEP-0421 occupant-id of a user (bare JID) in the room with this secret.
 std::string occupant_id_of(std::string_view room_secret, std::string_view bare_jid);
 void add_occupant_id(xmpp::Element& stanza, const OccupantId& occupant_id);
+// registration.cpp: an owner or admin entering the room is asked again about requests still
+// waiting.
+void remind_of_registrations(Engine& engine, Ctx& ctx, const Room& room, const xmpp::Jid& session);
 // logging.cpp: in a service that keeps no log, logging is fixed off, replacing any lock the
 // policy puts on it (a policy that locks it on cannot make a missing log exist).
 void lock_logging_off(std::vector<xmpp::FormField>& locked);

@@ -3,49 +3,28 @@
 #include "muc/engine.hpp"
 #include "muc/event_detail.hpp"
 #include "muc/features/feature.hpp"
+#include "muc/muc_errors.hpp"
 #include "xmpp/namespaces.hpp"
 
 namespace commonroom::muc {
 
 namespace {
 
-class Invites : public RoomFeature {
- public:
-  std::string_view name() const override { return "invites"; }
-  void add_config_fields(const RoomConfig& c, const Limits&,
-                         std::vector<xmpp::FormField>& out) const override {
-    out.push_back(bool_field("muc#roomconfig_allowinvites", c.allow_invites,
-                             "Allow Occupants to Invite Others?"));
-  }
-  std::optional<std::string> read_config(const xmpp::DataForm& form, const Limits&,
-                                         RoomConfig& next) const override {
-    return read_bool(form, "muc#roomconfig_allowinvites", next.allow_invites);
-  }
-  bool changed(const RoomConfig& a, const RoomConfig& b) const override {
-    return a.allow_invites != b.allow_invites;
-  }
-};
-
-}  // namespace
-
-void Engine::handle_invitations(Ctx& ctx, Room& room, const xmpp::Element& x) {
+void handle_invitations(Engine& engine, Ctx& ctx, Room& room, const xmpp::Element& x) {
   auto invites = x.children("invite", xmpp::ns::muc_user);
   auto declines = x.children("decline", xmpp::ns::muc_user);
   if (!invites.empty()) {
     const Occupant* o = room.occupant_of(ctx.from);
     if (!o) {
-      error(ctx, &room,
-            xmpp::StanzaError(xmpp::Condition::not_acceptable, xmpp::ErrorType::cancel,
-                              "only occupants may invite people"));
+      engine.error(ctx, &room, muc_not_acceptable("only occupants may invite people"));
       return;
     }
-    Affiliation a = affiliation(room, ctx.from);
+    Affiliation a = engine.affiliation(room, ctx.from);
     // Admins and owners may always invite; others when the owner allows it (§9.5: in a
     // members-only room a mere member without that right gets forbidden).
     if (a < Affiliation::admin && !room.config().allow_invites) {
-      error(ctx, &room,
-            xmpp::StanzaError(xmpp::Condition::forbidden, xmpp::ErrorType::auth,
-                              "only admins may invite people to this room"));
+      engine.error(ctx, &room,
+                   xmpp::StanzaError::forbidden("only admins may invite people to this room"));
       return;
     }
     std::vector<xmpp::Jid> invitees;
@@ -53,15 +32,16 @@ void Engine::handle_invitations(Ctx& ctx, Room& room, const xmpp::Element& x) {
       std::string why;
       auto to = xmpp::Jid::try_parse(invite->attr("to"), &why);
       if (!invite->has_attr("to") || !to) {
-        error(ctx, &room,
-              xmpp::StanzaError::jid_malformed(
-                  invite->has_attr("to") ? why : "an invitation needs a 'to'"));
+        engine.error(ctx, &room,
+                     xmpp::StanzaError::jid_malformed(
+                         invite->has_attr("to") ? why : "an invitation needs a 'to'"));
         return;
       }
-      if (affiliation(room, *to) == Affiliation::outcast) {  // the room's ban or the service's
-        error(ctx, &room,
-              xmpp::StanzaError(xmpp::Condition::not_allowed, xmpp::ErrorType::cancel,
-                                std::string(to->bare_str()) + " is banned from this room"));
+      if (engine.affiliation(room, *to) ==
+          Affiliation::outcast) {  // the room's ban or the service's
+        engine.error(ctx, &room,
+                     xmpp::StanzaError::not_allowed(std::string(to->bare_str()) +
+                                                    " is banned from this room"));
         return;
       }
       invitees.push_back(*to);
@@ -69,34 +49,31 @@ void Engine::handle_invitations(Ctx& ctx, Room& room, const xmpp::Element& x) {
     // The invitee sees the inviter's real JID only where real JIDs are public.
     std::string inviter = room.config().whois == Whois::anyone
                               ? std::string(ctx.from.full())
-                              : std::string(occupant_jid(room, o->nick).full());
+                              : std::string(engine.occupant_jid(room, o->nick).full());
     std::string inviter_nick = o->nick;
+    bool durable_change = false;  // a feature changed what the room stores
     for (size_t i = 0; i < invitees.size(); ++i) {
       const xmpp::Jid& to = invitees[i];
       std::string reason = invites[i]->child_text("reason", xmpp::ns::muc_user);
-      if (room.config().members_only && affiliation(room, to) < Affiliation::member) {
-        // §9.5: an invitation to a members-only room makes the invitee a member (unless a
-        // linked institution or group already does).
-        change_affiliation(ctx, ctx.out, ctx.out, room, std::string(to.bare_str()),
-                           Affiliation::member, "invited by " + inviter_nick, std::nullopt,
-                           inviter_nick);
+      for (const RoomFeature* f : room_features()) {
+        if (f->invitation(engine, ctx, room, to, inviter_nick)) durable_change = true;
       }
       // §7.9: a one-to-one chat continued in the room keeps its thread.
       const xmpp::Element* cont = invites[i]->find_child("continue", xmpp::ns::muc_user);
-      send_invitation(ctx, ctx.out, room, std::string(to.full()), inviter, reason, cont);
+      engine.send_invitation(ctx, ctx.out, room, std::string(to.full()), inviter, reason, cont);
       room.remember_invitation(std::string(to.bare_str()), std::string(ctx.from.full()),
-                               policy_->limits().max_pending_invitations);
-      RoomEvent& ev = event(ctx, room, RoomEventKind::invitation);
+                               engine.policy().limits().max_pending_invitations);
+      RoomEvent& ev = engine.event(ctx, room, RoomEventKind::invitation);
       ev.actor_nick = inviter_nick;
       ev.target = std::string(to.full());
       ev.body = reason;
     }
-    if (room.config().members_only) persist(ctx, room);
+    if (durable_change) engine.persist(ctx, room);
   }
   for (const xmpp::Element* decline : declines) {
     auto to = xmpp::Jid::try_parse(decline->attr("to"));
     if (!to) {
-      error(ctx, &room, xmpp::StanzaError::jid_malformed("a decline needs a valid 'to'"));
+      engine.error(ctx, &room, xmpp::StanzaError::jid_malformed("a decline needs a valid 'to'"));
       return;
     }
     // Only declines of invitations this room sent go anywhere: otherwise anyone could
@@ -116,12 +93,37 @@ void Engine::handle_invitations(Ctx& ctx, Room& room, const xmpp::Element& x) {
     d.set_attr("from", ctx.from.bare_str());
     std::string reason = decline->child_text("reason", xmpp::ns::muc_user);
     if (!reason.empty()) d.add_text_child("reason", reason);
-    send(ctx, std::move(m));
-    RoomEvent& ev = event(ctx, room, RoomEventKind::invitation_decline);
+    engine.send(ctx, std::move(m));
+    RoomEvent& ev = engine.event(ctx, room, RoomEventKind::invitation_decline);
     ev.target = *inviter;
     ev.body = reason;
   }
 }
+
+class Invites : public RoomFeature {
+ public:
+  std::string_view name() const override { return "invites"; }
+  void add_config_fields(const RoomConfig& c, const Limits&,
+                         std::vector<xmpp::FormField>& out) const override {
+    out.push_back(bool_field("muc#roomconfig_allowinvites", c.allow_invites,
+                             "Allow Occupants to Invite Others?"));
+  }
+  std::optional<std::string> read_config(const xmpp::DataForm& form, const Limits&,
+                                         RoomConfig& next) const override {
+    return read_bool(form, "muc#roomconfig_allowinvites", next.allow_invites);
+  }
+  bool changed(const RoomConfig& a, const RoomConfig& b) const override {
+    return a.allow_invites != b.allow_invites;
+  }
+  bool handle_message(Engine& engine, Ctx& ctx, Room& room) const override {
+    const xmpp::Element* x = ctx.stanza.find_child("x", xmpp::ns::muc_user);
+    if (!x) return false;
+    handle_invitations(engine, ctx, room, *x);
+    return true;
+  }
+};
+
+}  // namespace
 
 const RoomFeature& invites_feature() {
   static const Invites kFeature;

@@ -20,8 +20,7 @@ const std::string kLinked = "x-commonroom#linked";
 const std::string kRemovalReason = "membership through a linked institution or group ended";
 
 xmpp::StanzaError not_acceptable(std::string text) {
-  return xmpp::StanzaError(xmpp::Condition::not_acceptable, xmpp::ErrorType::modify,
-                           std::move(text));
+  return xmpp::StanzaError::not_acceptable(std::move(text));
 }
 
 std::string describe(const std::string& link) {
@@ -37,6 +36,32 @@ xmpp::FormField links_field(const std::vector<std::string>& links, std::string l
   f.label = std::move(label);
   f.values = links;
   return f;
+}
+
+// Every occupant whose affiliation is not `before[nick]` any more is updated, or removed
+// with 321 from a members-only room.
+void apply_linked_changes(Engine& engine, Ctx& ctx, Room& room,
+                          const std::map<std::string, Affiliation>& before,
+                          const std::string& actor_nick) {
+  for (const auto& [nick, was] : before) {
+    Occupant* o = room.occupant(nick);
+    if (!o) continue;
+    Affiliation now = engine.affiliation(room, o->bare);
+    if (now == was) continue;
+    RoomEvent& ev = engine.event(ctx, room, RoomEventKind::affiliation_change, false);
+    ev.target = std::string(o->bare.bare_str());
+    ev.detail = json_detail({{"from", to_string(was)}, {"to", to_string(now)}, {"via", "linked"}});
+    if (auto code = engine.removal_after_affiliation_change(room, now)) {
+      ev.body = kRemovalReason;
+      engine.remove_occupant(ctx, ctx.out, ctx.out, room, nick,
+                             Removal{{*code}, actor_nick, kRemovalReason});
+      continue;
+    }
+    if (now == Affiliation::member && o->role == Role::visitor)
+      o->role = Role::participant;  // §5.1.3: members have voice
+    engine.presence_to_self(ctx.out, room, *o, PresenceNote{});
+    engine.presence_to_others(ctx.out, room, *o, PresenceNote{});
+  }
 }
 
 class LinkedMembership : public RoomFeature {
@@ -110,8 +135,7 @@ class LinkedMembership : public RoomFeature {
     if (added.empty()) return std::nullopt;  // removing links admits nobody: any owner may
     Verdict v = s.policy.may_link_room(s.submitter, s.room.jid());
     if (!v.allowed) {
-      return xmpp::StanzaError(
-          xmpp::Condition::forbidden, xmpp::ErrorType::auth,
+      return xmpp::StanzaError::forbidden(
           v.reason.empty() ? "you may not link this room to institutions or groups" : v.reason);
     }
     // Before the first directory sync nothing can be checked; afterwards a typo is caught
@@ -134,6 +158,18 @@ class LinkedMembership : public RoomFeature {
 
   bool changed(const RoomConfig& a, const RoomConfig& b) const override {
     return a.linked != b.linked;
+  }
+
+  void config_changed(Engine& engine, Ctx& ctx, Room& room,
+                      const RoomConfig& before) const override {
+    if (room.config().linked == before.linked) return;
+    // Occupants admitted by a link that is gone leave a members-only room (321); the others
+    // see their affiliation change.
+    std::map<std::string, Affiliation> was;
+    for (const auto& [nick, o] : room.occupants())
+      was[nick] = engine.affiliation_under(room, o.bare, before.linked, engine.link_directory());
+    const Occupant* actor = room.occupant_of(ctx.from);
+    apply_linked_changes(engine, ctx, room, was, actor ? actor->nick : std::string());
   }
 };
 
@@ -160,7 +196,7 @@ Effects Engine::set_link_directory(std::shared_ptr<const LinkDirectory> director
   std::vector<std::string> emptied;
   for (auto& [room, was] : before) {
     std::size_t first = effects.events.size();
-    apply_linked_changes(ctx, *room, was, "");
+    apply_linked_changes(*this, ctx, *room, was, "");
     for (std::size_t i = first; i < effects.events.size(); ++i) {
       RoomEvent& ev = effects.events[i];
       ev.raw.clear();
@@ -173,31 +209,6 @@ Effects Engine::set_link_directory(std::shared_ptr<const LinkDirectory> director
     if (it != rooms_.end()) drop_if_empty(ctx, *it->second);
   }
   return effects;
-}
-
-void Engine::apply_linked_changes(Ctx& ctx, Room& room,
-                                  const std::map<std::string, Affiliation>& before,
-                                  const std::string& actor_nick) {
-  for (const auto& [nick, was] : before) {
-    Occupant* o = room.occupant(nick);
-    if (!o) continue;
-    Affiliation now = affiliation(room, o->bare);
-    if (now == was) continue;
-    RoomEvent& ev = event(ctx, room, RoomEventKind::affiliation_change, false);
-    ev.target = std::string(o->bare.bare_str());
-    ev.detail = json_detail({{"from", to_string(was)}, {"to", to_string(now)}, {"via", "linked"}});
-    if (room.config().members_only && now < Affiliation::member) {
-      // §9.4: no longer a member of a members-only room.
-      ev.body = kRemovalReason;
-      remove_occupant(ctx, ctx.out, ctx.out, room, nick,
-                      Removal{{321}, actor_nick, kRemovalReason});
-      continue;
-    }
-    if (now == Affiliation::member && o->role == Role::visitor)
-      o->role = Role::participant;  // §5.1.3: members have voice
-    presence_to_self(ctx.out, room, *o, PresenceNote{});
-    presence_to_others(ctx.out, room, *o, PresenceNote{});
-  }
 }
 
 const RoomFeature& linked_membership_feature() {

@@ -38,6 +38,7 @@ class Logging : public RoomFeature {
   bool changed(const RoomConfig& a, const RoomConfig& b) const override {
     return a.enable_logging != b.enable_logging;
   }
+  bool announced_by_104() const override { return false; }  // 170/171 say it
 };
 
 constexpr std::string_view kVar = "muc#roomconfig_enablelogging";

@@ -1,5 +1,6 @@
-// XEP-0313 on a room: who may read the archive, and the query parsed for the shell, which
-// answers it from the event log (the engine keeps no archive).
+// XEP-0313 on a room: the disco var when the service archives, who may read the archive,
+// and the query parsed for the shell, which answers it from the event log (the engine keeps
+// no archive).
 #include "muc/engine.hpp"
 #include "muc/features/feature.hpp"
 #include "muc/timestamp.hpp"
@@ -17,17 +18,14 @@ bool may_read_archive(const Room& room, Affiliation a, bool occupant) {
   return room.config().public_room || occupant || a >= Affiliation::member;
 }
 
-}  // namespace
-
-void Engine::handle_mam(Ctx& ctx, Room& room, const xmpp::Element& query) {
-  if (!config_.mam) {
-    error(ctx, &room, xmpp::StanzaError::service_unavailable());
+void handle_mam(Engine& engine, Ctx& ctx, Room& room, const xmpp::Element& query) {
+  if (!engine.config().mam) {
+    engine.error(ctx, &room, xmpp::StanzaError::service_unavailable());
     return;
   }
-  if (!may_read_archive(room, affiliation(room, ctx.from), room.occupant_of(ctx.from) != nullptr)) {
-    error(ctx, &room,
-          xmpp::StanzaError(xmpp::Condition::forbidden, xmpp::ErrorType::auth,
-                            "you may not read this room's archive"));
+  if (!may_read_archive(room, engine.affiliation(room, ctx.from),
+                        room.occupant_of(ctx.from) != nullptr)) {
+    engine.error(ctx, &room, xmpp::StanzaError::forbidden("you may not read this room's archive"));
     return;
   }
   if (xmpp::iq_type(ctx.stanza) == xmpp::IqType::get) {
@@ -48,7 +46,7 @@ void Engine::handle_mam(Ctx& ctx, Room& room, const xmpp::Element& query) {
     form.fields.push_back(std::move(ids));
     xmpp::Element q("query", std::string(xmpp::ns::mam));
     q.add_child(xmpp::to_element(form));
-    result(ctx, std::move(q));
+    engine.result(ctx, std::move(q));
     return;
   }
   MamQuery mq;
@@ -61,7 +59,8 @@ void Engine::handle_mam(Ctx& ctx, Room& room, const xmpp::Element& query) {
     xmpp::DataForm form = xmpp::parse_data_form(*x);
     if (form.type != xmpp::FormType::submit ||
         (!form.form_type().empty() && form.form_type() != xmpp::ns::mam)) {
-      error(ctx, &room, xmpp::StanzaError::bad_request("expected a submitted urn:xmpp:mam:2 form"));
+      engine.error(ctx, &room,
+                   xmpp::StanzaError::bad_request("expected a submitted urn:xmpp:mam:2 form"));
       return;
     }
     for (const xmpp::FormField& f : form.fields) {
@@ -70,14 +69,15 @@ void Engine::handle_mam(Ctx& ctx, Room& room, const xmpp::Element& query) {
       if (f.var == "with") {
         auto jid = xmpp::Jid::try_parse(v);
         if (!jid) {
-          error(ctx, &room, xmpp::StanzaError::jid_malformed("with: not a JID"));
+          engine.error(ctx, &room, xmpp::StanzaError::jid_malformed("with: not a JID"));
           return;
         }
         mq.with = std::string(jid->full());
       } else if (f.var == "start" || f.var == "end") {
         auto t = parse_timestamp(v);
         if (!t) {
-          error(ctx, &room, xmpp::StanzaError::bad_request(f.var + ": not a XEP-0082 date-time"));
+          engine.error(ctx, &room,
+                       xmpp::StanzaError::bad_request(f.var + ": not a XEP-0082 date-time"));
           return;
         }
         (f.var == "start" ? mq.start : mq.end) = t;
@@ -89,7 +89,8 @@ void Engine::handle_mam(Ctx& ctx, Room& room, const xmpp::Element& query) {
         mq.ids = f.values;
       } else {
         // XEP-0313 §4.1.1: a field the archive does not support.
-        error(ctx, &room, xmpp::StanzaError::feature_not_implemented("unsupported field " + f.var));
+        engine.error(ctx, &room,
+                     xmpp::StanzaError::feature_not_implemented("unsupported field " + f.var));
         return;
       }
     }
@@ -99,6 +100,28 @@ void Engine::handle_mam(Ctx& ctx, Room& room, const xmpp::Element& query) {
   }
   mq.flip_page = query.find_child("flip-page", xmpp::ns::mam) != nullptr;
   ctx.out.mam_queries.push_back(std::move(mq));
+}
+
+class Mam : public RoomFeature {
+ public:
+  std::string_view name() const override { return "mam"; }
+  void add_disco_features(const Room&, const RoomServiceConfig& service,
+                          std::vector<std::string>& out) const override {
+    if (service.mam) out.emplace_back(xmpp::ns::mam);
+  }
+  bool handle_iq(Engine& engine, Ctx& ctx, Room& room, const xmpp::Element& payload,
+                 bool) const override {
+    if (!payload.is("query", xmpp::ns::mam)) return false;
+    handle_mam(engine, ctx, room, payload);
+    return true;
+  }
+};
+
+}  // namespace
+
+const RoomFeature& mam_feature() {
+  static const Mam kFeature;
+  return kFeature;
 }
 
 }  // namespace commonroom::muc

@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "muc/features/feature.hpp"
+#include "muc/muc_errors.hpp"
 
 namespace commonroom::muc {
 
@@ -70,8 +71,7 @@ class MaxUsers : public RoomFeature {
     if (join.affiliation >= Affiliation::admin && n < max + join.limits.admin_overflow) {
       return std::nullopt;
     }
-    return xmpp::StanzaError(xmpp::Condition::service_unavailable, xmpp::ErrorType::wait,
-                             "the room is full");
+    return room_full("the room is full");
   }
   bool changed(const RoomConfig& a, const RoomConfig& b) const override {
     return a.max_users != b.max_users;

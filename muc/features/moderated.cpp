@@ -17,7 +17,8 @@ class Moderated : public RoomFeature {
                                          RoomConfig& next) const override {
     return read_bool(form, "muc#roomconfig_moderatedroom", next.moderated);
   }
-  void add_disco_features(const Room& room, std::vector<std::string>& out) const override {
+  void add_disco_features(const Room& room, const RoomServiceConfig&,
+                          std::vector<std::string>& out) const override {
     out.emplace_back(room.config().moderated ? "muc_moderated" : "muc_unmoderated");
   }
   bool changed(const RoomConfig& a, const RoomConfig& b) const override {

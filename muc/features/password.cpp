@@ -1,7 +1,9 @@
 // Password-protected room (muc#roomconfig_passwordprotectedroom + roomsecret): entry needs
 // the password (§7.2.5, not-authorized); muc_passwordprotected / muc_unsecured. The room
 // keeps only a salted hash of the password (muc/room_secret.hpp, decision 0036), so the
-// configuration form never shows it back and an empty secret keeps the current one.
+// configuration form never shows it back and an empty secret keeps the current one. For
+// the same reason mediated invitations carry no <password/>: §7.8.2's SHOULD (the room adds
+// it) cannot be met, and the inviter, who knows the password, tells the invitee.
 #include "muc/features/feature.hpp"
 #include "muc/room_secret.hpp"
 
@@ -32,7 +34,8 @@ class Password : public RoomFeature {
       return e;
     }
     std::string typed;
-    if (auto e = read_text(form, "muc#roomconfig_roomsecret", limits.max_room_name_bytes, typed)) {
+    if (auto e =
+            read_text(form, "muc#roomconfig_roomsecret", limits.max_room_password_bytes, typed)) {
       return e;
     }
     if (!typed.empty()) {
@@ -46,7 +49,8 @@ class Password : public RoomFeature {
     }
     return std::nullopt;
   }
-  void add_disco_features(const Room& room, std::vector<std::string>& out) const override {
+  void add_disco_features(const Room& room, const RoomServiceConfig&,
+                          std::vector<std::string>& out) const override {
     out.emplace_back(room.config().password_protected ? "muc_passwordprotected" : "muc_unsecured");
   }
   std::optional<xmpp::StanzaError> check_join(const Room& room,
@@ -55,8 +59,8 @@ class Password : public RoomFeature {
     // Owners configure the password; asking them for it would only lock them out.
     if (!c.password_protected || join.affiliation == Affiliation::owner) return std::nullopt;
     if (join.password && room_secret_matches(*join.password, c.password)) return std::nullopt;
-    return xmpp::StanzaError(xmpp::Condition::not_authorized, xmpp::ErrorType::auth,
-                             join.password ? "wrong password" : "this room needs a password");
+    return xmpp::StanzaError::not_authorized(join.password ? "wrong password"
+                                                           : "this room needs a password");
   }
   bool changed(const RoomConfig& a, const RoomConfig& b) const override {
     return a.password_protected != b.password_protected || a.password != b.password;

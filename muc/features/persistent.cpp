@@ -18,7 +18,8 @@ class Persistent : public RoomFeature {
                                          RoomConfig& next) const override {
     return read_bool(form, "muc#roomconfig_persistentroom", next.persistent);
   }
-  void add_disco_features(const Room& room, std::vector<std::string>& out) const override {
+  void add_disco_features(const Room& room, const RoomServiceConfig&,
+                          std::vector<std::string>& out) const override {
     out.emplace_back(room.config().persistent ? "muc_persistent" : "muc_temporary");
   }
   bool changed(const RoomConfig& a, const RoomConfig& b) const override {

@@ -43,17 +43,15 @@ std::optional<xmpp::StanzaError> private_message_veto(const RoomConfig& config, 
       return std::nullopt;
     case PmPolicy::participants:
       if (sender >= Role::participant) return std::nullopt;
-      return xmpp::StanzaError(xmpp::Condition::forbidden, xmpp::ErrorType::auth,
-                               "only occupants with voice may send private messages here");
+      return xmpp::StanzaError::forbidden(
+          "only occupants with voice may send private messages here");
     case PmPolicy::moderators:
       if (sender >= Role::moderator) return std::nullopt;
-      return xmpp::StanzaError(xmpp::Condition::forbidden, xmpp::ErrorType::auth,
-                               "only moderators may send private messages here");
+      return xmpp::StanzaError::forbidden("only moderators may send private messages here");
     case PmPolicy::none:
       break;
   }
-  return xmpp::StanzaError(xmpp::Condition::not_allowed, xmpp::ErrorType::cancel,
-                           "private messages are disabled in this room");
+  return xmpp::StanzaError::not_allowed("private messages are disabled in this room");
 }
 
 const RoomFeature& private_messages_feature() {

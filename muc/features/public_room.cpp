@@ -18,7 +18,8 @@ class PublicRoom : public RoomFeature {
                                          RoomConfig& next) const override {
     return read_bool(form, "muc#roomconfig_publicroom", next.public_room);
   }
-  void add_disco_features(const Room& room, std::vector<std::string>& out) const override {
+  void add_disco_features(const Room& room, const RoomServiceConfig&,
+                          std::vector<std::string>& out) const override {
     out.emplace_back(room.config().public_room ? "muc_public" : "muc_hidden");
   }
   bool changed(const RoomConfig& a, const RoomConfig& b) const override {

@@ -45,56 +45,12 @@ constexpr std::size_t kMaxReminders = 20;  // forms sent to an admin entering th
 // A request submitted again sooner than this does not ask the admins again.
 constexpr auto kRenotifyAfter = std::chrono::hours(1);
 
-class RegistrationFeature : public RoomFeature {
- public:
-  std::string_view name() const override { return "registration"; }
-  void add_config_fields(const RoomConfig& c, const Limits&,
-                         std::vector<xmpp::FormField>& out) const override {
-    xmpp::FormField f = xmpp::FormField::list_single(
-        std::string(kRegistrationVar), std::string(to_string(c.registration)),
-        {{"At once", "open"}, {"After an admin approves", "approval"}, {"Not allowed", "closed"}},
-        "Registering with the room (reserving a nickname, becoming a member)");
-    f.desc =
-        "In a members-only room, 'at once' is not open to non-members: they can only ask for "
-        "approval.";
-    out.push_back(std::move(f));
-  }
-  std::optional<std::string> read_config(const xmpp::DataForm& form, const Limits&,
-                                         RoomConfig& next) const override {
-    const xmpp::FormField* f = form.field(kRegistrationVar);
-    if (!f || f->values.empty()) return std::nullopt;
-    auto r = registration_from_string(f->value());
-    if (!r) {
-      return std::string(kRegistrationVar) + ": expected open, approval or closed, got \"" +
-             std::string(f->value()) + "\"";
-    }
-    next.registration = *r;
-    return std::nullopt;
-  }
-  bool changed(const RoomConfig& a, const RoomConfig& b) const override {
-    return a.registration != b.registration;
-  }
-  void add_disco_features(const Room& room, std::vector<std::string>& out) const override {
-    if (room.config().registration != Registration::closed) {
-      out.emplace_back(xmpp::ns::register_);
-    }
-  }
-  std::optional<xmpp::StanzaError> check_join(const Room& room,
-                                              const JoinAttempt& join) const override {
-    const std::string* by = room.nick_reserved_by(join.nick);
-    if (!by || *by == join.jid.bare_str()) return std::nullopt;
-    return xmpp::StanzaError(xmpp::Condition::conflict, xmpp::ErrorType::cancel,
-                             "that nickname is registered by someone else");
-  }
-};
-
 xmpp::StanzaError not_allowed(std::string text) {
-  return xmpp::StanzaError(xmpp::Condition::not_allowed, xmpp::ErrorType::cancel, std::move(text));
+  return xmpp::StanzaError::not_allowed(std::move(text));
 }
 
 xmpp::StanzaError closed_error() {
-  return xmpp::StanzaError(xmpp::Condition::service_unavailable, xmpp::ErrorType::cancel,
-                           "this room does not take registrations");
+  return xmpp::StanzaError::service_unavailable("this room does not take registrations");
 }
 
 xmpp::FormField jid_field(std::string var, std::string value, std::string label) {
@@ -187,18 +143,20 @@ xmpp::Element notice(const Room& room, const std::string& to, std::string id, st
   return m;
 }
 
-}  // namespace
+// Makes `bare` a member with `nick` reserved (members and above keep their affiliation and
+// only reserve the nick) and drops any request of theirs still waiting.
+void register_member(Engine& engine, Ctx& ctx, Effects& sink, Room& room, const std::string& bare,
+                     const std::string& nick, const std::string& reason,
+                     const std::string& actor_nick);
 
-void Engine::handle_register(Ctx& ctx, Room& room) {
+void handle_register(Engine& engine, Ctx& ctx, Room& room) {
   const xmpp::Element& query = *ctx.stanza.find_child("query", xmpp::ns::register_);
   bool get = xmpp::iq_type(ctx.stanza) == xmpp::IqType::get;
-  Affiliation a = affiliation(room, ctx.from);
+  Affiliation a = engine.affiliation(room, ctx.from);
   std::string bare(ctx.from.bare_str());
   const AffiliationEntry* entry = room.entry(bare);
   if (a == Affiliation::outcast) {
-    error(ctx, &room,
-          xmpp::StanzaError(xmpp::Condition::forbidden, xmpp::ErrorType::auth,
-                            "you are banned from this room"));
+    engine.error(ctx, &room, xmpp::StanzaError::forbidden("you are banned from this room"));
     return;
   }
   const muc::Registration mode = room.config().registration;
@@ -216,15 +174,16 @@ void Engine::handle_register(Ctx& ctx, Room& room) {
     if (registered) {
       q.add_child("registered");
       q.add_text_child("username", entry->nick);
-      result(ctx, std::move(q));
+      engine.result(ctx, std::move(q));
       return;
     }
     if (mode == Registration::closed) {
-      error(ctx, &room, closed_error());
+      engine.error(ctx, &room, closed_error());
       return;
     }
     if (!may_register) {
-      error(ctx, &room, not_allowed("ask an admin for membership of this members-only room"));
+      engine.error(ctx, &room,
+                   not_allowed("ask an admin for membership of this members-only room"));
       return;
     }
     std::string instructions =
@@ -252,7 +211,7 @@ void Engine::handle_register(Ctx& ctx, Room& room) {
     nick.required = true;
     form.fields.push_back(std::move(nick));
     q.add_child(xmpp::to_element(form));
-    result(ctx, std::move(q));
+    engine.result(ctx, std::move(q));
     return;
   }
   std::string actor_nick;
@@ -264,64 +223,64 @@ void Engine::handle_register(Ctx& ctx, Room& room) {
     bool withdrawn = room.drop_registration_request(bare);
     if (entry) {
       if (entry->affiliation == Affiliation::member) {
-        change_affiliation(ctx, later, later, room, bare, Affiliation::none,
-                           "registration cancelled", std::string(), actor_nick);
+        engine.change_affiliation(ctx, later, later, room, bare, Affiliation::none,
+                                  "registration cancelled", std::string(), actor_nick);
       } else {
         room.set_affiliation(bare, entry->affiliation, entry->reason, std::string());
       }
     }
-    if (entry || withdrawn) persist(ctx, room);
-    result(ctx);
-    append(ctx.out, std::move(later));
+    if (entry || withdrawn) engine.persist(ctx, room);
+    engine.result(ctx);
+    Engine::append(ctx.out, std::move(later));
     return;
   }
   const xmpp::Element* x = query.find_child("x", xmpp::ns::data_forms);
   if (!x) {
-    error(ctx, &room, xmpp::StanzaError::bad_request("submit the registration form"));
+    engine.error(ctx, &room, xmpp::StanzaError::bad_request("submit the registration form"));
     return;
   }
   xmpp::DataForm form = xmpp::parse_data_form(*x);
   if (form.type == xmpp::FormType::cancel) {
-    result(ctx);
+    engine.result(ctx);
     return;
   }
   if (form.type != xmpp::FormType::submit || form.form_type() != xmpp::ns::muc_register) {
-    error(ctx, &room, xmpp::StanzaError::bad_request("expected a submitted muc#register form"));
+    engine.error(ctx, &room,
+                 xmpp::StanzaError::bad_request("expected a submitted muc#register form"));
     return;
   }
   std::string nick(form.value(kRoomnick).value_or(""));
   if (nick.empty()) {
-    error(ctx, &room, xmpp::StanzaError::bad_request(kRoomnick + " is required"));
+    engine.error(ctx, &room, xmpp::StanzaError::bad_request(kRoomnick + " is required"));
     return;
   }
   if (mode == Registration::closed) {
-    error(ctx, &room, closed_error());
+    engine.error(ctx, &room, closed_error());
     return;
   }
   if (!may_register) {
-    error(ctx, &room, not_allowed("ask an admin for membership of this members-only room"));
+    engine.error(ctx, &room, not_allowed("ask an admin for membership of this members-only room"));
     return;
   }
   if (nick.size() > kMaxNickBytes) {
-    error(ctx, &room, xmpp::StanzaError::not_acceptable("nickname: too long"));
+    engine.error(ctx, &room, xmpp::StanzaError::not_acceptable("nickname: too long"));
     return;
   }
   try {
     nick = xmpp::resourceprep(nick);
   } catch (const xmpp::JidError& e) {
-    error(ctx, &room, xmpp::StanzaError::not_acceptable(std::string("nickname: ") + e.what()));
+    engine.error(ctx, &room,
+                 xmpp::StanzaError::not_acceptable(std::string("nickname: ") + e.what()));
     return;
   }
   bool rewritten = false;
-  if (auto e = check_nick(ctx, room.jid(), nick, rewritten)) {
-    error(ctx, &room, std::move(*e));
+  if (auto e = engine.check_nick(ctx, room.jid(), nick, rewritten)) {
+    engine.error(ctx, &room, std::move(*e));
     return;
   }
   if (nick_taken(room, nick, ctx.from)) {
     // §7.10: reserved (or in use) by someone else.
-    error(ctx, &room,
-          xmpp::StanzaError(xmpp::Condition::conflict, xmpp::ErrorType::cancel,
-                            "that nickname is taken"));
+    engine.error(ctx, &room, xmpp::StanzaError::conflict("that nickname is taken"));
     return;
   }
   if (needs_approval) {
@@ -337,18 +296,18 @@ void Engine::handle_register(Ctx& ctx, Room& room) {
       }
       if (value.empty()) continue;
       if (value.size() > d.max_bytes) {
-        error(ctx, &room,
-              xmpp::StanzaError::not_acceptable(std::string(d.var) + ": at most " +
-                                                std::to_string(d.max_bytes) + " bytes"));
+        engine.error(ctx, &room,
+                     xmpp::StanzaError::not_acceptable(std::string(d.var) + ": at most " +
+                                                       std::to_string(d.max_bytes) + " bytes"));
         return;
       }
       request.details.emplace_back(d.var, std::move(value));
     }
     if (!pending && room.registration_requests().size() >= kMaxPendingRequests) {
-      error(ctx, &room,
-            xmpp::StanzaError(xmpp::Condition::resource_constraint, xmpp::ErrorType::wait,
-                              "too many registration requests are waiting in this room; try "
-                              "again later"));
+      engine.error(ctx, &room,
+                   xmpp::StanzaError::resource_constraint(
+                       "too many registration requests are waiting in this room; try "
+                       "again later"));
       return;
     }
     request.requested_at = ctx.now;
@@ -356,66 +315,70 @@ void Engine::handle_register(Ctx& ctx, Room& room) {
     bool ask = !pending || pending->nick != nick || pending->details != request.details ||
                ctx.now - pending->notified_at >= kRenotifyAfter;
     request.notified_at = ask ? ctx.now : pending->notified_at;
-    RoomEvent& ev = event(ctx, room, RoomEventKind::registration_request);
+    RoomEvent& ev = engine.event(ctx, room, RoomEventKind::registration_request);
     ev.actor_nick = actor_nick;
     ev.target = nick;
     // §7.10 Example 69: the request was received (not yet granted).
-    result(ctx);
-    if (ask) fanout(ctx.out, approval_message(room, request, ids_->next_id()), approvers(room));
+    engine.result(ctx);
+    if (ask)
+      engine.fanout(ctx.out, approval_message(room, request, engine.ids().next_id()),
+                    approvers(room));
     room.put_registration_request(std::move(request));
-    persist(ctx, room);
+    engine.persist(ctx, room);
     return;
   }
   // The result first, then the room hears of the new member (§7.10's order).
   Effects later;
-  register_member(ctx, later, room, bare, nick, "registered", actor_nick);
-  persist(ctx, room);
-  result(ctx);
-  append(ctx.out, std::move(later));
+  register_member(engine, ctx, later, room, bare, nick, "registered", actor_nick);
+  engine.persist(ctx, room);
+  engine.result(ctx);
+  Engine::append(ctx.out, std::move(later));
 }
 
-void Engine::handle_registration_answer(Ctx& ctx, Room& room, const xmpp::DataForm& form) {
+void handle_registration_answer(Engine& engine, Ctx& ctx, Room& room, const xmpp::DataForm& form) {
   // An owner's or admin's answer to an approval form (§9.9); they need not be in the room.
   if (form.type == xmpp::FormType::cancel) return;  // skipped: the request stays
-  if (affiliation(room, ctx.from) < Affiliation::admin) {
-    error(ctx, &room,
-          xmpp::StanzaError(xmpp::Condition::forbidden, xmpp::ErrorType::auth,
-                            "only owners and admins may decide registration requests"));
+  if (engine.affiliation(room, ctx.from) < Affiliation::admin) {
+    engine.error(
+        ctx, &room,
+        xmpp::StanzaError::forbidden("only owners and admins may decide registration requests"));
     return;
   }
   if (form.type != xmpp::FormType::submit) {
-    error(ctx, &room, xmpp::StanzaError::bad_request("expected a submitted muc#register form"));
+    engine.error(ctx, &room,
+                 xmpp::StanzaError::bad_request("expected a submitted muc#register form"));
     return;
   }
   std::optional<bool> allow = form.bool_value(kAllow);
   std::string who(form.value(kJid).value_or(""));
   if (!allow || who.empty()) {
-    error(ctx, &room,
-          xmpp::StanzaError::bad_request("the answer needs " + kJid + " and a boolean " + kAllow));
+    engine.error(
+        ctx, &room,
+        xmpp::StanzaError::bad_request("the answer needs " + kJid + " and a boolean " + kAllow));
     return;
   }
   room.drop_registration_requests_before(ctx.now - kRequestLifetime);
   const RegistrationRequest* request = room.registration_request(who);
   if (!request) {
-    error(ctx, &room,
-          xmpp::StanzaError::item_not_found("no registration request from " + who +
-                                            " is waiting (decided already, withdrawn or "
-                                            "expired)"));
+    engine.error(ctx, &room,
+                 xmpp::StanzaError::item_not_found("no registration request from " + who +
+                                                   " is waiting (decided already, withdrawn or "
+                                                   "expired)"));
     return;
   }
   std::string actor_nick;
   if (const Occupant* o = room.occupant_of(ctx.from)) actor_nick = o->nick;
   const std::string title = room_title(room);
   if (!*allow) {
-    RoomEvent& ev = event(ctx, room, RoomEventKind::registration_declined);
+    RoomEvent& ev = engine.event(ctx, room, RoomEventKind::registration_declined);
     ev.actor_nick = actor_nick;
     ev.target = who;
     ev.detail = json_detail({{"nick", request->nick}});
     ctx.out.outbound.push_back(notice(
-        room, who, ids_->next_id(),
+        room, who, engine.ids().next_id(),
         "Your request to register with " + title + " (" + room.jid_str() + ") was declined."));
     room.drop_registration_request(who);
-    persist(ctx, room);
+    engine.persist(ctx, room);
     return;
   }
   // The admin may change the nickname in the form before approving.
@@ -423,53 +386,115 @@ void Engine::handle_registration_answer(Ctx& ctx, Room& room, const xmpp::DataFo
   try {
     nick = xmpp::resourceprep(nick);
   } catch (const xmpp::JidError& e) {
-    error(ctx, &room, xmpp::StanzaError::not_acceptable(std::string("nickname: ") + e.what()));
+    engine.error(ctx, &room,
+                 xmpp::StanzaError::not_acceptable(std::string("nickname: ") + e.what()));
     return;
   }
   if (nick.empty()) nick = request->nick;
   xmpp::Jid user = xmpp::Jid::parse(who);
-  Affiliation now = affiliation(room, user);
+  Affiliation now = engine.affiliation(room, user);
   if (now == Affiliation::outcast) {
     room.drop_registration_request(who);
-    persist(ctx, room);
-    error(ctx, &room, not_allowed(who + " has been banned since asking; the request is dropped"));
+    engine.persist(ctx, room);
+    engine.error(ctx, &room,
+                 not_allowed(who + " has been banned since asking; the request is dropped"));
     return;
   }
   if (nick_taken(room, nick, user)) {
     // The request stays: the admin can approve it again with another nickname.
-    error(ctx, &room,
-          xmpp::StanzaError(xmpp::Condition::conflict, xmpp::ErrorType::cancel,
-                            "the nickname " + nick +
-                                " is now taken; approve again with another "
-                                "muc#register_roomnick"));
+    engine.error(ctx, &room,
+                 xmpp::StanzaError::conflict("the nickname " + nick +
+                                             " is now taken; approve again with another "
+                                             "muc#register_roomnick"));
     return;
   }
   // Tells the user too: presence in the room, an invitation to a members-only room, else 101.
-  register_member(ctx, ctx.out, room, who, nick, "registration approved", actor_nick);
-  persist(ctx, room);
+  register_member(engine, ctx, ctx.out, room, who, nick, "registration approved", actor_nick);
+  engine.persist(ctx, room);
 }
 
-void Engine::register_member(Ctx& ctx, Effects& sink, Room& room, const std::string& bare,
-                             const std::string& nick, const std::string& reason,
-                             const std::string& actor_nick) {
+void register_member(Engine& engine, Ctx& ctx, Effects& sink, Room& room, const std::string& bare,
+                     const std::string& nick, const std::string& reason,
+                     const std::string& actor_nick) {
   const AffiliationEntry* entry = room.entry(bare);
   Affiliation stored = entry ? entry->affiliation : Affiliation::none;
   if (stored < Affiliation::member) {
-    change_affiliation(ctx, sink, sink, room, bare, Affiliation::member, reason, nick, actor_nick);
+    engine.change_affiliation(ctx, sink, sink, room, bare, Affiliation::member, reason, nick,
+                              actor_nick);
   } else {
     room.set_affiliation(bare, stored, entry->reason, nick);  // only the nick is new
   }
   room.drop_registration_request(bare);
 }
 
-void Engine::remind_of_registrations(Ctx& ctx, const Room& room, const xmpp::Jid& session) {
+class RegistrationFeature : public RoomFeature {
+ public:
+  std::string_view name() const override { return "registration"; }
+  void add_config_fields(const RoomConfig& c, const Limits&,
+                         std::vector<xmpp::FormField>& out) const override {
+    xmpp::FormField f = xmpp::FormField::list_single(
+        std::string(kRegistrationVar), std::string(to_string(c.registration)),
+        {{"At once", "open"}, {"After an admin approves", "approval"}, {"Not allowed", "closed"}},
+        "Registering with the room (reserving a nickname, becoming a member)");
+    f.desc =
+        "In a members-only room, 'at once' is not open to non-members: they can only ask for "
+        "approval.";
+    out.push_back(std::move(f));
+  }
+  std::optional<std::string> read_config(const xmpp::DataForm& form, const Limits&,
+                                         RoomConfig& next) const override {
+    const xmpp::FormField* f = form.field(kRegistrationVar);
+    if (!f || f->values.empty()) return std::nullopt;
+    auto r = registration_from_string(f->value());
+    if (!r) {
+      return std::string(kRegistrationVar) + ": expected open, approval or closed, got \"" +
+             std::string(f->value()) + "\"";
+    }
+    next.registration = *r;
+    return std::nullopt;
+  }
+  bool changed(const RoomConfig& a, const RoomConfig& b) const override {
+    return a.registration != b.registration;
+  }
+  void add_disco_features(const Room& room, const RoomServiceConfig&,
+                          std::vector<std::string>& out) const override {
+    if (room.config().registration != Registration::closed) {
+      out.emplace_back(xmpp::ns::register_);
+    }
+  }
+  std::optional<xmpp::StanzaError> check_join(const Room& room,
+                                              const JoinAttempt& join) const override {
+    const std::string* by = room.nick_reserved_by(join.nick);
+    if (!by || *by == join.jid.bare_str()) return std::nullopt;
+    return xmpp::StanzaError::conflict("that nickname is registered by someone else");
+  }
+  bool handle_iq(Engine& engine, Ctx& ctx, Room& room, const xmpp::Element& payload,
+                 bool) const override {
+    if (!payload.is("query", xmpp::ns::register_)) return false;
+    handle_register(engine, ctx, room);
+    return true;
+  }
+  bool handle_message(Engine& engine, Ctx& ctx, Room& room) const override {
+    // An owner's or admin's answer to an approval form.
+    const xmpp::Element* x = ctx.stanza.find_child("x", xmpp::ns::data_forms);
+    if (!x) return false;
+    xmpp::DataForm form = xmpp::parse_data_form(*x);
+    if (form.form_type() != xmpp::ns::muc_register) return false;
+    handle_registration_answer(engine, ctx, room, form);
+    return true;
+  }
+};
+
+}  // namespace
+
+void remind_of_registrations(Engine& engine, Ctx& ctx, const Room& room, const xmpp::Jid& session) {
   // Approval forms go to bare JIDs, which a server without offline storage drops for an
   // admin who is not online; entering the room is when they see what still waits.
   std::size_t sent = 0;
   for (const auto& [jid, request] : room.registration_requests()) {
     if (request.requested_at < ctx.now - kRequestLifetime) continue;
     if (++sent > kMaxReminders) break;
-    xmpp::Element m = approval_message(room, request, ids_->next_id());
+    xmpp::Element m = approval_message(room, request, engine.ids().next_id());
     m.set_attr("to", session.full());
     ctx.out.outbound.push_back(std::move(m));
   }

@@ -8,7 +8,7 @@ namespace commonroom::muc {
 
 std::span<const RoomFeature* const> room_features() {
   // muc#roomconfig order of XEP-0045 §10.1.3's example form.
-  static const std::array<const RoomFeature*, 21> kAll{
+  static const std::array<const RoomFeature*, 22> kAll{
       &room_name_feature(),
       &logging_feature(),
       &subject_feature(),
@@ -30,6 +30,7 @@ std::span<const RoomFeature* const> room_features() {
       &stable_ids_feature(),
       &self_ping_feature(),
       &moderation_feature(),
+      &mam_feature(),
   };
   return kAll;
 }

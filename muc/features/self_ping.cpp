@@ -10,7 +10,8 @@ namespace {
 class SelfPing : public RoomFeature {
  public:
   std::string_view name() const override { return "self_ping"; }
-  void add_disco_features(const Room&, std::vector<std::string>& out) const override {
+  void add_disco_features(const Room&, const RoomServiceConfig&,
+                          std::vector<std::string>& out) const override {
     out.emplace_back(xmpp::ns::muc_self_ping);
   }
 };

@@ -19,7 +19,8 @@ struct Sha256 : Poco::SHA2Engine {
 class StableIds : public RoomFeature {
  public:
   std::string_view name() const override { return "stable_ids"; }
-  void add_disco_features(const Room&, std::vector<std::string>& out) const override {
+  void add_disco_features(const Room&, const RoomServiceConfig&,
+                          std::vector<std::string>& out) const override {
     out.emplace_back(xmpp::ns::muc_stable_id);
     out.emplace_back(xmpp::ns::sid);
     out.emplace_back(xmpp::ns::occupant_id);

@@ -40,9 +40,7 @@ void Engine::handle_subject(Ctx& ctx, Room& room, Occupant& sender) {
   bool allowed = sender.role == Role::moderator ||
                  (room.config().change_subject && sender.role >= Role::participant);
   if (!allowed) {
-    error(ctx, &room,
-          xmpp::StanzaError(xmpp::Condition::forbidden, xmpp::ErrorType::auth,
-                            "you may not change the subject of this room"));
+    error(ctx, &room, xmpp::StanzaError::forbidden("you may not change the subject of this room"));
     return;
   }
   std::string text = ctx.stanza.child_text("subject", ctx.stanza.xmlns());

@@ -3,57 +3,46 @@
 #include "muc/engine.hpp"
 #include "muc/event_detail.hpp"
 #include "muc/features/feature.hpp"
+#include "muc/muc_errors.hpp"
 #include "xmpp/namespaces.hpp"
 
 namespace commonroom::muc {
 
 namespace {
 
-class VoiceRequests : public RoomFeature {
- public:
-  std::string_view name() const override { return "voice_requests"; }
-  void add_disco_features(const Room&, std::vector<std::string>& out) const override {
-    out.emplace_back(xmpp::ns::muc_request);
-  }
-};
-
-}  // namespace
-
-void Engine::handle_voice_form(Ctx& ctx, Room& room, const xmpp::DataForm& form) {
+void handle_voice_form(Engine& engine, Ctx& ctx, Room& room, const xmpp::DataForm& form) {
   Occupant* sender = room.occupant_of(ctx.from);
   if (!sender) {
-    error(ctx, &room,
-          xmpp::StanzaError(xmpp::Condition::not_acceptable, xmpp::ErrorType::cancel,
-                            "you are not in this room"));
+    engine.error(ctx, &room, muc_not_acceptable("you are not in this room"));
     return;
   }
   if (form.type != xmpp::FormType::submit) {
-    error(ctx, &room, xmpp::StanzaError::bad_request("expected a submitted muc#request form"));
+    engine.error(ctx, &room,
+                 xmpp::StanzaError::bad_request("expected a submitted muc#request form"));
     return;
   }
   if (form.field("muc#request_allow")) {
     // A moderator's answer to an approval form (§8.6).
     if (sender->role != Role::moderator) {
-      error(ctx, &room,
-            xmpp::StanzaError(xmpp::Condition::forbidden, xmpp::ErrorType::auth,
-                              "only moderators may approve voice requests"));
+      engine.error(ctx, &room,
+                   xmpp::StanzaError::forbidden("only moderators may approve voice requests"));
       return;
     }
     if (!form.bool_value("muc#request_allow").value_or(false)) return;  // declined
     std::string nick(form.value("muc#roomnick").value_or(""));
     Occupant* target = room.occupant(nick);
     if (!target) {
-      error(ctx, &room, xmpp::StanzaError::item_not_found("nobody has that nickname here"));
+      engine.error(ctx, &room, xmpp::StanzaError::item_not_found("nobody has that nickname here"));
       return;
     }
     if (target->role == Role::visitor) {
-      change_role(ctx, ctx.out, ctx.out, room, *target, Role::participant, sender->nick, "");
+      engine.change_role(ctx, ctx.out, ctx.out, room, *target, Role::participant, sender->nick, "");
     }
     return;
   }
   if (form.value("muc#role").value_or("") != "participant") {
-    error(ctx, &room,
-          xmpp::StanzaError::bad_request("a voice request asks for muc#role participant"));
+    engine.error(ctx, &room,
+                 xmpp::StanzaError::bad_request("a voice request asks for muc#role participant"));
     return;
   }
   if (sender->role != Role::visitor) return;  // already has voice: nothing to ask
@@ -62,7 +51,7 @@ void Engine::handle_voice_form(Ctx& ctx, Room& room, const xmpp::DataForm& form)
     if (o.role != Role::moderator) continue;
     for (const Session& s : o.sessions) moderators.push_back(s.jid);
   }
-  RoomEvent& ev = event(ctx, room, RoomEventKind::voice_request);
+  RoomEvent& ev = engine.event(ctx, room, RoomEventKind::voice_request);
   ev.actor_nick = sender->nick;
   if (moderators.empty()) return;
   xmpp::DataForm approval;
@@ -84,10 +73,29 @@ void Engine::handle_voice_form(Ctx& ctx, Room& room, const xmpp::DataForm& form)
   approval.fields.push_back(bool_field("muc#request_allow", false, "Grant voice to this person?"));
   xmpp::Element m("message", std::string(xmpp::ns::component_accept));
   m.set_attr("from", room.jid_str());
-  m.set_attr("id", ids_->next_id());
+  m.set_attr("id", engine.ids().next_id());
   m.add_child(xmpp::to_element(approval));
-  fanout(ctx.out, m, std::move(moderators));
+  engine.fanout(ctx.out, m, std::move(moderators));
 }
+
+class VoiceRequests : public RoomFeature {
+ public:
+  std::string_view name() const override { return "voice_requests"; }
+  void add_disco_features(const Room&, const RoomServiceConfig&,
+                          std::vector<std::string>& out) const override {
+    out.emplace_back(xmpp::ns::muc_request);
+  }
+  bool handle_message(Engine& engine, Ctx& ctx, Room& room) const override {
+    const xmpp::Element* x = ctx.stanza.find_child("x", xmpp::ns::data_forms);
+    if (!x) return false;
+    xmpp::DataForm form = xmpp::parse_data_form(*x);
+    if (form.form_type() != xmpp::ns::muc_request) return false;
+    handle_voice_form(engine, ctx, room, form);
+    return true;
+  }
+};
+
+}  // namespace
 
 const RoomFeature& voice_requests_feature() {
   static const VoiceRequests kFeature;

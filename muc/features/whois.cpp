@@ -27,7 +27,8 @@ class WhoisFeature : public RoomFeature {
     next.whois = *w;
     return std::nullopt;
   }
-  void add_disco_features(const Room& room, std::vector<std::string>& out) const override {
+  void add_disco_features(const Room& room, const RoomServiceConfig&,
+                          std::vector<std::string>& out) const override {
     out.emplace_back(room.config().whois == Whois::anyone ? "muc_nonanonymous"
                                                           : "muc_semianonymous");
   }
@@ -53,6 +54,7 @@ class WhoisFeature : public RoomFeature {
   bool changed(const RoomConfig& a, const RoomConfig& b) const override {
     return a.whois != b.whois;
   }
+  bool announced_by_104() const override { return false; }  // 172/173 say it
 };
 
 }  // namespace
