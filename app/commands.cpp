@@ -266,14 +266,6 @@ std::vector<std::pair<std::string, std::string>> policy_summary(const Config& co
   };
 }
 
-std::vector<admin_web::LinkState> to_link_states(const std::vector<LinkStatus>& links) {
-  std::vector<admin_web::LinkState> out;
-  out.reserve(links.size());
-  for (const auto& l : links)
-    out.push_back({l.domain, l.connected, l.connects, l.stanzas_in, l.stanzas_out, l.last_error});
-  return out;
-}
-
 }  // namespace
 
 std::string default_schema_dir() {
@@ -407,7 +399,7 @@ int run_service(const Config& config) {
       web_options.directory_actions = directory_actions.get();
     }
     admin_web::SiteSources sources;
-    sources.status = [&runtime] { return to_link_states(runtime.status()); };
+    sources.status = [&runtime] { return runtime.status(); };
     sources.rooms_unlogged = runtime.rooms_unlogged();
     sources.abuse_log = [&runtime]() -> std::optional<admin_web::AbuseLogState> {
       auto s = runtime.abuse_log_stats();

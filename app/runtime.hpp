@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "app/config.hpp"
+#include "xmpp/host_connection_status.hpp"
 
 namespace commonroom::directory {
 class PeopleIndexSource;
@@ -24,16 +25,6 @@ struct Effects;
 
 namespace commonroom::app {
 
-// What one component link is doing, for the admin web and logs.
-struct LinkStatus {
-  std::string domain;
-  bool connected = false;
-  uint64_t connects = 0;  // successful handshakes since start
-  uint64_t stanzas_in = 0;
-  uint64_t stanzas_out = 0;
-  std::string last_error;  // empty until something failed
-};
-
 // Owns the threads: per service, a link thread (socket, parser) feeding an engine thread
 // (the pure service) through a queue. The pure services never see a socket or a clock.
 class Runtime {
@@ -45,8 +36,8 @@ class Runtime {
   Runtime(const Runtime&) = delete;
   Runtime& operator=(const Runtime&) = delete;
 
-  void start();                            // links + engine threads
-  std::vector<LinkStatus> status() const;  // thread-safe snapshot
+  void start();                                            // links + engine threads
+  std::vector<xmpp::HostConnectionStatus> status() const;  // thread-safe snapshot
   // The abuse log's counters (thread-safe); nullopt when there is none.
   std::optional<store::EventLogStats> abuse_log_stats() const;
   // Runs `work` on the rooms engine thread, the only thread that may touch the rooms service;
@@ -70,18 +61,17 @@ class Runtime {
   // the engine threads finish. Idempotent.
   void stop();
 
-  struct Service;  // defined in runtime.cpp only
-
  private:
   std::unique_ptr<store::EventLog> event_log_;  // the abuse log; null without [muc]+[database]
-  std::vector<std::unique_ptr<Service>> services_;
+  // Destroyed before the abuse log they submit to, after the watchers that post to them.
+  std::unique_ptr<class RoomsShell> rooms_shell_;      // null without [muc]
+  std::unique_ptr<class ServiceLoop> directory_loop_;  // null without [directory]
   // Service-wide bans from PostgreSQL into the rooms engine; null without [muc]+[database].
   std::unique_ptr<class ServiceBanWatcher> bans_;
   // Institution and group memberships for linked rooms; null without [muc]+[database].
   std::unique_ptr<class LinkWatcher> links_;
   std::shared_ptr<muc::RoomService> rooms_;
   std::shared_ptr<class AdminActorPolicy> rooms_policy_;
-  Service* rooms_service_ = nullptr;
   bool rooms_unlogged_ = false;
   const directory::PeopleIndexSource* people_ = nullptr;  // for directory:staff
 };

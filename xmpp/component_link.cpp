@@ -571,9 +571,9 @@ bool ComponentLink::send(std::string_view bytes, uint64_t stanzas) {
   return true;
 }
 
-ComponentLinkStats ComponentLink::stats() const {
+HostConnectionStatus ComponentLink::stats() const {
   const Impl& d = *impl_;
-  ComponentLinkStats s;
+  HostConnectionStatus s;
   s.domain = d.settings.domain;
   s.connected = d.connected;
   s.connects = d.connects;

@@ -10,6 +10,7 @@
 
 #include "xmpp/backoff.hpp"
 #include "xmpp/element.hpp"
+#include "xmpp/host_connection_status.hpp"
 #include "xmpp/stream_parser.hpp"
 
 namespace commonroom::xmpp {
@@ -38,20 +39,6 @@ struct ComponentLinkSettings {
   std::function<void()> on_connected;
 };
 
-// A snapshot of what the link did, for logs, the admin web and tests.
-struct ComponentLinkStats {
-  std::string domain;
-  bool connected = false;
-  uint64_t connects = 0;  // successful handshakes
-  uint64_t attempts = 0;  // connection attempts, successful or not
-  uint64_t stanzas_in = 0;
-  uint64_t stanzas_out = 0;
-  uint64_t bytes_in = 0;
-  uint64_t bytes_out = 0;
-  uint64_t dropped = 0;    // stanzas given to send() while disconnected
-  std::string last_error;  // empty until something failed
-};
-
 class ComponentLink {
  public:
   // Called on the link thread with each stanza received once the handshake completed.
@@ -73,7 +60,7 @@ class ComponentLink {
   // recipient. While the link is down they are dropped and counted, and false is returned.
   bool send(std::string_view bytes, uint64_t stanzas = 1);
 
-  ComponentLinkStats stats() const;
+  HostConnectionStatus stats() const;
   const std::string& domain() const;
   // Waits until the link is connected (true) or the timeout passes (false).
   bool wait_connected(std::chrono::milliseconds timeout) const;
