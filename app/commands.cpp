@@ -340,7 +340,7 @@ int run_command_line(const std::vector<std::string>& args, std::ostream& out, st
 
 int run_service(const Config& config) {
   // Blocked before any thread exists, so every thread inherits the mask and the signals
-  // wait for sigwait below instead of interrupting a link or HTTP thread.
+  // wait for sigwait below instead of interrupting a host connection or HTTP thread.
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
@@ -428,7 +428,7 @@ int run_service(const Config& config) {
                     config.admin_host, std::string(v6 ? "]" : ""), web.port());
     runtime.start();
     // Syncs run on their own thread with their own connections; a slow or unreachable
-    // LDAP server never holds up the links or the admin web.
+    // LDAP server never holds up the host connections or the admin web.
     auto directory_sync = start_directory_sync(config);
     // Purges run on their own thread with their own connection (start + every interval).
     auto retention = start_retention_job(config);

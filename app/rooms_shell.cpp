@@ -23,12 +23,12 @@ constexpr size_t kHeldBytes = 1 << 20;
 
 }  // namespace
 
-RoomsShell::RoomsShell(const LinkSettings& links, const ServiceSettings& settings,
+RoomsShell::RoomsShell(const HostServerSettings& host_server, const ServiceSettings& settings,
                        std::shared_ptr<muc::RoomService> rooms, store::EventLog* event_log)
     : rooms_(std::move(rooms)),
       event_log_(event_log),
       host_fanout_(std::make_unique<HostFanout>(settings.domain)) {
-  auto s = host_connection_settings(links, settings);
+  auto s = host_connection_settings(host_server, settings);
   // The rooms send fan-outs, so they ask the host server for its fan-out module at each
   // connection and use it when there.
   s.on_connected = [this] { loop_->send_serialized(host_fanout_->on_connected()); };
@@ -108,7 +108,7 @@ void RoomsShell::deliver(muc::Effects&& outcome, const xmpp::Element* stanza) {
     ask_archive(outcome);
     return;
   }
-  // DESIGN.md rule 6: the events are durable before any stanza they caused is sent.
+  // docs/architecture.md rule 6: the events are durable before any stanza they caused is sent.
   // Every outcome goes through the log, even one without events, so stanzas leave in
   // the order the engine produced them; the callback runs on the log's writer thread.
   // Archive queries go to the worker from there too: by then every event before the

@@ -1,6 +1,6 @@
 // The rooms service's shell: a ServiceLoop plus what only the rooms need. Each stanza's
 // effects are saved (RoomPersistence), made durable in the abuse log and only then sent
-// (DESIGN.md rule 6), and their archive queries go to the archive worker; the host
+// (docs/architecture.md rule 6), and their archive queries go to the archive worker; the host
 // server's fan-out module is used when it is there; persistent rooms are restored before
 // the host connection opens, and occupants are told when the service stops.
 #pragma once
@@ -37,7 +37,7 @@ class RoomsShell {
 
   // `event_log`: the abuse log (nullptr: rooms unlogged, development only); must outlive
   // this.
-  RoomsShell(const LinkSettings& links, const ServiceSettings& settings,
+  RoomsShell(const HostServerSettings& host_server, const ServiceSettings& settings,
              std::shared_ptr<muc::RoomService> rooms, store::EventLog* event_log);
   ~RoomsShell();  // stop()s
   RoomsShell(const RoomsShell&) = delete;

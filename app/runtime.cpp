@@ -87,7 +87,8 @@ Runtime::Runtime(const Config& config, const directory::PeopleIndexSource* peopl
     rooms_policy_ = std::make_shared<AdminActorPolicy>(campus_policy(config.policy, people));
     auto rooms = std::make_shared<muc::RoomService>(std::move(cfg), rooms_policy_,
                                                     std::make_shared<muc::SystemIdSource>());
-    rooms_shell_ = std::make_unique<RoomsShell>(config.links, *config.muc, rooms, event_log_.get());
+    rooms_shell_ =
+        std::make_unique<RoomsShell>(config.host_server, *config.muc, rooms, event_log_.get());
     if (!config.database_uri.empty()) {
       RoomsShell* shell = rooms_shell_.get();
       shell->set_persistence(
@@ -126,7 +127,8 @@ Runtime::Runtime(const Config& config, const directory::PeopleIndexSource* peopl
     auto service = people ? std::make_shared<directory::SearchService>(std::move(cfg), *people)
                           : std::make_shared<directory::SearchService>(std::move(cfg));
     directory_loop_ = std::make_unique<ServiceLoop>(
-        Poco::Logger::get("directory"), host_connection_settings(config.links, *config.directory),
+        Poco::Logger::get("directory"),
+        host_connection_settings(config.host_server, *config.directory),
         [service](ServiceLoop& loop, const xmpp::Element& stanza, Clock::time_point now) {
           const auto outbox = service->handle(stanza, now);
           loop.log_dropped(outbox, &stanza);
@@ -141,7 +143,7 @@ Runtime::~Runtime() {
 
 void Runtime::start() {
   if (bans_) {
-    // Before any link connects: nobody banned may slip in while the watcher starts.
+    // Before any host connection opens: nobody banned may slip in while the watcher starts.
     auto bans = bans_->load();
     if (!bans.empty())
       Poco::Logger::get("muc").information("service-wide bans: " + std::to_string(bans.size()) +
@@ -149,7 +151,7 @@ void Runtime::start() {
     rooms_->set_service_bans(std::move(bans), Clock::now());  // no occupants yet: no effects
   }
   if (links_) {
-    // Before any link connects too, so members of linked rooms get in from the start. A
+    // Before any host connection opens too, so members of linked rooms get in from the start. A
     // failure only delays that (the watcher retries): links admit, they never exclude.
     if (auto directory = links_->load()) rooms_->set_link_directory(directory, Clock::now());
   }

@@ -1,4 +1,4 @@
-// The running service: one component link and one engine thread per configured service.
+// The running service: one host connection and one engine thread per configured service.
 #pragma once
 #include <chrono>
 #include <cstdint>
@@ -25,8 +25,9 @@ struct Effects;
 
 namespace commonroom::app {
 
-// Owns the threads: per service, a link thread (socket, parser) feeding an engine thread
-// (the pure service) through a queue. The pure services never see a socket or a clock.
+// Owns the services' threads: per service a ServiceLoop (host connection thread feeding an
+// engine thread through a queue), the rooms' inside a RoomsShell; the abuse log and the
+// rooms' PostgreSQL watchers. The pure services never see a socket or a clock.
 class Runtime {
  public:
   // `people`: what the directory service searches (nullptr: the directory service runs
@@ -36,7 +37,7 @@ class Runtime {
   Runtime(const Runtime&) = delete;
   Runtime& operator=(const Runtime&) = delete;
 
-  void start();                                            // links + engine threads
+  void start();                                            // host connections + engine threads
   std::vector<xmpp::HostConnectionStatus> status() const;  // thread-safe snapshot
   // The abuse log's counters (thread-safe); nullopt when there is none.
   std::optional<store::EventLogStats> abuse_log_stats() const;
@@ -57,7 +58,7 @@ class Runtime {
 
   // The rooms service runs without an abuse log ([muc] unlogged_rooms_for_development).
   bool rooms_unlogged() const;
-  // Graceful: each link sends </stream:stream> and waits briefly for the server's, then
+  // Graceful: each host connection sends </stream:stream> and waits briefly for the server's, then
   // the engine threads finish. Idempotent.
   void stop();
 

@@ -16,26 +16,26 @@ constexpr size_t kQueueLimit = 10000;
 
 }  // namespace
 
-xmpp::ComponentLinkSettings host_connection_settings(const LinkSettings& links,
-                                                     const ServiceSettings& service) {
-  xmpp::ComponentLinkSettings s;
-  s.host = links.host;
-  s.port = links.port;
+xmpp::HostConnectionSettings host_connection_settings(const HostServerSettings& host_server,
+                                                      const ServiceSettings& service) {
+  xmpp::HostConnectionSettings s;
+  s.host = host_server.host;
+  s.port = host_server.port;
   s.domain = service.domain;
   s.secret = service.secret;
-  s.keepalive = links.keepalive;
-  s.backoff_initial = links.backoff_initial;
-  s.backoff_max = links.backoff_max;
-  s.connect_timeout = links.connect_timeout;
-  s.handshake_timeout = links.handshake_timeout;
-  s.limits = links.limits;
+  s.keepalive = host_server.keepalive;
+  s.backoff_initial = host_server.backoff_initial;
+  s.backoff_max = host_server.backoff_max;
+  s.connect_timeout = host_server.connect_timeout;
+  s.handshake_timeout = host_server.handshake_timeout;
+  s.limits = host_server.limits;
   return s;
 }
 
-ServiceLoop::ServiceLoop(Poco::Logger& log, xmpp::ComponentLinkSettings settings, Handler handle,
+ServiceLoop::ServiceLoop(Poco::Logger& log, xmpp::HostConnectionSettings settings, Handler handle,
                          Intercept intercept)
     : log_(log), handle_(std::move(handle)), intercept_(std::move(intercept)) {
-  link_ = std::make_unique<xmpp::ComponentLink>(
+  connection_ = std::make_unique<xmpp::HostConnection>(
       std::move(settings), [this](xmpp::Element&& stanza) { push(std::move(stanza)); });
 }
 
@@ -45,7 +45,7 @@ ServiceLoop::~ServiceLoop() {
 
 void ServiceLoop::start() {
   engine_ = std::thread([this] { run(); });
-  link_->start();
+  connection_->start();
 }
 
 void ServiceLoop::stop_engine() {
@@ -59,7 +59,7 @@ void ServiceLoop::stop_engine() {
 
 void ServiceLoop::stop() {
   // The host connection first: it closes the stream and, once joined, pushes nothing more.
-  link_->stop();
+  connection_->stop();
   stop_engine();
   if (!queue_.empty()) {
     log_.warning(domain() + ": " + std::to_string(queue_.size()) +
@@ -129,7 +129,7 @@ void ServiceLoop::log_dropped(const xmpp::Outbox& outbox, const xmpp::Element* s
 }
 
 void ServiceLoop::send_serialized(std::string_view stanzas, uint64_t count) {
-  link_->send(stanzas, count);
+  connection_->send(stanzas, count);
 }
 
 void ServiceLoop::send(const xmpp::Outbox& outbox, const xmpp::FanoutWriter& write_fanout) {
@@ -144,7 +144,7 @@ void ServiceLoop::send(const xmpp::Outbox& outbox, const xmpp::FanoutWriter& wri
   uint64_t stanzas = 0;
   auto flush = [&] {
     if (stanzas == 0) return;
-    if (!link_->send(batch, stanzas))
+    if (!connection_->send(batch, stanzas))
       log_.debug(domain() + ": link down, dropped " + std::to_string(stanzas) + " stanza(s)");
     batch.clear();
     stanzas = 0;

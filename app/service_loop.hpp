@@ -17,7 +17,7 @@
 #include <variant>
 
 #include "app/config.hpp"
-#include "xmpp/component_link.hpp"
+#include "xmpp/host_connection.hpp"
 #include "xmpp/host_connection_status.hpp"
 #include "xmpp/outbox.hpp"
 
@@ -28,8 +28,8 @@ class Logger;
 namespace commonroom::app {
 
 // The XEP-0114 settings of one service's host connection, from the configuration.
-xmpp::ComponentLinkSettings host_connection_settings(const LinkSettings& links,
-                                                     const ServiceSettings& service);
+xmpp::HostConnectionSettings host_connection_settings(const HostServerSettings& host_server,
+                                                      const ServiceSettings& service);
 
 class ServiceLoop {
  public:
@@ -44,7 +44,7 @@ class ServiceLoop {
   // the host server itself); it then never reaches the service.
   using Intercept = std::function<bool(xmpp::Element& stanza)>;
 
-  ServiceLoop(Poco::Logger& log, xmpp::ComponentLinkSettings settings, Handler handle,
+  ServiceLoop(Poco::Logger& log, xmpp::HostConnectionSettings settings, Handler handle,
               Intercept intercept = {});
   ~ServiceLoop();  // stop()s
   ServiceLoop(const ServiceLoop&) = delete;
@@ -73,8 +73,8 @@ class ServiceLoop {
   // (nullptr: a posted command).
   void log_dropped(const xmpp::Outbox& outbox, const xmpp::Element* stanza);
 
-  const std::string& domain() const { return link_->domain(); }
-  xmpp::HostConnectionStatus status() const { return link_->stats(); }
+  const std::string& domain() const { return connection_->domain(); }
+  xmpp::HostConnectionStatus status() const { return connection_->stats(); }
   Poco::Logger& log() const { return log_; }
 
  private:
@@ -84,7 +84,7 @@ class ServiceLoop {
   Poco::Logger& log_;
   Handler handle_;
   Intercept intercept_;
-  std::unique_ptr<xmpp::ComponentLink> link_;
+  std::unique_ptr<xmpp::HostConnection> connection_;
   std::thread engine_;
   std::mutex mutex_;
   std::condition_variable cv_;

@@ -7,9 +7,8 @@
 
 namespace commonroom::xmpp {
 
-// How randomness spreads the delays (names as in the AWS Architecture Blog "Exponential
-// Backoff and Jitter"). Jitter keeps many components that lost the same host server from
-// reconnecting in lockstep.
+// How randomness spreads the delays. Jitter keeps many components that lost the same host
+// server from reconnecting in lockstep.
 enum class Jitter {
   none,          // exactly initial * 2^n (capped)
   full,          // uniform in [0, initial * 2^n)
@@ -25,7 +24,8 @@ std::chrono::milliseconds doubled_delay(std::chrono::milliseconds initial,
 
 class Backoff {
  public:
-  // Uniform in [0, 1); injected so that tests (and the link) decide where randomness comes from.
+  // Uniform in [0, 1); injected so that tests (and the host connection) decide where randomness
+  // comes from.
   using Random = std::function<double()>;
 
   // `random` empty: default_random().

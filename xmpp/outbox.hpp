@@ -18,7 +18,7 @@ namespace commonroom::xmpp {
 
 class FanoutStanza;
 
-// One stanza serialized once, for many recipients: only 'to' differs (DESIGN.md rule 5).
+// One stanza serialized once, for many recipients: only 'to' differs (docs/architecture.md rule 5).
 struct Fanout {
   std::shared_ptr<const FanoutStanza> stanza;
   // Full JIDs, in send order. Jids share their buffer with the sessions they come from:
