@@ -19,7 +19,7 @@ using xmpp::HostConnectionStatus;
 using StatusSource = std::function<std::vector<HostConnectionStatus>()>;
 
 // The abuse log as operators need to see it: is PostgreSQL taking events, and how much is
-// waiting in the local journal (issue 4: "the backlog size is visible").
+// waiting in the local journal (the backlog must be visible).
 struct AbuseLogState {
   bool database_connected = false;
   uint64_t backlog_events = 0;  // durable in the journal, not yet in PostgreSQL
@@ -32,7 +32,7 @@ struct AbuseLogState {
 // nullopt: no abuse log (no [muc] or no [database]). Same thread rules as StatusSource.
 using AbuseLogSource = std::function<std::optional<AbuseLogState>()>;
 
-// The directory sync as operators watch it (issue 5): is LDAP being copied, and when did
+// The directory sync as operators watch it: is LDAP being copied, and when did
 // that last work or fail. Read from PostgreSQL, so syncs run by `commonroom directory sync`
 // from cron count too.
 struct DirectorySyncState {

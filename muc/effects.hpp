@@ -20,7 +20,7 @@ using xmpp::write_in_order;
 
 struct Effects : xmpp::Outbox {
   // For the abuse log, in the order they happened. Durable before the stanzas they caused
-  // are sent (DESIGN.md rule 6) - the shell's job.
+  // are sent (docs/architecture.md rule 6) - the shell's job.
   std::vector<RoomEvent> events;
   // Persistent rooms whose durable state changed: upsert each (latest state wins).
   std::vector<RoomSnapshot> saves;
