@@ -1,4 +1,5 @@
-// What the admin web shows about one component link; filled by app/ from its runtime.
+// What the admin web shows about the running service (host connections, abuse log,
+// directory sync); filled by app/ from its runtime.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -7,22 +8,18 @@
 #include <utility>
 #include <vector>
 
+#include "xmpp/host_connection_status.hpp"
+
 namespace commonroom::admin_web {
 
-struct LinkState {
-  std::string domain;
-  bool connected = false;
-  uint64_t connects = 0;  // successful handshakes since start
-  uint64_t stanzas_in = 0;
-  uint64_t stanzas_out = 0;
-  std::string last_error;
-};
+// The status of each host connection, as the runtime reports it.
+using xmpp::HostConnectionStatus;
 
 // Called on HTTP worker threads; must be thread-safe and cheap (a snapshot).
-using StatusSource = std::function<std::vector<LinkState>()>;
+using StatusSource = std::function<std::vector<HostConnectionStatus>()>;
 
 // The abuse log as operators need to see it: is PostgreSQL taking events, and how much is
-// waiting in the local journal (issue 4: "the backlog size is visible").
+// waiting in the local journal (the backlog must be visible).
 struct AbuseLogState {
   bool database_connected = false;
   uint64_t backlog_events = 0;  // durable in the journal, not yet in PostgreSQL
@@ -35,7 +32,7 @@ struct AbuseLogState {
 // nullopt: no abuse log (no [muc] or no [database]). Same thread rules as StatusSource.
 using AbuseLogSource = std::function<std::optional<AbuseLogState>()>;
 
-// The directory sync as operators watch it (issue 5): is LDAP being copied, and when did
+// The directory sync as operators watch it: is LDAP being copied, and when did
 // that last work or fail. Read from PostgreSQL, so syncs run by `commonroom directory sync`
 // from cron count too.
 struct DirectorySyncState {

@@ -68,26 +68,6 @@ void drop_stanzas_to(muc::Effects& out, const std::string& actor_bare) {
     std::erase_if(f.recipients, [&](const xmpp::Jid& j) { return j.bare_str() == actor_bare; });
 }
 
-// Appends `later`'s effects after `into`'s, keeping each one's order.
-void append_effects(muc::Effects& into, muc::Effects&& later) {
-  const std::size_t offset = into.outbound.size(), fanout_offset = into.fanouts.size();
-  for (auto& e : later.outbound) into.outbound.push_back(std::move(e));
-  for (auto& f : later.fanouts) {
-    f.position += offset;
-    into.fanouts.push_back(std::move(f));
-  }
-  for (auto& r : later.runs) {
-    r.position += offset;
-    r.fanout_position += fanout_offset;
-    into.runs.push_back(std::move(r));
-  }
-  for (auto& e : later.events) into.events.push_back(std::move(e));
-  for (auto& s : later.saves) into.saves.push_back(std::move(s));
-  for (auto& d : later.deletions) into.deletions.push_back(std::move(d));
-  for (auto& q : later.mam_queries) into.mam_queries.push_back(std::move(q));
-  for (auto& d : later.dropped) into.dropped.push_back(std::move(d));
-}
-
 // (var, value) pairs as a submitted muc#roomconfig form; a repeated var has several values.
 xmpp::DataForm submitted_config(const std::vector<std::pair<std::string, std::string>>& fields) {
   xmpp::DataForm form;
@@ -332,24 +312,24 @@ admin_web::CommandResult EngineRoomCommands::create(
         muc::Effects step = rooms.handle(join, now);
         if (auto refused = take_error_to(step, session)) {
           *result = {false, error_text(*refused)};
-          append_effects(out, std::move(step));
+          out.append(std::move(step));
           drop_stanzas_to(out, actor_jid);
           return;
         }
         if (!rooms.occupants(room)) {
           *result = {false, "the rooms engine did not create " + room + " (is the address valid?)"};
-          append_effects(out, std::move(step));
+          out.append(std::move(step));
           drop_stanzas_to(out, actor_jid);
           return;
         }
-        append_effects(out, std::move(step));
+        out.append(std::move(step));
         // 2. The configuration form, submitted as the new owner (§10.1.3).
         const std::string id = "admin-web-" + std::to_string(next_id++);
         xmpp::Element iq = owner_iq("set", id, session, room);
         iq.add_child("query", std::string(xmpp::ns::muc_owner)).add_child(xmpp::to_element(form));
         step = rooms.handle(iq, now);
         auto reply = take_reply(step, id);
-        append_effects(out, std::move(step));
+        out.append(std::move(step));
         if (reply && reply->attr("type") == "result") {
           *result = {true, ""};
           // The owners named in the form replaced the creator, who would stay on as a member
@@ -362,7 +342,7 @@ admin_web::CommandResult EngineRoomCommands::create(
               .set_attr("affiliation", "none");
           step = rooms.handle(drop, now);
           take_reply(step, drop_id);
-          append_effects(out, std::move(step));
+          out.append(std::move(step));
         } else {
           *result = {false, reply ? error_text(*reply) : "the rooms engine gave no answer"};
           // Cancelling the initial configuration destroys the still locked room (§10.1.3).
@@ -374,14 +354,14 @@ admin_web::CommandResult EngineRoomCommands::create(
               .add_child(xmpp::to_element(cancelled));
           step = rooms.handle(cancel, now);
           take_reply(step, cancel_id);
-          append_effects(out, std::move(step));
+          out.append(std::move(step));
         }
         // 3. The owner leaves; a persistent room stays, empty, as after any owner's exit.
         xmpp::Element leave("presence", std::string(xmpp::ns::component_accept));
         leave.set_attr("from", session)
             .set_attr("to", room + "/" + nick)
             .set_attr("type", "unavailable");
-        append_effects(out, rooms.handle(leave, now));
+        out.append(rooms.handle(leave, now));
         drop_stanzas_to(out, actor_jid);
       },
       kEngineTimeout);

@@ -266,14 +266,6 @@ std::vector<std::pair<std::string, std::string>> policy_summary(const Config& co
   };
 }
 
-std::vector<admin_web::LinkState> to_link_states(const std::vector<LinkStatus>& links) {
-  std::vector<admin_web::LinkState> out;
-  out.reserve(links.size());
-  for (const auto& l : links)
-    out.push_back({l.domain, l.connected, l.connects, l.stanzas_in, l.stanzas_out, l.last_error});
-  return out;
-}
-
 }  // namespace
 
 std::string default_schema_dir() {
@@ -348,7 +340,7 @@ int run_command_line(const std::vector<std::string>& args, std::ostream& out, st
 
 int run_service(const Config& config) {
   // Blocked before any thread exists, so every thread inherits the mask and the signals
-  // wait for sigwait below instead of interrupting a link or HTTP thread.
+  // wait for sigwait below instead of interrupting a host connection or HTTP thread.
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
@@ -407,7 +399,7 @@ int run_service(const Config& config) {
       web_options.directory_actions = directory_actions.get();
     }
     admin_web::SiteSources sources;
-    sources.status = [&runtime] { return to_link_states(runtime.status()); };
+    sources.status = [&runtime] { return runtime.status(); };
     sources.rooms_unlogged = runtime.rooms_unlogged();
     sources.abuse_log = [&runtime]() -> std::optional<admin_web::AbuseLogState> {
       auto s = runtime.abuse_log_stats();
@@ -436,7 +428,7 @@ int run_service(const Config& config) {
                     config.admin_host, std::string(v6 ? "]" : ""), web.port());
     runtime.start();
     // Syncs run on their own thread with their own connections; a slow or unreachable
-    // LDAP server never holds up the links or the admin web.
+    // LDAP server never holds up the host connections or the admin web.
     auto directory_sync = start_directory_sync(config);
     // Purges run on their own thread with their own connection (start + every interval).
     auto retention = start_retention_job(config);

@@ -21,7 +21,7 @@ int run_command_line(const std::vector<std::string>& args, std::ostream& out, st
 // it exists (development builds), else the installed one (<prefix>/share/commonroom/schema).
 std::string default_schema_dir();
 
-// Starts logging, the runtime (component links) and the admin web, then blocks until
+// Starts logging, the runtime (host connections) and the admin web, then blocks until
 // SIGTERM or SIGINT and stops everything (SIGHUP reloads what it can). Returns the process exit
 // code.
 int run_service(const Config& config);

@@ -463,7 +463,7 @@ class Loader {
   }
 
   void validate(Config& c) {
-    validate_links(c.links);
+    validate_host_server(c.host_server);
     c.muc = validate_service("muc");
     c.directory = validate_service("directory");
     validate_directory_search(c.directory_search);
@@ -792,7 +792,7 @@ class Loader {
     if (auto v = integer("abuse-log", "segment_mb", 1, 4096)) a.segment_bytes = *v << 20;
   }
 
-  void validate_links(LinkSettings& l) {
+  void validate_host_server(HostServerSettings& l) {
     if (const Entry* e = find("links", "host")) {
       if (!valid_host(e->value))
         error("links", "host", *e, "expected a host name or IP address, got " + quote(e->value));

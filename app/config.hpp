@@ -22,8 +22,9 @@ struct ServiceSettings {
   std::string secret;
 };
 
-// How to reach the host server's component listener and keep the link healthy.
-struct LinkSettings {
+// [links]: how to reach the host server's component listener (XEP-0114) and keep each
+// service's host connection healthy. The section keeps its name: operators' files use it.
+struct HostServerSettings {
   std::string host = "127.0.0.1";
   uint16_t port = 5347;
   std::chrono::seconds keepalive{60};
@@ -64,7 +65,7 @@ struct RetentionSettings {
 
 struct Config {
   std::string path;
-  LinkSettings links;
+  HostServerSettings host_server;  // [links]
   std::optional<ServiceSettings> muc;
   std::optional<ServiceSettings> directory;
   directory::SearchSettings directory_search;  // [directory] search keys (defaults if absent)

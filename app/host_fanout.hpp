@@ -1,5 +1,5 @@
 // The host server's fan-out module (deploy/prosody/mod_commonroom_fanout.lua), as the rooms
-// service's shell sees it. With the module a fan-out crosses the component link as one
+// service's shell sees it. With the module a fan-out crosses the host connection as one
 // stanza addressed to our own domain with the recipients in a last child
 //   <fanout xmlns='urn:commonroom:fanout:0'>JID<tab>JID...</fanout>
 // which the host copies to each of them in memory, instead of one stanza per recipient that
@@ -28,14 +28,14 @@ class HostFanout {
  public:
   explicit HostFanout(std::string domain) : domain_(domain), multicast_(std::move(domain)) {}
 
-  // Link thread, at each (re)connection: the new host may lack the module, so fan-outs go
-  // per recipient until it says otherwise. Returns the questions to send: disco#info from
-  // our domain to our domain, which only the module answers with its feature (without it
-  // the host passes the question itself back to us), then the multicast service's.
+  // Host connection thread, at each (re)connection: the new host may lack the module, so fan-outs
+  // go per recipient until it says otherwise. Returns the questions to send: disco#info from our
+  // domain to our domain, which only the module answers with its feature (without it the host
+  // passes the question itself back to us), then the multicast service's.
   std::string on_connected();
 
-  // Link thread: true when `stanza` answers one of our questions, or is the question itself
-  // passed back (it is then ours, not the engine's); an answer listing the module's feature,
+  // Host connection thread: true when `stanza` answers one of our questions, or is the question
+  // itself passed back (it is then ours, not the engine's); an answer listing the module's feature,
   // or a multicast service's, turns the fan-out on.
   bool take_answer(const xmpp::Element& stanza);
 
@@ -46,8 +46,8 @@ class HostFanout {
   bool module() const { return available_.load(std::memory_order_acquire); }
   const HostMulticast& multicast() const { return multicast_; }
 
-  // Link thread: a fan-out request of ours that came back (the host lost the module while
-  // we were connected, e.g. a reload without it). Returns false for any other stanza.
+  // Host connection thread: a fan-out request of ours that came back (the host lost the module
+  // while we were connected, e.g. a reload without it). Returns false for any other stanza.
   // Otherwise turns the fan-out off, and fills `question` with a new question for the host
   // and `copies` with the stanza for each of its recipients, for the caller to send. A
   // multicast service's refusal of a request is taken too: the service is not used again
@@ -66,7 +66,7 @@ class HostFanout {
 
  private:
   std::string domain_;
-  std::string probe_id_;  // link thread only
+  std::string probe_id_;  // host connection thread only
   std::uint64_t probes_ = 0;
   std::atomic<bool> available_{false};
   HostMulticast multicast_;

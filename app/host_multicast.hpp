@@ -24,19 +24,19 @@ class HostMulticast {
   // (conference.cam.ac.uk -> cam.ac.uk), as the campus policy's local domains are.
   explicit HostMulticast(std::string domain);
 
-  // Link thread, at each (re)connection: forgets the service (the new host may lack it) and
-  // returns the questions to send: disco#info to the host's domain (a server may offer
-  // XEP-0033 itself) and to multicast.<that domain> (where ejabberd's mod_multicast is
-  // unless configured otherwise). Empty when our domain has no parent.
+  // Host connection thread, at each (re)connection: forgets the service (the new host may lack it)
+  // and returns the questions to send: disco#info to the host's domain (a server may offer XEP-0033
+  // itself) and to multicast.<that domain> (where ejabberd's mod_multicast is unless configured
+  // otherwise). Empty when our domain has no parent.
   std::string on_connected();
 
-  // Link thread: true when `stanza` answers one of our questions. An answer with the
+  // Host connection thread: true when `stanza` answers one of our questions. An answer with the
   // XEP-0033 feature makes the answering entity our service, with the limits it
   // advertises (XEP-0128) or, when it names none, the most ejabberd allows a sender of
   // another domain by default.
   bool take_answer(const xmpp::Element& stanza);
 
-  // Link thread: an error the service sent back for one of our requests (it refused the
+  // Host connection thread: an error the service sent back for one of our requests (it refused the
   // sender or the list). Stops using the service until the next connection; the request's
   // recipients missed that one stanza (the bounce no longer says its type).
   bool take_bounce(const xmpp::Element& stanza);
@@ -66,9 +66,10 @@ class HostMulticast {
 
   std::string domain_;
   std::string parent_;
-  std::string probe_ids_[2];  // link thread only
+  std::string probe_ids_[2];  // host connection thread only
   std::uint64_t probes_ = 0;
-  mutable std::mutex mutex_;  // the engine thread writes while the link thread may reconnect
+  mutable std::mutex
+      mutex_;  // the engine thread writes while the host connection thread may reconnect
   std::shared_ptr<const Service> service_;
 };
 

@@ -26,13 +26,13 @@ class LinkWatcher {
   LinkWatcher(const LinkWatcher&) = delete;
   LinkWatcher& operator=(const LinkWatcher&) = delete;
 
-  // Loads on the caller's thread (at start, before the link connects); nullptr when
+  // Loads on the caller's thread (at start, before the host connection opens); nullptr when
   // PostgreSQL cannot be read (logged; the watcher keeps trying once started).
   std::shared_ptr<const muc::LinkDirectory> load();
   void start();
   void stop();  // idempotent; returns within a fraction of a second
 
-  struct State;  // runtime.cpp never sees libpqxx
+  struct State;  // the runtime never sees libpqxx
 
  private:
   std::unique_ptr<State> state_;

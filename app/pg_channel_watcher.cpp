@@ -7,6 +7,8 @@
 #include <pqxx/pqxx>
 #include <thread>
 
+#include "xmpp/backoff.hpp"
+
 namespace commonroom::app {
 
 namespace {
@@ -49,7 +51,7 @@ struct PgChannelWatcher::State {
   void run() {
     std::unique_ptr<pqxx::connection> conn;
     std::unique_ptr<Receiver> receiver;
-    auto backoff = std::chrono::seconds(1);
+    xmpp::Backoff backoff(std::chrono::seconds(1), max_backoff, xmpp::Jitter::none);
     bool failing = false;
     bool due = true;
     Clock::time_point deadline{};
@@ -69,7 +71,7 @@ struct PgChannelWatcher::State {
           due = false;
           if (failing && hooks.recovered) hooks.recovered();
           failing = false;
-          backoff = std::chrono::seconds(1);
+          backoff.reset();
         }
         conn->await_notification(0, kWaitMicros);
       } catch (const std::exception& e) {
@@ -78,8 +80,7 @@ struct PgChannelWatcher::State {
         receiver.reset();
         conn.reset();
         std::unique_lock lock(mutex);
-        if (cv.wait_for(lock, backoff, [this] { return stopping; })) return;
-        backoff = std::min(backoff * 2, max_backoff);
+        if (cv.wait_for(lock, backoff.next(), [this] { return stopping; })) return;
       }
     }
   }

@@ -1,4 +1,4 @@
-// The running service: one component link and one engine thread per configured service.
+// The running service: one host connection and one engine thread per configured service.
 #pragma once
 #include <chrono>
 #include <cstdint>
@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "app/config.hpp"
+#include "xmpp/host_connection_status.hpp"
 
 namespace commonroom::directory {
 class PeopleIndexSource;
@@ -24,18 +25,9 @@ struct Effects;
 
 namespace commonroom::app {
 
-// What one component link is doing, for the admin web and logs.
-struct LinkStatus {
-  std::string domain;
-  bool connected = false;
-  uint64_t connects = 0;  // successful handshakes since start
-  uint64_t stanzas_in = 0;
-  uint64_t stanzas_out = 0;
-  std::string last_error;  // empty until something failed
-};
-
-// Owns the threads: per service, a link thread (socket, parser) feeding an engine thread
-// (the pure service) through a queue. The pure services never see a socket or a clock.
+// Owns the services' threads: per service a ServiceLoop (host connection thread feeding an
+// engine thread through a queue), the rooms' inside a RoomsShell; the abuse log and the
+// rooms' PostgreSQL watchers. The pure services never see a socket or a clock.
 class Runtime {
  public:
   // `people`: what the directory service searches (nullptr: the directory service runs
@@ -45,8 +37,8 @@ class Runtime {
   Runtime(const Runtime&) = delete;
   Runtime& operator=(const Runtime&) = delete;
 
-  void start();                            // links + engine threads
-  std::vector<LinkStatus> status() const;  // thread-safe snapshot
+  void start();                                            // host connections + engine threads
+  std::vector<xmpp::HostConnectionStatus> status() const;  // thread-safe snapshot
   // The abuse log's counters (thread-safe); nullopt when there is none.
   std::optional<store::EventLogStats> abuse_log_stats() const;
   // Runs `work` on the rooms engine thread, the only thread that may touch the rooms service;
@@ -66,22 +58,21 @@ class Runtime {
 
   // The rooms service runs without an abuse log ([muc] unlogged_rooms_for_development).
   bool rooms_unlogged() const;
-  // Graceful: each link sends </stream:stream> and waits briefly for the server's, then
+  // Graceful: each host connection sends </stream:stream> and waits briefly for the server's, then
   // the engine threads finish. Idempotent.
   void stop();
 
-  struct Service;  // defined in runtime.cpp only
-
  private:
   std::unique_ptr<store::EventLog> event_log_;  // the abuse log; null without [muc]+[database]
-  std::vector<std::unique_ptr<Service>> services_;
+  // Destroyed before the abuse log they submit to, after the watchers that post to them.
+  std::unique_ptr<class RoomsShell> rooms_shell_;      // null without [muc]
+  std::unique_ptr<class ServiceLoop> directory_loop_;  // null without [directory]
   // Service-wide bans from PostgreSQL into the rooms engine; null without [muc]+[database].
   std::unique_ptr<class ServiceBanWatcher> bans_;
   // Institution and group memberships for linked rooms; null without [muc]+[database].
   std::unique_ptr<class LinkWatcher> links_;
   std::shared_ptr<muc::RoomService> rooms_;
   std::shared_ptr<class AdminActorPolicy> rooms_policy_;
-  Service* rooms_service_ = nullptr;
   bool rooms_unlogged_ = false;
   const directory::PeopleIndexSource* people_ = nullptr;  // for directory:staff
 };

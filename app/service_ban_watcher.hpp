@@ -26,13 +26,13 @@ class ServiceBanWatcher {
   ServiceBanWatcher(const ServiceBanWatcher&) = delete;
   ServiceBanWatcher& operator=(const ServiceBanWatcher&) = delete;
 
-  // The bans in force now, read on the caller's thread (at start, before the link
+  // The bans in force now, read on the caller's thread (at start, before the host connection
   // connects). Throws when PostgreSQL cannot be read.
   std::vector<muc::ServiceBan> load();
   void start();
   void stop();  // idempotent; returns within a fraction of a second
 
-  struct State;  // runtime.cpp never sees libpqxx
+  struct State;  // the runtime never sees libpqxx
 
  private:
   std::unique_ptr<State> state_;

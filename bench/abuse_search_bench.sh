@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The abuse staff's searches on a big abuse log (issue 12): loads EVENTS generated room events
+# The abuse staff's searches on a big abuse log: loads EVENTS generated room events
 # (bench/abuse_log_gen.py) into a throwaway PostgreSQL with COPY, then runs
 # bench/abuse_search_bench, which prints p50/p95/max per query kind, the export time and
 # the plans used.

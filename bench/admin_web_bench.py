@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Admin web page times at campus scale (issue 11): 10,000 stored rooms, 100,000 people and
+"""Admin web page times at campus scale: 10,000 stored rooms, 100,000 people and
 an abuse log of 10M events (groupchat messages over 30 days, most rooms active) in a scratch
 PostgreSQL, commonroom serving the admin web, each page requested N times in turn over one
 kept-alive loopback connection. Prints p50/p95/max per page; the target is p95 <= 50 ms.

@@ -1,4 +1,4 @@
-// Rooms component benchmark (issue 3): this program plays the host server. It accepts
+// Rooms component benchmark: this program plays the host server. It accepts
 // commonroom's XEP-0114 link on loopback, fills one room with 1,000 occupants and drives
 // groupchat through it, then prints delivered stanzas/s (wall clock and per CPU-second of
 // the commonroom process), p50/p99 send-to-delivery latency and RSS per occupant.

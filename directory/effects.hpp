@@ -1,17 +1,10 @@
-// What the directory service asks its shell to do after one stanza: stanzas to send, etc.
+// What the directory service asks its shell to do after one stanza: stanzas to send, and
+// stanzas dropped without a reply (the outbox every service fills).
 #pragma once
-#include <string>
-#include <vector>
-
-#include "xmpp/element.hpp"
+#include "xmpp/outbox.hpp"
 
 namespace commonroom::directory {
 
-struct Effects {
-  std::vector<xmpp::Element> outbound;  // stanzas to write to the link, in order
-  // Stanzas dropped without any reply (no valid 'from', misrouted, ...), one reason each,
-  // for the log.
-  std::vector<std::string> dropped;
-};
+using Effects = xmpp::Outbox;
 
 }  // namespace commonroom::directory

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "xmpp/backoff.hpp"
+
 namespace commonroom::directory {
 
 SyncSchedule::SyncSchedule(const LdapSettings& s) {
@@ -38,10 +40,8 @@ void SyncSchedule::record(SyncKind kind, RunStatus status, TimePoint started, Ti
 SyncSchedule::Due SyncSchedule::next() const {
   if (failures_ > 0) {
     // initial, 2x, 4x ... capped: Lookup having a bad hour must not be hammered.
-    auto delay = retry_initial_;
-    for (unsigned i = 1; i < failures_ && delay < retry_max_; ++i) delay *= 2;
-    delay = std::min(delay, retry_max_);
-    return {failed_kind_, last_failure_ + delay};
+    return {failed_kind_,
+            last_failure_ + xmpp::doubled_delay(retry_initial_, retry_max_, failures_ - 1)};
   }
   if (!last_full_good_) return {SyncKind::full, TimePoint{}};
   const TimePoint full_due = *last_full_good_ + full_interval_;

@@ -1,101 +1,13 @@
 #include "muc/effects.hpp"
 
-#include <algorithm>
-
-#include "xmpp/serializer.hpp"
-
 namespace commonroom::muc {
 
-std::size_t Effects::stanza_count() const {
-  std::size_t n = outbound.size();
-  for (const auto& f : fanouts) n += f.recipients.size();
-  for (const auto& r : runs) n += r.ends.size();
-  return n;
-}
-
-std::size_t Effects::held_bytes() const {
-  constexpr std::size_t kElementBytes = 1024;  // a presence or reply as a tree, roughly
-  std::size_t n = outbound.size() * kElementBytes;
-  for (const auto& f : fanouts) {
-    n += f.stanza->prefix().size() + f.stanza->suffix().size();
-    n += f.recipients.capacity() * sizeof(xmpp::Jid);  // the JIDs' text is the sessions'
-  }
-  for (const auto& r : runs) n += r.bytes.capacity() + r.ends.capacity() * sizeof(r.ends[0]);
-  return n;
-}
-
-void Effects::add_serialized(const xmpp::Element& stanza, std::size_t expected_more) {
-  // Runs hold at most about this much: a roster of thousands of presences is then many
-  // small blocks that malloc reuses from one join to the next, instead of one large block
-  // grown by doubling (half of it unused, copied at every step, and left in the heap).
-  constexpr std::size_t kRunBytes = 32 * 1024;
-  SerializedRun* run = nullptr;
-  if (!runs.empty() && runs.back().position == outbound.size() &&
-      runs.back().fanout_position == fanouts.size() && runs.back().bytes.size() < kRunBytes) {
-    run = &runs.back();
-  } else {
-    run = &runs.emplace_back();
-    run->position = outbound.size();
-    run->fanout_position = fanouts.size();
-  }
-  const std::size_t start = run->bytes.size();
-  xmpp::serialize(stanza, run->bytes);
-  if (start == 0 && expected_more > 0) {
-    // Sized once from the first stanza (plus slack for longer ones) rather than doubled.
-    const std::size_t each = run->bytes.size();
-    const std::size_t count = std::min(expected_more + 1, kRunBytes / each + 1);
-    run->bytes.reserve(count * each + count * each / 8);
-    run->ends.reserve(count);
-  }
-  run->ends.push_back(static_cast<std::uint32_t>(run->bytes.size()));
-}
-
-void append_in_order(const Effects& effects, std::string& out,
-                     const std::function<void(std::string& out)>& after_each,
-                     const FanoutWriter& write_fanout) {
-  std::size_t next = 0;
-  auto flush_until = [&](std::size_t end) {
-    for (; next < end && next < effects.outbound.size(); ++next) {
-      xmpp::serialize(effects.outbound[next], out);
-      after_each(out);
-    }
-  };
-  // Fan-outs and runs each keep the order they were added in; a run goes before the
-  // fan-outs added after it (index >= its fanout_position).
-  std::size_t f = 0, r = 0;
-  while (f < effects.fanouts.size() || r < effects.runs.size()) {
-    if (r < effects.runs.size() &&
-        (f == effects.fanouts.size() || effects.runs[r].fanout_position <= f)) {
-      const SerializedRun& run = effects.runs[r++];
-      flush_until(run.position);
-      std::size_t start = 0;
-      for (std::size_t end : run.ends) {
-        out.append(run.bytes, start, end - start);
-        after_each(out);
-        start = end;
-      }
-      continue;
-    }
-    const Fanout& fanout = effects.fanouts[f++];
-    flush_until(fanout.position);
-    if (write_fanout) {
-      write_fanout(fanout, out, after_each);
-      continue;
-    }
-    for (const xmpp::Jid& to : fanout.recipients) {
-      fanout.stanza->append_to(out, to.full());
-      after_each(out);
-    }
-  }
-  flush_until(effects.outbound.size());
-}
-
-void write_in_order(const Effects& effects, const std::function<void(std::string_view)>& write) {
-  std::string buffer;
-  append_in_order(effects, buffer, [&](std::string& out) {
-    write(out);
-    out.clear();
-  });
+void Effects::append(Effects&& later) {
+  xmpp::Outbox::append(std::move(later));
+  for (auto& e : later.events) events.push_back(std::move(e));
+  for (auto& s : later.saves) saves.push_back(std::move(s));
+  for (auto& d : later.deletions) deletions.push_back(std::move(d));
+  for (auto& q : later.mam_queries) mam_queries.push_back(std::move(q));
 }
 
 }  // namespace commonroom::muc

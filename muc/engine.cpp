@@ -316,19 +316,7 @@ xmpp::Jid Engine::occupant_jid(const Room& room, std::string_view nick) const {
 }
 
 void Engine::append(Effects& into, Effects&& later) {
-  std::size_t offset = into.outbound.size();
-  std::size_t fanout_offset = into.fanouts.size();
-  for (auto& e : later.outbound) into.outbound.push_back(std::move(e));
-  for (auto& f : later.fanouts) {
-    f.position += offset;
-    into.fanouts.push_back(std::move(f));
-  }
-  for (auto& r : later.runs) {
-    r.position += offset;
-    r.fanout_position += fanout_offset;
-    into.runs.push_back(std::move(r));
-  }
-  for (auto& e : later.events) into.events.push_back(std::move(e));
+  into.append(std::move(later));
 }
 
 }  // namespace commonroom::muc

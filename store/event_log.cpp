@@ -5,12 +5,12 @@
 #include <deque>
 #include <mutex>
 #include <optional>
-#include <random>
 #include <thread>
 
 #include "store/database.hpp"
 #include "store/event_log_copy.hpp"
 #include "store/event_log_database.hpp"
+#include "xmpp/backoff.hpp"
 
 namespace commonroom::store {
 
@@ -222,7 +222,7 @@ struct EventLog::State {
   // committing to PostgreSQL directly. False only when stopping and still failing.
   bool journal_sync(const Batch& batch, bool database_fallback = false) {
     auto all = events_of(batch);
-    auto delay = milliseconds(100);
+    xmpp::Backoff delay(milliseconds(100), milliseconds(5000), xmpp::Jitter::none);
     for (int attempt = 0;; ++attempt) {
       if (try_journal(all)) return true;
       if (database_fallback && try_database_sync(batch)) return true;
@@ -236,8 +236,7 @@ struct EventLog::State {
           return false;
         }
       }
-      std::this_thread::sleep_for(delay);
-      delay = std::min(delay * 2, milliseconds(5000));
+      std::this_thread::sleep_for(delay.next());
     }
   }
 
@@ -298,8 +297,8 @@ struct EventLog::State {
   // ---- database thread ----
 
   void db_loop() {
-    std::minstd_rand rng{std::random_device{}()};
-    auto delay = settings.reconnect_initial;
+    xmpp::Backoff delay(settings.reconnect_initial, settings.reconnect_max,
+                        xmpp::Jitter::quarter_more);
     auto next_connect = Clock::now();
     auto next_report = Clock::now() + settings.backlog_report_interval;
     bool first_connect = true;
@@ -307,13 +306,9 @@ struct EventLog::State {
     // Any failure (connect or write) pushes the next attempt back; only a successful write
     // resets the delay, so a server that accepts connections but fails every batch (say,
     // room_events missing: not migrated) is retried at the backoff rate, not in a loop.
-    auto back_off = [&] {
-      std::uniform_int_distribution<int64_t> jitter(0, delay.count() / 4);
-      next_connect = Clock::now() + delay + milliseconds(jitter(rng));
-      delay = std::min(delay * 2, settings.reconnect_max);
-    };
+    auto back_off = [&] { next_connect = Clock::now() + delay.next(); };
     auto succeeded = [&] {
-      delay = settings.reconnect_initial;
+      delay.reset();
       failures_since_connect = 0;
     };
     std::unique_lock lock(mutex);

@@ -23,6 +23,12 @@ milliseconds uniform(const Backoff::Random& random, milliseconds lo, millisecond
 
 }  // namespace
 
+milliseconds doubled_delay(milliseconds initial, milliseconds max, unsigned doublings) {
+  milliseconds delay = initial;
+  for (unsigned i = 0; i < doublings && delay < max; ++i) delay *= 2;
+  return std::min(delay, max);
+}
+
 Backoff::Backoff(milliseconds initial, milliseconds max, Jitter jitter, Random random)
     : initial_(std::max(initial, milliseconds(1))),
       max_(std::max(max, initial_)),
@@ -30,10 +36,7 @@ Backoff::Backoff(milliseconds initial, milliseconds max, Jitter jitter, Random r
       random_(random ? std::move(random) : default_random()) {}
 
 milliseconds Backoff::next() {
-  // initial * 2^attempts, computed without overflow: stop doubling once the cap is reached.
-  milliseconds ceiling = initial_;
-  for (unsigned i = 0; i < attempts_ && ceiling < max_; ++i) ceiling *= 2;
-  ceiling = std::min(ceiling, max_);
+  const milliseconds ceiling = doubled_delay(initial_, max_, attempts_);
   ++attempts_;
 
   milliseconds delay{};
@@ -52,6 +55,9 @@ milliseconds Backoff::next() {
       delay = std::min(uniform(random_, initial_, prev * 3), max_);
       break;
     }
+    case Jitter::quarter_more:
+      delay = uniform(random_, ceiling, ceiling + ceiling / 4 + milliseconds(1));
+      break;
   }
   previous_ = delay;
   return delay;

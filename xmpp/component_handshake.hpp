@@ -10,7 +10,7 @@ namespace commonroom::xmpp {
 // Lowercase hex SHA-1 of stream id + secret: the <handshake/> character data (XEP-0114 §3).
 std::string component_handshake_digest(std::string_view stream_id, std::string_view secret);
 
-// Owns no IO: the link feeds it the parser's events and sends what it returns.
+// Owns no IO: the host connection feeds it the parser's events and sends what it returns.
 class ComponentHandshake {
  public:
   enum class State {
@@ -45,8 +45,8 @@ class ComponentHandshake {
   // The server's stream header; returns the <handshake> element to send ("" on failure).
   std::string on_stream_open(const Element& header);
   // A top-level element received before the handshake completed: <handshake/> connects, a
-  // <stream:error/> or anything else fails. Once connected the link handles elements itself
-  // and calls this no more (a call then is ignored).
+  // <stream:error/> or anything else fails. Once connected the host connection handles elements
+  // itself and calls this no more (a call then is ignored).
   void on_element(const Element& element);
   // The server closed the stream (</stream:stream> or end of input).
   void on_stream_close();

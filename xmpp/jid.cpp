@@ -49,7 +49,7 @@ std::string code_point_name(UChar32 c) {
 }
 
 // The ICU profiles are opened once and shared: usprep_prepare and the UTS #46 object are
-// read-only after creation, so concurrent use from link and engine threads is safe.
+// read-only after creation, so concurrent use from host connection and engine threads is safe.
 class Profiles {
  public:
   static const Profiles& get() {

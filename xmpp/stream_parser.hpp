@@ -66,7 +66,7 @@ class StreamHandler {
   // and no children. Namespace declarations are not attributes, with one exception: the
   // default namespace declared on the header (the stream's content namespace, e.g.
   // jabber:component:accept) is kept as the attribute "xmlns", absent when none was
-  // declared, so a link can check it and answer <invalid-namespace/>.
+  // declared, so a host connection can check it and answer <invalid-namespace/>.
   virtual void on_stream_open(const Element& header) = 0;
   // One complete top-level element (stanza, <handshake/>, <stream:error/>, ...). Every
   // element carries its resolved namespace ("" for none); attributes are keyed by their

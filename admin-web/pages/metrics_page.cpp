@@ -28,9 +28,9 @@ std::string label(std::string_view value) {
   return out;
 }
 
-void family(std::string& out, const std::vector<LinkState>& links, const char* name,
+void family(std::string& out, const std::vector<HostConnectionStatus>& links, const char* name,
             const char* type, const char* help,
-            const std::function<uint64_t(const LinkState&)>& get) {
+            const std::function<uint64_t(const HostConnectionStatus&)>& get) {
   out += std::string("# HELP ") + name + " " + help + "\n";
   out += std::string("# TYPE ") + name + " " + type + "\n";
   for (const auto& link : links)
@@ -95,14 +95,16 @@ void MetricsPage::handleRequest(Poco::Net::HTTPServerRequest&,
   out += "commonroom_build_info{version=\"" + label(site_.version) + "\"} 1\n";
   family(out, links, "commonroom_link_connected", "gauge",
          "Whether the component link to the XMPP server is up (1) or not (0).",
-         [](const LinkState& l) -> uint64_t { return l.connected ? 1 : 0; });
+         [](const HostConnectionStatus& l) -> uint64_t { return l.connected ? 1 : 0; });
   family(out, links, "commonroom_link_connects_total", "counter",
          "Successful component handshakes since start.",
-         [](const LinkState& l) { return l.connects; });
+         [](const HostConnectionStatus& l) { return l.connects; });
   family(out, links, "commonroom_link_stanzas_in_total", "counter",
-         "Stanzas received from the XMPP server.", [](const LinkState& l) { return l.stanzas_in; });
+         "Stanzas received from the XMPP server.",
+         [](const HostConnectionStatus& l) { return l.stanzas_in; });
   family(out, links, "commonroom_link_stanzas_out_total", "counter",
-         "Stanzas sent to the XMPP server.", [](const LinkState& l) { return l.stanzas_out; });
+         "Stanzas sent to the XMPP server.",
+         [](const HostConnectionStatus& l) { return l.stanzas_out; });
   if (auto log = site_.abuse_log_state()) {
     auto gauge = [&](const char* name, const char* type, const char* help, double value) {
       out += std::string("# HELP ") + name + " " + help + "\n";

@@ -1,4 +1,4 @@
-"""The admin web in headless Chromium (issue 11): sign in through Raven (a test WLS with its own
+"""The admin web in headless Chromium: sign in through Raven (a test WLS with its own
 key pair), search the directory, list and open rooms, sign out; a room manager sees only their
 college's rooms and is refused the audit trail. Screenshots are kept in
 build/test-artifacts/browser/ (docs/admin-web.md shows some)."""

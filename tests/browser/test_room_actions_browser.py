@@ -1,5 +1,5 @@
-"""A room changed in the admin web, in headless Chromium, reaches an XMPP occupant at once
-(issue 11): a slixmpp client in the room through Prosody receives the configuration change
+"""A room changed in the admin web, in headless Chromium, reaches an XMPP occupant at once:
+a slixmpp client in the room through Prosody receives the configuration change
 (status 104) and the destruction with its reason."""
 from __future__ import annotations
 

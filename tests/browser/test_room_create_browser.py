@@ -1,4 +1,4 @@
-"""A college room created in the admin web, in headless Chromium (issue 11): a room manager
+"""A college room created in the admin web, in headless Chromium: a room manager
 of Trinity is refused a room linked to another college, then creates one linked to Trinity;
 a slixmpp client through Prosody then finds the room there with that configuration."""
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The compatibility suite's tests, shared by test_clients_prosody.py and
 test_clients_ejabberd.py (each sets HOST and imports these): every (stack, flow), the
-20 rounds reusing one room name, and the client differences of issue 10.
+20 rounds reusing one room name, and the client differences found so far.
 
 Each test runs its conversation on a fresh asyncio loop and records its outcome in
 Results, written to <build>/compat-results/<host>.json when the module ends.
@@ -148,7 +148,7 @@ def test_reused_room_name(servers, round_):
 
 
 # ------------------------------------------------------------------ how clients differ
-# What the engine does with what real clients send beyond the spec's examples (issue 10);
+# What the engine does with what real clients send beyond the spec's examples;
 # the decisions are docs/decisions/0016-client-differences.md. Sent through slixmpp's
 # stanza API; each case records what a user sees.
 

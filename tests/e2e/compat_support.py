@@ -1,5 +1,5 @@
-"""Servers, results and stanza helpers of the client compatibility suite (issue 10,
-tests/e2e/test_clients_*.py).
+"""Servers, results and stanza helpers of the client compatibility suite
+(tests/e2e/test_clients_*.py).
 
 One set of servers per host server kind: PostgreSQL (migrated), slapd with a small
 University directory synced into PostgreSQL, the host server (Prosody or ejabberd) with the

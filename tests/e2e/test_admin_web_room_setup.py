@@ -1,4 +1,4 @@
-"""Setting rooms up from the admin web, through the real rooms engine (issue 11): creating a
+"""Setting rooms up from the admin web, through the real rooms engine: creating a
 persistent room as an owner would over XMPP (the campus naming rules and who may create what
 still apply), the full configuration form the engine gives owners (temporary rooms too), and
 answering registration requests. slixmpp clients through Prosody see each result."""

@@ -1,4 +1,4 @@
-"""Room changes from the admin web reach occupants at once (issue 11): a service admin signed
+"""Room changes from the admin web reach occupants at once: a service admin signed
 in to the admin web edits a room's configuration, kicks, bans and destroys, and slixmpp
 clients in the room through Prosody see each change exactly as if an owner had made it over
 XMPP. Every change is audited with the signed-in user as the actor."""

@@ -1,4 +1,4 @@
-"""Client compatibility suite through Prosody (issue 10): three client stacks × every flow,
+"""Client compatibility suite through Prosody: three client stacks × every flow,
 20 rounds reusing one room name, and the client differences (see compat_run.py)."""
 from compat_run import (make_fixtures, test_client_difference,  # noqa: F401 - collected
                          test_flow, test_reused_room_name)

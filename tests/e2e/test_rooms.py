@@ -1,4 +1,4 @@
-"""Rooms end to end (issue 3): several real slixmpp clients logged in to a real Prosody use
+"""Rooms end to end: several real slixmpp clients logged in to a real Prosody use
 rooms on commonroom's MUC component, which runs with [database] configured so every room
 event takes the production path through the abuse log. Each test uses its own room and
 asserts what the users' clients receive: status codes, roles and affiliations, error

@@ -1,4 +1,4 @@
-"""Service-wide bans end to end (issue 4): abuse staff ban a user or a whole domain with
+"""Service-wide bans end to end: abuse staff ban a user or a whole domain with
 `commonroom ban place`; the running service hears of it through PostgreSQL at once, removes
 the banned from every room they are in with status 301 (their clients and everyone else's
 see it), refuses them every room afterwards, and `ban lift` lets them back. Real PostgreSQL,

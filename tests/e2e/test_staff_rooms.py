@@ -1,4 +1,4 @@
-"""Persistent rooms for staff named by the directory (issue 4, "persistent rooms only for
+"""Persistent rooms for staff named by the directory ("persistent rooms only for
 configured roles, e.g. staff from the directory's affiliation"): with
 `persistent_creators = directory:staff`, people Lookup lists as staff (misAffiliation) may
 make their rooms persistent and students may not. Real slapd, `commonroom directory sync`

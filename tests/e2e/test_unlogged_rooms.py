@@ -1,4 +1,4 @@
-"""Rooms without a log (issue 17, decision 0018): commonroom runs [muc] without [database]
+"""Rooms without a log (decision 0018): commonroom runs [muc] without [database]
 only with `unlogged_rooms_for_development = true`, and then tells users the truth. Real
 slixmpp clients on a real Prosody create and enter a room and find no status 170, logging
 off in disco#info and the configuration form, and no archive; the admin web says so too.

@@ -83,10 +83,10 @@ SiteContext site_with(FakeAdminStore* store) {
   SiteContext site;
   site.version = "fuzz";
   site.status = [] {
-    LinkState link;
+    HostConnectionStatus link;
     link.domain = "example.org";
     link.connected = true;
-    return std::vector<LinkState>{link};
+    return std::vector<HostConnectionStatus>{link};
   };
   site.store = store;
   site.public_url = "http://127.0.0.1:8480";

@@ -1,4 +1,4 @@
-"""The abuse staff's command-line workflow (issue 12) against a real PostgreSQL: `commonroom
+"""The abuse staff's command-line workflow against a real PostgreSQL: `commonroom
 logs search|context|export|verify` under a case reference, audited in an append-only table.
 
 A small room log is COPY'd into a freshly migrated database; everything else goes through the

@@ -1,4 +1,4 @@
-"""The admin web against a real PostgreSQL (issue 11): one-time sign-in links from the command
+"""The admin web against a real PostgreSQL: one-time sign-in links from the command
 line, Raven (Ucam WebAuth 3) against a test WLS with its own key pair, the trusted front
 proxy, sessions that sign-out and revocation end, room managers who see only their rooms, the
 directory search, and the audit trail naming the signed-in user."""

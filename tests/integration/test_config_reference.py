@@ -1,4 +1,4 @@
-"""The configuration reference says exactly what the binary reads (issue #15): every key
+"""The configuration reference says exactly what the binary reads: every key
 `commonroom check-config --keys` lists is documented, and every key the reference documents
 exists. Keys are documented where their feature is explained; this file maps each section to
 its page and heading."""

@@ -1,4 +1,4 @@
-"""The abuse log's durability against a real PostgreSQL (issue 4).
+"""The abuse log's durability against a real PostgreSQL.
 
 bench/event_log_bench --drive is the traffic source: it submits one-event tickets to
 store::EventLog at a fixed rate and appends each event id to a file only after its ticket

@@ -1,6 +1,6 @@
 """The abuse log end to end: real clients in a real room through Prosody, commonroom
 killed with SIGKILL under traffic, restarted: every message any client received is in
-room_events (issue 4, DESIGN.md rule 6).
+room_events (docs/architecture.md rule 6).
 
 Two slixmpp clients join a room on commonroom's MUC; alice sends numbered groupchat
 messages as fast as the room echoes them back; bob records each one he receives. Mid-stream

@@ -1,4 +1,4 @@
-"""Hostile input through a real component link (issue: hardening).
+"""Hostile input through a real component link.
 
 Part 1 — the scripted fake host (tests/integration/test_link_faults.py's FakeHost) plays the
 host server and sends the corpus of hostile_corpus.py as if its users had sent it: XML no

@@ -1,6 +1,7 @@
-"""Overload through the component link: the engine's queue limit (app/runtime.cpp
-kQueueLimit, 10,000 stanzas) and the held-output limit (kHeldBytes, 1 MiB of stanzas
-waiting for the abuse log), against a scripted host server.
+"""Overload through the component link: the engine's queue limit
+(app/service_loop.cpp kQueueLimit, 10,000 stanzas) and the held-output limit
+(app/rooms_shell.cpp kHeldBytes, 1 MiB of stanzas waiting for the abuse log),
+against a scripted host server.
 
 - A host server that stops reading: commonroom's writes block, its engine stops, its queue
   fills, and it stops reading the socket — TCP pushes back on the host (our writes stall),

@@ -1,4 +1,4 @@
-"""The Debian package as an administrator meets it (issue #15): built by CPack from the
+"""The Debian package as an administrator meets it: built by CPack from the
 build tree, unpacked into a throwaway root, its own binary and schema used for
 `check-config`, `migrate` against a real PostgreSQL and `run` against a real Prosody.
 

@@ -1,7 +1,7 @@
-"""Retention of the abuse log (issue 4): `retention purge` deletes room events older than
+"""Retention of the abuse log: `retention purge` deletes room events older than
 [policy] retention_days, except in rooms and by/about users under a legal hold (and the
-conversation around a held user's events, issue 12), and records every purge (and every hold
-change) in the audit table. Hold subjects are prepared JIDs, like the log's (issue 12).
+conversation around a held user's events), and records every purge (and every hold
+change) in the audit table. Hold subjects are prepared JIDs, like the log's.
 
 Rows are inserted into a freshly migrated database with psql; holds and purges go through the
 commonroom CLI.

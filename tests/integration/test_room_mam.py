@@ -1,5 +1,5 @@
 """XEP-0313 on rooms, served from the abuse log (room_events), and XEP-0425 moderated
-retraction (issue 3): paging, time and sender filters, membership, and a retracted message
+retraction: paging, time and sender filters, membership, and a retracted message
 gone from the archive but kept, marked, for abuse staff.
 """
 from __future__ import annotations

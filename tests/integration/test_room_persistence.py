@@ -1,4 +1,4 @@
-"""Persistent rooms survive a restart of commonroom (issue 3): configuration, affiliations
+"""Persistent rooms survive a restart of commonroom: configuration, affiliations
 and members-only rules come back from PostgreSQL; destroyed and temporary rooms do not.
 
 Real clients through Prosody; commonroom is stopped with SIGTERM and started again on the

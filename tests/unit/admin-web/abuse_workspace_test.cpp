@@ -41,8 +41,8 @@ class AbuseWorkspace : public ::testing::Test {
     options.port = 0;
     options.store = &store_;
     options.abuse_desk = &desk_;
-    server_ =
-        std::make_unique<Server>(options, StatusSource([] { return std::vector<LinkState>{}; }));
+    server_ = std::make_unique<Server>(
+        options, StatusSource([] { return std::vector<HostConnectionStatus>{}; }));
     server_->start();
   }
 

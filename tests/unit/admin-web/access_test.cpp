@@ -177,8 +177,8 @@ class AdminWebAccess : public ::testing::Test {
     commands_.store = &store_;
     options.directory_actions = &directory_;
     options.abuse_desk = &abuse_;
-    server_ =
-        std::make_unique<Server>(options, StatusSource([] { return std::vector<LinkState>{}; }));
+    server_ = std::make_unique<Server>(
+        options, StatusSource([] { return std::vector<HostConnectionStatus>{}; }));
     server_->start();
   }
 

@@ -34,8 +34,8 @@ class RequestFramingTest : public ::testing::Test {
     ServerOptions options;
     options.port = 0;
     options.timeout = std::chrono::seconds(10);
-    server_ =
-        std::make_unique<Server>(options, StatusSource([] { return std::vector<LinkState>{}; }));
+    server_ = std::make_unique<Server>(
+        options, StatusSource([] { return std::vector<HostConnectionStatus>{}; }));
     server_->start();
     host_ = "127.0.0.1:" + std::to_string(server_->port());
   }

@@ -61,7 +61,7 @@ class AdminWebTest : public ::testing::Test {
     server_->start();
   }
 
-  void set_links(std::vector<LinkState> links) {
+  void set_links(std::vector<HostConnectionStatus> links) {
     std::lock_guard lock(mutex_);
     links_ = std::move(links);
   }
@@ -85,8 +85,8 @@ class AdminWebTest : public ::testing::Test {
   // The dashboard needs a session; ops is an admin.
   Reply dashboard() { return request(Poco::Net::HTTPRequest::HTTP_GET, "/", admin_); }
 
-  static LinkState link(std::string domain, bool connected) {
-    LinkState l;
+  static HostConnectionStatus link(std::string domain, bool connected) {
+    HostConnectionStatus l;
     l.domain = std::move(domain);
     l.connected = connected;
     l.connects = 3;
@@ -107,7 +107,7 @@ class AdminWebTest : public ::testing::Test {
   }
 
   std::mutex mutex_;
-  std::vector<LinkState> links_;
+  std::vector<HostConnectionStatus> links_;
   std::optional<AbuseLogState> abuse_log_;
   std::optional<DirectorySyncState> directory_sync_;
   bool fail_ = false;
@@ -267,7 +267,7 @@ TEST_F(AdminWebTest, DashboardShowsVersionAndLinks) {
 }
 
 TEST_F(AdminWebTest, DashboardEscapesEverythingItShows) {
-  LinkState evil = link("<script>alert(1)</script>.example", false);
+  HostConnectionStatus evil = link("<script>alert(1)</script>.example", false);
   evil.last_error = "bad \"quote\" & 'apostrophe' <b>";
   set_links({evil});
   Reply r = dashboard();
@@ -367,7 +367,7 @@ TEST(AdminWebServer, RoomsWithoutALogAreFlaggedOnHealthzAndBannerOnEveryPage) {
   ServerOptions options;
   options.port = 0;
   SiteSources sources;
-  sources.status = [] { return std::vector<LinkState>{}; };
+  sources.status = [] { return std::vector<HostConnectionStatus>{}; };
   sources.rooms_unlogged = true;
   Server server(options, std::move(sources));
   server.start();
@@ -395,10 +395,10 @@ TEST(AdminWebServer, RoomsWithoutALogAreFlaggedOnHealthzAndBannerOnEveryPage) {
 TEST(AdminWebServer, ATakenPortFailsAtConstructionNamingTheAddress) {
   ServerOptions options;
   options.port = 0;
-  Server first(options, [] { return std::vector<LinkState>{}; });
+  Server first(options, [] { return std::vector<HostConnectionStatus>{}; });
   options.port = first.port();
   try {
-    Server second(options, [] { return std::vector<LinkState>{}; });
+    Server second(options, [] { return std::vector<HostConnectionStatus>{}; });
     FAIL() << "a second server bound the same port";
   } catch (const std::runtime_error& e) {
     EXPECT_THAT(

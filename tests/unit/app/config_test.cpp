@@ -116,13 +116,13 @@ level.link = debug
 level.admin-web = warning
 )");
   EXPECT_EQ(c.path, path_);
-  EXPECT_EQ(c.links.host, "127.0.0.1");
-  EXPECT_EQ(c.links.port, 5348);
-  EXPECT_EQ(c.links.keepalive, std::chrono::seconds(30));
-  EXPECT_EQ(c.links.backoff_initial, std::chrono::milliseconds(250));
-  EXPECT_EQ(c.links.backoff_max, std::chrono::milliseconds(30000));
-  EXPECT_EQ(c.links.limits.max_stanza_bytes, 131072u);
-  EXPECT_EQ(c.links.limits.max_depth, 24u);
+  EXPECT_EQ(c.host_server.host, "127.0.0.1");
+  EXPECT_EQ(c.host_server.port, 5348);
+  EXPECT_EQ(c.host_server.keepalive, std::chrono::seconds(30));
+  EXPECT_EQ(c.host_server.backoff_initial, std::chrono::milliseconds(250));
+  EXPECT_EQ(c.host_server.backoff_max, std::chrono::milliseconds(30000));
+  EXPECT_EQ(c.host_server.limits.max_stanza_bytes, 131072u);
+  EXPECT_EQ(c.host_server.limits.max_depth, 24u);
   ASSERT_TRUE(c.muc);
   EXPECT_EQ(c.muc->domain, "conference.cam.example");
   EXPECT_EQ(c.muc->secret, "s3cret");
@@ -140,13 +140,13 @@ level.admin-web = warning
 
 TEST_F(ConfigTest, AnEmptyFileGivesTheDefaultsAndNoServices) {
   Config c = valid("; nothing configured\n\n# at all\n");
-  EXPECT_EQ(c.links.host, "127.0.0.1");
-  EXPECT_EQ(c.links.port, 5347);
-  EXPECT_EQ(c.links.keepalive, std::chrono::seconds(60));
-  EXPECT_EQ(c.links.backoff_initial, std::chrono::milliseconds(500));
-  EXPECT_EQ(c.links.backoff_max, std::chrono::milliseconds(60000));
-  EXPECT_EQ(c.links.limits.max_stanza_bytes, 262144u);
-  EXPECT_EQ(c.links.limits.max_depth, 32u);
+  EXPECT_EQ(c.host_server.host, "127.0.0.1");
+  EXPECT_EQ(c.host_server.port, 5347);
+  EXPECT_EQ(c.host_server.keepalive, std::chrono::seconds(60));
+  EXPECT_EQ(c.host_server.backoff_initial, std::chrono::milliseconds(500));
+  EXPECT_EQ(c.host_server.backoff_max, std::chrono::milliseconds(60000));
+  EXPECT_EQ(c.host_server.limits.max_stanza_bytes, 262144u);
+  EXPECT_EQ(c.host_server.limits.max_depth, 32u);
   EXPECT_FALSE(c.muc);
   EXPECT_FALSE(c.directory);
   EXPECT_EQ(c.database_uri, "");
@@ -202,8 +202,8 @@ TEST_F(ConfigTest, DurationsAndLimitsHaveSaneRanges) {
               ElementsAre(HasSubstr("[links] connect_timeout_ms: expected an integer 100-600000")));
   auto r = load("[links]\nconnect_timeout_ms = 1500\nhandshake_timeout_ms = 2500\n");
   ASSERT_TRUE(r.config.has_value());
-  EXPECT_EQ(r.config->links.connect_timeout, std::chrono::milliseconds(1500));
-  EXPECT_EQ(r.config->links.handshake_timeout, std::chrono::milliseconds(2500));
+  EXPECT_EQ(r.config->host_server.connect_timeout, std::chrono::milliseconds(1500));
+  EXPECT_EQ(r.config->host_server.handshake_timeout, std::chrono::milliseconds(2500));
   EXPECT_THAT(
       errors("[links]\nhost = my host\n"),
       ElementsAre(
@@ -511,7 +511,7 @@ TEST_F(ConfigTest, EnvironmentOverridesTheFile) {
   setenv("COMMONROOM_LOGGING_LEVEL_ADMIN_WEB", "debug", 1);
   setenv("COMMONROOM_DATABASE_URI", "postgresql://env@db/x", 1);
   Config c = valid("[links]\nport = 5347\n[admin-web]\nlisten = 127.0.0.1:8480\n");
-  EXPECT_EQ(c.links.port, 6000);
+  EXPECT_EQ(c.host_server.port, 6000);
   EXPECT_EQ(c.admin_host, "::1");
   EXPECT_EQ(c.admin_port, 9000);
   EXPECT_EQ(c.logging.levels.at("admin-web"), "debug");
@@ -527,7 +527,7 @@ TEST_F(ConfigTest, AnInvalidEnvironmentValueNamesTheVariable) {
 
 TEST_F(ConfigTest, AnEmptyEnvironmentVariableCountsAsUnset) {
   setenv("COMMONROOM_LINKS_PORT", "", 1);
-  EXPECT_EQ(valid("[links]\nport = 5400\n").links.port, 5400);
+  EXPECT_EQ(valid("[links]\nport = 5400\n").host_server.port, 5400);
 }
 
 TEST_F(ConfigTest, AnEnvironmentSecretReplacesTheFilesSecretFile) {

@@ -81,3 +81,40 @@ TEST(Effects, HeldBytesGrowWithTheSerializedRosterAndTheFanoutRecipients) {
   message.fanouts.push_back(f);
   EXPECT_GE(message.held_bytes(), 100 * sizeof(Jid));
 }
+
+// The admin web runs several engine steps for one request (create, configure, leave) and
+// appends their effects: a later step's room save or deletion must survive, or the room
+// would be lost at the next restart.
+TEST(Effects, AppendingALaterStepKeepsItsSavesDeletionsQueriesAndSendOrder) {
+  Effects first;
+  first.outbound.push_back(parse_element("<iq to='a@x/1' type='result' id='1'/>"));
+  first.saves.emplace_back().jid = "one@rooms.x";
+  Effects later;
+  later.outbound.push_back(parse_element("<message to='a@x/1'/>"));
+  Fanout f;
+  f.stanza = std::make_shared<const FanoutStanza>(parse_element("<presence from='r@x/n'/>"));
+  f.recipients = {Jid::parse("b@x/1")};
+  f.position = 0;
+  later.fanouts.push_back(f);
+  later.saves.emplace_back().jid = "two@rooms.x";
+  later.deletions.push_back("gone@rooms.x");
+  later.mam_queries.emplace_back().room = "two@rooms.x";
+  later.dropped.push_back("misrouted");
+  later.events.emplace_back().room = "two@rooms.x";
+
+  first.append(std::move(later));
+
+  std::vector<std::string> written;
+  write_in_order(first, [&](std::string_view s) { written.emplace_back(s); });
+  EXPECT_EQ(written, (std::vector<std::string>{"<iq to='a@x/1' type='result' id='1'/>",
+                                               "<presence to='b@x/1' from='r@x/n'/>",
+                                               "<message to='a@x/1'/>"}));
+  ASSERT_EQ(first.saves.size(), 2u);
+  EXPECT_EQ(first.saves[0].jid, "one@rooms.x");
+  EXPECT_EQ(first.saves[1].jid, "two@rooms.x");
+  EXPECT_EQ(first.deletions, std::vector<std::string>{"gone@rooms.x"});
+  ASSERT_EQ(first.mam_queries.size(), 1u);
+  EXPECT_EQ(first.mam_queries[0].room, "two@rooms.x");
+  EXPECT_EQ(first.dropped, std::vector<std::string>{"misrouted"});
+  ASSERT_EQ(first.events.size(), 1u);
+}

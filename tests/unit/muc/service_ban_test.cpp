@@ -1,4 +1,4 @@
-// Service-wide bans (issue 4): a banned JID or domain is an outcast in every room, at once.
+// Service-wide bans: a banned JID or domain is an outcast in every room, at once.
 #include "room_harness.hpp"
 
 using namespace commonroom::muc;

@@ -1,5 +1,5 @@
 // No PostgreSQL password reaches a log line, a CLI error or the status page, whatever form
-// of connection string libpq was given (issue #13: passwords holding '?' were printed).
+// of connection string libpq was given (passwords holding '?' were once printed).
 #include <gtest/gtest.h>
 
 #include "store/database.hpp"

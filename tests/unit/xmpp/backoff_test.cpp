@@ -99,3 +99,20 @@ TEST(Backoff, DefaultRandomSourceProducesValuesInTheUnitInterval) {
   EXPECT_LT(lo, 0.1);
   EXPECT_GT(hi, 0.9);
 }
+
+// The abuse log's reconnects: never sooner than the doubled delay, at most a quarter later,
+// so a fleet of services that lost one PostgreSQL spreads out without retrying early.
+TEST(Backoff, QuarterMoreJitterWaitsAtLeastTheCeilingAndAtMostAQuarterMore) {
+  Backoff b(milliseconds(400), milliseconds(1600), Jitter::quarter_more,
+            scripted({0.0, 0.999999, 0.0, 0.999999}));
+  EXPECT_EQ(delays(b, 4), (std::vector<long>{400, 1000, 1600, 2000}));
+}
+
+// The directory sync counts its failures itself and asks for the delay after them.
+TEST(Backoff, DoubledDelayIsTheCappedDelayAfterThatManyDoublings) {
+  using commonroom::xmpp::doubled_delay;
+  EXPECT_EQ(doubled_delay(milliseconds(60000), milliseconds(3600000), 0), milliseconds(60000));
+  EXPECT_EQ(doubled_delay(milliseconds(60000), milliseconds(3600000), 3), milliseconds(480000));
+  EXPECT_EQ(doubled_delay(milliseconds(60000), milliseconds(3600000), 1000),
+            milliseconds(3600000));
+}

@@ -1,4 +1,4 @@
-// Trace logs never show a room password (issue #13: trace logging wrote whole stanzas).
+// Trace logs never show a room password (trace logging once wrote whole stanzas).
 #include "xmpp/log_redaction.hpp"
 
 #include <gtest/gtest.h>

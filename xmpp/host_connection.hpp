@@ -10,11 +10,12 @@
 
 #include "xmpp/backoff.hpp"
 #include "xmpp/element.hpp"
+#include "xmpp/host_connection_status.hpp"
 #include "xmpp/stream_parser.hpp"
 
 namespace commonroom::xmpp {
 
-struct ComponentLinkSettings {
+struct HostConnectionSettings {
   std::string host = "127.0.0.1";
   uint16_t port = 5347;
   std::string domain;  // the component name, e.g. conference.cam.example
@@ -27,58 +28,45 @@ struct ComponentLinkSettings {
   std::chrono::milliseconds connect_timeout{5000};
   // The server must answer our header and handshake within this long.
   std::chrono::milliseconds handshake_timeout{10000};
-  // A link that stayed up this long resets the backoff; one that drops sooner keeps growing
-  // its delay, so a host server that accepts and then immediately drops us is not hammered.
+  // A host connection that stayed up this long resets the backoff; one that drops sooner keeps
+  // growing its delay, so a host server that accepts and then immediately drops us is not hammered.
   std::chrono::milliseconds stable_after{10000};
   // After we send </stream:stream>, how long to wait for the server's before closing.
   std::chrono::milliseconds close_timeout{2000};
   StreamLimits limits;
-  // Called on the link thread each time the handshake completes, before any stanza of that
-  // connection reaches the listener; it may call send() (e.g. to ask the host a question).
+  // Called on the host connection thread each time the handshake completes, before any stanza of
+  // that connection reaches the listener; it may call send() (e.g. to ask the host a question).
   std::function<void()> on_connected;
 };
 
-// A snapshot of what the link did, for logs, the admin web and tests.
-struct ComponentLinkStats {
-  std::string domain;
-  bool connected = false;
-  uint64_t connects = 0;  // successful handshakes
-  uint64_t attempts = 0;  // connection attempts, successful or not
-  uint64_t stanzas_in = 0;
-  uint64_t stanzas_out = 0;
-  uint64_t bytes_in = 0;
-  uint64_t bytes_out = 0;
-  uint64_t dropped = 0;    // stanzas given to send() while disconnected
-  std::string last_error;  // empty until something failed
-};
-
-class ComponentLink {
+class HostConnection {
  public:
-  // Called on the link thread with each stanza received once the handshake completed.
+  // Called on the host connection thread with each stanza received once the handshake completed.
   using StanzaListener = std::function<void(Element&&)>;
 
-  ComponentLink(ComponentLinkSettings settings, StanzaListener listener,
-                Backoff::Random random = {});
-  ~ComponentLink();  // stop()s
-  ComponentLink(const ComponentLink&) = delete;
-  ComponentLink& operator=(const ComponentLink&) = delete;
+  HostConnection(HostConnectionSettings settings, StanzaListener listener,
+                 Backoff::Random random = {});
+  ~HostConnection();  // stop()s
+  HostConnection(const HostConnection&) = delete;
+  HostConnection& operator=(const HostConnection&) = delete;
 
   void start();
   // Graceful: sends </stream:stream>, waits up to close_timeout for the server's, closes the
-  // socket and joins the link thread. Idempotent.
+  // socket and joins the host connection thread. Idempotent.
   void stop();
 
   // Sends serialized stanzas (thread-safe, whole buffer or nothing queued): one, or
   // `stanzas` of them back to back, so a fan-out costs one write instead of one per
-  // recipient. While the link is down they are dropped and counted, and false is returned.
+  // recipient. While the host connection is down they are dropped and counted, and false is
+  // returned.
   bool send(std::string_view bytes, uint64_t stanzas = 1);
 
-  ComponentLinkStats stats() const;
+  HostConnectionStatus stats() const;
   const std::string& domain() const;
-  // Waits until the link is connected (true) or the timeout passes (false).
+  // Waits until the host connection is connected (true) or the timeout passes (false).
   bool wait_connected(std::chrono::milliseconds timeout) const;
 
-  struct Impl;  // defined in component_link.cpp only
+  struct Impl;  // defined in host_connection.cpp only
 
  private:
   std::unique_ptr<Impl> impl_;

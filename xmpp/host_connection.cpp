@@ -1,4 +1,4 @@
-#include "xmpp/component_link.hpp"
+#include "xmpp/host_connection.hpp"
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -45,17 +45,17 @@ int64_t now_ns() {
 
 }  // namespace
 
-struct ComponentLink::Impl {
-  Impl(ComponentLinkSettings s, StanzaListener l, Backoff::Random random)
+struct HostConnection::Impl {
+  Impl(HostConnectionSettings s, StanzaListener l, Backoff::Random random)
       : settings(std::move(s)),
         listener(std::move(l)),
         backoff(settings.backoff_initial, settings.backoff_max, Jitter::equal, std::move(random)),
         log(Poco::Logger::get("link")),
         prefix(settings.domain + ": ") {}
 
-  ComponentLinkSettings settings;
+  HostConnectionSettings settings;
   StanzaListener listener;
-  Backoff backoff;  // link thread only
+  Backoff backoff;  // host connection thread only
   Poco::Logger& log;
   std::string prefix;
   std::string endpoint() const { return settings.host + ":" + std::to_string(settings.port); }
@@ -65,13 +65,13 @@ struct ComponentLink::Impl {
   std::atomic<bool> stopping{false};
 
   // Guards started/finished/shutdown_handle/last_error/write_error; cv signals stop,
-  // connection and the link thread's end.
+  // connection and the host connection thread's end.
   mutable std::mutex mutex;
   mutable std::condition_variable cv;
   bool started = false;
   bool finished = false;
   // A second handle on the current socket, so stop() (or a failed write) can shut it down
-  // and so unblock the link thread's read.
+  // and so unblock the host connection thread's read.
   std::optional<Poco::Net::StreamSocket> shutdown_handle;
   std::string last_error;
   std::string write_error;  // set by a failed send(); explains the disconnect
@@ -95,7 +95,7 @@ struct ComponentLink::Impl {
   void send_locked(Poco::Net::StreamSocket& sock, std::string_view bytes);
   // Takes send_mutex and writes all of `bytes`; throws Poco::Exception on failure.
   void write_all(Poco::Net::StreamSocket& sock, std::string_view bytes);
-  // A single space while the link is up; false once stop() has closed our side (then no
+  // A single space while the host connection is up; false once stop() has closed our side (then no
   // keepalive may follow </stream:stream>). Throws Poco::Exception on failure.
   bool send_keepalive(Poco::Net::StreamSocket& sock);
   // Writes, swallowing errors (for the last words before closing).
@@ -113,12 +113,12 @@ namespace {
 // the whitespace keepalive and the handshake deadline are served from the same thread.
 class SocketSource : public ByteSource {
  public:
-  SocketSource(ComponentLink::Impl& link, Poco::Net::StreamSocket& sock,
+  SocketSource(HostConnection::Impl& conn, Poco::Net::StreamSocket& sock,
                const ComponentHandshake& hs)
-      : link_(link),
+      : conn_(conn),
         sock_(sock),
         hs_(hs),
-        handshake_deadline_(Clock::now() + link.settings.handshake_timeout) {}
+        handshake_deadline_(Clock::now() + conn.settings.handshake_timeout) {}
 
   size_t read(char* buffer, size_t capacity) override {
     if (eof_) return 0;
@@ -127,13 +127,13 @@ class SocketSource : public ByteSource {
         auto now = Clock::now();
         milliseconds wait;
         if (hs_.connected()) {
-          auto keepalive = duration_cast<milliseconds>(link_.settings.keepalive);
+          auto keepalive = duration_cast<milliseconds>(conn_.settings.keepalive);
           auto idle = duration_cast<milliseconds>(
-              std::chrono::nanoseconds(now.time_since_epoch().count() - link_.last_send_ns.load()));
+              std::chrono::nanoseconds(now.time_since_epoch().count() - conn_.last_send_ns.load()));
           if (keepalive.count() > 0 && idle >= keepalive) {
             // Whitespace between stanzas is allowed (RFC 6120 §4.6.1) and keeps NATs and
-            // the server's idle timers from closing a quiet link.
-            if (link_.send_keepalive(sock_)) continue;
+            // the server's idle timers from closing a quiet host connection.
+            if (conn_.send_keepalive(sock_)) continue;
             wait = milliseconds(1000);  // closing: just wait for the server's </stream:stream>
           } else {
             wait = keepalive.count() > 0 ? keepalive - idle : milliseconds(1000);
@@ -141,7 +141,7 @@ class SocketSource : public ByteSource {
         } else {
           if (now >= handshake_deadline_) {
             return end("the host server did not complete the handshake within " +
-                       seconds_text(link_.settings.handshake_timeout));
+                       seconds_text(conn_.settings.handshake_timeout));
           }
           wait = duration_cast<milliseconds>(handshake_deadline_ - now);
         }
@@ -151,7 +151,7 @@ class SocketSource : public ByteSource {
           continue;
         int n = sock_.receiveBytes(buffer, static_cast<int>(std::min<size_t>(capacity, 1 << 30)));
         if (n <= 0) return end("");
-        link_.bytes_in += static_cast<uint64_t>(n);
+        conn_.bytes_in += static_cast<uint64_t>(n);
         return static_cast<size_t>(n);
       }
     } catch (const Poco::Exception& e) {
@@ -171,7 +171,7 @@ class SocketSource : public ByteSource {
     return 0;
   }
 
-  ComponentLink::Impl& link_;
+  HostConnection::Impl& conn_;
   Poco::Net::StreamSocket& sock_;
   const ComponentHandshake& hs_;
   Clock::time_point handshake_deadline_;
@@ -180,16 +180,17 @@ class SocketSource : public ByteSource {
 };
 
 // Receives the parser's events: runs the handshake, then hands stanzas to the listener.
-class LinkHandler : public StreamHandler {
+class ConnectedHandler : public StreamHandler {
  public:
-  LinkHandler(ComponentLink::Impl& link, Poco::Net::StreamSocket& sock, ComponentHandshake& hs)
-      : link_(link), sock_(sock), hs_(hs) {}
+  ConnectedHandler(HostConnection::Impl& conn, Poco::Net::StreamSocket& sock,
+                   ComponentHandshake& hs)
+      : conn_(conn), sock_(sock), hs_(hs) {}
 
   void on_stream_open(const Element& header) override {
     std::string reply = hs_.on_stream_open(header);
     if (hs_.failed()) return handshake_failed();
     try {
-      link_.write_all(sock_, reply);
+      conn_.write_all(sock_, reply);
     } catch (const Poco::Exception& e) {
       // Not thrown through the parser: it ends the attempt like any other failure.
       error_ = "connection to the host server lost (" + e.displayText() + ")";
@@ -211,12 +212,12 @@ class LinkHandler : public StreamHandler {
       done_ = true;
       return;
     }
-    ++link_.stanzas_in;
+    ++conn_.stanzas_in;
     try {
-      link_.listener(std::move(stanza));
+      conn_.listener(std::move(stanza));
     } catch (const std::exception& e) {
-      // A bug downstream must not take the link down with it.
-      link_.log.error(link_.prefix + "dropped a stanza: " + e.what());
+      // A bug downstream must not take the host connection down with it.
+      conn_.log.error(conn_.prefix + "dropped a stanza: " + e.what());
     }
   }
 
@@ -261,27 +262,27 @@ class LinkHandler : public StreamHandler {
   void on_connected() {
     connected_at_ = Clock::now();
     {
-      std::lock_guard send_lock(link_.send_mutex);
-      link_.live = &sock_;
+      std::lock_guard send_lock(conn_.send_mutex);
+      conn_.live = &sock_;
     }
-    unsigned failures = link_.backoff.attempts();
-    ++link_.connects;
+    unsigned failures = conn_.backoff.attempts();
+    ++conn_.connects;
     {
       // Under the mutex so wait_connected() cannot miss the notification.
-      std::lock_guard lock(link_.mutex);
-      link_.connected = true;
-      link_.write_error.clear();
+      std::lock_guard lock(conn_.mutex);
+      conn_.connected = true;
+      conn_.write_error.clear();
     }
-    link_.cv.notify_all();
-    link_.log.information(
-        link_.prefix + "connected to " + link_.endpoint() + " (stream id " + hs_.stream_id() + ")" +
+    conn_.cv.notify_all();
+    conn_.log.information(
+        conn_.prefix + "connected to " + conn_.endpoint() + " (stream id " + hs_.stream_id() + ")" +
         (failures > 0
              ? ", after " + std::to_string(failures) + " failed attempt" + (failures > 1 ? "s" : "")
              : ""));
-    if (link_.settings.on_connected) link_.settings.on_connected();
+    if (conn_.settings.on_connected) conn_.settings.on_connected();
   }
 
-  ComponentLink::Impl& link_;
+  HostConnection::Impl& conn_;
   Poco::Net::StreamSocket& sock_;
   ComponentHandshake& hs_;
   bool done_ = false;
@@ -294,7 +295,7 @@ class LinkHandler : public StreamHandler {
 
 }  // namespace
 
-void ComponentLink::Impl::send_locked(Poco::Net::StreamSocket& sock, std::string_view bytes) {
+void HostConnection::Impl::send_locked(Poco::Net::StreamSocket& sock, std::string_view bytes) {
   size_t off = 0;
   while (off < bytes.size()) {
     // MSG_NOSIGNAL: a peer that went away must give an error here, not kill the process.
@@ -308,19 +309,19 @@ void ComponentLink::Impl::send_locked(Poco::Net::StreamSocket& sock, std::string
   last_send_ns = now_ns();
 }
 
-void ComponentLink::Impl::write_all(Poco::Net::StreamSocket& sock, std::string_view bytes) {
+void HostConnection::Impl::write_all(Poco::Net::StreamSocket& sock, std::string_view bytes) {
   std::lock_guard lock(send_mutex);
   send_locked(sock, bytes);
 }
 
-bool ComponentLink::Impl::send_keepalive(Poco::Net::StreamSocket& sock) {
+bool HostConnection::Impl::send_keepalive(Poco::Net::StreamSocket& sock) {
   std::lock_guard lock(send_mutex);
   if (live != &sock) return false;
   send_locked(sock, " ");
   return true;
 }
 
-void ComponentLink::Impl::write_quietly(Poco::Net::StreamSocket& sock, std::string_view bytes) {
+void HostConnection::Impl::write_quietly(Poco::Net::StreamSocket& sock, std::string_view bytes) {
   try {
     write_all(sock, bytes);
   } catch (const std::exception&) {
@@ -328,7 +329,7 @@ void ComponentLink::Impl::write_quietly(Poco::Net::StreamSocket& sock, std::stri
   }
 }
 
-void ComponentLink::Impl::shutdown_socket() {
+void HostConnection::Impl::shutdown_socket() {
   std::lock_guard lock(mutex);
   if (!shutdown_handle) return;
   try {
@@ -338,7 +339,7 @@ void ComponentLink::Impl::shutdown_socket() {
   }
 }
 
-void ComponentLink::Impl::connect(Poco::Net::StreamSocket& sock) {
+void HostConnection::Impl::connect(Poco::Net::StreamSocket& sock) {
   Poco::Net::SocketAddress address(settings.host, settings.port);
   // Non-blocking connect polled in short slices, so stop() never waits a full timeout.
   sock.connectNB(address);
@@ -358,7 +359,7 @@ void ComponentLink::Impl::connect(Poco::Net::StreamSocket& sock) {
   sock.setBlocking(true);
 }
 
-std::string ComponentLink::Impl::attempt(milliseconds& up_for) {
+std::string HostConnection::Impl::attempt(milliseconds& up_for) {
   up_for = milliseconds(0);
   ++attempts;
   Poco::Net::StreamSocket sock;
@@ -399,7 +400,7 @@ std::string ComponentLink::Impl::attempt(milliseconds& up_for) {
 
   ComponentHandshake hs(settings.domain, settings.secret);
   SocketSource source(*this, sock, hs);
-  LinkHandler handler(*this, sock, hs);
+  ConnectedHandler handler(*this, sock, hs);
   std::string error;
   std::string send_condition, send_text;
   try {
@@ -468,7 +469,7 @@ std::string ComponentLink::Impl::attempt(milliseconds& up_for) {
   return error;
 }
 
-void ComponentLink::Impl::run() {
+void HostConnection::Impl::run() {
   while (!stopping) {
     milliseconds up_for{0};
     std::string error = attempt(up_for);
@@ -486,26 +487,26 @@ void ComponentLink::Impl::run() {
   cv.notify_all();
 }
 
-ComponentLink::ComponentLink(ComponentLinkSettings settings, StanzaListener listener,
-                             Backoff::Random random)
+HostConnection::HostConnection(HostConnectionSettings settings, StanzaListener listener,
+                               Backoff::Random random)
     : impl_(std::make_unique<Impl>(std::move(settings), std::move(listener), std::move(random))) {}
 
-ComponentLink::~ComponentLink() {
+HostConnection::~HostConnection() {
   stop();
 }
 
-void ComponentLink::start() {
+void HostConnection::start() {
   std::lock_guard lock(impl_->mutex);
   if (impl_->started) return;
   impl_->started = true;
   impl_->thread = std::thread([this] { impl_->run(); });
 }
 
-void ComponentLink::stop() {
+void HostConnection::stop() {
   Impl& d = *impl_;
   std::lock_guard stop_lock(d.stop_mutex);  // a concurrent second stop() waits for the first
   {
-    // Under the mutex, so the link thread's backoff wait cannot miss the notification.
+    // Under the mutex, so the host connection thread's backoff wait cannot miss the notification.
     std::lock_guard lock(d.mutex);
     d.stopping = true;
   }
@@ -517,7 +518,8 @@ void ComponentLink::stop() {
     std::lock_guard lock(d.send_mutex);
     if (d.live != nullptr) {
       try {
-        // Our half of a graceful close; the link thread keeps reading until the server's.
+        // Our half of a graceful close; the host connection thread keeps reading until the
+        // server's.
         d.send_locked(*d.live, stream_close);
         closing = true;
       } catch (const std::exception&) {
@@ -541,7 +543,7 @@ void ComponentLink::stop() {
   }
 }
 
-bool ComponentLink::send(std::string_view bytes, uint64_t stanzas) {
+bool HostConnection::send(std::string_view bytes, uint64_t stanzas) {
   Impl& d = *impl_;
   std::unique_lock lock(d.send_mutex);
   if (d.live == nullptr) {
@@ -551,8 +553,8 @@ bool ComponentLink::send(std::string_view bytes, uint64_t stanzas) {
   try {
     d.send_locked(*d.live, bytes);
   } catch (const Poco::Exception& e) {
-    // Shut down this very socket (not whatever the link thread connects next) so the link
-    // thread notices and reconnects.
+    // Shut down this very socket (not whatever the host connection thread connects next) so the
+    // host connection thread notices and reconnects.
     Poco::Net::StreamSocket failed = *d.live;
     d.live = nullptr;
     lock.unlock();
@@ -571,9 +573,9 @@ bool ComponentLink::send(std::string_view bytes, uint64_t stanzas) {
   return true;
 }
 
-ComponentLinkStats ComponentLink::stats() const {
+HostConnectionStatus HostConnection::stats() const {
   const Impl& d = *impl_;
-  ComponentLinkStats s;
+  HostConnectionStatus s;
   s.domain = d.settings.domain;
   s.connected = d.connected;
   s.connects = d.connects;
@@ -588,11 +590,11 @@ ComponentLinkStats ComponentLink::stats() const {
   return s;
 }
 
-const std::string& ComponentLink::domain() const {
+const std::string& HostConnection::domain() const {
   return impl_->settings.domain;
 }
 
-bool ComponentLink::wait_connected(std::chrono::milliseconds timeout) const {
+bool HostConnection::wait_connected(std::chrono::milliseconds timeout) const {
   std::unique_lock lock(impl_->mutex);
   return impl_->cv.wait_for(lock, timeout, [this] { return impl_->connected.load(); });
 }

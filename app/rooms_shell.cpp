@@ -1,0 +1,203 @@
+#include "app/rooms_shell.hpp"
+
+#include <Poco/Logger.h>
+
+#include "app/archive_worker.hpp"
+#include "app/host_fanout.hpp"
+#include "app/room_persistence.hpp"
+#include "muc/effects.hpp"
+#include "muc/mam_result.hpp"
+#include "muc/room_service.hpp"
+#include "store/event_log.hpp"
+#include "xmpp/stanza_error.hpp"
+
+namespace commonroom::app {
+
+namespace {
+
+// How long stopping waits for the last room saves.
+constexpr std::chrono::seconds kRoomSaveAtStop{5};
+// Output (Outbox::held_bytes) that may wait for the abuse log at once; one outcome larger
+// than this still goes, alone.
+constexpr size_t kHeldBytes = 1 << 20;
+
+}  // namespace
+
+RoomsShell::RoomsShell(const HostServerSettings& host_server, const ServiceSettings& settings,
+                       std::shared_ptr<muc::RoomService> rooms, store::EventLog* event_log)
+    : rooms_(std::move(rooms)),
+      event_log_(event_log),
+      host_fanout_(std::make_unique<HostFanout>(settings.domain)) {
+  auto s = host_connection_settings(host_server, settings);
+  // The rooms send fan-outs, so they ask the host server for its fan-out module at each
+  // connection and use it when there.
+  s.on_connected = [this] { loop_->send_serialized(host_fanout_->on_connected()); };
+  loop_ = std::make_unique<ServiceLoop>(
+      Poco::Logger::get("muc"), std::move(s),
+      [this](ServiceLoop&, const xmpp::Element& stanza, Clock::time_point now) {
+        deliver(rooms_->handle(stanza, now), &stanza);
+      },
+      [this](xmpp::Element& stanza) { return intercept(stanza); });
+}
+
+RoomsShell::~RoomsShell() {
+  stop();
+}
+
+void RoomsShell::set_persistence(std::unique_ptr<RoomPersistence> persistence) {
+  persistence_ = std::move(persistence);
+}
+
+void RoomsShell::set_archive(std::unique_ptr<ArchiveWorker> archive) {
+  archive_ = std::move(archive);
+}
+
+void RoomsShell::start() {
+  if (persistence_) {
+    // Before the host connection opens: no stanza may reach a room that is not restored yet.
+    auto stored = persistence_->load();
+    for (const auto& snapshot : stored) rooms_->restore(snapshot);
+    loop_->log().information(loop_->domain() + ": restored " + std::to_string(stored.size()) +
+                             " persistent room(s)");
+  }
+  if (archive_) archive_->start();
+  loop_->start();
+}
+
+void RoomsShell::stop() {
+  if (loop_->engine_running()) stop_rooms();
+  if (archive_) archive_->stop();  // waiting queries are told the service is stopping
+  loop_->stop();
+}
+
+void RoomsShell::post(Command command) {
+  loop_->post([this, command = std::move(command)](Clock::time_point now) {
+    deliver(command(now), nullptr);
+  });
+}
+
+bool RoomsShell::intercept(xmpp::Element& stanza) {
+  auto& log = loop_->log();
+  if (host_fanout_->take_answer(stanza)) {
+    log.information(loop_->domain() + ": " +
+                    (host_fanout_->available()
+                         ? "the host server fans out for us (one stanza per message)"
+                         : "no fan-out module on the host server: one stanza per recipient"));
+    return true;
+  }
+  std::string question, copies;
+  if (host_fanout_->take_returned(stanza, question, copies)) {
+    log.warning(loop_->domain() +
+                ": the host server passed a fan-out request back (was "
+                "mod_commonroom_fanout unloaded?): sending per recipient and asking again");
+    loop_->send_serialized(copies);
+    loop_->send_serialized(question);
+    return true;
+  }
+  return false;
+}
+
+// Engine thread: saves, logs, then sends what one stanza (nullptr: a command) produced.
+void RoomsShell::deliver(muc::Effects&& outcome, const xmpp::Element* stanza) {
+  // Room saves are durable (or, when PostgreSQL is failing or slow, kept for the writer)
+  // before anything is handed to the event log.
+  if (persistence_) persistence_->process(outcome);
+  loop_->log_dropped(outcome, stanza);
+  if (!event_log_) {
+    send(outcome);
+    ask_archive(outcome);
+    return;
+  }
+  // docs/architecture.md rule 6: the events are durable before any stanza they caused is sent.
+  // Every outcome goes through the log, even one without events, so stanzas leave in
+  // the order the engine produced them; the callback runs on the log's writer thread.
+  // Archive queries go to the worker from there too: by then every event before the
+  // query is durable, so a user's own last message is in the history they ask for.
+  auto effects = std::make_shared<muc::Effects>(std::move(outcome));
+  auto events = std::move(effects->events);
+  const size_t held = effects->held_bytes();
+  hold(held);
+  event_log_->submit(std::move(events), [this, effects, held](store::EventLog::Ticket) mutable {
+    send(*effects);
+    ask_archive(*effects);
+    effects.reset();  // now, not when the log drops its whole batch
+    release(held);
+  });
+}
+
+// Hands the effects' XEP-0313 queries to the archive worker (never run on the engine thread).
+void RoomsShell::ask_archive(muc::Effects& effects) {
+  if (effects.mam_queries.empty()) return;
+  if (archive_) {
+    archive_->submit(std::move(effects.mam_queries));
+    return;
+  }
+  muc::Effects refused;
+  for (const auto& q : effects.mam_queries)
+    refused.outbound.push_back(
+        muc::mam_error(q, xmpp::StanzaError::internal_server_error("the archive is unavailable")));
+  send(refused);
+}
+
+// Output waiting for the abuse log is bounded in bytes, not only in events: a join into
+// a room of N occupants holds N presences for the newcomer, so a burst of joins into a
+// big room while the log syncs would otherwise hold (and leave malloc holding) memory
+// growing with N times the burst. The engine waits here for room, as it waits in
+// EventLog::submit when too many events are pending (not when stopping: what was handled
+// is still logged).
+void RoomsShell::hold(size_t bytes) {
+  std::unique_lock lock(held_mutex_);
+  held_cv_.wait(lock,
+                [&] { return stopping_ || held_bytes_ == 0 || held_bytes_ + bytes <= kHeldBytes; });
+  held_bytes_ += bytes;
+}
+
+void RoomsShell::release(size_t bytes) {
+  {
+    std::lock_guard lock(held_mutex_);
+    held_bytes_ -= bytes;
+  }
+  held_cv_.notify_all();
+}
+
+// Stops the engine thread while the host connection is still up, then tells every
+// occupant the service is going away (§11.2, status 332) and waits until that is logged
+// and sent.
+void RoomsShell::stop_rooms() {
+  {
+    std::lock_guard lock(held_mutex_);
+    stopping_ = true;
+  }
+  held_cv_.notify_all();
+  loop_->stop_engine();
+  auto effects = std::make_shared<muc::Effects>(rooms_->shutdown(Clock::now()));
+  auto& log = loop_->log();
+  if (persistence_) {
+    persistence_->process(*effects);
+    if (!persistence_->flush(kRoomSaveAtStop))
+      log.error(loop_->domain() + ": room state not saved at shutdown (PostgreSQL down)");
+  }
+  if (!event_log_) {
+    send(*effects);
+    return;
+  }
+  auto events = std::move(effects->events);
+  auto ticket = event_log_->submit(std::move(events),
+                                   [this, effects](store::EventLog::Ticket) { send(*effects); });
+  if (ticket == 0 || !event_log_->wait_durable(ticket, std::chrono::seconds(5)))
+    log.warning(loop_->domain() + ": shutdown notices not sent (abuse log not durable)");
+}
+
+// The engine thread, the abuse log's writer or the archive worker.
+void RoomsShell::send(const muc::Effects& effects) {
+  if (host_fanout_->available()) {
+    loop_->send(effects, [this](const xmpp::Fanout& fanout, std::string& out,
+                                const std::function<void(std::string&)>& each) {
+      host_fanout_->write(fanout, out, each);
+    });
+    return;
+  }
+  loop_->send(effects);
+}
+
+}  // namespace commonroom::app
