@@ -56,6 +56,9 @@ struct RoomPersistence::State {
       }
       lock.lock();
       in_flight = 0;
+      // The owner gave up waiting and left this thread behind: it may be exiting the process,
+      // which destroys the logger, so nothing more is logged (or retried) from here.
+      if (stopping) break;
       if (error) {
         // Newer states handed over meanwhile win; the rest waits for the next attempt.
         for (auto& [jid, snapshot] : batch) pending.try_emplace(jid, std::move(snapshot));

@@ -36,7 +36,9 @@ std::size_t bit_words(std::size_t n) {
 // Set bits in bits[0, n). POPCNT is not in the x86-64 baseline, and there std::popcount is
 // a libgcc call per word: a third of a two-letter search at 200,000 people. The popcnt
 // clone is chosen when the program loads, on CPUs that have it (all made since 2008).
-#if defined(__x86_64__) && defined(__ELF__)
+// Not under ThreadSanitizer: the clone's resolver runs during relocation, before the TSan
+// runtime is set up, and the instrumented resolver crashes the program at load.
+#if defined(__x86_64__) && defined(__ELF__) && !defined(__SANITIZE_THREAD__)
 #define COMMONROOM_POPCNT_CLONES [[gnu::target_clones("popcnt", "default")]]
 #else
 #define COMMONROOM_POPCNT_CLONES

@@ -71,6 +71,25 @@ def run_dir(name: str) -> Path:
     return path
 
 
+SANITIZER_REPORT = re.compile(r"^(WARNING: ThreadSanitizer:|==\d+==ERROR: (Address|Leak)Sanitizer|"
+                              r"ThreadSanitizer: |.*: runtime error: )", re.M)
+
+
+def sanitizer_report(text: str) -> str:
+    """The first sanitizer report in a process's output (up to 6000 characters), or ''."""
+    m = SANITIZER_REPORT.search(text)
+    return text[max(0, m.start() - 200):m.start() + 6000] if m else ""
+
+
+def sanitizer_slowdown() -> float:
+    """How much longer than the release build the binary under test may take to stop: 1, or
+    COMMONROOM_TIMEOUT_SCALE under ThreadSanitizer (scripts/test sets it)."""
+    try:
+        return max(1.0, float(os.environ.get("COMMONROOM_TIMEOUT_SCALE", "1")))
+    except ValueError:
+        return 1.0
+
+
 def wait_until(predicate: Callable[[], object], timeout: float, interval: float = 0.05,
                what: str = "condition"):
     """Polls predicate until it returns something truthy; returns it or raises TimeoutError."""
@@ -286,13 +305,14 @@ class Commonroom:
         self.proc.send_signal(sig)
 
     def stop(self, timeout: float = 10) -> int:
-        """SIGTERM, wait; returns the exit code (SIGKILL and AssertionError on a hang)."""
+        """SIGTERM, wait; returns the exit code (SIGKILL and AssertionError on a hang).
+        Raises AssertionError if a sanitizer reported anything in the log."""
         if self.proc is None:
             return 0
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
-                self.proc.wait(timeout=timeout)
+                self.proc.wait(timeout=timeout * sanitizer_slowdown())
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
@@ -300,6 +320,7 @@ class Commonroom:
         if self._log_file:
             self._log_file.close()
             self._log_file = None
+        self.check_no_sanitizer_report()
         return self.proc.returncode
 
     def kill(self) -> None:
@@ -309,6 +330,15 @@ class Commonroom:
         if self._log_file:
             self._log_file.close()
             self._log_file = None
+        self.check_no_sanitizer_report()
+
+    def check_no_sanitizer_report(self) -> None:
+        """A sanitizer build reports to stderr (this log) and, for ThreadSanitizer, goes on
+        running: the report itself fails the test, whatever the test does with the exit
+        code."""
+        report = sanitizer_report(self.log_text())
+        if report:
+            raise AssertionError(f"sanitizer report in {self.log_path}:\n{report}")
 
 
 # --------------------------------------------------------------------------- XMPP clients
