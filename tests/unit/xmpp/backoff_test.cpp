@@ -113,6 +113,5 @@ TEST(Backoff, DoubledDelayIsTheCappedDelayAfterThatManyDoublings) {
   using commonroom::xmpp::doubled_delay;
   EXPECT_EQ(doubled_delay(milliseconds(60000), milliseconds(3600000), 0), milliseconds(60000));
   EXPECT_EQ(doubled_delay(milliseconds(60000), milliseconds(3600000), 3), milliseconds(480000));
-  EXPECT_EQ(doubled_delay(milliseconds(60000), milliseconds(3600000), 1000),
-            milliseconds(3600000));
+  EXPECT_EQ(doubled_delay(milliseconds(60000), milliseconds(3600000), 1000), milliseconds(3600000));
 }
