@@ -175,11 +175,16 @@ def test_quiet_link_sends_whitespace_keepalives(workdir):
         time.sleep(3.5)
         tail = conn.text()[after_handshake:]
         # The rooms service asks once, right after the handshake, whether the host fans out
-        # for it (decision 0033); this fake host never answers, so that is all it sends.
+        # for it (decision 0033), and whether the host or multicast.<host> is an XEP-0033
+        # service (decision 0052); this fake host never answers, so that is all it sends.
         probe = re.compile(r"<iq type='get' id='fanout-probe-\d+' from='[^']*' to='[^']*'>"
                            r"<query xmlns='http://jabber.org/protocol/disco#info'/></iq>")
+        multicast_probe = re.compile(
+            r"<iq type='get' id='multicast-probe-\d+-\d+' from='[^']*' to='[^']*'>"
+            r"<query xmlns='http://jabber.org/protocol/disco#info'/></iq>")
         assert len(probe.findall(tail)) == 1, repr(tail)
-        tail = probe.sub("", tail)
+        assert len(multicast_probe.findall(tail)) == 2, repr(tail)
+        tail = multicast_probe.sub("", probe.sub("", tail))
         # One space per idle second, and nothing else on a quiet link.
         assert 2 <= tail.count(" ") <= 5, repr(tail)
         assert tail.strip() == "", repr(tail)
