@@ -97,7 +97,8 @@ std::optional<xmpp::Element> DirectorySearch::handle(const xmpp::Element& stanza
         stanza, xmpp::StanzaError::item_not_found(
                     "The result set page you continued from is no longer in the directory"));
   }
-  return xmpp::make_iq_result(stanza, search_result_query(request, *index, page));
+  return xmpp::make_iq_result(stanza,
+                              search_result_query(request, *index, page, settings_.page_bytes));
 }
 
 }  // namespace commonroom::directory

@@ -1,6 +1,7 @@
 #include "directory/search_protocol.hpp"
 
 #include <algorithm>
+#include <span>
 
 #include "xmpp/namespaces.hpp"
 #include "xmpp/payloads/payload_error.hpp"
@@ -179,26 +180,104 @@ PageRequest page_request(const SearchSubmission& request, std::size_t page_size,
   return page;
 }
 
+namespace {
+
+// The items of one result page, written by `write_item`, cut to `budget` bytes.
+struct WrittenItems {
+  std::optional<Element> fragment;  // none for an empty page
+  std::size_t first = 0;            // index in the page of the first item kept
+  std::size_t count = 0;            // items kept
+};
+
+template <class WriteItem>
+WrittenItems write_items(std::string_view xmlns, std::span<const uint32_t> ids, std::size_t budget,
+                         bool keep_last, const WriteItem& write_item) {
+  WrittenItems written;
+  if (ids.empty()) return written;
+  xmpp::XmlFragmentWriter writer{std::string(xmlns), ids.size() * 256};
+  std::vector<std::size_t> ends;  // bytes written after each item
+  ends.reserve(ids.size());
+  for (uint32_t id : ids) {
+    write_item(writer, id);
+    ends.push_back(writer.bytes_written());
+  }
+  written.count = ids.size();
+  if (ends.back() <= budget || ids.size() == 1) {
+    written.fragment = std::move(writer).finish();
+    return written;
+  }
+  // Over budget (rare: long names or a client asking for many): keep what fits and write
+  // those again rather than cut a buffer the writer owns.
+  auto start = [&ends](std::size_t i) { return i == 0 ? std::size_t{0} : ends[i - 1]; };
+  if (keep_last) {
+    written.first = ids.size() - 1;
+    while (written.first > 0 && ends.back() - start(written.first - 1) <= budget) --written.first;
+    written.count = ids.size() - written.first;
+  } else {
+    written.count = 1;
+    while (written.count < ids.size() && ends[written.count] <= budget) ++written.count;
+  }
+  xmpp::XmlFragmentWriter kept{std::string(xmlns), ends.back()};
+  for (uint32_t id : ids.subspan(written.first, written.count)) write_item(kept, id);
+  written.fragment = std::move(kept).finish();
+  return written;
+}
+
+}  // namespace
+
 Element search_result_query(const SearchSubmission& request, const PeopleIndex& index,
-                            const SearchPage& page) {
+                            const SearchPage& page, std::size_t item_bytes) {
   Element query("query", std::string(xmpp::ns::search));
   if (request.cancelled) return query;
+  const bool keep_last = request.rsm && request.rsm->before.has_value();
+
+  WrittenItems items;
+  if (request.format == SearchFormat::legacy) {
+    // Written straight to bytes, as the form rows below are.
+    items = write_items(xmpp::ns::search, page.ids, item_bytes, keep_last,
+                        [&index](xmpp::XmlFragmentWriter& out, uint32_t id) {
+                          PersonView p = index.person(id);
+                          out.open("item").attr("jid", p.jid);
+                          out.text_element("first", p.given_name)
+                              .text_element("last", p.family_name)
+                              .text_element("nick", p.uid)
+                              .text_element("email", p.mail)
+                              .close();
+                        });
+  } else {
+    // The rows are written straight to bytes: as an element tree a page of 50 people is
+    // 1,200 elements, and building, serializing and freeing them was 90% of an answer.
+    const auto& institutions = index.institutions();
+    std::string names;
+    items = write_items(xmpp::ns::data_forms, page.ids, item_bytes, keep_last,
+                        [&](xmpp::XmlFragmentWriter& out, uint32_t id) {
+                          auto cell = [&out](std::string_view var, std::string_view value) {
+                            out.open("field").attr("var", var).text_element("value", value).close();
+                          };
+                          PersonView p = index.person(id);
+                          names.clear();
+                          for (uint32_t i : p.institutions) {
+                            if (!names.empty()) names += kInstitutionSeparator;
+                            names += institutions[i].name;
+                          }
+                          // Every item carries every reported field (XEP-0004 §3.4), if need be
+                          // empty.
+                          out.open("item");
+                          cell(search_var::jid, p.jid);
+                          cell(search_var::name, p.display_name);
+                          cell(search_var::email, p.mail);
+                          cell(search_var::institution, names);
+                          cell(search_var::affiliation,
+                               p.affiliation == Affiliation::other ? "" : to_string(p.affiliation));
+                          out.close();
+                        });
+  }
+  const std::span<const uint32_t> shown =
+      std::span<const uint32_t>(page.ids).subspan(items.first, items.count);
+  const std::size_t first_index = page.first_index + items.first;
 
   if (request.format == SearchFormat::legacy) {
-    if (!page.ids.empty()) {
-      // Written straight to bytes, as the form rows below are.
-      xmpp::XmlFragmentWriter items(std::string(xmpp::ns::search), page.ids.size() * 256);
-      for (uint32_t id : page.ids) {
-        PersonView p = index.person(id);
-        items.open("item").attr("jid", p.jid);
-        items.text_element("first", p.given_name)
-            .text_element("last", p.family_name)
-            .text_element("nick", p.uid)
-            .text_element("email", p.mail)
-            .close();
-      }
-      query.add_child(std::move(items).finish());
-    }
+    if (items.fragment) query.add_child(std::move(*items.fragment));
   } else {
     DataForm form;
     form.type = xmpp::FormType::result;
@@ -206,53 +285,26 @@ Element search_result_query(const SearchSubmission& request, const PeopleIndex& 
     form.set_form_type(std::string(xmpp::ns::search));
     if (page.count == 0) {
       form.title = "Nobody found";
-    } else if (page.ids.size() < page.count) {
+    } else if (shown.size() < page.count) {
       form.title = std::to_string(page.count) + " people found; showing " +
-                   std::to_string(page.first_index + 1) + "-" +
-                   std::to_string(page.first_index + page.ids.size());
+                   std::to_string(first_index + 1) + "-" +
+                   std::to_string(first_index + shown.size());
     } else {
       form.title =
           std::to_string(page.count) + (page.count == 1 ? " person found" : " people found");
     }
     Element x = xmpp::to_element(form);
     x.add_child(Element::fragment(reported_markup(), std::string(xmpp::ns::data_forms)));
-    if (!page.ids.empty()) {
-      // The rows are written straight to bytes: as an element tree a page of 50 people is
-      // 1,200 elements, and building, serializing and freeing them was 90% of an answer.
-      const auto& institutions = index.institutions();
-      xmpp::XmlFragmentWriter rows(std::string(xmpp::ns::data_forms), page.ids.size() * 256);
-      auto cell = [&rows](std::string_view var, std::string_view value) {
-        rows.open("field").attr("var", var).text_element("value", value).close();
-      };
-      std::string names;
-      for (uint32_t id : page.ids) {
-        PersonView p = index.person(id);
-        names.clear();
-        for (uint32_t i : p.institutions) {
-          if (!names.empty()) names += kInstitutionSeparator;
-          names += institutions[i].name;
-        }
-        // Every item carries every reported field (XEP-0004 §3.4), if need be empty.
-        rows.open("item");
-        cell(search_var::jid, p.jid);
-        cell(search_var::name, p.display_name);
-        cell(search_var::email, p.mail);
-        cell(search_var::institution, names);
-        cell(search_var::affiliation,
-             p.affiliation == Affiliation::other ? "" : to_string(p.affiliation));
-        rows.close();
-      }
-      x.add_child(std::move(rows).finish());
-    }
+    if (items.fragment) x.add_child(std::move(*items.fragment));
     query.add_child(std::move(x));
   }
 
-  if (request.rsm || page.ids.size() < page.count) {
+  if (request.rsm || shown.size() < page.count) {
     xmpp::RsmSet set;
-    if (!page.ids.empty()) {
-      set.first = std::string(index.person(page.ids.front()).uid);
-      set.first_index = static_cast<uint32_t>(page.first_index);
-      set.last = std::string(index.person(page.ids.back()).uid);
+    if (!shown.empty()) {
+      set.first = std::string(index.person(shown.front()).uid);
+      set.first_index = static_cast<uint32_t>(first_index);
+      set.last = std::string(index.person(shown.back()).uid);
     }
     set.count = static_cast<uint32_t>(page.count);
     query.add_child(xmpp::to_element(set));

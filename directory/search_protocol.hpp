@@ -61,7 +61,11 @@ PageRequest page_request(const SearchSubmission& request, std::size_t page_size,
 
 // The result <query/> in the request's format. A <set/> is added when the request had one,
 // and also when the page does not list everyone found, so a client can tell there are more.
+// The page's items take at most `item_bytes` serialized bytes (always at least one item):
+// the rest are left for the next page, counted in the title and the <set/>. A page asked
+// for with <before/> keeps its last items, so that paging on from <first/> skips nobody.
 xmpp::Element search_result_query(const SearchSubmission& request, const PeopleIndex& index,
-                                  const SearchPage& page);
+                                  const SearchPage& page,
+                                  std::size_t item_bytes = static_cast<std::size_t>(-1));
 
 }  // namespace commonroom::directory

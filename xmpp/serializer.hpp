@@ -127,6 +127,9 @@ class XmlFragmentWriter {
     return *this;
   }
 
+  // Bytes written so far.
+  std::size_t bytes_written() const { return len_; }
+
   // The fragment. Throws std::logic_error when an element is still open.
   Element finish() &&;
 
