@@ -30,8 +30,8 @@ struct SiteContext {
   // Sync now and opt-outs; null without [database] (the directory pages are then read-only).
   DirectoryActions* directory_actions = nullptr;
   AbuseDesk* abuse_desk = nullptr;  // null without [database]: no abuse workspace
-  // The effective [policy], as (key, value) in the file's words, for the policy page.
-  std::vector<std::pair<std::string, std::string>> policy;
+  // The effective [policy] for the policy page; empty: none.
+  PolicySource policy;
   SignInSettings sign_in;
   std::string public_url;                  // sign_in.public_url, or http://<listen address>
   std::vector<std::string> allowed_hosts;  // Host header values accepted (DNS rebinding)

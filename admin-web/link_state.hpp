@@ -18,6 +18,10 @@ using xmpp::HostConnectionStatus;
 // Called on HTTP worker threads; must be thread-safe and cheap (a snapshot).
 using StatusSource = std::function<std::vector<HostConnectionStatus>()>;
 
+// The effective [policy] as (key, value) rows in the file's words; it changes on a reload.
+// Same thread rules as StatusSource.
+using PolicySource = std::function<std::vector<std::pair<std::string, std::string>>()>;
+
 // The abuse log as operators need to see it: is PostgreSQL taking events, and how much is
 // waiting in the local journal (the backlog must be visible).
 struct AbuseLogState {

@@ -37,8 +37,8 @@ struct ServerOptions {
   // The abuse workspace's log, bans and holds; null without [database]. Must outlive the
   // server.
   AbuseDesk* abuse_desk = nullptr;
-  // The effective [policy] (key, value), shown read-only on /policy.
-  std::vector<std::pair<std::string, std::string>> policy;
+  // The effective [policy], shown read-only on /policy; empty: none.
+  PolicySource policy;
 };
 
 class Server {

@@ -94,8 +94,8 @@ auto refusing(F&& f) {
 
 }  // namespace
 
-PgAbuseDesk::PgAbuseDesk(std::string uri, std::vector<std::string> local_domains)
-    : pool_(std::move(uri)), local_domains_(std::move(local_domains)) {}
+PgAbuseDesk::PgAbuseDesk(std::string uri, const LivePolicy& policy)
+    : pool_(std::move(uri)), policy_(policy) {}
 PgAbuseDesk::~PgAbuseDesk() = default;
 
 aw::LogResults PgAbuseDesk::search(const aw::CaseLook& who, const aw::LogFilter& filter,
@@ -149,7 +149,8 @@ aw::BanEntry PgAbuseDesk::place_ban(const aw::CaseLook& who, const std::string& 
   return refusing([&] {
     const std::string subject = ban_subject(subject_text);
     // Locks every local user out of every room: a decision for the command line's --force.
-    if (std::find(local_domains_.begin(), local_domains_.end(), subject) != local_domains_.end())
+    const std::vector<std::string> local_domains = policy_.local_domains();
+    if (std::find(local_domains.begin(), local_domains.end(), subject) != local_domains.end())
       throw aw::AbuseRefused(subject +
                              " is one of this service's own domains: banning it would lock every "
                              "local user out of every room. If that is really meant, a service "

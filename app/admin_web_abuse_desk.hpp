@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "admin-web/abuse_desk.hpp"
+#include "app/live_policy.hpp"
 #include "store/connection_pool.hpp"
 
 namespace commonroom::store {
@@ -21,7 +22,9 @@ class PgAbuseDesk : public admin_web::AbuseDesk {
  public:
   // local_domains: [policy] local_domains, which the web refuses to ban (the command line
   // can, with --force).
-  PgAbuseDesk(std::string uri, std::vector<std::string> local_domains);
+  // `policy`: the [policy] in effect (its local_domains may not be banned); must outlive
+  // the desk.
+  PgAbuseDesk(std::string uri, const LivePolicy& policy);
   ~PgAbuseDesk() override;
 
   admin_web::LogResults search(const admin_web::CaseLook& who, const admin_web::LogFilter& filter,
@@ -49,7 +52,7 @@ class PgAbuseDesk : public admin_web::AbuseDesk {
  private:
   using Lease = store::ConnectionPool::Lease;
   store::ConnectionPool pool_;
-  std::vector<std::string> local_domains_;
+  const LivePolicy& policy_;
 };
 
 }  // namespace commonroom::app

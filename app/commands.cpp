@@ -21,6 +21,7 @@
 #include "app/directory_commands.hpp"
 #include "app/directory_index.hpp"
 #include "app/directory_sync_status.hpp"
+#include "app/live_policy.hpp"
 #include "app/log_commands.hpp"
 #include "app/logging.hpp"
 #include "app/retention_commands.hpp"
@@ -228,44 +229,6 @@ int run(const Options& o, std::ostream& err) {
   return run_service(*config);
 }
 
-// The effective [policy] in the file's own words, for the admin web's policy page.
-std::vector<std::pair<std::string, std::string>> policy_summary(const Config& config) {
-  const auto& p = config.policy;
-  auto list = [](const std::vector<std::string>& v) {
-    std::string out;
-    for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
-    return out.empty() ? std::string("(none)") : out;
-  };
-  auto rate = [](uint32_t per_minute) {
-    return per_minute == 0 ? std::string("no limit") : std::to_string(per_minute) + " a minute";
-  };
-  std::vector<std::string> creators = p.persistent_creators;
-  if (p.directory_staff_may_persist) creators.push_back("directory:staff");
-  return {
-      {"local_domains", list(p.local_domains)},
-      {"persistent_creators", list(creators)},
-      {"service_admins", list(p.service_admins)},
-      {"room_quota", std::to_string(p.room_quota)},
-      {"room_name_pattern", p.room_name_pattern},
-      {"room_name_min_length / max_length",
-       std::to_string(p.room_name_min) + " / " + std::to_string(p.room_name_max)},
-      {"reserved_room_names", list(p.reserved_room_names)},
-      {"reserved_nicks", list(p.reserved_nicks)},
-      {"denied_domains", list(p.denied_domains)},
-      {"max_users_default / max_users",
-       std::to_string(p.max_users_default) + " / " + std::to_string(p.max_users_ceiling)},
-      {"max_rooms", std::to_string(p.max_rooms)},
-      {"max_message_bytes", std::to_string(p.max_message_bytes)},
-      {"messages_per_minute (burst)",
-       rate(p.messages_per_minute) + " (" + std::to_string(p.message_burst) + ")"},
-      {"presences_per_minute (burst)",
-       rate(p.presences_per_minute) + " (" + std::to_string(p.presence_burst) + ")"},
-      {"max_links", std::to_string(p.max_links)},
-      {"retention_days", config.retention.days == 0 ? std::string("0 (kept forever)")
-                                                    : std::to_string(config.retention.days)},
-  };
-}
-
 }  // namespace
 
 std::string default_schema_dir() {
@@ -374,7 +337,9 @@ int run_service(const Config& config) {
     web_options.sign_in = config.admin_sign_in;
     web_options.tls_certificate = config.admin_tls_certificate;
     web_options.tls_private_key = config.admin_tls_private_key;
-    web_options.policy = policy_summary(config);
+    // What /policy shows and the abuse workspace checks; a reload (SIGHUP) updates it.
+    LivePolicy live_policy(config);
+    web_options.policy = [&live_policy] { return live_policy.summary(); };
     // Sign-in, sessions and the pages' data need PostgreSQL; without it only /healthz,
     // /metrics and a sign-in page saying so are served.
     std::unique_ptr<PgAdminStore> admin_store;
@@ -385,7 +350,7 @@ int run_service(const Config& config) {
     }
     std::unique_ptr<PgAbuseDesk> abuse_desk;
     if (!config.database_uri.empty()) {
-      abuse_desk = std::make_unique<PgAbuseDesk>(config.database_uri, config.policy.local_domains);
+      abuse_desk = std::make_unique<PgAbuseDesk>(config.database_uri, live_policy);
       web_options.abuse_desk = abuse_desk.get();
     }
     std::unique_ptr<EngineRoomCommands> room_commands;
@@ -437,7 +402,7 @@ int run_service(const Config& config) {
     log.information("commonroom %s running (config %s)", std::string(kVersion), config.path);
 
     // SIGHUP (systemctl reload) re-reads the file; see app/config_reload.hpp.
-    ConfigReloader reloader(config, runtime, directory_sync.get());
+    ConfigReloader reloader(config, runtime, directory_sync.get(), &live_policy);
     int sig = 0;
     for (;;) {
       sigwait(&signals, &sig);

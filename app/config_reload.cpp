@@ -6,6 +6,7 @@
 #include <fstream>
 #include <set>
 
+#include "app/live_policy.hpp"
 #include "app/logging.hpp"
 #include "app/runtime.hpp"
 #include "directory/sync_job.hpp"
@@ -112,11 +113,13 @@ ReloadPlan plan_reload(const RawSettings& running, const RawSettings& next) {
   return plan;
 }
 
-ConfigReloader::ConfigReloader(Config running, Runtime& runtime, directory::SyncJob* sync)
+ConfigReloader::ConfigReloader(Config running, Runtime& runtime, directory::SyncJob* sync,
+                               LivePolicy* live_policy)
     : running_(std::move(running)),
       raw_(read_raw_settings(running_.path)),
       runtime_(runtime),
-      sync_(sync) {}
+      sync_(sync),
+      live_policy_(live_policy) {}
 
 bool ConfigReloader::reload() {
   auto& log = Poco::Logger::get("app");
@@ -150,6 +153,7 @@ bool ConfigReloader::reload() {
                   std::to_string(kPolicyHandover.count()) + " s; it will once it is free");
     running_.policy = next.policy;
     running_.retention = retention;
+    if (live_policy_) live_policy_->set(running_);
   }
   if (plan.sync_schedule && running_.ldap && next.ldap) {
     running_.ldap->full_sync_interval = next.ldap->full_sync_interval;
@@ -158,12 +162,7 @@ bool ConfigReloader::reload() {
     running_.ldap->retry_max = next.ldap->retry_max;
     if (sync_) sync_->reschedule(*running_.ldap);
   }
-  if (!plan.applied.empty()) {
-    std::string note;
-    if (plan.policy)
-      note = " (the admin web's policy page shows the values it started with until a restart)";
-    log.information("reload: applied " + joined(plan.applied) + note);
-  }
+  if (!plan.applied.empty()) log.information("reload: applied " + joined(plan.applied));
   if (!plan.needs_restart.empty())
     log.warning("reload: changed but only take effect after a restart: " +
                 joined(plan.needs_restart));

@@ -16,6 +16,7 @@ class SyncJob;
 namespace commonroom::app {
 
 class Runtime;
+class LivePolicy;
 
 // The "key = value" lines of a configuration file by (section, key), values as written
 // (inline comments and surrounding quotes removed): enough to see which keys changed.
@@ -37,7 +38,9 @@ bool reloadable(const std::string& section, const std::string& key);
 class ConfigReloader {
  public:
   // `sync`: the running directory sync job, or nullptr when syncs are not scheduled here.
-  ConfigReloader(Config running, Runtime& runtime, directory::SyncJob* sync);
+  // `live_policy`: what the admin web shows and checks of [policy], or nullptr.
+  ConfigReloader(Config running, Runtime& runtime, directory::SyncJob* sync,
+                 LivePolicy* live_policy = nullptr);
 
   // Re-reads the configuration file and applies what it can; false when the file was
   // refused (the running configuration is kept). Everything it does is logged.
@@ -50,6 +53,7 @@ class ConfigReloader {
   RawSettings raw_;
   Runtime& runtime_;
   directory::SyncJob* sync_;
+  LivePolicy* live_policy_;
 };
 
 }  // namespace commonroom::app

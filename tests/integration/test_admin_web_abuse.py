@@ -10,6 +10,7 @@ import http.client
 import io
 import json
 import re
+import signal
 import tarfile
 from urllib.parse import urlencode
 
@@ -283,3 +284,24 @@ def test_auditors_see_each_step_of_a_case(site):
                                                     ("abe", "log.search", "4")]
     assert "<code>words: cafe</code>" in rows[2][2]
     assert "<code>event_id: e03</code>" in rows[1][2]
+
+
+def test_a_reloaded_policy_is_what_the_policy_page_shows_and_the_ban_check_uses(site):
+    """SIGHUP (systemctl reload) applies a new [policy]: /policy shows it at once, and the
+    abuse workspace refuses to ban a domain that has just become one of the service's own."""
+    csrf = csrf_of(site.request("GET", "/abuse/bans", site.abe)[1])
+    page = site.request("GET", "/policy", site.abe)[1]
+    assert "<td>local_domains</td><td>(none)</td>" in page
+
+    ini = site.proc.config_path
+    ini.write_text(ini.read_text() + "\n[policy]\nlocal_domains = cam.example, cl.cam.example\n")
+    mark = site.proc.log_mark()
+    site.proc.signal(signal.SIGHUP)
+    site.proc.wait_for_log(r"reload: applied \[policy\] local_domains", after=mark)
+
+    page = site.request("GET", "/policy", site.abe)[1]
+    assert "<td>local_domains</td><td>cam.example, cl.cam.example</td>" in page
+    status, page, _ = site.request("POST", "/abuse/bans/place", site.abe, body=urlencode({
+        "csrf": csrf, "subject": "cl.cam.example", "reason": "spam", "case": "CASE-9"}))
+    assert status == 409 and "one of this service&#39;s own domains" in page, page[-2000:]
+    assert psql(site.uri, "SELECT count(*) FROM service_bans") == "0"
