@@ -10,6 +10,7 @@ struct DirectoryActionResult {
   bool ok = false;
   bool changed = false;  // ok, and something changed (not an opt-out made before, say)
   std::string message;   // what happened, or why nothing did, for the page
+  std::string uid;       // the CRSid as stored (trimmed, lower case); empty when not one
 };
 
 class DirectoryActions {

@@ -18,9 +18,9 @@ AdminDirectoryActions::~AdminDirectoryActions() {
 admin_web::DirectoryActionResult AdminDirectoryActions::start_sync(bool full) {
   if (!config_.ldap)
     return {false, false,
-            "This service has no [ldap] section, so there is no directory to sync from."};
+            "This service has no [ldap] section, so there is no directory to sync from.", ""};
   std::lock_guard lock(mutex_);
-  if (running_) return {false, false, "A sync started here is still running; wait for it."};
+  if (running_) return {false, false, "A sync started here is still running; wait for it.", ""};
   if (sync_.joinable()) sync_.join();  // the previous one, finished
   running_ = true;
   directory::SyncRequest request;
@@ -31,7 +31,7 @@ admin_web::DirectoryActionResult AdminDirectoryActions::start_sync(bool full) {
     run_directory_sync(config_, request);
     running_ = false;
   });
-  return {true, true, "started"};
+  return {true, true, "started", ""};
 }
 
 bool AdminDirectoryActions::sync_running() {
@@ -41,20 +41,20 @@ bool AdminDirectoryActions::sync_running() {
 admin_web::DirectoryActionResult AdminDirectoryActions::opt_out(const std::string& uid_text,
                                                                 const std::string& note) {
   const auto uid = directory::normalize_uid(uid_text);
-  if (!uid) return {false, false, "\"" + uid_text + "\" is not a CRSid; nothing changed."};
+  if (!uid) return {false, false, "\"" + uid_text + "\" is not a CRSid; nothing changed.", ""};
   store::Database db(config_.database_uri);
   store::DirectoryStore st(db);
   const bool fresh = st.opt_out(*uid, directory::clean_text(note));
-  return {true, fresh, fresh ? "opted out" : "had opted out before (note updated)"};
+  return {true, fresh, fresh ? "opted out" : "had opted out before (note updated)", *uid};
 }
 
 admin_web::DirectoryActionResult AdminDirectoryActions::opt_in(const std::string& uid_text) {
   const auto uid = directory::normalize_uid(uid_text);
-  if (!uid) return {false, false, "\"" + uid_text + "\" is not a CRSid; nothing changed."};
+  if (!uid) return {false, false, "\"" + uid_text + "\" is not a CRSid; nothing changed.", ""};
   store::Database db(config_.database_uri);
   store::DirectoryStore st(db);
   const bool lifted = st.opt_in(*uid);
-  return {true, lifted, lifted ? "opted back in" : "had not opted out"};
+  return {true, lifted, lifted ? "opted back in" : "had not opted out", *uid};
 }
 
 }  // namespace commonroom::app

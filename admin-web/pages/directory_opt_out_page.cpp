@@ -42,9 +42,13 @@ void directory_opt_out_page(PageRequest& request) {
   detail.set("ok", result.ok);
   detail.set("result", result.message);
   std::ostringstream json;
+  // The CRSid as stored, so the trail of one person reads the same however it was typed;
+  // what was typed stays in the detail when it differs.
+  const std::string& subject = result.uid.empty() ? uid : result.uid;
+  if (subject != uid) detail.set("typed", uid);
   detail.stringify(json);
   request.site.store->audit(request.viewer->principal,
-                            change == "out" ? "directory.opt_out" : "directory.opt_in", uid,
+                            change == "out" ? "directory.opt_out" : "directory.opt_in", subject,
                             json.str());
   if (!result.ok) {
     send_error_page(request.response, 400, "Nothing changed", result.message);
@@ -53,7 +57,7 @@ void directory_opt_out_page(PageRequest& request) {
   // The sync page words the outcome itself: no text of ours travels in the link.
   const std::string done = change == "out" ? (result.changed ? "opted-out" : "opted-out-before")
                                            : (result.changed ? "opted-in" : "not-opted-out");
-  const std::string location = "/directory/sync?done=" + done + "&uid=" + url_part(uid);
+  const std::string location = "/directory/sync?done=" + done + "&uid=" + url_part(subject);
   request.response.set("Location", location);
   send(request.response, 303, "text/plain; charset=utf-8", "See " + location + "\n");
 }

@@ -355,3 +355,15 @@ def test_with_the_directory_service_the_search_uses_its_people_index(pg, request
         assert "Quentin Zed" not in s.request("GET", "/directory?q=quentin", ada)[1]
     finally:
         s.stop()
+
+
+def test_an_opt_out_typed_in_capitals_is_stored_and_audited_as_the_crsid(site):
+    _, _, ada, _ = site.sign_in_with_link("ada")
+    csrf = csrf_of(site.request("GET", "/directory/sync", ada)[1])
+    status, _, r = site.request("POST", "/directory/opt-outs", ada,
+                                body="uid=+XYZ7+&note=ticket+9&change=out&csrf=" + csrf)
+    assert status == 303 and r.getheader("Location") == "/directory/sync?done=opted-out&uid=xyz7"
+    assert psql(site.uri, "SELECT uid FROM directory_opt_outs") == "xyz7"
+    # One person's trail reads the same however their CRSid was typed.
+    assert psql(site.uri, "SELECT object || '|' || (detail->>'typed') || '|' FROM audit"
+                          " WHERE action = 'directory.opt_out'") == "xyz7| XYZ7 |"

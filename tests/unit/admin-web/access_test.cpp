@@ -7,6 +7,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cctype>
+
 #include <map>
 #include <string>
 
@@ -134,21 +136,29 @@ class FakeRoomCommands : public RoomCommands {
 };
 
 // Records the directory changes asked for.
+// As the service stores a CRSid: without surrounding spaces, in lower case.
+std::string stored_uid(std::string uid) {
+  uid.erase(0, uid.find_first_not_of(' '));
+  uid.erase(uid.find_last_not_of(' ') + 1);
+  for (char& c : uid) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return uid;
+}
+
 class FakeDirectoryActions : public DirectoryActions {
  public:
   DirectoryActionResult start_sync(bool full) override {
     done.push_back(full ? "sync full" : "sync incremental");
-    return {true, true, "started"};
+    return {true, true, "started", ""};
   }
   bool sync_running() override { return !done.empty(); }
   DirectoryActionResult opt_out(const std::string& uid, const std::string& note) override {
-    if (uid == "not a crsid") return {false, false, "\"not a crsid\" is not a CRSid"};
+    if (uid == "not a crsid") return {false, false, "\"not a crsid\" is not a CRSid", ""};
     done.push_back("opt-out " + uid + " (" + note + ")");
-    return {true, uid != "again1", "opted out"};
+    return {true, uid != "again1", "opted out", stored_uid(uid)};
   }
   DirectoryActionResult opt_in(const std::string& uid) override {
     done.push_back("opt-in " + uid);
-    return {true, true, "opted back in"};
+    return {true, true, "opted back in", stored_uid(uid)};
   }
   std::vector<std::string> done;
 };
@@ -588,6 +598,11 @@ TEST_F(AdminWebAccess, AdminsSyncTheDirectoryAndChangeOptOutsAudited) {
                 .headers.get("Location", ""),
             "/directory/sync?done=opted-in&uid=spqr1");
   EXPECT_EQ(directory_.done.back(), "opt-in spqr1");
+  // Typed with spaces and capitals: the trail and the page name the CRSid as stored.
+  Reply typed = send("POST", "/directory/opt-outs", "ada", "uid=+SPQR2+&change=out&csrf=csrf-ada");
+  EXPECT_EQ(typed.headers.get("Location", ""), "/directory/sync?done=opted-out&uid=spqr2");
+  EXPECT_EQ(store_.audit_log().back().object, "spqr2");
+  EXPECT_THAT(store_.audit_log().back().detail, HasSubstr("\"typed\":\" SPQR2 \""));
   Reply bad = send("POST", "/directory/opt-outs", "ada", "uid=not+a+crsid&csrf=csrf-ada");
   EXPECT_EQ(bad.status, 400);
   EXPECT_THAT(bad.body, HasSubstr("is not a CRSid"));
