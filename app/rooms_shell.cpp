@@ -115,17 +115,17 @@ void RoomsShell::deliver(muc::Effects&& outcome, const xmpp::Element* stanza) {
   // moved each one's cache line between the cores and back for every message.
   // Archive queries go to the worker when sent: by then every event before the query is
   // durable, so a user's own last message is in the history they ask for.
-  send_durable();  // what became durable meanwhile leaves first, in order
-  if (outcome.events.empty() && waiting_.empty()) {
-    // Nothing to log and nothing earlier waiting: every event before it is durable.
-    send(outcome);
-    ask_archive(outcome);
-    return;
-  }
+  // What became durable meanwhile leaves first, in order (hold does that too).
   const size_t held = outcome.held_bytes();
   hold(held);
   uint64_t ticket = 0;
   if (outcome.events.empty()) {
+    if (waiting_.empty()) {
+      // Nothing to log and nothing earlier waiting: every event before it is durable.
+      send(outcome);
+      ask_archive(outcome);
+      return;
+    }
     // Nothing of its own to log: it leaves right after the outcome before it.
     ticket = waiting_.back().ticket;
   } else {
