@@ -108,21 +108,65 @@ void RoomsShell::deliver(muc::Effects&& outcome, const xmpp::Element* stanza) {
     ask_archive(outcome);
     return;
   }
-  // docs/architecture.md rule 6: the events are durable before any stanza they caused is sent.
-  // Every outcome goes through the log, even one without events, so stanzas leave in
-  // the order the engine produced them; the callback runs on the log's writer thread.
-  // Archive queries go to the worker from there too: by then every event before the
-  // query is durable, so a user's own last message is in the history they ask for.
-  auto effects = std::make_shared<muc::Effects>(std::move(outcome));
-  auto events = std::move(effects->events);
-  const size_t held = effects->held_bytes();
+  // docs/architecture.md rule 6: the events are durable before any stanza they caused is
+  // sent. The outcome waits here, on the engine thread, until the log's writer says its
+  // ticket is durable; then this thread sends it. The stanzas' recipients are the
+  // sessions' reference-counted JIDs: serializing and freeing them on the writer thread
+  // moved each one's cache line between the cores and back for every message.
+  // Archive queries go to the worker when sent: by then every event before the query is
+  // durable, so a user's own last message is in the history they ask for.
+  // What became durable meanwhile leaves first, in order (hold does that too).
+  const size_t held = outcome.held_bytes();
   hold(held);
-  event_log_->submit(std::move(events), [this, effects, held](store::EventLog::Ticket) mutable {
-    send(*effects);
-    ask_archive(*effects);
-    effects.reset();  // now, not when the log drops its whole batch
-    release(held);
+  uint64_t ticket = 0;
+  if (outcome.events.empty()) {
+    if (waiting_.empty()) {
+      // Nothing to log and nothing earlier waiting: every event before it is durable.
+      send(outcome);
+      ask_archive(outcome);
+      return;
+    }
+    // Nothing of its own to log: it leaves right after the outcome before it.
+    ticket = waiting_.back().ticket;
+  } else {
+    ticket = event_log_->submit(std::move(outcome.events),
+                                [this](store::EventLog::Ticket t) { durable(t); });
+    if (ticket == 0) return;  // the log has stopped: nothing unlogged is sent
+    outcome.events.clear();
+  }
+  held_bytes_ += held;
+  waiting_.push_back(Waiting{ticket, std::move(outcome), held});
+}
+
+// The abuse log's writer thread, in ticket order, once a ticket's events are durable.
+// Kept short: it wakes the engine thread, at most once until the engine picks the
+// durable outcomes up.
+void RoomsShell::durable(uint64_t ticket) {
+  durable_through_.store(ticket, std::memory_order_release);
+  std::lock_guard lock(durable_mutex_);
+  if (engine_waiting_) durable_cv_.notify_one();
+  if (send_posted_) return;
+  send_posted_ = true;
+  loop_->post_first([this](ServiceLoop::Clock::time_point) {
+    {
+      std::lock_guard posted(durable_mutex_);
+      send_posted_ = false;
+    }
+    send_durable();
   });
+}
+
+// Engine thread (or stop_rooms once it has stopped): sends, in order, every waiting
+// outcome whose events are durable.
+void RoomsShell::send_durable() {
+  const uint64_t through = durable_through_.load(std::memory_order_acquire);
+  while (!waiting_.empty() && waiting_.front().ticket <= through) {
+    Waiting& w = waiting_.front();
+    send(w.effects);
+    ask_archive(w.effects);
+    held_bytes_ -= w.held;
+    waiting_.pop_front();
+  }
 }
 
 // Hands the effects' XEP-0313 queries to the archive worker (never run on the engine thread).
@@ -142,22 +186,22 @@ void RoomsShell::ask_archive(muc::Effects& effects) {
 // Output waiting for the abuse log is bounded in bytes, not only in events: a join into
 // a room of N occupants holds N presences for the newcomer, so a burst of joins into a
 // big room while the log syncs would otherwise hold (and leave malloc holding) memory
-// growing with N times the burst. The engine waits here for room, as it waits in
-// EventLog::submit when too many events are pending (not when stopping: what was handled
-// is still logged).
+// growing with N times the burst. The engine sends what becomes durable while it waits
+// here for room, as it waits in EventLog::submit when too many events are pending (not
+// when stopping: what was handled is still logged).
 void RoomsShell::hold(size_t bytes) {
-  std::unique_lock lock(held_mutex_);
-  held_cv_.wait(lock,
-                [&] { return stopping_ || held_bytes_ == 0 || held_bytes_ + bytes <= kHeldBytes; });
-  held_bytes_ += bytes;
-}
-
-void RoomsShell::release(size_t bytes) {
-  {
-    std::lock_guard lock(held_mutex_);
-    held_bytes_ -= bytes;
+  for (;;) {
+    send_durable();
+    if (held_bytes_ == 0 || held_bytes_ + bytes <= kHeldBytes) return;
+    const uint64_t oldest = waiting_.front().ticket;
+    std::unique_lock lock(durable_mutex_);
+    if (stopping_) return;
+    engine_waiting_ = true;
+    durable_cv_.wait(lock, [&] {
+      return stopping_ || durable_through_.load(std::memory_order_acquire) >= oldest;
+    });
+    engine_waiting_ = false;
   }
-  held_cv_.notify_all();
 }
 
 // Stops the engine thread while the host connection is still up, then tells every
@@ -165,30 +209,45 @@ void RoomsShell::release(size_t bytes) {
 // and sent.
 void RoomsShell::stop_rooms() {
   {
-    std::lock_guard lock(held_mutex_);
+    std::lock_guard lock(durable_mutex_);
     stopping_ = true;
   }
-  held_cv_.notify_all();
+  durable_cv_.notify_all();
   loop_->stop_engine();
-  auto effects = std::make_shared<muc::Effects>(rooms_->shutdown(Clock::now()));
+  auto effects = rooms_->shutdown(Clock::now());
   auto& log = loop_->log();
   if (persistence_) {
-    persistence_->process(*effects);
+    persistence_->process(effects);
     if (!persistence_->flush(kRoomSaveAtStop))
       log.error(loop_->domain() + ": room state not saved at shutdown (PostgreSQL down)");
   }
   if (!event_log_) {
-    send(*effects);
+    send(effects);
     return;
   }
-  auto events = std::move(effects->events);
-  auto ticket = event_log_->submit(std::move(events),
-                                   [this, effects](store::EventLog::Ticket) { send(*effects); });
-  if (ticket == 0 || !event_log_->wait_durable(ticket, std::chrono::seconds(5)))
+  // The engine has stopped: what still waits for the log, then the notices, leave from
+  // this thread.
+  uint64_t last = waiting_.empty() ? 0 : waiting_.back().ticket;
+  if (!effects.events.empty()) {
+    last = event_log_->submit(std::move(effects.events),
+                              [this](store::EventLog::Ticket t) { durable(t); });
+    effects.events.clear();
+    if (last == 0) {
+      log.warning(loop_->domain() + ": shutdown notices not sent (abuse log stopped)");
+      return;
+    }
+  } else if (last == 0) {
+    send(effects);  // nothing to log, nothing earlier waiting
+    return;
+  }
+  waiting_.push_back(Waiting{last, std::move(effects), 0});
+  if (!event_log_->wait_durable(last, std::chrono::seconds(5)))
     log.warning(loop_->domain() + ": shutdown notices not sent (abuse log not durable)");
+  send_durable();
+  waiting_.clear();
 }
 
-// The engine thread, the abuse log's writer or the archive worker.
+// The engine thread, the thread stopping the rooms, or the archive worker.
 void RoomsShell::send(const muc::Effects& effects) {
   if (host_fanout_->available()) {
     loop_->send(effects, [this](const xmpp::Fanout& fanout, std::string& out,

@@ -4,20 +4,23 @@
 // server's fan-out module is used when it is there; persistent rooms are restored before
 // the host connection opens, and occupants are told when the service stops.
 #pragma once
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
 
 #include "app/config.hpp"
 #include "app/service_loop.hpp"
+#include "muc/effects.hpp"
 #include "xmpp/host_connection_status.hpp"
 
 namespace commonroom::muc {
 class RoomService;
-struct Effects;
 }  // namespace commonroom::muc
 namespace commonroom::store {
 class EventLog;
@@ -66,18 +69,32 @@ class RoomsShell {
   void ask_archive(muc::Effects& effects);
   bool intercept(xmpp::Element& stanza);  // host connection thread
   void hold(std::size_t bytes);
-  void release(std::size_t bytes);
+  void durable(uint64_t ticket);  // the abuse log's writer thread
+  void send_durable();
   void stop_rooms();
+
+  // An outcome waiting until the abuse log's ticket is durable (engine thread only, or
+  // stop_rooms once the engine has stopped).
+  struct Waiting {
+    uint64_t ticket = 0;
+    muc::Effects effects;
+    std::size_t held = 0;
+  };
 
   std::shared_ptr<muc::RoomService> rooms_;
   store::EventLog* event_log_;
   std::unique_ptr<RoomPersistence> persistence_;
   std::unique_ptr<ArchiveWorker> archive_;
   std::unique_ptr<HostFanout> host_fanout_;  // before loop_, whose threads use it
-  // Output waiting for the abuse log, bounded in bytes (hold, release).
-  std::mutex held_mutex_;
-  std::condition_variable held_cv_;
+  // Output waiting for the abuse log, oldest first, and its size (bounded by hold).
+  std::deque<Waiting> waiting_;
   std::size_t held_bytes_ = 0;
+  // Every ticket up to this is durable (set by the writer thread).
+  std::atomic<uint64_t> durable_through_{0};
+  std::mutex durable_mutex_;
+  std::condition_variable durable_cv_;
+  bool send_posted_ = false;     // a send_durable is queued on the engine thread
+  bool engine_waiting_ = false;  // the engine thread waits in hold()
   bool stopping_ = false;
   std::unique_ptr<ServiceLoop> loop_;
 };

@@ -87,6 +87,15 @@ void ServiceLoop::post(Command command) {
   cv_.notify_all();
 }
 
+void ServiceLoop::post_first(Command command) {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) return;
+    queue_.push_front(std::move(command));
+  }
+  cv_.notify_all();
+}
+
 void ServiceLoop::run() {
   for (;;) {
     std::variant<xmpp::Element, Command> work;

@@ -62,6 +62,10 @@ class ServiceLoop {
   // Any thread. Commands are rare and do not wait behind a full queue of stanzas. An
   // exception from one is logged; the loop goes on.
   void post(Command command);
+  // As post, but ahead of every stanza and command already waiting: for work that only
+  // releases output (stanzas whose events became durable), which should not wait behind
+  // the input.
+  void post_first(Command command);
 
   // Any thread (the host connection's send is thread-safe): the outbox's stanzas in send
   // order, in batches of one write each. `write_fanout`: how fan-outs are written instead of

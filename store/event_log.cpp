@@ -99,6 +99,7 @@ struct EventLog::State {
     Batch batch;
     std::shared_ptr<LiveRequest> request;
     Clock::time_point deadline;
+    Clock::time_point overflow;  // from then on, batches behind it go to the journal
   };
 
   void writer_loop() {
@@ -108,14 +109,24 @@ struct EventLog::State {
       Batch batch;
       {
         std::unique_lock lock(mutex);
-        // Without journal_overflow, nothing new is taken while a batch is at PostgreSQL.
-        const bool take = !at_db || settings.journal_overflow;
+        // While a batch is at PostgreSQL, new events wait to be its successor unless enough
+        // of them wait, or it takes long enough, to journal them instead (never without
+        // journal_overflow).
+        auto take = [&] {
+          return !at_db || writer_stop ||
+                 (settings.journal_overflow &&
+                  (pending_events >= settings.journal_overflow_events ||
+                   Clock::now() >= at_db->overflow));
+        };
         auto ready = [&] {
-          return (take && !pending.empty()) || (at_db && at_db->request->done) ||
+          return (!pending.empty() && take()) || (at_db && at_db->request->done) ||
                  (writer_stop && !at_db);
         };
         if (at_db) {
-          writer_cv.wait_until(lock, at_db->deadline, ready);
+          auto until = at_db->deadline;
+          if (settings.journal_overflow && Clock::now() < at_db->overflow)
+            until = std::min(until, at_db->overflow);
+          writer_cv.wait_until(lock, until, ready);
         } else {
           writer_cv.wait(lock, ready);
         }
@@ -128,7 +139,7 @@ struct EventLog::State {
           behind.clear();
           continue;
         }
-        if (pending.empty() || !take) {
+        if (pending.empty() || !take()) {
           if (writer_stop && !at_db) return;
           continue;
         }
@@ -152,8 +163,9 @@ struct EventLog::State {
       }
       if (!at_db && settings.mode == EventLogMode::database_first) {
         if (auto request = post_to_database(batch)) {
-          at_db = AtDatabase{std::move(batch), std::move(request),
-                             Clock::now() + settings.database_timeout};
+          const auto now = Clock::now();
+          at_db = AtDatabase{std::move(batch), std::move(request), now + settings.database_timeout,
+                             now + settings.journal_overflow_after};
           continue;
         }
       }
@@ -222,7 +234,7 @@ struct EventLog::State {
   // committing to PostgreSQL directly. False only when stopping and still failing.
   bool journal_sync(const Batch& batch, bool database_fallback = false) {
     auto all = events_of(batch);
-    xmpp::Backoff delay(milliseconds(100), milliseconds(5000), xmpp::Jitter::none);
+    std::optional<xmpp::Backoff> delay;  // made on the first failure: it seeds a generator
     for (int attempt = 0;; ++attempt) {
       if (try_journal(all)) return true;
       if (database_fallback && try_database_sync(batch)) return true;
@@ -236,14 +248,16 @@ struct EventLog::State {
           return false;
         }
       }
-      std::this_thread::sleep_for(delay.next());
+      if (!delay) delay.emplace(milliseconds(100), milliseconds(5000), xmpp::Jitter::none);
+      std::this_thread::sleep_for(delay->next());
     }
   }
 
   bool try_database_sync(const Batch& batch) {
     auto request = post_to_database(batch, /*fallback=*/true);
     if (!request) return false;
-    AtDatabase at{Batch{}, request, Clock::now() + settings.database_timeout};
+    const auto now = Clock::now();
+    AtDatabase at{Batch{}, request, now + settings.database_timeout, now};
     std::unique_lock lock(mutex);
     writer_cv.wait_until(lock, at.deadline, [&] { return request->done; });
     return resolve_locked(at);

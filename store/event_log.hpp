@@ -40,9 +40,15 @@ struct EventLogSettings {
   // database_first: a batch not committed within this goes to the journal instead.
   std::chrono::milliseconds database_timeout{1000};
   // database_first: while one batch is at PostgreSQL, the next is journaled rather than
-  // queued behind it. false: the journal is used only when PostgreSQL is down, failing or
-  // slower than database_timeout, and the durable rate is PostgreSQL's ingest rate.
+  // queued behind it once journal_overflow_events wait or the batch at PostgreSQL has
+  // taken journal_overflow_after. Below both, the events wait and go to PostgreSQL as the
+  // next batch, written once (the journal would write them, sync them, read them back
+  // and copy them again). false: the journal is used only when PostgreSQL is down,
+  // failing or slower than database_timeout, and the durable rate is PostgreSQL's ingest
+  // rate.
   bool journal_overflow = true;
+  size_t journal_overflow_events = 1000;
+  std::chrono::milliseconds journal_overflow_after{20};
   std::chrono::milliseconds statement_timeout{30000};
   uint64_t segment_bytes = 64ull << 20;
   size_t drain_batch_events = 10000;  // events per transaction when replaying the journal
