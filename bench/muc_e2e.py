@@ -28,6 +28,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -213,9 +214,22 @@ class Run:
                "--window", str(window), "--seconds", str(self.args.seconds),
                "--rate", str(self.args.same_rate / self.occupants),
                "--phases", "saturate" if self.args.lua_profile else "storm,saturate,half,rate",
-               "--storm-seconds", str(self.args.storm_seconds), "--history", "20",
+               "--storm-seconds", str(self.args.storm_seconds),
+               "--storm-timeout", str(self.args.storm_timeout), "--history", "20",
                "--show-stanza"]
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        # stderr is read as it comes (the storm's progress is shown live, and a long storm
+        # must not fill the pipe).
+        err_lines: list[str] = []
+
+        def read_stderr():
+            for line in proc.stderr:
+                err_lines.append(line)
+                if not line.startswith("<"):
+                    print(f"  [{self.system}/{self.occupants}] {line.rstrip()}",
+                          file=sys.stderr, flush=True)
+        err_reader = threading.Thread(target=read_stderr, daemon=True)
+        err_reader.start()
         result: dict = {}
         groups = {"host": self.host_pids(), "component": self.component_pids(),
                   "database": self.database_pids()}
@@ -235,7 +249,9 @@ class Run:
                 for k, v in groups.items():
                     figures[f"{k}_cpu_s"] = cpu_seconds(v) - before[k]
                 result[phase] = figures
-        err = proc.stderr.read()
+        proc.wait()
+        err_reader.join()
+        err = "".join(err_lines)
         if self.args.perf:
             result["perf"] = self.perf_report(perf)
         if proc.wait() != 0:
@@ -419,6 +435,8 @@ def main() -> int:
     ap.add_argument("--storm-seconds", type=float, default=2.0,
                     help="the join storm: all but the first client ask to join within this "
                     "many seconds (default 2)")
+    ap.add_argument("--storm-timeout", type=float, default=600,
+                    help="give the join storm up after this many seconds (default 600)")
     ap.add_argument("--json", help="also write every run's raw figures to this file")
     ap.add_argument("--keep", action="store_true", help="keep the run directories")
     ap.add_argument("--from-json", help="print the table of a run saved with --json "
