@@ -419,7 +419,8 @@ def lua_profile_report(raw: dict) -> str:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--quick", action="store_true", help="rooms of 10 and 100, 1 run, 3 s phases")
+    ap.add_argument("--quick", action="store_true",
+                    help="rooms of 10 and 100, four systems, 1 run, 2 s phases")
     ap.add_argument("--sizes", help="room sizes, comma-separated (default 10,100,1000)")
     ap.add_argument("--systems", help="comma-separated (default all; quick: without the "
                     "per-recipient variants): " + ", ".join(SYSTEMS))
@@ -457,7 +458,7 @@ def main() -> int:
         if s not in SYSTEMS:
             ap.error(f"unknown system {s}")
     args.runs = args.runs or (1 if args.quick else 3)
-    args.seconds = args.seconds or (3.0 if args.quick else 5.0)
+    args.seconds = args.seconds or (2.0 if args.quick else 5.0)
     if args.from_json:
         raw = {}
         for f in args.from_json.split(","):
@@ -471,6 +472,8 @@ def main() -> int:
     if not load_bench_bin().exists():
         ap.error(f"{load_bench_bin()} is missing: build it (scripts/build muc_load_bench)")
 
+    started = time.monotonic()
+    load_before = Path("/proc/loadavg").read_text().split()[:3]
     pg = None
     if any(is_commonroom(s) for s in systems):
         pg = Cluster()
@@ -512,6 +515,9 @@ def main() -> int:
         system, n = key.split("/")
         results[(system, int(n))] = summarize(samples)
     print(table(results, raw, sizes, systems, args.runs, args.same_rate, args.storm_seconds))
+    load_after = Path("/proc/loadavg").read_text().split()[:3]
+    print(f"\nWall time {time.monotonic() - started:.0f} s (load average {' '.join(load_before)} "
+          f"before, {' '.join(load_after)} after; the machine's other work counts too).")
     return 0
 
 
