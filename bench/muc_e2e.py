@@ -28,6 +28,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -213,9 +214,22 @@ class Run:
                "--window", str(window), "--seconds", str(self.args.seconds),
                "--rate", str(self.args.same_rate / self.occupants),
                "--phases", "saturate" if self.args.lua_profile else "storm,saturate,half,rate",
-               "--storm-seconds", str(self.args.storm_seconds), "--history", "20",
+               "--storm-seconds", str(self.args.storm_seconds),
+               "--storm-timeout", str(self.args.storm_timeout), "--history", "20",
                "--show-stanza"]
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        # stderr is read as it comes (the storm's progress is shown live, and a long storm
+        # must not fill the pipe).
+        err_lines: list[str] = []
+
+        def read_stderr():
+            for line in proc.stderr:
+                err_lines.append(line)
+                if not line.startswith("<"):
+                    print(f"  [{self.system}/{self.occupants}] {line.rstrip()}",
+                          file=sys.stderr, flush=True)
+        err_reader = threading.Thread(target=read_stderr, daemon=True)
+        err_reader.start()
         result: dict = {}
         groups = {"host": self.host_pids(), "component": self.component_pids(),
                   "database": self.database_pids()}
@@ -235,7 +249,9 @@ class Run:
                 for k, v in groups.items():
                     figures[f"{k}_cpu_s"] = cpu_seconds(v) - before[k]
                 result[phase] = figures
-        err = proc.stderr.read()
+        proc.wait()
+        err_reader.join()
+        err = "".join(err_lines)
         if self.args.perf:
             result["perf"] = self.perf_report(perf)
         if proc.wait() != 0:
@@ -403,7 +419,8 @@ def lua_profile_report(raw: dict) -> str:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--quick", action="store_true", help="rooms of 10 and 100, 1 run, 3 s phases")
+    ap.add_argument("--quick", action="store_true",
+                    help="rooms of 10 and 100, four systems, 1 run, 2 s phases")
     ap.add_argument("--sizes", help="room sizes, comma-separated (default 10,100,1000)")
     ap.add_argument("--systems", help="comma-separated (default all; quick: without the "
                     "per-recipient variants): " + ", ".join(SYSTEMS))
@@ -419,6 +436,8 @@ def main() -> int:
     ap.add_argument("--storm-seconds", type=float, default=2.0,
                     help="the join storm: all but the first client ask to join within this "
                     "many seconds (default 2)")
+    ap.add_argument("--storm-timeout", type=float, default=600,
+                    help="give the join storm up after this many seconds (default 600)")
     ap.add_argument("--json", help="also write every run's raw figures to this file")
     ap.add_argument("--keep", action="store_true", help="keep the run directories")
     ap.add_argument("--from-json", help="print the table of a run saved with --json "
@@ -439,7 +458,7 @@ def main() -> int:
         if s not in SYSTEMS:
             ap.error(f"unknown system {s}")
     args.runs = args.runs or (1 if args.quick else 3)
-    args.seconds = args.seconds or (3.0 if args.quick else 5.0)
+    args.seconds = args.seconds or (2.0 if args.quick else 5.0)
     if args.from_json:
         raw = {}
         for f in args.from_json.split(","):
@@ -453,6 +472,8 @@ def main() -> int:
     if not load_bench_bin().exists():
         ap.error(f"{load_bench_bin()} is missing: build it (scripts/build muc_load_bench)")
 
+    started = time.monotonic()
+    load_before = Path("/proc/loadavg").read_text().split()[:3]
     pg = None
     if any(is_commonroom(s) for s in systems):
         pg = Cluster()
@@ -494,6 +515,9 @@ def main() -> int:
         system, n = key.split("/")
         results[(system, int(n))] = summarize(samples)
     print(table(results, raw, sizes, systems, args.runs, args.same_rate, args.storm_seconds))
+    load_after = Path("/proc/loadavg").read_text().split()[:3]
+    print(f"\nWall time {time.monotonic() - started:.0f} s (load average {' '.join(load_before)} "
+          f"before, {' '.join(load_after)} after; the machine's other work counts too).")
     return 0
 
 

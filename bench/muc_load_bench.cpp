@@ -8,7 +8,7 @@
 //   muc_load_bench --port P --domain D --room ROOM@MUC --users u1:pw,u2:pw,...
 //                  --occupants N [--senders S] [--phases saturate,half|rate] [--rate R]
 //                  [--window W] [--seconds T] [--join-parallel J] [--show-stanza]
-//                  [--storm-seconds S] [--history H]
+//                  [--storm-seconds S] [--storm-timeout T] [--history H]
 //
 // Before any phase the room fills: at most J joins in flight (or, when the first phase is
 // "storm", only the first client). "join_s" is until every client has the presence of
@@ -20,7 +20,9 @@
 //             history; it ends when every client has a presence from every occupant and
 //             every newcomer H history messages (counted per client; "storm_s"), with
 //             percentiles over the newcomers of join to own presence ("self_") and to the
-//             last history message ("history_").
+//             last history message ("history_"). Every 10 s it prints its progress on
+//             stderr; after --storm-timeout seconds (600) it gives up, listing who is still
+//             short of whose presence.
 //   saturate  each sender keeps W messages in flight (sent, its own copy not yet back), so
 //             the room runs as fast as the servers allow;
 //   half      a fixed rate of half what the last saturate phase delivered;
@@ -38,6 +40,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -103,6 +106,7 @@ struct Options {
   int join_parallel = 20;
   bool show_stanza = false;
   double storm_seconds = 2;
+  double storm_timeout = 600;
   int history = 20;
 };
 
@@ -118,10 +122,13 @@ struct Client {
   bool creator = false;
   int in_flight = 0;  // saturate mode: own messages not yet echoed
   std::uint64_t seq = 0;
-  // Counted on the raw input, so a marker split between reads is still seen once.
-  std::string tail;   // the last bytes of the previous read
-  int presences = 0;  // presences received since this client asked to join
-  int history = 0;    // history messages received (sent before its join)
+  // Counted on the raw input: `tail` keeps what of the previous read was not looked at
+  // yet (a marker or a presence's start tag split between reads).
+  std::string tail;
+  int presences = 0;            // presences received since this client asked to join
+  std::vector<char> seen_from;  // by occupant index: a presence from it arrived
+  int distinct = 0;             // occupants in seen_from
+  int history = 0;              // history messages received (sent before its join)
   std::int64_t join_sent_ns = 0, joined_ns = 0, history_ns = 0, complete_ns = 0;
 };
 
@@ -198,6 +205,8 @@ class Load {
   void join(Client& c, int history = 0) {
     c.state = State::joining;
     c.presences = 0;
+    c.distinct = 0;
+    c.seen_from.assign(std::size_t(o_.occupants), 0);
     c.join_sent_ns = now_ns();
     send(c, "<presence to='" + o_.room + "/" + c.nick +
                 "'><x xmlns='http://jabber.org/protocol/muc'><history maxstanzas='" +
@@ -205,19 +214,56 @@ class Load {
   }
 
   // Presences since the join: every one the room sends is an occupant's (the clients send
-  // no presence of their own to their accounts, so none come from contacts).
+  // no presence of their own to their accounts, so none come from contacts). Each is
+  // also noted by its sender (the nick "n<index>" in its 'from'), so that a client short of
+  // a presence can say whose is missing and a repeated one is not counted twice.
   void count_presences(Client& c, std::string_view chunk) {
     static constexpr std::string_view marker = "<presence ";
-    std::string seen = c.tail;
+    std::string seen = std::move(c.tail);
     seen.append(chunk);
-    for (auto p = seen.find(marker); p != std::string::npos; p = seen.find(marker, p + 1))
-      if (p + marker.size() > c.tail.size()) ++c.presences;
-    c.tail = seen.size() > 16 ? seen.substr(seen.size() - 16) : seen;
+    std::size_t pos = 0;
+    for (;;) {
+      const auto p = seen.find(marker, pos);
+      if (p == std::string::npos) {
+        const std::size_t keep = std::min(seen.size() - pos, marker.size() - 1);
+        c.tail = seen.substr(seen.size() - keep);
+        return;
+      }
+      const auto gt = seen.find('>', p);
+      if (gt == std::string::npos) {
+        c.tail = seen.substr(p);  // the start tag continues in the next read
+        return;
+      }
+      ++c.presences;
+      note_sender(c, std::string_view(seen).substr(p, gt - p));
+      pos = gt + 1;
+    }
+  }
+
+  void note_sender(Client& c, std::string_view tag) {
+    auto f = tag.find(" from=");
+    if (f == std::string_view::npos || f + 7 >= tag.size()) return;
+    const char quote = tag[f + 6];
+    const auto start = f + 7;
+    const auto end = tag.find(quote, start);
+    if (end == std::string_view::npos) return;
+    const auto jid = tag.substr(start, end - start);
+    const auto slash = jid.rfind('/');
+    if (slash == std::string_view::npos || slash + 2 > jid.size() || jid[slash + 1] != 'n') return;
+    int who = -1;
+    auto [ptr, error] = std::from_chars(jid.data() + slash + 2, jid.data() + jid.size(), who);
+    if (error != std::errc() || ptr != jid.data() + jid.size() || who < 0 || who >= o_.occupants ||
+        c.seen_from.empty())
+      return;
+    if (!c.seen_from[std::size_t(who)]) {
+      c.seen_from[std::size_t(who)] = 1;
+      ++c.distinct;
+    }
   }
 
   // True once `c` has every occupant's presence and, in the storm, its history.
   bool complete(const Client& c) const {
-    if (c.state != State::joined || c.presences < o_.occupants) return false;
+    if (c.state != State::joined || c.distinct < o_.occupants) return false;
     return c.index == 0 || c.history >= expected_history_;
   }
 
@@ -466,6 +512,7 @@ class Load {
     const std::int64_t start = now_ns();
     const int joiners = o_.occupants - 1;
     int asked = 0;
+    std::int64_t next_progress = start + 10000000000LL;
     while (complete_ < o_.occupants) {
       const std::int64_t t = now_ns() - start;
       while (asked < joiners &&
@@ -473,7 +520,14 @@ class Load {
               double(asked) <= double(t) / 1e9 / o_.storm_seconds * double(joiners)))
         join(clients_[std::size_t(1 + asked++)], o_.history);
       poll_once(asked < joiners ? 5 : 50);
-      check_deadline(start, 600, "in the join storm");
+      if (now_ns() >= next_progress) {
+        report_storm(start, false);
+        next_progress += 10000000000LL;
+      }
+      if (now_ns() - start > std::int64_t(o_.storm_timeout * 1e9)) {
+        report_storm(start, true);
+        check_deadline(start, 0, "in the join storm");
+      }
     }
     std::vector<double> joined_ms, history_ms;
     std::int64_t last = start, last_asked = start;
@@ -499,6 +553,49 @@ class Load {
         pct(joined_ms, 0.5), pct(joined_ms, 0.99), pct(history_ms, 0.5), pct(history_ms, 0.99),
         cpu_seconds() - cpu0, login_seconds_);
     expected_history_ = 0;
+  }
+
+  // The storm's progress on stderr: presences received against the N x N expected, and
+  // (with `detail`, when it timed out) who is still short of what, so a presence that was
+  // lost can be told from one that is only late.
+  void report_storm(std::int64_t start, bool detail) {
+    long long distinct = 0, counted = 0;
+    int short_presence = 0, short_history = 0;
+    std::vector<int> missing_from(std::size_t(o_.occupants), 0);
+    for (const auto& c : clients_) {
+      distinct += c.distinct;
+      counted += c.presences;
+      if (c.state != State::joined || c.distinct < o_.occupants) ++short_presence;
+      if (c.index != 0 && c.history < expected_history_) ++short_history;
+      if (c.seen_from.empty()) continue;
+      for (int k = 0; k < o_.occupants; ++k)
+        if (!c.seen_from[std::size_t(k)]) ++missing_from[std::size_t(k)];
+    }
+    std::fprintf(stderr,
+                 "storm %.0f s: %d joined, %d complete; presences %lld of %lld (%lld counted); "
+                 "%d short of a presence, %d of history\n",
+                 double(now_ns() - start) / 1e9, joined_, complete_, distinct,
+                 (long long)o_.occupants * o_.occupants, counted, short_presence, short_history);
+    if (!detail) return;
+    int shown = 0;
+    for (const auto& c : clients_) {
+      if (complete(c) || shown >= 20) continue;
+      ++shown;
+      std::string missing;
+      int n = 0;
+      for (int k = 0; k < o_.occupants && !c.seen_from.empty(); ++k)
+        if (!c.seen_from[std::size_t(k)] && n++ < 8) missing += " n" + std::to_string(k);
+      std::fprintf(stderr,
+                   "  n%d: state %d, %d distinct presences (%d counted), %d history; "
+                   "missing %d:%s\n",
+                   c.index, int(c.state), c.distinct, c.presences, c.history, n, missing.c_str());
+    }
+    std::string senders;
+    for (int k = 0; k < o_.occupants; ++k)
+      if (missing_from[std::size_t(k)] > 0)
+        senders += " n" + std::to_string(k) + "x" + std::to_string(missing_from[std::size_t(k)]);
+    if (senders.size() > 600) senders = senders.substr(0, 600) + " ...";
+    std::fprintf(stderr, "  missing presences by sender:%s\n", senders.c_str());
   }
 
   void check_deadline(std::int64_t started, int seconds, const char* what) {
@@ -644,6 +741,8 @@ Options parse(int argc, char** argv) {
       o.show_stanza = true;
     } else if (a == "--storm-seconds") {
       o.storm_seconds = std::stod(value());
+    } else if (a == "--storm-timeout") {
+      o.storm_timeout = std::stod(value());
     } else if (a == "--history") {
       o.history = std::stoi(value());
     } else if (a == "--join-parallel") {

@@ -1,7 +1,8 @@
 """Fan-out through ejabberd's multicast service (XEP-0033, mod_multicast) as
 deploy/ejabberd-service.yml enables it: commonroom finds the service at each connection and
 sends a room's message or presence once, listing its occupants as bcc addresses, and
-ejabberd copies it to each. Every occupant's session - several of one user's among them, one
+ejabberd copies it to each, split into as many requests as the service's limit asks
+(tested with a limit of 4 as well as the snippet's). Every occupant's session - several of one user's among them, one
 with a resource that needs escaping - gets each message and presence exactly once, with its
 own 'to', the same 'from', id, stanza-id and occupant-id, and no address list. Without the
 module commonroom sends one stanza per recipient as before. A client cannot use the service.
@@ -24,23 +25,31 @@ SID = "urn:xmpp:sid:0"
 OCCUPANT_ID = "urn:xmpp:occupant-id:0"
 
 
-def snippet_modules() -> str:
-    """The modules of deploy/ejabberd-service.yml, for the test's domain."""
+def snippet_modules(limit: int | None = None) -> str:
+    """The modules of deploy/ejabberd-service.yml, for the test's domain; `limit` lowers the
+    service's recipients per stanza, so that commonroom must split every list."""
     text = (SOURCE_DIR / "deploy" / "ejabberd-service.yml").read_text()
     modules = yaml.safe_load(text.replace("cam.ac.uk", XMPP_DOMAIN))["modules"]
     assert "mod_multicast" in modules
+    if limit is not None:
+        modules["mod_multicast"]["limits"]["remote"] = {"message": limit, "presence": limit}
     dumped = yaml.safe_dump(modules, sort_keys=False)
     return "".join("  " + line + "\n" for line in dumped.splitlines())
 
 
-@pytest.fixture(scope="module", params=["multicast", "no-multicast"])
+# A service limit of 4 recipients per stanza: every fan-out of these tests is split.
+SMALL_LIMIT = 4
+
+
+@pytest.fixture(scope="module", params=["multicast", "multicast-limit-4", "no-multicast"])
 def servers(request):
-    with_multicast = request.param == "multicast"
+    with_multicast = request.param != "no-multicast"
     directory = run_dir(f"host-multicast-{request.param}")
     before = os.environ.get("EJABBERD_EXTRA_MODULES")
     if with_multicast:
         modules = directory / "modules.yml"
-        modules.write_text(snippet_modules())
+        limit = SMALL_LIMIT if request.param == "multicast-limit-4" else None
+        modules.write_text(snippet_modules(limit))
         modules.chmod(0o644)
         os.environ["EJABBERD_EXTRA_MODULES"] = str(modules)
     try:
@@ -143,6 +152,60 @@ def test_every_session_gets_each_message_and_presence_once(servers):
                                 s.get("from") == f"{room}/dave", "dave leaving twice")
 
     run(conversation, timeout=60)
+
+
+def test_join_storm_every_occupant_sees_every_other_once(servers):
+    """Sixteen sessions (four of each user) ask to join at once, after three messages: each
+    ends up with exactly one presence of every occupant, its own among them, and the
+    history, whichever path - direct or through the service, split or not - each took."""
+    with_multicast, ejabberd, commonroom = servers
+    room = f"storm-{'on' if with_multicast else 'off'}-{os.getpid()}@{MUC_DOMAIN}"
+
+    async def storm():
+        first = await User("alice", ejabberd.c2s_port, resource="storm-0").connect()
+        await first.create(room, "s0")
+        history = [f"before the storm {i}" for i in range(3)]
+        for text in history:
+            first.message(room, text)
+        for text in history:
+            await first.expect(is_message(text), f"'{text}' back")
+        names = sorted(USERS)
+        sessions = [first] + [
+            User(names[i % len(names)], ejabberd.c2s_port, resource=f"storm-{i}")
+            for i in range(1, 16)]
+        await asyncio.gather(*(u.connect() for u in sessions[1:]))
+        await asyncio.gather(*(u.join(room, f"s{i}", history={"maxstanzas": 3})
+                               for i, u in enumerate(sessions) if i > 0))
+        nicks = {f"{room}/s{i}" for i in range(len(sessions))}
+        # Until every session has a presence from everyone (or the wait runs out).
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 20
+
+        def seen(u: User) -> list[str]:
+            return [p.get("from") for p in u.inbox
+                    if p.tag == q(CLIENT, "presence") and p.get("from") in nicks]
+
+        while loop.time() < deadline and any(len(set(seen(u))) < len(nicks) - 1
+                                             for u in sessions):
+            await asyncio.sleep(0.2)
+        await settled(sessions)
+        for i, u in enumerate(sessions):
+            # Its own presence (status 110) was taken from the inbox by join().
+            got = seen(u) + [f"{room}/s{i}"]
+            assert set(got) == nicks, f"s{i} is missing presences of {sorted(nicks - set(got))}"
+            twice = sorted({j for j in got if got.count(j) > 1})
+            assert not twice, f"s{i} got the presence of {twice} more than once"
+            for p in u.inbox:
+                if p.tag == q(CLIENT, "presence") and p.get("from") in nicks:
+                    assert p.get("type") is None, ET.tostring(p, encoding="unicode")
+                    assert p.get("to") == u.client.boundjid.full
+                    assert p.find(q(ADDRESS, "addresses")) is None, "the address list leaked"
+            if i > 0:
+                bodies = [body(m) for m in u.inbox
+                          if m.tag == q(CLIENT, "message") and body(m) is not None]
+                assert bodies == history, f"s{i}'s history: {bodies}"
+
+    run(storm, timeout=90)
 
 
 def test_a_client_cannot_use_the_multicast_service(servers):
