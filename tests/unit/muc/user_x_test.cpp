@@ -36,7 +36,7 @@ std::string problem(const std::string& xml) {
 }  // namespace
 
 TEST(UserX, ReadsAMediatedInvitation) {
-  // XEP-0045 Example 51: the occupant asks the room to invite someone.
+  // XEP-0045 Example 56: the occupant asks the room to invite someone.
   UserX x = parse(std::string(kOpen) +
                   "<invite to='hecate@shakespeare.lit'><reason>Hey Hecate, this is the place for "
                   "all good witches!</reason></invite></x>");
@@ -50,7 +50,7 @@ TEST(UserX, ReadsAMediatedInvitation) {
 }
 
 TEST(UserX, InvitationTheRoomSendsWithItsPasswordRoundTrips) {
-  // Example 52: the room passes the invitation on, with the room's password.
+  // Example 57: the room passes the invitation on, with the room's password.
   expect_round_trip(std::string(kOpen) +
                     "<invite from='crone1@shakespeare.lit/desktop'><reason>Hey Hecate, this is "
                     "the place for all good witches!</reason></invite>"
@@ -60,7 +60,7 @@ TEST(UserX, InvitationTheRoomSendsWithItsPasswordRoundTrips) {
 }
 
 TEST(UserX, DeclinesRoundTrip) {
-  // Examples 53 and 54: the invitee declines; the room tells the inviter.
+  // Examples 58 and 59: the invitee declines; the room tells the inviter.
   expect_round_trip(std::string(kOpen) +
                     "<decline to='crone1@shakespeare.lit'><reason>Sorry, I'm too busy right "
                     "now.</reason></decline></x>");
@@ -74,7 +74,7 @@ TEST(UserX, DeclinesRoundTrip) {
 }
 
 TEST(UserX, SeveralInvitationsKeepTheirThreads) {
-  // Example 58: an owner continues a one-to-one chat and invites both parties (§7.9).
+  // Example 63: an owner continues a one-to-one chat and invites both parties (§7.9).
   const std::string xml =
       std::string(kOpen) +
       "<invite to='wiccarocks@shakespeare.lit/laptop'><reason>This coven needs both wiccarocks "
@@ -94,7 +94,7 @@ TEST(UserX, SeveralInvitationsKeepTheirThreads) {
 }
 
 TEST(UserX, AKickedOccupantsPresenceRoundTrips) {
-  // Example 82: item with actor and reason, then the status codes in order.
+  // Example 90: item with actor and reason, then the status codes in order.
   const std::string xml = std::string(kOpen) +
                           "<item affiliation='none' role='none'><actor nick='Fluellen'/>"
                           "<reason>Avaunt, you cullion!</reason></item>"
@@ -111,7 +111,7 @@ TEST(UserX, AKickedOccupantsPresenceRoundTrips) {
 }
 
 TEST(UserX, AnOccupantsPresenceWithJidAndNickRoundTrips) {
-  // Self-presence with the full JID (§7.2.3) and a nick change (Example 45, status 303).
+  // Self-presence with the full JID (§7.2.3) and a nick change (Example 50, status 303).
   expect_round_trip(std::string(kOpen) +
                     "<item affiliation='member' jid='hag66@shakespeare.lit/pda' "
                     "role='participant'/><status code='100'/><status code='110'/>"
@@ -122,7 +122,7 @@ TEST(UserX, AnOccupantsPresenceWithJidAndNickRoundTrips) {
 }
 
 TEST(UserX, ADestroyedRoomsPresenceRoundTrips) {
-  // Example 174: the alternate venue and the reason; the venue's password when given.
+  // Example 202: the alternate venue and the reason; the venue's password when given.
   const std::string xml = std::string(kOpen) +
                           "<item affiliation='none' role='none'/>"
                           "<destroy jid='coven@chat.shakespeare.lit'>"
