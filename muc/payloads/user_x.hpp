@@ -1,4 +1,4 @@
-// muc#user <x/> (XEP-0045 §7-§10, schema §19.2): what the room tells occupants about
+// muc#user <x/> (XEP-0045 §7-§10 and its muc#user schema): what the room tells occupants about
 // themselves and each other (items, status codes, destruction) and what occupants send the
 // room and each other through it (invitations, declines, the password of an invitation).
 #pragma once
