@@ -69,22 +69,24 @@ xmpp::Element Engine::occupant_presence(const Room& room, const Occupant& o,
   p.set_attr("from", occupant_jid(room, o.nick).full());
   if (!note.id.empty()) p.set_attr("id", note.id);
 
-  UserX x;
-  UserItem& item = x.items.emplace_back();
+  // The stanza the room sends most: written piece by piece, in to_element(UserX)'s order.
+  xmpp::Element x = empty_user_x();
+  UserItem item;
   item.affiliation = note.destroy ? Affiliation::none : affiliation(room, o.bare);
   if (with_jid) item.jid = self_session ? self_session->full() : o.primary().jid.full();
   if (!note.new_nick.empty()) item.nick = note.new_nick;
   item.role = note.unavailable ? Role::none : o.role;
   if (!note.actor_nick.empty()) item.actor = UserActor{std::nullopt, note.actor_nick};
   item.reason = note.reason;
-  if (note.destroy) x.destroy = *note.destroy;
+  add_item(x, item);
+  if (note.destroy) add_destroy(x, *note.destroy);
   std::vector<int> codes = note.codes;
   if (self_session) {
     codes.push_back(110);
     codes.insert(codes.end(), note.self_codes.begin(), note.self_codes.end());
   }
-  x.status_codes = status_codes(std::move(codes));
-  p.add_child(to_element(x));
+  add_status_codes(x, status_codes(std::move(codes)));
+  p.add_child(std::move(x));
   add_occupant_id(p, o.occupant_id);
   return p;
 }

@@ -102,8 +102,38 @@ UserX parse_user_x(const xmpp::Element& x) {
   return out;
 }
 
+xmpp::Element empty_user_x() {
+  return xmpp::Element("x", std::string(kNs));
+}
+
+void add_item(xmpp::Element& x, const UserItem& item) {
+  xmpp::Element& e = x.add_child("item");
+  if (item.affiliation) e.set_attr("affiliation", to_string(*item.affiliation));
+  if (item.jid) e.set_attr("jid", *item.jid);
+  if (item.nick) e.set_attr("nick", *item.nick);
+  if (item.role) e.set_attr("role", to_string(*item.role));
+  if (item.actor) {
+    xmpp::Element& actor = e.add_child("actor");
+    if (item.actor->jid) actor.set_attr("jid", *item.actor->jid);
+    if (item.actor->nick) actor.set_attr("nick", *item.actor->nick);
+  }
+  write_continuation(e, item.continuation);
+  write_reason(e, item.reason);
+}
+
+void add_destroy(xmpp::Element& x, const UserDestroy& destroy) {
+  xmpp::Element& e = x.add_child("destroy");
+  if (destroy.jid) e.set_attr("jid", *destroy.jid);
+  write_reason(e, destroy.reason);
+  if (destroy.password) e.add_text_child("password", *destroy.password);
+}
+
+void add_status_codes(xmpp::Element& x, const std::vector<int>& codes) {
+  for (int code : codes) x.add_child("status").set_attr("code", std::to_string(code));
+}
+
 xmpp::Element to_element(const UserX& x) {
-  xmpp::Element out("x", std::string(kNs));
+  xmpp::Element out = empty_user_x();
   for (const UserInvite& invite : x.invites) {
     xmpp::Element& e = out.add_child("invite");
     write_from_to(e, invite.from, invite.to);
@@ -115,28 +145,10 @@ xmpp::Element to_element(const UserX& x) {
     write_from_to(e, decline.from, decline.to);
     write_reason(e, decline.reason);
   }
-  for (const UserItem& item : x.items) {
-    xmpp::Element& e = out.add_child("item");
-    if (item.affiliation) e.set_attr("affiliation", to_string(*item.affiliation));
-    if (item.jid) e.set_attr("jid", *item.jid);
-    if (item.nick) e.set_attr("nick", *item.nick);
-    if (item.role) e.set_attr("role", to_string(*item.role));
-    if (item.actor) {
-      xmpp::Element& actor = e.add_child("actor");
-      if (item.actor->jid) actor.set_attr("jid", *item.actor->jid);
-      if (item.actor->nick) actor.set_attr("nick", *item.actor->nick);
-    }
-    write_continuation(e, item.continuation);
-    write_reason(e, item.reason);
-  }
-  if (x.destroy) {
-    xmpp::Element& e = out.add_child("destroy");
-    if (x.destroy->jid) e.set_attr("jid", *x.destroy->jid);
-    write_reason(e, x.destroy->reason);
-    if (x.destroy->password) e.add_text_child("password", *x.destroy->password);
-  }
+  for (const UserItem& item : x.items) add_item(out, item);
+  if (x.destroy) add_destroy(out, *x.destroy);
   if (x.password) out.add_text_child("password", *x.password);
-  for (int code : x.status_codes) out.add_child("status").set_attr("code", std::to_string(code));
+  add_status_codes(out, x.status_codes);
   return out;
 }
 

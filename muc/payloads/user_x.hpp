@@ -80,4 +80,11 @@ UserX parse_user_x(const xmpp::Element& x);
 // schema order. Stanzas the room sends have always had this shape, byte for byte.
 xmpp::Element to_element(const UserX& x);
 
+// The pieces to_element writes, for the occupant presence the room sends most: appended to
+// an <x/> in the same order and shape, without building a UserX first.
+xmpp::Element empty_user_x();
+void add_item(xmpp::Element& x, const UserItem& item);
+void add_destroy(xmpp::Element& x, const UserDestroy& destroy);
+void add_status_codes(xmpp::Element& x, const std::vector<int>& codes);
+
 }  // namespace commonroom::muc
