@@ -13,6 +13,7 @@
 #include "muc/effects.hpp"
 #include "muc/id_source.hpp"
 #include "muc/link_directory.hpp"
+#include "muc/payloads/user_x.hpp"
 #include "muc/policy.hpp"
 #include "muc/room.hpp"
 #include "muc/service_ban.hpp"
@@ -39,7 +40,7 @@ struct PresenceNote {
   std::string reason;           // <reason/>
   std::string new_nick;         // 'nick' on the item (303)
   const xmpp::Element* exit_presence = nullptr;  // unavailable: its <status/> is passed on
-  const xmpp::Element* destroy = nullptr;        // <destroy/> (room destruction)
+  const UserDestroy* destroy = nullptr;          // <destroy/> (room destruction)
   std::string id;                                // 'id' to reflect ("" = none)
   // Role used to decide whether others see this presence (presencebroadcast); for an exit
   // it is the role the occupant had.
@@ -137,7 +138,7 @@ class Engine {
                                               bool& rewritten) const;
   // Destroys a temporary room nobody is in any more.
   void drop_if_empty(Ctx& ctx, Room& room);
-  void destroy_room(Ctx& ctx, Room& room, const xmpp::Element* destroy, std::string reason);
+  void destroy_room(Ctx& ctx, Room& room, const UserDestroy& destroy, std::string reason);
 
   // --- roles and affiliations (engine_admin.cpp) ---
   void change_role(Ctx& ctx, Effects& self_sink, Effects& others, Room& room, Occupant& o,
@@ -153,7 +154,7 @@ class Engine {
   // `cont`: the inviter's <continue/> (§7.9), passed on with its thread.
   void send_invitation(Ctx& ctx, Effects& sink, const Room& room, const std::string& to,
                        const std::string& inviter, const std::string& reason,
-                       const xmpp::Element* cont = nullptr);
+                       const std::optional<Continuation>& cont = std::nullopt);
 
   // --- config (engine_owner.cpp) ---
   xmpp::DataForm config_form(const Room& room) const;

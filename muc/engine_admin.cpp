@@ -418,12 +418,13 @@ void Engine::change_affiliation(Ctx& ctx, Effects& self_sink, Effects& others, R
         "Your affiliation with " + room.jid_str() + " is now " + std::string(to_string(a)) + ".";
     if (!reason.empty()) text += " Reason: " + reason;
     m.add_text_child("body", text);
-    xmpp::Element& x = m.add_child("x", std::string(xmpp::ns::muc_user));
-    xmpp::Element& item = x.add_child("item");
-    item.set_attr("affiliation", std::string(to_string(a)));
-    item.set_attr("jid", bare);
-    if (!reason.empty()) item.add_text_child("reason", reason);
-    x.add_child("status").set_attr("code", "101");
+    UserX x;
+    UserItem& item = x.items.emplace_back();
+    item.affiliation = a;
+    item.jid = bare;
+    item.reason = reason;
+    x.status_codes = {101};
+    m.add_child(to_element(x));
     others.outbound.push_back(std::move(m));
   }
 }
@@ -438,26 +439,26 @@ std::optional<int> Engine::removal_after_affiliation_change(const Room& room,
 
 void Engine::send_invitation(Ctx& ctx, Effects& sink, const Room& room, const std::string& to,
                              const std::string& inviter, const std::string& reason,
-                             const xmpp::Element* cont) {
+                             const std::optional<Continuation>& cont) {
   xmpp::Element m("message", std::string(xmpp::ns::component_accept));
   m.set_attr("from", room.jid_str());
   m.set_attr("to", to);
   std::string_view id = ctx.stanza.attr("id");
   m.set_attr("id",
              ctx.stanza.name() == "message" && !id.empty() ? std::string(id) : ids_->next_id());
-  xmpp::Element& x = m.add_child("x", std::string(xmpp::ns::muc_user));
-  xmpp::Element& invite = x.add_child("invite");
-  invite.set_attr("from", inviter);
-  if (!reason.empty()) invite.add_text_child("reason", reason);
+  UserX x;
+  UserInvite& invite = x.invites.emplace_back();
+  invite.from = inviter;
+  invite.reason = reason;
   if (cont) {
     // Only the thread id goes on, and only one of sensible length (XEP-0201 ids are short).
     constexpr std::size_t kMaxThreadBytes = 256;
-    xmpp::Element& c = invite.add_child("continue");
-    std::string_view thread = cont->attr("thread");
-    if (!thread.empty() && thread.size() <= kMaxThreadBytes)
-      c.set_attr("thread", std::string(thread));
+    const std::string thread = cont->thread.value_or("");
+    invite.continuation.emplace();
+    if (!thread.empty() && thread.size() <= kMaxThreadBytes) invite.continuation->thread = thread;
   }
   // No <password/>: the room keeps only its hash (features/password.cpp).
+  m.add_child(to_element(x));
   sink.outbound.push_back(std::move(m));
 }
 

@@ -56,19 +56,16 @@ std::optional<std::string> read_jid_list(const xmpp::DataForm& form, const std::
 
 // muc#owner <destroy/> as the muc#user <destroy/> occupants get, or why it is malformed
 // (§10.9).
-std::variant<xmpp::Element, xmpp::StanzaError> read_destroy(const xmpp::Element& d) {
-  xmpp::Element destroy("destroy", std::string(xmpp::ns::muc_user));
+std::variant<UserDestroy, xmpp::StanzaError> read_destroy(const xmpp::Element& d) {
+  UserDestroy destroy;
   if (d.has_attr("jid")) {
     std::string why;
     auto venue = xmpp::Jid::try_parse(d.attr("jid"), &why);
     if (!venue) return xmpp::StanzaError::jid_malformed("alternate venue: " + why);
-    destroy.set_attr("jid", venue->full());
+    destroy.jid = venue->full();
   }
-  std::string reason = d.child_text("reason", xmpp::ns::muc_owner);
-  if (!reason.empty()) destroy.add_text_child("reason", reason);
-  if (const auto* pw = d.find_child("password", xmpp::ns::muc_owner)) {
-    destroy.add_text_child("password", pw->text());
-  }
+  destroy.reason = d.child_text("reason", xmpp::ns::muc_owner);
+  if (const auto* pw = d.find_child("password", xmpp::ns::muc_owner)) destroy.password = pw->text();
   return destroy;
 }
 
@@ -223,7 +220,7 @@ void Engine::handle_owner(Ctx& ctx, Room& room, const xmpp::Element& query, bool
     auto destroy = read_destroy(*d);
     if (auto* e = std::get_if<xmpp::StanzaError>(&destroy)) return error(ctx, &room, std::move(*e));
     // §10.9: occupants are told first, then the owner gets the result.
-    destroy_room(ctx, room, &std::get<xmpp::Element>(destroy),
+    destroy_room(ctx, room, std::get<UserDestroy>(destroy),
                  d->child_text("reason", xmpp::ns::muc_owner));
     result(ctx);
     return;
@@ -239,8 +236,7 @@ void Engine::handle_owner(Ctx& ctx, Room& room, const xmpp::Element& query, bool
     result(ctx);
     if (room.locked()) {
       // §10.1.3: cancelling the initial configuration destroys the room.
-      xmpp::Element destroy("destroy", std::string(xmpp::ns::muc_user));
-      destroy_room(ctx, room, &destroy, "initial configuration cancelled");
+      destroy_room(ctx, room, UserDestroy{}, "initial configuration cancelled");
     }
     return;
   }
@@ -300,9 +296,10 @@ void Engine::apply_config_change(Ctx& ctx, Room& room, const RoomConfig& before,
     m.set_attr("from", room.jid_str());
     m.set_attr("id", ids_->next_id());
     m.set_attr("type", "groupchat");
-    xmpp::Element& x = m.add_child("x", std::string(xmpp::ns::muc_user));
+    UserX x;
     std::sort(codes.begin(), codes.end());
-    for (int c : codes) x.add_child("status").set_attr("code", std::to_string(c));
+    x.status_codes = std::move(codes);
+    m.add_child(to_element(x));
     fanout(ctx.out, m, room.all_sessions());
   }
   // Features act on their own changes (members-only's 322, linked membership's 321).

@@ -29,14 +29,11 @@ std::vector<xmpp::Element> clean_presence(const xmpp::Element& p) {
   return std::move(out.nodes());
 }
 
-void add_status_codes(xmpp::Element& x, std::vector<int> codes) {
+// Status codes in ascending order, each once.
+std::vector<int> status_codes(std::vector<int> codes) {
   std::sort(codes.begin(), codes.end());
   codes.erase(std::unique(codes.begin(), codes.end()), codes.end());
-  for (int c : codes) {
-    xmpp::Element status("status", std::string(xmpp::ns::muc_user));
-    status.set_attr("code", std::to_string(c));
-    x.add_child(std::move(status));
-  }
+  return codes;
 }
 
 bool only_spaces(std::string_view s) {
@@ -72,22 +69,23 @@ xmpp::Element Engine::occupant_presence(const Room& room, const Occupant& o,
   p.set_attr("from", occupant_jid(room, o.nick).full());
   if (!note.id.empty()) p.set_attr("id", note.id);
 
-  xmpp::Element x("x", std::string(xmpp::ns::muc_user));
-  xmpp::Element& item = x.add_child("item");
-  Affiliation a = note.destroy ? Affiliation::none : affiliation(room, o.bare);
-  item.set_attr("affiliation", to_string(a));
-  if (with_jid) item.set_attr("jid", self_session ? self_session->full() : o.primary().jid.full());
-  if (!note.new_nick.empty()) item.set_attr("nick", note.new_nick);
-  item.set_attr("role", to_string(note.unavailable ? Role::none : o.role));
-  if (!note.actor_nick.empty()) item.add_child("actor").set_attr("nick", note.actor_nick);
-  if (!note.reason.empty()) item.add_text_child("reason", note.reason);
-  if (note.destroy) x.add_child(*note.destroy);
+  // The stanza the room sends most: written piece by piece, in to_element(UserX)'s order.
+  xmpp::Element x = empty_user_x();
+  UserItem item;
+  item.affiliation = note.destroy ? Affiliation::none : affiliation(room, o.bare);
+  if (with_jid) item.jid = self_session ? self_session->full() : o.primary().jid.full();
+  if (!note.new_nick.empty()) item.nick = note.new_nick;
+  item.role = note.unavailable ? Role::none : o.role;
+  if (!note.actor_nick.empty()) item.actor = UserActor{std::nullopt, note.actor_nick};
+  item.reason = note.reason;
+  add_item(x, item);
+  if (note.destroy) add_destroy(x, *note.destroy);
   std::vector<int> codes = note.codes;
   if (self_session) {
     codes.push_back(110);
     codes.insert(codes.end(), note.self_codes.begin(), note.self_codes.end());
   }
-  add_status_codes(x, std::move(codes));
+  add_status_codes(x, status_codes(std::move(codes)));
   p.add_child(std::move(x));
   add_occupant_id(p, o.occupant_id);
   return p;
@@ -252,13 +250,13 @@ void Engine::refuse_non_occupant(Ctx& ctx) {
   p.set_attr("from", ctx.to.full());
   p.set_attr("to", ctx.from.full());
   p.set_attr("type", "unavailable");
-  xmpp::Element x("x", std::string(xmpp::ns::muc_user));
-  xmpp::Element& item = x.add_child("item");
-  item.set_attr("affiliation", "none");
-  item.set_attr("role", "none");
-  item.add_text_child("reason", "You are not in the room.");
-  add_status_codes(x, {110, 307, 333});
-  p.add_child(std::move(x));
+  UserX x;
+  UserItem& item = x.items.emplace_back();
+  item.affiliation = Affiliation::none;
+  item.role = Role::none;
+  item.reason = "You are not in the room.";
+  x.status_codes = {110, 307, 333};
+  p.add_child(to_element(x));
   send(ctx, std::move(p));
 }
 
@@ -531,7 +529,7 @@ void Engine::exit(Ctx& ctx, Room& room, Occupant& o) {
   ev.body = ctx.stanza.child_text("status", ctx.stanza.xmlns());
   Occupant gone = o;
   room.remove_occupant(nick);
-  xmpp::Element destroy("destroy", std::string(xmpp::ns::muc_user));
+  const UserDestroy destroy{};
   if (room.locked() && room.occupants().empty()) {
     // §10.1.3: the creator left before configuring: the room is destroyed, and says so.
     note.destroy = &destroy;
@@ -552,17 +550,17 @@ void Engine::drop_if_empty(Ctx& ctx, Room& room) {
   rooms_.erase(key);
 }
 
-void Engine::destroy_room(Ctx& ctx, Room& room, const xmpp::Element* destroy, std::string reason) {
+void Engine::destroy_room(Ctx& ctx, Room& room, const UserDestroy& destroy, std::string reason) {
   // §10.9: one unavailable presence per occupant, carrying <destroy/>; no broadcast.
   for (const auto& [nick, o] : room.occupants()) {
     PresenceNote note;
     note.unavailable = true;
-    note.destroy = destroy;
+    note.destroy = &destroy;
     presence_to_self(ctx.out, room, o, note);
   }
   RoomEvent& ev = event(ctx, room, RoomEventKind::room_destroyed);
   ev.body = std::move(reason);
-  ev.detail = json_detail({{"alternate", destroy ? destroy->attr("jid") : ""}});
+  ev.detail = json_detail({{"alternate", destroy.jid.value_or("")}});
   ctx.out.deletions.push_back(room.jid_str());
   std::erase_if(ctx.out.saves, [&](const RoomSnapshot& s) { return s.jid == room.jid_str(); });
   std::string key = room.jid_str();  // a copy: the room (and its jid) dies in erase()

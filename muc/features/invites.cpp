@@ -10,9 +10,8 @@ namespace commonroom::muc {
 
 namespace {
 
-void handle_invitations(Engine& engine, Ctx& ctx, Room& room, const xmpp::Element& x) {
-  auto invites = x.children("invite", xmpp::ns::muc_user);
-  auto declines = x.children("decline", xmpp::ns::muc_user);
+void handle_invitations(Engine& engine, Ctx& ctx, Room& room, const UserX& x) {
+  const std::vector<UserInvite>& invites = x.invites;
   if (!invites.empty()) {
     const Occupant* o = room.occupant_of(ctx.from);
     if (!o) {
@@ -28,13 +27,13 @@ void handle_invitations(Engine& engine, Ctx& ctx, Room& room, const xmpp::Elemen
       return;
     }
     std::vector<xmpp::Jid> invitees;
-    for (const xmpp::Element* invite : invites) {
+    for (const UserInvite& invite : invites) {
       std::string why;
-      auto to = xmpp::Jid::try_parse(invite->attr("to"), &why);
-      if (!invite->has_attr("to") || !to) {
-        engine.error(ctx, &room,
-                     xmpp::StanzaError::jid_malformed(
-                         invite->has_attr("to") ? why : "an invitation needs a 'to'"));
+      auto to = xmpp::Jid::try_parse(invite.to.value_or(""), &why);
+      if (!invite.to || !to) {
+        engine.error(
+            ctx, &room,
+            xmpp::StanzaError::jid_malformed(invite.to ? why : "an invitation needs a 'to'"));
         return;
       }
       if (engine.affiliation(room, *to) ==
@@ -54,13 +53,13 @@ void handle_invitations(Engine& engine, Ctx& ctx, Room& room, const xmpp::Elemen
     bool durable_change = false;  // a feature changed what the room stores
     for (size_t i = 0; i < invitees.size(); ++i) {
       const xmpp::Jid& to = invitees[i];
-      std::string reason = invites[i]->child_text("reason", xmpp::ns::muc_user);
+      const std::string& reason = invites[i].reason;
       for (const RoomFeature* f : room_features()) {
         if (f->invitation(engine, ctx, room, to, inviter_nick)) durable_change = true;
       }
       // §7.9: a one-to-one chat continued in the room keeps its thread.
-      const xmpp::Element* cont = invites[i]->find_child("continue", xmpp::ns::muc_user);
-      engine.send_invitation(ctx, ctx.out, room, std::string(to.full()), inviter, reason, cont);
+      engine.send_invitation(ctx, ctx.out, room, std::string(to.full()), inviter, reason,
+                             invites[i].continuation);
       room.remember_invitation(std::string(to.bare_str()), std::string(ctx.from.full()),
                                engine.policy().limits().max_pending_invitations);
       RoomEvent& ev = engine.event(ctx, room, RoomEventKind::invitation);
@@ -70,8 +69,8 @@ void handle_invitations(Engine& engine, Ctx& ctx, Room& room, const xmpp::Elemen
     }
     if (durable_change) engine.persist(ctx, room);
   }
-  for (const xmpp::Element* decline : declines) {
-    auto to = xmpp::Jid::try_parse(decline->attr("to"));
+  for (const UserDecline& decline : x.declines) {
+    auto to = xmpp::Jid::try_parse(decline.to.value_or(""));
     if (!to) {
       engine.error(ctx, &room, xmpp::StanzaError::jid_malformed("a decline needs a valid 'to'"));
       return;
@@ -88,15 +87,15 @@ void handle_invitations(Engine& engine, Ctx& ctx, Room& room, const xmpp::Elemen
     m.set_attr("from", room.jid_str());
     if (ctx.stanza.has_attr("id")) m.set_attr("id", ctx.stanza.attr("id"));
     m.set_attr("to", *inviter);
-    xmpp::Element& x2 = m.add_child("x", std::string(xmpp::ns::muc_user));
-    xmpp::Element& d = x2.add_child("decline");
-    d.set_attr("from", ctx.from.bare_str());
-    std::string reason = decline->child_text("reason", xmpp::ns::muc_user);
-    if (!reason.empty()) d.add_text_child("reason", reason);
+    UserX passed_on;
+    UserDecline& passed = passed_on.declines.emplace_back();
+    passed.from = std::string(ctx.from.bare_str());
+    passed.reason = decline.reason;
+    m.add_child(to_element(passed_on));
     engine.send(ctx, std::move(m));
     RoomEvent& ev = engine.event(ctx, room, RoomEventKind::invitation_decline);
     ev.target = *inviter;
-    ev.body = reason;
+    ev.body = decline.reason;
   }
 }
 
@@ -118,7 +117,8 @@ class Invites : public RoomFeature {
   bool handle_message(Engine& engine, Ctx& ctx, Room& room) const override {
     const xmpp::Element* x = ctx.stanza.find_child("x", xmpp::ns::muc_user);
     if (!x) return false;
-    handle_invitations(engine, ctx, room, *x);
+    // A value XEP-0045 does not define throws PayloadError: the sender gets bad-request.
+    handle_invitations(engine, ctx, room, parse_user_x(*x));
     return true;
   }
 };

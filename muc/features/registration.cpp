@@ -4,6 +4,7 @@
 // request to the room's owners and admins and registers the user when one of them approves
 // (§9.9), `closed` takes no new registrations.
 #include <chrono>
+#include <variant>
 
 #include "muc/engine.hpp"
 #include "muc/event_detail.hpp"
@@ -149,187 +150,227 @@ void register_member(Engine& engine, Ctx& ctx, Effects& sink, Room& room, const 
                      const std::string& nick, const std::string& reason,
                      const std::string& actor_nick);
 
+// Where the sender stands with the room, read once for every kind of register request.
+struct Standing {
+  Affiliation affiliation;
+  std::string bare;
+  const AffiliationEntry* entry;  // their affiliation entry, nullptr when none
+  Registration mode;
+  bool registered;                     // they have a reserved nick
+  bool needs_approval;                 // a submission waits for an admin
+  bool may_register;                   // a submission can succeed at all
+  const RegistrationRequest* pending;  // their request still waiting, if any
+};
+
+// Also forgets requests nobody decided on in time.
+Standing read_standing(const Ctx& ctx, Room& room, Affiliation affiliation) {
+  Standing s;
+  s.affiliation = affiliation;
+  s.bare = std::string(ctx.from.bare_str());
+  s.entry = room.entry(s.bare);
+  s.mode = room.config().registration;
+  s.registered = s.entry && !s.entry->nick.empty();
+  // Requests wait for an admin when the room says so; members and admins only reserve a
+  // nick, which needs nobody's approval.
+  s.needs_approval = s.mode == Registration::approval && s.affiliation < Affiliation::member;
+  // In a members-only room open registration would bypass the member list admins keep.
+  s.may_register =
+      s.mode != Registration::closed &&
+      (s.affiliation >= Affiliation::member || !room.config().members_only || s.needs_approval);
+  room.drop_registration_requests_before(ctx.now - kRequestLifetime);
+  s.pending = room.registration_request(s.bare);
+  return s;
+}
+
+// Why this user may not register at all, if so (closed room, or members-only without
+// approval).
+std::optional<xmpp::StanzaError> registration_refused(const Standing& s) {
+  if (s.mode == Registration::closed) return closed_error();
+  if (!s.may_register) return not_allowed("ask an admin for membership of this members-only room");
+  return std::nullopt;
+}
+
+// The registration form (§7.10 Example 64), filled with a waiting request's answers.
+xmpp::DataForm registration_form(const Room& room, const Standing& s,
+                                 const std::string& instructions) {
+  xmpp::DataForm form;
+  form.type = xmpp::FormType::form;
+  form.title = room_title(room) + " registration";
+  form.instructions.push_back(instructions);
+  form.set_form_type(std::string(xmpp::ns::muc_register));
+  if (s.needs_approval) {
+    // Who is asking, for the admins who decide (§7.10 Example 64's optional fields).
+    for (const DetailField& d : kDetails) {
+      const std::string* given = s.pending ? detail_value(*s.pending, d.var) : nullptr;
+      form.fields.push_back(detail_field(d, given ? *given : std::string()));
+    }
+  }
+  xmpp::FormField nick =
+      text_field(kRoomnick, s.pending ? s.pending->nick : std::string(), "Desired Nickname");
+  nick.required = true;
+  form.fields.push_back(std::move(nick));
+  return form;
+}
+
+// get: the reserved nick of a registered user, else the form to fill (§7.10).
+void answer_register_get(Engine& engine, Ctx& ctx, Room& room, const Standing& s) {
+  xmpp::Element q("query", std::string(xmpp::ns::register_));
+  if (s.registered) {
+    q.add_child("registered");
+    q.add_text_child("username", s.entry->nick);
+    engine.result(ctx, std::move(q));
+    return;
+  }
+  if (auto refused = registration_refused(s)) return engine.error(ctx, &room, std::move(*refused));
+  std::string instructions =
+      s.pending ? "Your request to register as " + s.pending->nick +
+                      " is waiting for an admin of this room. Submit again to change it."
+      : s.needs_approval
+          ? "Choose the nickname to reserve in this room. An admin of the room will review "
+            "your request."
+          : "Choose the nickname to reserve in this room.";
+  q.add_text_child("instructions", instructions);
+  q.add_child(xmpp::to_element(registration_form(room, s, instructions)));
+  engine.result(ctx, std::move(q));
+}
+
+// XEP-0077 cancellation: the reserved nick goes, and membership with it; a request still
+// waiting is withdrawn.
+void cancel_registration(Engine& engine, Ctx& ctx, Room& room, const Standing& s,
+                         const std::string& actor_nick) {
+  Effects later;
+  bool withdrawn = room.drop_registration_request(s.bare);
+  if (s.entry) {
+    if (s.entry->affiliation == Affiliation::member) {
+      engine.change_affiliation(ctx, later, later, room, s.bare, Affiliation::none,
+                                "registration cancelled", std::string(), actor_nick);
+    } else {
+      room.set_affiliation(s.bare, s.entry->affiliation, s.entry->reason, std::string());
+    }
+  }
+  if (s.entry || withdrawn) engine.persist(ctx, room);
+  engine.result(ctx);
+  Engine::append(ctx.out, std::move(later));
+}
+
+// A submitted registration form and the nickname it asks for, checked.
+struct Submission {
+  xmpp::DataForm form;
+  std::string nick;
+};
+struct Cancelled {};
+
+std::variant<Submission, Cancelled, xmpp::StanzaError> read_submission(Engine& engine, Ctx& ctx,
+                                                                       const Room& room,
+                                                                       const Standing& s,
+                                                                       const xmpp::Element& query) {
+  const xmpp::Element* x = query.find_child("x", xmpp::ns::data_forms);
+  if (!x) return xmpp::StanzaError::bad_request("submit the registration form");
+  xmpp::DataForm form = xmpp::parse_data_form(*x);
+  if (form.type == xmpp::FormType::cancel) return Cancelled{};
+  if (form.type != xmpp::FormType::submit || form.form_type() != xmpp::ns::muc_register) {
+    return xmpp::StanzaError::bad_request("expected a submitted muc#register form");
+  }
+  std::string nick(form.value(kRoomnick).value_or(""));
+  if (nick.empty()) return xmpp::StanzaError::bad_request(kRoomnick + " is required");
+  if (auto refused = registration_refused(s)) return std::move(*refused);
+  if (nick.size() > kMaxNickBytes) return xmpp::StanzaError::not_acceptable("nickname: too long");
+  try {
+    nick = xmpp::resourceprep(nick);
+  } catch (const xmpp::JidError& e) {
+    return xmpp::StanzaError::not_acceptable(std::string("nickname: ") + e.what());
+  }
+  bool rewritten = false;
+  if (auto e = engine.check_nick(ctx, room.jid(), nick, rewritten)) return std::move(*e);
+  if (nick_taken(room, nick, ctx.from)) {
+    // §7.10: reserved (or in use) by someone else.
+    return xmpp::StanzaError::conflict("that nickname is taken");
+  }
+  return Submission{std::move(form), std::move(nick)};
+}
+
+// The optional details a request for approval carries, each within its bound.
+std::variant<std::vector<std::pair<std::string, std::string>>, xmpp::StanzaError> read_details(
+    const xmpp::DataForm& form) {
+  std::vector<std::pair<std::string, std::string>> details;
+  for (const DetailField& d : kDetails) {
+    std::string value;
+    for (const std::string& v : form.values(d.var)) {
+      if (!value.empty()) value += '\n';
+      value += v;
+    }
+    if (value.empty()) continue;
+    if (value.size() > d.max_bytes) {
+      return xmpp::StanzaError::not_acceptable(std::string(d.var) + ": at most " +
+                                               std::to_string(d.max_bytes) + " bytes");
+    }
+    details.emplace_back(d.var, std::move(value));
+  }
+  return details;
+}
+
+// approval mode: the request waits, and the owners and admins are asked (§9.9).
+void request_approval(Engine& engine, Ctx& ctx, Room& room, const Standing& s,
+                      Submission submission, const std::string& actor_nick) {
+  auto details = read_details(submission.form);
+  if (auto* e = std::get_if<xmpp::StanzaError>(&details)) {
+    return engine.error(ctx, &room, std::move(*e));
+  }
+  RegistrationRequest request;
+  request.jid = s.bare;
+  request.nick = submission.nick;
+  request.details = std::move(std::get<0>(details));
+  if (!s.pending && room.registration_requests().size() >= kMaxPendingRequests) {
+    engine.error(ctx, &room,
+                 xmpp::StanzaError::resource_constraint(
+                     "too many registration requests are waiting in this room; try "
+                     "again later"));
+    return;
+  }
+  request.requested_at = ctx.now;
+  // Asking again with the same answers within the hour does not ask the admins again.
+  bool ask = !s.pending || s.pending->nick != request.nick ||
+             s.pending->details != request.details ||
+             ctx.now - s.pending->notified_at >= kRenotifyAfter;
+  request.notified_at = ask ? ctx.now : s.pending->notified_at;
+  RoomEvent& ev = engine.event(ctx, room, RoomEventKind::registration_request);
+  ev.actor_nick = actor_nick;
+  ev.target = request.nick;
+  // §7.10 Example 69: the request was received (not yet granted).
+  engine.result(ctx);
+  if (ask)
+    engine.fanout(ctx.out, approval_message(room, request, engine.ids().next_id()),
+                  approvers(room));
+  room.put_registration_request(std::move(request));
+  engine.persist(ctx, room);
+}
+
 void handle_register(Engine& engine, Ctx& ctx, Room& room) {
-  const xmpp::Element& query = *ctx.stanza.find_child("query", xmpp::ns::register_);
-  bool get = xmpp::iq_type(ctx.stanza) == xmpp::IqType::get;
   Affiliation a = engine.affiliation(room, ctx.from);
-  std::string bare(ctx.from.bare_str());
-  const AffiliationEntry* entry = room.entry(bare);
   if (a == Affiliation::outcast) {
     engine.error(ctx, &room, xmpp::StanzaError::forbidden("you are banned from this room"));
     return;
   }
-  const muc::Registration mode = room.config().registration;
-  bool registered = entry && !entry->nick.empty();
-  // Requests wait for an admin when the room says so; members and admins only reserve a
-  // nick, which needs nobody's approval.
-  bool needs_approval = mode == Registration::approval && a < Affiliation::member;
-  // In a members-only room open registration would bypass the member list admins keep.
-  bool may_register = mode != Registration::closed &&
-                      (a >= Affiliation::member || !room.config().members_only || needs_approval);
-  room.drop_registration_requests_before(ctx.now - kRequestLifetime);
-  const RegistrationRequest* pending = room.registration_request(bare);
-  if (get) {
-    xmpp::Element q("query", std::string(xmpp::ns::register_));
-    if (registered) {
-      q.add_child("registered");
-      q.add_text_child("username", entry->nick);
-      engine.result(ctx, std::move(q));
-      return;
-    }
-    if (mode == Registration::closed) {
-      engine.error(ctx, &room, closed_error());
-      return;
-    }
-    if (!may_register) {
-      engine.error(ctx, &room,
-                   not_allowed("ask an admin for membership of this members-only room"));
-      return;
-    }
-    std::string instructions =
-        pending ? "Your request to register as " + pending->nick +
-                      " is waiting for an admin of this room. Submit again to change it."
-        : needs_approval
-            ? "Choose the nickname to reserve in this room. An admin of the room will review "
-              "your request."
-            : "Choose the nickname to reserve in this room.";
-    q.add_text_child("instructions", instructions);
-    xmpp::DataForm form;
-    form.type = xmpp::FormType::form;
-    form.title = room_title(room) + " registration";
-    form.instructions.push_back(instructions);
-    form.set_form_type(std::string(xmpp::ns::muc_register));
-    if (needs_approval) {
-      // Who is asking, for the admins who decide (§7.10 Example 64's optional fields).
-      for (const DetailField& d : kDetails) {
-        const std::string* given = pending ? detail_value(*pending, d.var) : nullptr;
-        form.fields.push_back(detail_field(d, given ? *given : std::string()));
-      }
-    }
-    xmpp::FormField nick =
-        text_field(kRoomnick, pending ? pending->nick : std::string(), "Desired Nickname");
-    nick.required = true;
-    form.fields.push_back(std::move(nick));
-    q.add_child(xmpp::to_element(form));
-    engine.result(ctx, std::move(q));
-    return;
-  }
+  const Standing s = read_standing(ctx, room, a);
+  if (xmpp::iq_type(ctx.stanza) == xmpp::IqType::get)
+    return answer_register_get(engine, ctx, room, s);
+  const xmpp::Element& query = *ctx.stanza.find_child("query", xmpp::ns::register_);
   std::string actor_nick;
   if (const Occupant* o = room.occupant_of(ctx.from)) actor_nick = o->nick;
   if (query.find_child("remove", xmpp::ns::register_)) {
-    // XEP-0077 cancellation: the reserved nick goes, and membership with it; a request
-    // still waiting is withdrawn.
-    Effects later;
-    bool withdrawn = room.drop_registration_request(bare);
-    if (entry) {
-      if (entry->affiliation == Affiliation::member) {
-        engine.change_affiliation(ctx, later, later, room, bare, Affiliation::none,
-                                  "registration cancelled", std::string(), actor_nick);
-      } else {
-        room.set_affiliation(bare, entry->affiliation, entry->reason, std::string());
-      }
-    }
-    if (entry || withdrawn) engine.persist(ctx, room);
-    engine.result(ctx);
-    Engine::append(ctx.out, std::move(later));
-    return;
+    return cancel_registration(engine, ctx, room, s, actor_nick);
   }
-  const xmpp::Element* x = query.find_child("x", xmpp::ns::data_forms);
-  if (!x) {
-    engine.error(ctx, &room, xmpp::StanzaError::bad_request("submit the registration form"));
-    return;
-  }
-  xmpp::DataForm form = xmpp::parse_data_form(*x);
-  if (form.type == xmpp::FormType::cancel) {
-    engine.result(ctx);
-    return;
-  }
-  if (form.type != xmpp::FormType::submit || form.form_type() != xmpp::ns::muc_register) {
-    engine.error(ctx, &room,
-                 xmpp::StanzaError::bad_request("expected a submitted muc#register form"));
-    return;
-  }
-  std::string nick(form.value(kRoomnick).value_or(""));
-  if (nick.empty()) {
-    engine.error(ctx, &room, xmpp::StanzaError::bad_request(kRoomnick + " is required"));
-    return;
-  }
-  if (mode == Registration::closed) {
-    engine.error(ctx, &room, closed_error());
-    return;
-  }
-  if (!may_register) {
-    engine.error(ctx, &room, not_allowed("ask an admin for membership of this members-only room"));
-    return;
-  }
-  if (nick.size() > kMaxNickBytes) {
-    engine.error(ctx, &room, xmpp::StanzaError::not_acceptable("nickname: too long"));
-    return;
-  }
-  try {
-    nick = xmpp::resourceprep(nick);
-  } catch (const xmpp::JidError& e) {
-    engine.error(ctx, &room,
-                 xmpp::StanzaError::not_acceptable(std::string("nickname: ") + e.what()));
-    return;
-  }
-  bool rewritten = false;
-  if (auto e = engine.check_nick(ctx, room.jid(), nick, rewritten)) {
-    engine.error(ctx, &room, std::move(*e));
-    return;
-  }
-  if (nick_taken(room, nick, ctx.from)) {
-    // §7.10: reserved (or in use) by someone else.
-    engine.error(ctx, &room, xmpp::StanzaError::conflict("that nickname is taken"));
-    return;
-  }
-  if (needs_approval) {
-    RegistrationRequest request;
-    request.jid = bare;
-    request.nick = nick;
-    for (const DetailField& d : kDetails) {
-      std::vector<std::string> values = form.values(d.var);
-      std::string value;
-      for (const std::string& v : values) {
-        if (!value.empty()) value += '\n';
-        value += v;
-      }
-      if (value.empty()) continue;
-      if (value.size() > d.max_bytes) {
-        engine.error(ctx, &room,
-                     xmpp::StanzaError::not_acceptable(std::string(d.var) + ": at most " +
-                                                       std::to_string(d.max_bytes) + " bytes"));
-        return;
-      }
-      request.details.emplace_back(d.var, std::move(value));
-    }
-    if (!pending && room.registration_requests().size() >= kMaxPendingRequests) {
-      engine.error(ctx, &room,
-                   xmpp::StanzaError::resource_constraint(
-                       "too many registration requests are waiting in this room; try "
-                       "again later"));
-      return;
-    }
-    request.requested_at = ctx.now;
-    // Asking again with the same answers within the hour does not ask the admins again.
-    bool ask = !pending || pending->nick != nick || pending->details != request.details ||
-               ctx.now - pending->notified_at >= kRenotifyAfter;
-    request.notified_at = ask ? ctx.now : pending->notified_at;
-    RoomEvent& ev = engine.event(ctx, room, RoomEventKind::registration_request);
-    ev.actor_nick = actor_nick;
-    ev.target = nick;
-    // §7.10 Example 69: the request was received (not yet granted).
-    engine.result(ctx);
-    if (ask)
-      engine.fanout(ctx.out, approval_message(room, request, engine.ids().next_id()),
-                    approvers(room));
-    room.put_registration_request(std::move(request));
-    engine.persist(ctx, room);
-    return;
+  auto read = read_submission(engine, ctx, room, s, query);
+  if (auto* e = std::get_if<xmpp::StanzaError>(&read))
+    return engine.error(ctx, &room, std::move(*e));
+  if (std::holds_alternative<Cancelled>(read)) return engine.result(ctx);
+  Submission& submission = std::get<Submission>(read);
+  if (s.needs_approval) {
+    return request_approval(engine, ctx, room, s, std::move(submission), actor_nick);
   }
   // The result first, then the room hears of the new member (§7.10's order).
   Effects later;
-  register_member(engine, ctx, later, room, bare, nick, "registered", actor_nick);
+  register_member(engine, ctx, later, room, s.bare, submission.nick, "registered", actor_nick);
   engine.persist(ctx, room);
   engine.result(ctx);
   Engine::append(ctx.out, std::move(later));

@@ -87,6 +87,20 @@ TEST(Invite, RefusesAnInvitationWithoutAddressWithJidMalformed) {
   EXPECT_THAT(out.at(0), IsError("modify/jid-malformed"));
 }
 
+TEST(Invite, RefusesAnInvitationCarryingAnUndefinedStatusCodeWithBadRequest) {
+  // The muc#user payload is read whole: a value XEP-0045 does not define is named, and no
+  // invitation goes out.
+  RoomHarness room;
+  room.create_coven();
+  Stanzas out = room.send(
+      "<message from='crone1@shakespeare.lit/desktop' to='coven@chat.shakespeare.lit'>"
+      "<x xmlns='http://jabber.org/protocol/muc#user'><invite to='hecate@shakespeare.lit'/>"
+      "<status code='abc'/></x></message>");
+  ASSERT_THAT(out, SizeIs(1));
+  EXPECT_THAT(out[0], IsError("modify/bad-request"));
+  EXPECT_NE(str(out[0]).find("bad status code"), std::string::npos);
+}
+
 TEST(Invite, ShowsTheOccupantJidAsInviterInASemiAnonymousRoom) {
   RoomHarness room;
   room.create_coven({{"muc#roomconfig_whois", {"moderators"}}});
