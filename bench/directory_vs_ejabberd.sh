@@ -21,7 +21,8 @@
 #      directory.cam.example component; its index load after start is timed;
 #   4. Prosody starts with the same component and user, and a second commonroom process
 #      (same database) connects to it as the same component;
-#   5. bench/directory_search_client.py sends every query to the three targets in turn and
+#   5. bench/directory_search_client.py sends every query to the three targets in turn (who
+#      goes first rotates each round) and
 #      prints p50/p99 per query and target, items and bytes per reply, the ratio
 #      ejabberd/commonroom and its own CPU per search; then runs each target alone and
 #      prints the CPU per search of ejabberd, Prosody, both commonroom processes and slapd.

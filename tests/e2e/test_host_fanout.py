@@ -13,12 +13,11 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from rooms_support import (CLIENT, MUC_DOMAIN, MUC_USER, USERS, Commonroom, CommonroomConfig,
-                           HostServer, User, body, q, run, run_dir, statuses)
+from host_fanout_support import every_session_gets_each_stanza_once, is_message
+from rooms_support import (CLIENT, MUC_DOMAIN, USERS, Commonroom, CommonroomConfig, HostServer,
+                           User, q, run, run_dir)
 
 FANOUT = "urn:commonroom:fanout:0"
-SID = "urn:xmpp:sid:0"
-OCCUPANT_ID = "urn:xmpp:occupant-id:0"
 
 
 @pytest.fixture(scope="module", params=["module", "no-module"])
@@ -52,66 +51,12 @@ def servers(request):
             prosody.stop()
 
 
-def is_message(text: str):
-    return lambda s: s.tag == q(CLIENT, "message") and body(s) == text
-
-
 def test_every_session_gets_each_message_and_presence_once(servers):
     with_module, prosody, commonroom = servers
     room = f"fanout-{'on' if with_module else 'off'}@{MUC_DOMAIN}"
 
     async def conversation():
-        alice = await User("alice", prosody.c2s_port).connect()
-        alice2 = await User("alice", prosody.c2s_port, resource="phone & <tablet>").connect()
-        bob = await User("bob", prosody.c2s_port).connect()
-        carol = await User("carol", prosody.c2s_port).connect()
-        dave = await User("dave", prosody.c2s_port).connect()
-        await alice.create(room, "alice")
-        await alice2.join(room, "alice on the go")
-        await bob.join(room, "bob")
-        await carol.join(room, "carol")
-        await dave.join(room, "dave")
-        everyone = [alice, alice2, bob, carol, dave]
-        for u in everyone:
-            await u.barrier()
-            u.inbox.clear()
-
-        texts = [f"message {i} & <more>" for i in range(3)]
-        for text in texts:
-            bob.message(room, text)
-        for text in texts:
-            copies = []
-            for u in everyone:
-                m = await u.expect(is_message(text), f"'{text}'")
-                assert m.get("to") == u.client.boundjid.full, ET.tostring(m, encoding="unicode")
-                assert m.get("from") == f"{room}/bob"
-                assert m.get("type") == "groupchat"
-                assert m.find(q(FANOUT, "fanout")) is None, "the recipient list leaked"
-                copies.append(m)
-            # One stanza, copied: everything but 'to' is the same for every session.
-            first = copies[0]
-            for m in copies[1:]:
-                assert m.get("id") == first.get("id")
-                for ns, name in ((SID, "stanza-id"), (OCCUPANT_ID, "occupant-id")):
-                    a, b = first.find(q(ns, name)), m.find(q(ns, name))
-                    assert (a is None) == (b is None)
-                    if a is not None:
-                        assert a.attrib == b.attrib
-        for u in everyone:
-            await u.expect_none(lambda s: s.tag == q(CLIENT, "message") and body(s) in texts,
-                                "a second copy of a message")
-
-        # Presence goes the same way: dave leaves, everyone else hears it once.
-        dave.presence(f"{room}/dave", ptype="unavailable")
-        for u in everyone[:-1]:
-            p = await u.presence_from(f"{room}/dave", "dave leaving")
-            assert p.get("type") == "unavailable"
-            assert p.get("to") == u.client.boundjid.full
-            assert q(MUC_USER, "x") in [c.tag for c in p]
-        for u in everyone[:-1]:
-            await u.expect_none(lambda s: s.tag == q(CLIENT, "presence") and
-                                s.get("from") == f"{room}/dave", "dave leaving twice")
-        assert 110 not in statuses(p)
+        await every_session_gets_each_stanza_once(prosody.c2s_port, room, q(FANOUT, "fanout"))
 
     run(conversation, timeout=60)
 

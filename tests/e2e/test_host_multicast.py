@@ -16,13 +16,12 @@ import xml.etree.ElementTree as ET
 import pytest
 import yaml
 
-from rooms_support import (CLIENT, MUC_DOMAIN, MUC_USER, USERS, Commonroom, CommonroomConfig,
-                           HostServer, User, body, q, run, run_dir, statuses)
+from host_fanout_support import every_session_gets_each_stanza_once, is_message
+from rooms_support import (CLIENT, MUC_DOMAIN, USERS, Commonroom, CommonroomConfig, HostServer,
+                           User, body, q, run, run_dir)
 from harness import SOURCE_DIR, XMPP_DOMAIN  # noqa: E402 - on the path rooms_support sets
 
 ADDRESS = "http://jabber.org/protocol/address"
-SID = "urn:xmpp:sid:0"
-OCCUPANT_ID = "urn:xmpp:occupant-id:0"
 
 
 def snippet_modules(limit: int | None = None) -> str:
@@ -80,10 +79,6 @@ def servers(request):
             ejabberd.stop()
 
 
-def is_message(text: str):
-    return lambda s: s.tag == q(CLIENT, "message") and body(s) == text
-
-
 async def settled(users: list[User]) -> None:
     """The multicast service is a process of its own in ejabberd: what it copies can reach a
     session after a later stanza the component sent that session directly, so a round trip
@@ -98,58 +93,8 @@ def test_every_session_gets_each_message_and_presence_once(servers):
     room = f"multicast-{'on' if with_multicast else 'off'}@{MUC_DOMAIN}"
 
     async def conversation():
-        alice = await User("alice", ejabberd.c2s_port).connect()
-        alice2 = await User("alice", ejabberd.c2s_port, resource="phone & <tablet>").connect()
-        bob = await User("bob", ejabberd.c2s_port).connect()
-        carol = await User("carol", ejabberd.c2s_port).connect()
-        dave = await User("dave", ejabberd.c2s_port).connect()
-        await alice.create(room, "alice")
-        await alice2.join(room, "alice on the go")
-        await bob.join(room, "bob")
-        await carol.join(room, "carol")
-        await dave.join(room, "dave")
-        everyone = [alice, alice2, bob, carol, dave]
-        await settled(everyone)
-        for u in everyone:
-            u.inbox.clear()
-
-        texts = [f"message {i} & <more>" for i in range(3)]
-        for text in texts:
-            bob.message(room, text)
-        for text in texts:
-            copies = []
-            for u in everyone:
-                m = await u.expect(is_message(text), f"'{text}'")
-                assert m.get("to") == u.client.boundjid.full, ET.tostring(m, encoding="unicode")
-                assert m.get("from") == f"{room}/bob"
-                assert m.get("type") == "groupchat"
-                assert m.find(q(ADDRESS, "addresses")) is None, "the address list leaked"
-                copies.append(m)
-            first = copies[0]
-            for m in copies[1:]:
-                assert m.get("id") == first.get("id")
-                for ns, name in ((SID, "stanza-id"), (OCCUPANT_ID, "occupant-id")):
-                    a, b = first.find(q(ns, name)), m.find(q(ns, name))
-                    assert (a is None) == (b is None)
-                    if a is not None:
-                        assert a.attrib == b.attrib
-        await settled(everyone)
-        for u in everyone:
-            await u.expect_none(lambda s: s.tag == q(CLIENT, "message") and body(s) in texts,
-                                "a second copy of a message")
-
-        dave.presence(f"{room}/dave", ptype="unavailable")
-        for u in everyone[:-1]:
-            p = await u.presence_from(f"{room}/dave", "dave leaving")
-            assert p.get("type") == "unavailable"
-            assert p.get("to") == u.client.boundjid.full
-            assert p.find(q(ADDRESS, "addresses")) is None, "the address list leaked"
-            assert q(MUC_USER, "x") in [c.tag for c in p]
-            assert 110 not in statuses(p)
-        await settled(everyone[:-1])
-        for u in everyone[:-1]:
-            await u.expect_none(lambda s: s.tag == q(CLIENT, "presence") and
-                                s.get("from") == f"{room}/dave", "dave leaving twice")
+        await every_session_gets_each_stanza_once(ejabberd.c2s_port, room,
+                                                  q(ADDRESS, "addresses"), settled)
 
     run(conversation, timeout=60)
 
