@@ -38,12 +38,23 @@
 #include <thread>
 #include <vector>
 
-#include "xmpp/component_handshake.hpp"
+#include "component_host.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
+using bench_host::accept_link;
+using bench_host::answer_handshake;
+using bench_host::cpu_seconds;
+using bench_host::default_commonroom_bin;
+using bench_host::listen_loopback;
+using bench_host::Listener;
+using bench_host::median;
+using bench_host::migrate;
+using bench_host::send_all;
+using bench_host::spawn_commonroom;
+using bench_host::status_bytes;
 
 constexpr const char* kMucDomain = "conference.bench.example";
 constexpr const char* kUserDomain = "bench.example";
@@ -86,40 +97,6 @@ pid_t g_child = 0;  // the commonroom under test, stopped on the way out
 int64_t now_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch())
       .count();
-}
-
-// utime + stime of a process, in seconds (/proc/<pid>/stat fields 14 and 15).
-double cpu_seconds(pid_t pid) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
-  std::string s((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  auto close = s.rfind(')');
-  if (close == std::string::npos) die("cannot read /proc/" + std::to_string(pid) + "/stat");
-  std::istringstream in(s.substr(close + 2));
-  std::string field;
-  unsigned long long utime = 0, stime = 0;
-  for (int i = 3; i <= 15 && (in >> field); ++i) {
-    if (i == 14) utime = std::stoull(field);
-    if (i == 15) stime = std::stoull(field);
-  }
-  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
-// A "Name:  N kB" line of /proc/<pid>/status (VmRSS, RssAnon), in bytes.
-double status_bytes(pid_t pid, const std::string& name) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(f, line)) {
-    if (line.rfind(name + ":", 0) == 0) return std::stod(line.substr(name.size() + 1)) * 1024.0;
-  }
-  die("no " + name + " for pid " + std::to_string(pid));
-}
-
-void send_all(int fd, std::string_view bytes) {
-  while (!bytes.empty()) {
-    ssize_t n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-    if (n <= 0) die(std::string("send to commonroom failed: ") + std::strerror(errno));
-    bytes.remove_prefix(static_cast<size_t>(n));
-  }
 }
 
 // Everything the component writes, scanned as it arrives on the reader thread: groupchat
@@ -283,20 +260,6 @@ class Reader {
   std::atomic<uint64_t> bytes_{0};
 };
 
-// Reads from fd until `until` appears (before the link is handed to the Reader).
-std::string read_until(int fd, std::string_view until) {
-  std::string got;
-  char buf[4096];
-  const auto deadline = Clock::now() + std::chrono::seconds(10);
-  while (got.find(until) == std::string::npos) {
-    if (Clock::now() > deadline) die("timed out waiting for '" + std::string(until) + "'");
-    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-    if (n <= 0) die("commonroom closed the link during the handshake");
-    got.append(buf, static_cast<size_t>(n));
-  }
-  return got;
-}
-
 struct RunResult {
   double wall_rate = 0;  // delivered stanzas per wall-clock second
   double cpu_rate = 0;   // delivered stanzas per commonroom CPU-second
@@ -314,36 +277,10 @@ struct RunResult {
   uint64_t delivered = 0;
 };
 
-pid_t spawn(const Options& opt, const fs::path& config, const fs::path& log, const char* command) {
-  pid_t pid = fork();
-  if (pid < 0) die("fork failed");
-  if (pid == 0) {
-    int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    if (fd >= 0) {
-      dup2(fd, 1);
-      dup2(fd, 2);
-    }
-    execl(opt.bin.c_str(), opt.bin.c_str(), "--config", config.c_str(), command,
-          static_cast<char*>(nullptr));
-    std::perror("exec commonroom");
-    _exit(127);
-  }
-  return pid;
-}
-
 RunResult run_once(const Options& opt, const fs::path& dir, const std::string& database_uri) {
   // The fake host server's component listener.
-  int listener = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  if (::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::listen(listener, 1) != 0)
-    die("cannot listen on 127.0.0.1");
-  socklen_t len = sizeof addr;
-  getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len);
-  const int port = ntohs(addr.sin_port);
+  Listener listener = listen_loopback();
+  const int port = listener.port;
 
   const fs::path config = dir / "commonroom.ini";
   {
@@ -363,44 +300,14 @@ RunResult run_once(const Options& opt, const fs::path& dir, const std::string& d
     }
   }
   const fs::path log = dir / "commonroom.log";
-  if (!database_uri.empty()) {
-    pid_t m = spawn(opt, config, log, "migrate");
-    int status = 0;
-    waitpid(m, &status, 0);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-      die("commonroom migrate failed; see " + log.string());
-  }
-  const pid_t pid = spawn(opt, config, log, "run");
+  if (!database_uri.empty()) migrate(opt.bin, config, log);
+  const pid_t pid = spawn_commonroom(opt.bin, config, log, "run");
   g_child = pid;
 
   // Accept the link and run the server side of the XEP-0114 handshake.
-  {
-    timeval tv{10, 0};
-    setsockopt(listener, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  }
-  int fd = ::accept(listener, nullptr, nullptr);
-  if (fd < 0) die("commonroom did not connect within 10 s; see " + log.string());
-  ::close(listener);
-  int one = 1;
-  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  {
-    std::string header = read_until(fd, "<stream:stream");
-    if (header.find('>', header.find("<stream:stream")) == std::string::npos)
-      read_until(fd, ">");  // the rest of the header
-  }
-  const std::string stream_id = "bench" + std::to_string(pid);
-  send_all(fd,
-           "<?xml version='1.0'?><stream:stream xmlns='jabber:component:accept' "
-           "xmlns:stream='http://etherx.jabber.org/streams' from='" +
-               std::string(kMucDomain) + "' id='" + stream_id + "'>");
-  std::string hs = read_until(fd, "</handshake>");
-  auto open = hs.find("<handshake>");
-  auto close = hs.find("</handshake>");
-  if (open == std::string::npos) die("no <handshake> from commonroom");
-  std::string digest = hs.substr(open + 11, close - open - 11);
-  if (digest != commonroom::xmpp::component_handshake_digest(stream_id, kSecret))
-    die("wrong handshake digest from commonroom: " + digest);
-  send_all(fd, "<handshake/>");
+  const int fd = accept_link(listener, std::chrono::seconds(10), log);
+  answer_handshake(fd, kMucDomain, kSecret, "bench" + std::to_string(pid),
+                   std::chrono::seconds(10));
 
   Reader reader(fd);
   const auto user = [](int i) { return "user-" + std::to_string(i) + "@" + kUserDomain + "/r"; };
@@ -554,11 +461,6 @@ RunResult run_once(const Options& opt, const fs::path& dir, const std::string& d
   return r;
 }
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
-
 void run_set(const Options& opt, const std::string& label, const std::string& database_uri) {
   std::vector<RunResult> results;
   for (int i = 0; i < opt.runs; ++i) {
@@ -610,20 +512,9 @@ void run_set(const Options& opt, const std::string& label, const std::string& da
       paced_p99 < kTargetPacedP99Ms ? "PASS" : "FAIL");
 }
 
-std::string default_bin(const char* argv0) {
-#ifdef COMMONROOM_BIN
-  (void)argv0;
-  return COMMONROOM_BIN;
-#else
-  return (fs::path(argv0).parent_path() / ".." / "app" / "commonroom").string();
-#endif
-}
-
-}  // namespace
-
-int main(int argc, char** argv) {
+int run_benchmark(int argc, char** argv) {
   Options opt;
-  opt.bin = default_bin(argv[0]);
+  opt.bin = default_commonroom_bin(argv[0]);
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&]() -> std::string {
@@ -680,4 +571,14 @@ int main(int argc, char** argv) {
     std::printf("(set PG_URI=postgresql://... to also measure the durable abuse-log path)\n");
   }
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run_benchmark(argc, argv);
+  } catch (const std::exception& e) {
+    die(e.what());
+  }
 }

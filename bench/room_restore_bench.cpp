@@ -35,18 +35,31 @@
 #include <thread>
 #include <vector>
 
+#include "component_host.hpp"
 #include "muc/room_secret.hpp"
-#include "xmpp/component_handshake.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
+using bench_host::accept_link;
+using bench_host::answer_handshake;
+using bench_host::cpu_seconds;
+using bench_host::default_commonroom_bin;
+using bench_host::listen_loopback;
+using bench_host::Listener;
+using bench_host::median;
+using bench_host::read_until;
+using bench_host::send_all;
+using bench_host::spawn_commonroom;
+using bench_host::status_bytes;
 
 constexpr const char* kMucDomain = "conference.bench.example";
 constexpr const char* kSecret = "bench-secret";
 constexpr double kTargetSeconds = 5.0;
 constexpr double kTargetBytesPerRoom = 8192;
+// How long the restored service may take to answer on its link once connected.
+constexpr std::chrono::seconds kLinkTimeout{30};
 
 struct Options {
   std::string bin;
@@ -68,54 +81,6 @@ pid_t g_child = 0;
   std::exit(2);
 }
 
-// A "Name:  N kB" line of /proc/<pid>/status, in bytes.
-double status_bytes(pid_t pid, const std::string& name) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(f, line)) {
-    if (line.rfind(name + ":", 0) == 0) return std::stod(line.substr(name.size() + 1)) * 1024.0;
-  }
-  die("no " + name + " for pid " + std::to_string(pid));
-}
-
-void send_all(int fd, std::string_view bytes) {
-  while (!bytes.empty()) {
-    ssize_t n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-    if (n <= 0) die("send to commonroom failed");
-    bytes.remove_prefix(static_cast<size_t>(n));
-  }
-}
-
-std::string read_until(int fd, std::string_view until) {
-  std::string got;
-  char buf[4096];
-  const auto deadline = Clock::now() + std::chrono::seconds(30);
-  while (got.find(until) == std::string::npos) {
-    if (Clock::now() > deadline) die("timed out waiting for '" + std::string(until) + "'");
-    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-    if (n <= 0) die("commonroom closed the link");
-    got.append(buf, static_cast<size_t>(n));
-  }
-  return got;
-}
-
-pid_t spawn(const Options& opt, const fs::path& config, const fs::path& log, const char* command) {
-  pid_t pid = fork();
-  if (pid < 0) die("fork failed");
-  if (pid == 0) {
-    int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    if (fd >= 0) {
-      dup2(fd, 1);
-      dup2(fd, 2);
-    }
-    execl(opt.bin.c_str(), opt.bin.c_str(), "--config", config.c_str(), command,
-          static_cast<char*>(nullptr));
-    std::perror("exec commonroom");
-    _exit(127);
-  }
-  return pid;
-}
-
 void write_config(const fs::path& dir, int port, const std::string& uri) {
   const fs::path config = dir / "commonroom.ini";
   std::ofstream ini(config);
@@ -129,16 +94,6 @@ void write_config(const fs::path& dir, int port, const std::string& uri) {
   fs::permissions(config, fs::perms::owner_read | fs::perms::owner_write);
 }
 
-void migrate(const Options& opt, const fs::path& dir, const std::string& uri) {
-  write_config(dir, 1, uri);
-  pid_t m = spawn(opt, dir / "commonroom.ini", dir / "commonroom.log", "migrate");
-  int status = 0;
-  waitpid(m, &status, 0);
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    die("commonroom migrate failed; see " + (dir / "commonroom.log").string());
-}
-
-// Replaces this benchmark's rooms by `rooms` new ones, in a few set-based statements.
 void fill(const std::string& uri, int rooms) {
   pqxx::connection c(uri);
   pqxx::work tx(c, "fill rooms");
@@ -218,22 +173,6 @@ void fill(const std::string& uri, int rooms) {
   pqxx::nontransaction(c).exec("VACUUM ANALYZE room_affiliations");
 }
 
-// utime + stime of a process, in seconds (/proc/<pid>/stat fields 14 and 15).
-double cpu_seconds(pid_t pid) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
-  std::string s((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  auto close = s.rfind(')');
-  if (close == std::string::npos) die("cannot read /proc/" + std::to_string(pid) + "/stat");
-  std::istringstream in(s.substr(close + 2));
-  std::string field;
-  unsigned long long utime = 0, stime = 0;
-  for (int i = 3; i <= 15 && (in >> field); ++i) {
-    if (i == 14) utime = std::stoull(field);
-    if (i == 15) stime = std::stoull(field);
-  }
-  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
 struct RunResult {
   double seconds = 0;  // process start to component connection
   double cpu = 0;      // commonroom's own CPU-seconds by then (the machine may be shared)
@@ -243,45 +182,19 @@ struct RunResult {
 // Starts commonroom, plays the host server until a stored room answers disco#info (or, with
 // no stored rooms, the service does), then stops it.
 RunResult run_once(const Options& opt, const fs::path& dir, const std::string& uri, int rooms) {
-  int listener = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::listen(listener, 1) != 0)
-    die("cannot listen on 127.0.0.1");
-  socklen_t len = sizeof addr;
-  getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len);
-  write_config(dir, ntohs(addr.sin_port), uri);
+  Listener listener = listen_loopback();
+  write_config(dir, listener.port, uri);
   const fs::path log = dir / "commonroom.log";
 
   const auto start = Clock::now();
-  const pid_t pid = spawn(opt, dir / "commonroom.ini", log, "run");
+  const pid_t pid = spawn_commonroom(opt.bin, dir / "commonroom.ini", log, "run");
   g_child = pid;
-  timeval tv{60, 0};
-  setsockopt(listener, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  int fd = ::accept(listener, nullptr, nullptr);
-  if (fd < 0) die("commonroom did not connect within 60 s; see " + log.string());
+  const int fd = accept_link(listener, std::chrono::seconds(60), log);
   RunResult r;
   r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   r.cpu = cpu_seconds(pid);
-  ::close(listener);
 
-  std::string header = read_until(fd, "<stream:stream");
-  if (header.find('>', header.find("<stream:stream")) == std::string::npos) read_until(fd, ">");
-  const std::string stream_id = "restore" + std::to_string(pid);
-  send_all(fd,
-           "<?xml version='1.0'?><stream:stream xmlns='jabber:component:accept' "
-           "xmlns:stream='http://etherx.jabber.org/streams' from='" +
-               std::string(kMucDomain) + "' id='" + stream_id + "'>");
-  std::string hs = read_until(fd, "</handshake>");
-  auto open = hs.find("<handshake>");
-  auto close = hs.find("</handshake>");
-  if (open == std::string::npos ||
-      hs.substr(open + 11, close - open - 11) !=
-          commonroom::xmpp::component_handshake_digest(stream_id, kSecret))
-    die("bad handshake from commonroom");
-  send_all(fd, "<handshake/>");
+  answer_handshake(fd, kMucDomain, kSecret, "restore" + std::to_string(pid), kLinkTimeout);
   // One of the last stored rooms (a public one) must be there: a room that does not exist
   // answers item-not-found.
   const std::string target =
@@ -290,9 +203,9 @@ RunResult run_once(const Options& opt, const fs::path& dir, const std::string& u
           : std::string(kMucDomain);
   send_all(fd, "<iq type='get' id='probe' from='someone@bench.example/r' to='" + target +
                    "'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>");
-  std::string answer = read_until(fd, "id='probe'");
+  std::string answer = read_until(fd, "id='probe'", kLinkTimeout);
   if (answer.find('>', answer.find("id='probe'")) == std::string::npos)
-    answer += read_until(fd, ">");
+    answer += read_until(fd, ">", kLinkTimeout);
   if (answer.find("type='result'") == std::string::npos)
     die("the stored room " + target + " was not restored: " + answer);
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
@@ -303,11 +216,6 @@ RunResult run_once(const Options& opt, const fs::path& dir, const std::string& u
   g_child = 0;
   ::close(fd);
   return r;
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
 }
 
 std::vector<RunResult> run_set(const Options& opt, const std::string& uri, int rooms) {
@@ -325,20 +233,9 @@ std::vector<RunResult> run_set(const Options& opt, const std::string& uri, int r
   return out;
 }
 
-std::string default_bin(const char* argv0) {
-#ifdef COMMONROOM_BIN
-  (void)argv0;
-  return COMMONROOM_BIN;
-#else
-  return (fs::path(argv0).parent_path() / ".." / "app" / "commonroom").string();
-#endif
-}
-
-}  // namespace
-
-int main(int argc, char** argv) {
+int run_benchmark(int argc, char** argv) {
   Options opt;
-  opt.bin = default_bin(argv[0]);
+  opt.bin = default_commonroom_bin(argv[0]);
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&]() -> std::string {
@@ -369,7 +266,9 @@ int main(int argc, char** argv) {
   {
     char tmpl[] = "/tmp/room_restore_bench.XXXXXX";
     if (!mkdtemp(tmpl)) die("mkdtemp failed");
-    migrate(opt, tmpl, uri);
+    write_config(tmpl, 1, uri);
+    bench_host::migrate(opt.bin, fs::path(tmpl) / "commonroom.ini",
+                        fs::path(tmpl) / "commonroom.log");
     fs::remove_all(tmpl);
   }
   std::printf("room_restore_bench: commonroom %s restoring %d persistent rooms (median of %d)\n",
@@ -418,4 +317,14 @@ int main(int argc, char** argv) {
   std::printf("RSS per idle room                          %.0f B   target <= %.0f B  %s\n",
               per_room, kTargetBytesPerRoom, per_room <= kTargetBytesPerRoom ? "PASS" : "FAIL");
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run_benchmark(argc, argv);
+  } catch (const std::exception& e) {
+    die(e.what());
+  }
 }
