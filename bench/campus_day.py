@@ -179,7 +179,7 @@ def main() -> int:
     ap.add_argument("--clients", type=int, help="client connections (default 300)")
     ap.add_argument("--largest", type=int, help="members of the largest room (default 250)")
     ap.add_argument("--seconds", type=float, help="measured period (default 60)")
-    ap.add_argument("--rate", type=float, help="actions per second (default 200)")
+    ap.add_argument("--rate", type=float, help="actions per second (default 50)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--mix", default="80,5,5,5,5",
                     help="percent message, join, leave, nick change, MAM query (default "
@@ -190,7 +190,7 @@ def main() -> int:
     ap.add_argument("--keep", action="store_true", help="keep the run directories")
     args = ap.parse_args()
     small = {"rooms": 100, "clients": 60, "largest": 50, "seconds": 10.0, "rate": 50.0}
-    full = {"rooms": 1000, "clients": 300, "largest": 250, "seconds": 60.0, "rate": 200.0}
+    full = {"rooms": 1000, "clients": 300, "largest": 250, "seconds": 60.0, "rate": 50.0}
     for k, v in (small if args.quick else full).items():
         if getattr(args, k) is None:
             setattr(args, k, v)

@@ -4,7 +4,7 @@
 //
 //   campus_day_bench --port P --domain D --muc MUC --users u1:pw,u2:pw,...
 //                    [--rooms 1000] [--clients 300] [--largest 250] [--seconds 60]
-//                    [--rate 200] [--seed 1] [--mix 80,5,5,5,5] [--present 0.9]
+//                    [--rate 50] [--seed 1] [--mix 80,5,5,5,5] [--present 0.9]
 //                    [--mam-max 20] [--warm-messages 2] [--join-parallel 50]
 //
 // The day: room k (k = 1..rooms) has max(2, round(largest / k)) members (Zipf: a few rooms
@@ -63,7 +63,7 @@ struct Options {
   int clients = 300;
   int largest = 250;
   double seconds = 60;
-  double rate = 200;
+  double rate = 50;
   std::uint64_t seed = 1;
   int mix[5] = {80, 5, 5, 5, 5};  // message, join, leave, nick, mam
   double present = 0.9;
