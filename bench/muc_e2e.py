@@ -127,6 +127,12 @@ def children(pid: int) -> list[int]:
 class Run:
     """One system, one room size: servers up, load applied, figures collected, servers down."""
 
+    # The hosts' room settings and commonroom's [policy] beyond the defaults (a subclass with
+    # another load, bench/campus_day.py, adds its own).
+    prosody_muc_config = PROSODY_MUC_CONFIG
+    ejabberd_muc_modules = EJABBERD_MUC_MODULES
+    policy = {"messages_per_minute": "0", "max_users_default": "1000", "max_users": "1000"}
+
     def __init__(self, system: str, occupants: int, args, pg: Cluster | None):
         self.system, self.occupants, self.args, self.pg = system, occupants, args, pg
         self.dir = run_dir(f"bench-{system}-{occupants}")
@@ -140,7 +146,7 @@ class Run:
         env_before = dict(os.environ)
         kind = host_kind(self.system)
         try:
-            extra_modules = {"ejabberd-muc": EJABBERD_MUC_MODULES,
+            extra_modules = {"ejabberd-muc": self.ejabberd_muc_modules,
                              "ejabberd-cr": ejabberd_multicast_modules()}.get(self.system)
             if extra_modules:
                 extra = self.dir / "extra-modules.yml"
@@ -150,7 +156,7 @@ class Run:
             if self.args.perf:
                 # So that perf can name what the JIT compiled (/tmp/perf-PID.map).
                 os.environ["EJABBERD_ERL_OPTIONS"] = "+JPperf true"
-            extra_config = PROSODY_MUC_CONFIG if self.system == "prosody-muc" else ""
+            extra_config = self.prosody_muc_config if self.system == "prosody-muc" else ""
             if self.args.lua_profile:
                 os.environ["PROSODY_PLUGIN_DIR"] = str(HERE / "prosody")
                 extra_config += (f'VirtualHost "{XMPP_DOMAIN}"\n'
@@ -175,8 +181,7 @@ class Run:
             uri = migrated_database(self.pg, self.dir, prefix="bench")
             cfg = CommonroomConfig(
                 link_port=self.host.component_port, directory=None, database_uri=uri,
-                extra={"policy": {"messages_per_minute": "0", "max_users_default": "1000",
-                                  "max_users": "1000"}})
+                extra={"policy": self.policy})
             self.commonroom = Commonroom(self.dir, cfg).start()
             self.commonroom.wait_connected([MUC_DOMAIN], timeout=30)
             # The fan-out questions are answered right after the handshake: the module's, then

@@ -30,14 +30,6 @@
 // Before each phase it prints "BEGIN <phase>" (so a caller can sample the servers' CPU
 // time), after it one JSON object, each on its own line of stdout. --show-stanza prints the
 // first message stanza a client received (as the host wrote it) on stderr.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/epoll.h>
-#include <sys/resource.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
@@ -51,47 +43,14 @@
 #include <string_view>
 #include <vector>
 
+#include "load_client.hpp"
+
 namespace {
 
-std::int64_t now_ns() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return std::int64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec;
-}
-
-double cpu_seconds() {
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-  return double(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-         double(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-}
-
-std::string base64(std::string_view in) {
-  static const char* t = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  std::size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    unsigned v =
-        (unsigned char)in[i] << 16 | (unsigned char)in[i + 1] << 8 | (unsigned char)in[i + 2];
-    out += t[v >> 18];
-    out += t[(v >> 12) & 63];
-    out += t[(v >> 6) & 63];
-    out += t[v & 63];
-  }
-  if (i + 1 == in.size()) {
-    unsigned v = (unsigned char)in[i] << 16;
-    out += t[v >> 18];
-    out += t[(v >> 12) & 63];
-    out += "==";
-  } else if (i + 2 == in.size()) {
-    unsigned v = (unsigned char)in[i] << 16 | (unsigned char)in[i + 1] << 8;
-    out += t[v >> 18];
-    out += t[(v >> 12) & 63];
-    out += t[(v >> 6) & 63];
-    out += '=';
-  }
-  return out;
-}
+using load_client::cpu_seconds;
+using load_client::flush;
+using load_client::now_ns;
+using load_client::send;
 
 struct Options {
   int port = 0;
@@ -110,15 +69,11 @@ struct Options {
   int history = 20;
 };
 
-enum class State { connecting, features1, auth, features2, bind, joining, joined, failed };
+enum class State { connecting, login, joining, joined, failed };
 
-struct Client {
-  int fd = -1;
-  int index = 0;
-  std::string user, password, nick;
+struct Client : load_client::Connection {
+  std::string nick;
   State state = State::connecting;
-  std::string in;   // unprocessed input
-  std::string out;  // unsent output
   bool creator = false;
   int in_flight = 0;  // saturate mode: own messages not yet echoed
   std::uint64_t seq = 0;
@@ -163,43 +118,8 @@ class Load {
   void fail(const std::string& what) { throw std::runtime_error(what); }
 
   void open(Client& c) {
-    c.fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-    int one = 1;
-    setsockopt(c.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(std::uint16_t(o_.port));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(c.fd, reinterpret_cast<sockaddr*>(&a), sizeof a) < 0 && errno != EINPROGRESS)
-      fail("connect: " + std::string(strerror(errno)));
-    epoll_event ev{};
-    ev.events = EPOLLIN | EPOLLOUT | EPOLLET;
-    ev.data.u32 = std::uint32_t(c.index);
-    epoll_ctl(ep_, EPOLL_CTL_ADD, c.fd, &ev);
-    c.state = State::features1;
-    send(c, header());
-  }
-
-  std::string header() const {
-    return "<?xml version='1.0'?><stream:stream to='" + o_.domain +
-           "' version='1.0' xmlns='jabber:client' "
-           "xmlns:stream='http://etherx.jabber.org/streams'>";
-  }
-
-  void send(Client& c, std::string_view bytes) {
-    c.out.append(bytes);
-    flush(c);
-  }
-
-  void flush(Client& c) {
-    while (!c.out.empty()) {
-      ssize_t n = ::send(c.fd, c.out.data(), c.out.size(), MSG_NOSIGNAL);
-      if (n < 0) {
-        if (errno == EAGAIN || errno == ENOTCONN || errno == EINPROGRESS) return;
-        fail("send: " + std::string(strerror(errno)));
-      }
-      c.out.erase(0, std::size_t(n));
-    }
+    load_client::open_connection(c, ep_, o_.port, o_.domain);
+    c.state = State::login;
   }
 
   void join(Client& c, int history = 0) {
@@ -279,52 +199,10 @@ class Load {
   bool step(Client& c) {
     std::string& in = c.in;
     switch (c.state) {
-      case State::features1: {
-        auto end = in.find("</stream:features>");
-        if (end == std::string::npos) return false;
-        in.erase(0, end + 18);
-        std::string cred = std::string(1, '\0') + c.user + std::string(1, '\0') + c.password;
-        send(c, "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>" + base64(cred) +
-                    "</auth>");
-        c.state = State::auth;
+      case State::login:
+        if (!load_client::advance_login(c, o_.domain)) return false;
+        if (c.login == load_client::Login::bound) ++bound_;
         return true;
-      }
-      case State::auth: {
-        if (in.find("<failure") != std::string::npos) fail("SASL failed for " + c.user);
-        auto end = in.find("<success");
-        if (end == std::string::npos) return false;
-        auto close = in.find('>', end);
-        if (close == std::string::npos) return false;
-        if (in[close - 1] != '/') {
-          close = in.find("</success>", end);
-          if (close == std::string::npos) return false;
-          close += 9;
-        }
-        in.erase(0, close + 1);
-        c.state = State::features2;
-        send(c, header());
-        return true;
-      }
-      case State::features2: {
-        auto end = in.find("</stream:features>");
-        if (end == std::string::npos) return false;
-        in.erase(0, end + 18);
-        send(c,
-             "<iq type='set' id='bind'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>"
-             "<resource>r" +
-                 std::to_string(c.index) + "</resource></bind></iq>");
-        c.state = State::bind;
-        return true;
-      }
-      case State::bind: {
-        auto end = in.find("</iq>");
-        if (end == std::string::npos) return false;
-        if (in.find("type='error'") < end || in.find("type=\"error\"") < end)
-          fail("bind failed for " + c.user);
-        in.erase(0, end + 5);
-        ++bound_;
-        return true;
-      }
       case State::joining: {
         // Self-presence carries status 110; a refusal is a presence of type error.
         if (in.find("type='error'") != std::string::npos ||
