@@ -73,9 +73,9 @@ void HostFanout::write(const muc::Fanout& fanout, std::string& out,
   const std::size_t head = suffix.size() - (empty ? 2 : name.size() + 3);
 
   std::size_t next = 0;
-  const auto& to = fanout.recipients;
-  while (next < to.size()) {
-    const std::string_view jid = to[next].full();
+  const std::size_t count = fanout.recipient_count();
+  while (next < count) {
+    const std::string_view jid = fanout.recipient(next);
     if (jid.find(kSeparator) != std::string_view::npos) {
       fanout.stanza->append_to(out, jid);
       after_each(out);
@@ -90,8 +90,8 @@ void HostFanout::write(const muc::Fanout& fanout, std::string& out,
     out += kFanoutNamespace;
     out += "'>";
     std::size_t listed = 0;
-    for (; next < to.size() && listed < kListBytes; ++next) {
-      const std::string_view j = to[next].full();
+    for (; next < count && listed < kListBytes; ++next) {
+      const std::string_view j = fanout.recipient(next);
       if (j.find(kSeparator) != std::string_view::npos) break;
       if (listed > 0) out += kSeparator;
       xmpp::append_escaped_text(out, j);

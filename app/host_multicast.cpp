@@ -128,10 +128,10 @@ void HostMulticast::write(const muc::Fanout& fanout, std::string& out,
   std::size_t limit = 0;
   if (service && name == "message") limit = service->message_limit;
   if (service && name == "presence") limit = service->presence_limit;
-  const auto& to = fanout.recipients;
+  const std::size_t count = fanout.recipient_count();
   if (limit < 2) {  // nothing to gain, or no service (any more)
-    for (const auto& jid : to) {
-      fanout.stanza->append_to(out, jid.full());
+    for (std::size_t i = 0; i < count; ++i) {
+      fanout.stanza->append_to(out, fanout.recipient(i));
       after_each(out);
     }
     return;
@@ -141,11 +141,11 @@ void HostMulticast::write(const muc::Fanout& fanout, std::string& out,
 
   // Recipients elsewhere first, each its own copy; then the host's own users in requests.
   std::size_t local = 0;
-  for (const auto& jid : to) {
-    if (jid.domain() == service->users_domain)
+  for (std::size_t i = 0; i < count; ++i) {
+    if (fanout.recipient_domain(i) == service->users_domain)
       ++local;
     else {
-      fanout.stanza->append_to(out, jid.full());
+      fanout.stanza->append_to(out, fanout.recipient(i));
       after_each(out);
     }
   }
@@ -159,13 +159,14 @@ void HostMulticast::write(const muc::Fanout& fanout, std::string& out,
     out += kAddressNamespace;
     out += "'>";
     std::size_t listed = 0, bytes = 0;
-    for (; next < to.size() && listed < limit && bytes < kListBytes; ++next) {
-      if (to[next].domain() != service->users_domain) continue;
+    for (; next < count && listed < limit && bytes < kListBytes; ++next) {
+      if (fanout.recipient_domain(next) != service->users_domain) continue;
+      const std::string_view jid = fanout.recipient(next);
       out += "<address type='bcc' jid='";
-      xmpp::append_escaped_attr(out, to[next].full());
+      xmpp::append_escaped_attr(out, jid);
       out += "'/>";
       ++listed;
-      bytes += to[next].full().size() + 30;
+      bytes += jid.size() + 30;
     }
     local -= listed;
     out += "</addresses></";

@@ -112,30 +112,32 @@ void RoomsShell::deliver(muc::Effects&& outcome, const xmpp::Element* stanza) {
   // sent. The outcome waits here, on the engine thread, until the log's writer says its
   // ticket is durable; then this thread sends it. The stanzas' recipients are the
   // sessions' reference-counted JIDs: serializing and freeing them on the writer thread
-  // moved each one's cache line between the cores and back for every message.
+  // moved each one's cache line between the cores and back for every message, and even
+  // on this thread they are cold after the wait, so their text is copied now.
   // Archive queries go to the worker when sent: by then every event before the query is
   // durable, so a user's own last message is in the history they ask for.
   // What became durable meanwhile leaves first, in order (hold does that too).
-  const size_t held = outcome.held_bytes();
-  hold(held);
-  uint64_t ticket = 0;
-  if (outcome.events.empty()) {
-    if (waiting_.empty()) {
-      // Nothing to log and nothing earlier waiting: every event before it is durable.
-      send(outcome);
-      ask_archive(outcome);
-      return;
-    }
-    // Nothing of its own to log: it leaves right after the outcome before it.
-    ticket = waiting_.back().ticket;
-  } else {
+  // Nothing to log and nothing earlier waiting: every event before it is durable, so it
+  // goes at once (checked again once hold has sent what became durable).
+  auto sent_now = [&] {
+    if (!waiting_.may_send_now(outcome)) return false;
+    send(outcome);
+    ask_archive(outcome);
+    return true;
+  };
+  send_durable();
+  if (sent_now()) return;
+  outcome.detach_recipients();
+  hold(outcome.held_bytes());
+  if (sent_now()) return;
+  uint64_t ticket = 0;  // nothing of its own to log: it leaves right after the one before
+  if (!outcome.events.empty()) {
     ticket = event_log_->submit(std::move(outcome.events),
                                 [this](store::EventLog::Ticket t) { durable(t); });
     if (ticket == 0) return;  // the log has stopped: nothing unlogged is sent
     outcome.events.clear();
   }
-  held_bytes_ += held;
-  waiting_.push_back(Waiting{ticket, std::move(outcome), held});
+  waiting_.push(ticket, std::move(outcome));
 }
 
 // The abuse log's writer thread, in ticket order, once a ticket's events are durable.
@@ -159,14 +161,10 @@ void RoomsShell::durable(uint64_t ticket) {
 // Engine thread (or stop_rooms once it has stopped): sends, in order, every waiting
 // outcome whose events are durable.
 void RoomsShell::send_durable() {
-  const uint64_t through = durable_through_.load(std::memory_order_acquire);
-  while (!waiting_.empty() && waiting_.front().ticket <= through) {
-    Waiting& w = waiting_.front();
-    send(w.effects);
-    ask_archive(w.effects);
-    held_bytes_ -= w.held;
-    waiting_.pop_front();
-  }
+  waiting_.release(durable_through_.load(std::memory_order_acquire), [this](muc::Effects& fx) {
+    send(fx);
+    ask_archive(fx);
+  });
 }
 
 // Hands the effects' XEP-0313 queries to the archive worker (never run on the engine thread).
@@ -192,8 +190,8 @@ void RoomsShell::ask_archive(muc::Effects& effects) {
 void RoomsShell::hold(size_t bytes) {
   for (;;) {
     send_durable();
-    if (held_bytes_ == 0 || held_bytes_ + bytes <= kHeldBytes) return;
-    const uint64_t oldest = waiting_.front().ticket;
+    if (waiting_.held_bytes() == 0 || waiting_.held_bytes() + bytes <= kHeldBytes) return;
+    const uint64_t oldest = waiting_.oldest_ticket();
     std::unique_lock lock(durable_mutex_);
     if (stopping_) return;
     engine_waiting_ = true;
@@ -227,7 +225,7 @@ void RoomsShell::stop_rooms() {
   }
   // The engine has stopped: what still waits for the log, then the notices, leave from
   // this thread.
-  uint64_t last = waiting_.empty() ? 0 : waiting_.back().ticket;
+  uint64_t last = waiting_.newest_ticket();
   if (!effects.events.empty()) {
     last = event_log_->submit(std::move(effects.events),
                               [this](store::EventLog::Ticket t) { durable(t); });
@@ -240,7 +238,7 @@ void RoomsShell::stop_rooms() {
     send(effects);  // nothing to log, nothing earlier waiting
     return;
   }
-  waiting_.push_back(Waiting{last, std::move(effects), 0});
+  waiting_.push(last, std::move(effects));
   if (!event_log_->wait_durable(last, std::chrono::seconds(5)))
     log.warning(loop_->domain() + ": shutdown notices not sent (abuse log not durable)");
   send_durable();

@@ -9,13 +9,13 @@
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
 
 #include "app/config.hpp"
 #include "app/service_loop.hpp"
+#include "app/waiting_outcomes.hpp"
 #include "muc/effects.hpp"
 #include "xmpp/host_connection_status.hpp"
 
@@ -73,22 +73,14 @@ class RoomsShell {
   void send_durable();
   void stop_rooms();
 
-  // An outcome waiting until the abuse log's ticket is durable (engine thread only, or
-  // stop_rooms once the engine has stopped).
-  struct Waiting {
-    uint64_t ticket = 0;
-    muc::Effects effects;
-    std::size_t held = 0;
-  };
-
   std::shared_ptr<muc::RoomService> rooms_;
   store::EventLog* event_log_;
   std::unique_ptr<RoomPersistence> persistence_;
   std::unique_ptr<ArchiveWorker> archive_;
   std::unique_ptr<HostFanout> host_fanout_;  // before loop_, whose threads use it
-  // Output waiting for the abuse log, oldest first, and its size (bounded by hold).
-  std::deque<Waiting> waiting_;
-  std::size_t held_bytes_ = 0;
+  // Output waiting for the abuse log (engine thread only, or stop_rooms once the engine
+  // has stopped); its size is bounded by hold.
+  WaitingOutcomes waiting_;
   // Every ticket up to this is durable (set by the writer thread).
   std::atomic<uint64_t> durable_through_{0};
   std::mutex durable_mutex_;

@@ -8,7 +8,7 @@ namespace commonroom::xmpp {
 
 std::size_t Outbox::stanza_count() const {
   std::size_t n = outbound.size();
-  for (const auto& f : fanouts) n += f.recipients.size();
+  for (const auto& f : fanouts) n += f.recipient_count();
   for (const auto& r : runs) n += r.ends.size();
   return n;
 }
@@ -19,6 +19,7 @@ std::size_t Outbox::held_bytes() const {
   for (const auto& f : fanouts) {
     n += f.stanza->prefix().size() + f.stanza->suffix().size();
     n += f.recipients.capacity() * sizeof(Jid);  // the JIDs' text is the sessions'
+    n += f.addresses.capacity() + f.address_ends.capacity() * sizeof(f.address_ends[0]);
   }
   for (const auto& r : runs) n += r.bytes.capacity() + r.ends.capacity() * sizeof(r.ends[0]);
   return n;
@@ -65,6 +66,31 @@ void Outbox::append(Outbox&& later) {
   for (auto& d : later.dropped) dropped.push_back(std::move(d));
 }
 
+void Outbox::detach_recipients() {
+  for (auto& f : fanouts) {
+    if (f.recipients.empty()) continue;
+    // Sized from the first JID: a room's occupants' JIDs are of much the same length.
+    const std::size_t n = f.recipients.size();
+    f.addresses.reserve(n * (f.recipients.front().full().size() + 8));
+    f.address_ends.reserve(n);
+    for (const Jid& to : f.recipients) {
+      f.addresses.append(to.full());
+      f.address_ends.push_back(static_cast<std::uint32_t>(f.addresses.size()));
+    }
+    std::vector<Jid>().swap(f.recipients);
+  }
+}
+
+std::string_view Fanout::recipient_domain(std::size_t i) const {
+  if (!recipients.empty()) return recipients[i].domain();
+  // A prepared JID: the node has no '@' or '/', the domain neither, so the domain runs from
+  // the first '@' before the first '/' (if any) to that '/'.
+  const std::string_view full = recipient(i);
+  const std::string_view bare = full.substr(0, full.find('/'));
+  const std::size_t at = bare.find('@');
+  return at == std::string_view::npos ? bare : bare.substr(at + 1);
+}
+
 void append_in_order(const Outbox& outbox, std::string& out,
                      const std::function<void(std::string& out)>& after_each,
                      const FanoutWriter& write_fanout) {
@@ -100,6 +126,12 @@ void append_in_order(const Outbox& outbox, std::string& out,
     for (const Jid& to : fanout.recipients) {
       fanout.stanza->append_to(out, to.full());
       after_each(out);
+    }
+    std::uint32_t begin = 0;
+    for (std::uint32_t end : fanout.address_ends) {
+      fanout.stanza->append_to(out, std::string_view(fanout.addresses).substr(begin, end - begin));
+      after_each(out);
+      begin = end;
     }
   }
   flush_until(outbox.outbound.size());

@@ -24,9 +24,24 @@ struct Fanout {
   // Full JIDs, in send order. Jids share their buffer with the sessions they come from:
   // no allocation per recipient per message.
   std::vector<Jid> recipients;
+  // Or, once Outbox::detach_recipients has run (`recipients` is then empty), the same
+  // JIDs' text back to back: recipient i is addresses[address_ends[i - 1], address_ends[i]).
+  std::string addresses;
+  std::vector<std::uint32_t> address_ends;
   // Send order relative to `outbound`: this fan-out goes after outbound[0, position) and
   // before outbound[position]. Several fan-outs with one position go in vector order.
   std::size_t position = 0;
+
+  // The recipients in send order, whichever form they are in.
+  std::size_t recipient_count() const {
+    return recipients.empty() ? address_ends.size() : recipients.size();
+  }
+  std::string_view recipient(std::size_t i) const {  // the full JID
+    if (!recipients.empty()) return recipients[i].full();
+    const std::uint32_t begin = i == 0 ? 0 : address_ends[i - 1];
+    return std::string_view(addresses).substr(begin, address_ends[i] - begin);
+  }
+  std::string_view recipient_domain(std::size_t i) const;
 };
 
 // Different stanzas already serialized back to back. The roster a newcomer gets is one
@@ -61,6 +76,13 @@ struct Outbox {
 
   // Moves everything in `later` after what is here, keeping each one's send order.
   void append(Outbox&& later);
+
+  // Copies every fan-out's recipient JIDs into its `addresses` and lets go of the JIDs, for
+  // an outbox that waits (for the abuse log) before it is sent. The JIDs are the sessions'
+  // shared buffers: read and released now they are in this core's cache; after the wait
+  // they are cold, and every recipient of every message cost a cache miss to read and
+  // another to release.
+  void detach_recipients();
 };
 
 // Writes one fan-out in place of the per-recipient copies (a host server that fans out

@@ -146,6 +146,21 @@ TEST(HostFanout, SplitsALongListSoNoRequestOutgrowsTheHostsStanzaLimit) {
   EXPECT_EQ(all, expected);
 }
 
+TEST(HostFanout, AFanoutWaitingForTheAbuseLogIsWrittenAsBefore) {
+  HostFanout host("conference.x");
+  commonroom::xmpp::Outbox waiting;
+  Fanout& f = waiting.fanouts.emplace_back();
+  f.stanza = std::make_shared<const FanoutStanza>(
+      parse_element("<message from='r@conference.x/bob'><body>hi</body></message>"));
+  for (int i = 0; i < 3000; ++i)
+    f.recipients.push_back(Jid::parse("user" + std::to_string(i) + "@x/resource"));
+  const auto before = write_all(host, f);
+  ASSERT_GT(before.size(), 1u);
+  waiting.detach_recipients();  // its recipients as text
+  ASSERT_TRUE(waiting.fanouts[0].recipients.empty());
+  EXPECT_EQ(write_all(host, waiting.fanouts[0]), before);
+}
+
 TEST(HostFanout, KeepsTheSendOrderAmongTheOtherStanzas) {
   HostFanout host("conference.x");
   Effects fx;

@@ -198,3 +198,21 @@ TEST(HostMulticast, TheFanoutModuleWinsOverTheServiceWhenTheHostHasBoth) {
   EXPECT_EQ(parse_element(written[0]).attr("to"), "conference.x.org");
   EXPECT_NE(written[0].find("urn:commonroom:fanout:0"), std::string::npos);
 }
+
+TEST(HostMulticast, AFanoutWaitingForTheAbuseLogIsWrittenAsBefore) {
+  HostMulticast host("conference.x.org");
+  const auto questions = split(host.on_connected());
+  ASSERT_TRUE(host.take_answer(parse_element(info(questions[1], true, field("message", "3")))));
+  // Its recipients as text (commonroom::xmpp::Outbox::detach_recipients): the host's users
+  // are still told apart by domain, a resource with '@' and '/' in it included.
+  commonroom::xmpp::Outbox waiting;
+  waiting.fanouts.push_back(message_to({"a@x.org/1", "b@elsewhere.net/x.org", "x.org/c@x.org",
+                                        "d@elsewhere.net/a@x.org/b", "e@x.org/phone & <tablet>"}));
+  const auto before = write_all(host, waiting.fanouts[0]);
+  waiting.detach_recipients();
+  ASSERT_TRUE(waiting.fanouts[0].recipients.empty());
+  EXPECT_EQ(write_all(host, waiting.fanouts[0]), before);
+  ASSERT_EQ(before.size(), 3u);  // two copies for elsewhere.net, one request for x.org
+  EXPECT_EQ(bcc_of(before[2]),
+            (std::vector<std::string>{"a@x.org/1", "x.org/c@x.org", "e@x.org/phone & <tablet>"}));
+}

@@ -118,3 +118,34 @@ TEST(Effects, AppendingALaterStepKeepsItsSavesDeletionsQueriesAndSendOrder) {
   EXPECT_EQ(first.dropped, std::vector<std::string>{"misrouted"});
   ASSERT_EQ(first.events.size(), 1u);
 }
+
+TEST(Effects, DetachedRecipientsAreWrittenAsTheJidsWereInTheSameOrder) {
+  Effects fx;
+  fx.outbound.push_back(parse_element("<presence to='a@x/1'/>"));
+  Fanout f;
+  f.stanza = std::make_shared<const FanoutStanza>(
+      parse_element("<message type='groupchat'><body>hi</body></message>"));
+  // A resource may hold '@' and '/'; a JID may have no node.
+  f.recipients = {Jid::parse("c@x/1"), Jid::parse("d@x/'2"), Jid::parse("e@y/a@b/c"),
+                  Jid::parse("z/only-domain")};
+  f.position = 1;
+  fx.fanouts.push_back(f);
+  fx.outbound.push_back(parse_element("<presence to='b@x/1'/>"));
+  std::vector<std::string> before;
+  write_in_order(fx, [&](std::string_view s) { before.emplace_back(s); });
+
+  fx.detach_recipients();
+  ASSERT_TRUE(fx.fanouts[0].recipients.empty());  // the sessions' JIDs are let go
+  EXPECT_EQ(fx.stanza_count(), 6u);
+  std::vector<std::string> after;
+  write_in_order(fx, [&](std::string_view s) { after.emplace_back(s); });
+  EXPECT_EQ(after, before);
+  EXPECT_EQ(after[3], "<message to='e@y/a@b/c' type='groupchat'><body>hi</body></message>");
+  const Fanout& detached = fx.fanouts[0];
+  ASSERT_EQ(detached.recipient_count(), 4u);
+  EXPECT_EQ(detached.recipient(1), "d@x/'2");
+  EXPECT_EQ(detached.recipient_domain(2), "y");
+  EXPECT_EQ(detached.recipient_domain(3), "z");
+  // Their text now counts towards what the outbox holds.
+  EXPECT_GE(fx.held_bytes(), std::string("c@x/1d@x/'2e@y/a@b/cz/only-domain").size());
+}
