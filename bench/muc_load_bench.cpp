@@ -689,7 +689,8 @@ class Load {
 
   // `rate` messages per second in total, round robin over the senders, from `start` to
   // `stop`. Each is stamped with the time it was due, not when it went out, so a late
-  // send (the generator or the machine busy) counts in the latency instead of hiding it.
+  // send (the generator or the machine busy, or the up to 1 ms it sleeps past a due time)
+  // counts in the latency instead of hiding it.
   void send_at_rate(double rate, int senders, std::int64_t start, std::int64_t stop) {
     const double interval_ns = 1e9 / rate;
     std::uint64_t k = 0;
@@ -700,8 +701,10 @@ class Load {
         send_message(c, start + std::int64_t(double(k) * interval_ns));
         ++k;
       }
+      // Rounded up: waiting for less than a millisecond as 0 would spin on epoll_wait
+      // between sends, and the generator's CPU is taken from the servers it measures.
       const auto next = start + std::int64_t(double(k) * interval_ns);
-      poll_once(int(std::max<std::int64_t>(0, (next - now_ns()) / 1000000)));
+      poll_once(int(std::max<std::int64_t>(0, (next - now_ns() + 999999) / 1000000)));
     }
   }
 
