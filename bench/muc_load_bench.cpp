@@ -752,8 +752,9 @@ class Load {
       } else {
         break;
       }
-      // Below one message a second there is nothing left to learn.
-      if (rate < 1) break;
+      // A step must send at least one message (a room of 1,000 may need less than one a
+      // second; below one a step there is nothing left to learn).
+      if (rate * step_seconds() < 1) break;
     }
     double knee_delivered = 0;
     int knee_step = 0;
