@@ -766,8 +766,8 @@ class Load {
     }
     std::printf(
         "{\"phase\":\"steps\",\"occupants\":%d,\"steps\":%zu,\"knee_step\":%d,"
-        "\"knee_sent_per_s\":%.1f,\"knee_delivered_per_s\":%.1f,"
-        "\"lowest_failure_sent_per_s\":%.1f,\"step_s\":%.3f,\"factor\":%.3f,"
+        "\"knee_sent_per_s\":%.3f,\"knee_delivered_per_s\":%.1f,"
+        "\"lowest_failure_sent_per_s\":%.3f,\"step_s\":%.3f,\"factor\":%.3f,"
         "\"p99_limit_ms\":%.1f}\n",
         o_.occupants, done.size(), knee_step, knee, knee_delivered, lowest_failure, step_seconds(),
         f, o_.step_p99_ms);
@@ -806,7 +806,7 @@ class Load {
     s.passed = lost == 0 && delivered_ > 0 && p99 <= o_.step_p99_ms;
     std::printf(
         "{\"phase\":\"step\",\"step\":%d,\"occupants\":%d,\"senders\":%d,"
-        "\"rate\":%.1f,\"sent\":%llu,\"delivered\":%llu,\"expected\":%llu,\"lost\":%lld,"
+        "\"rate\":%.3f,\"sent\":%llu,\"delivered\":%llu,\"expected\":%llu,\"lost\":%lld,"
         "\"sending_s\":%.3f,\"waited_s\":%.3f,\"sent_per_s\":%.1f,"
         "\"delivered_per_s\":%.1f,\"p50_ms\":%.2f,\"p99_ms\":%.2f,\"max_ms\":%.2f,"
         "\"passed\":%s,\"loadgen_cpu_s\":%.3f}\n",
