@@ -11,12 +11,15 @@ systems side by side in one run, on throwaway servers (tests/integration/harness
   ejabberd-cr-1x1  commonroom through ejabberd without it (one stanza per recipient)
   ejabberd-muc   ejabberd's own mod_muc + mod_mam (the packaged default_room_options)
 
-For each system and room size: a saturate phase (senders keep messages in flight; the
-delivered rate is the throughput at the knee), a phase at half that rate (latency), and one
-at --same-rate deliveries per second for every system (latency at equal load).
-CPU time comes from /proc for the host server, commonroom and PostgreSQL (the abuse log,
-on as in production) over the saturate phase; peak RSS is VmHWM. Prints a markdown table
-with medians over --runs runs and ratios against commonroom measured in the same run.
+For each system and room size: a join storm; a saturate phase (senders keep messages in
+flight: the closed-loop throughput, which anchors the steps); the stepped knee (steps of a
+fixed rate, stepped up until the p99 of send to delivery passes 200 ms or a copy is lost:
+the knee is the highest rate that passed; decision 0065); a phase at half the knee
+(latency); and one at --same-rate deliveries per second for every system (latency at equal
+load). CPU time comes from /proc for the host server, commonroom and PostgreSQL (the abuse
+log, on as in production) over the step at the knee; peak RSS is VmHWM. Prints a markdown
+table with medians over --runs runs and ratios against commonroom measured in the same
+run, then each run's steps.
 """
 
 from __future__ import annotations
@@ -218,7 +221,13 @@ class Run:
                "--occupants", str(self.occupants), "--senders", str(senders),
                "--window", str(window), "--seconds", str(self.args.seconds),
                "--rate", str(self.args.same_rate / self.occupants),
-               "--phases", "saturate" if self.args.lua_profile else "storm,saturate,half,rate",
+               "--phases", "saturate" if self.args.lua_profile
+               else "storm,saturate,steps,half,rate",
+               "--step-seconds", str(self.args.step_seconds),
+               "--step-factor", str(self.args.step_factor),
+               "--step-fraction", str(self.args.step_fraction),
+               "--step-p99-ms", str(self.args.p99_limit_ms),
+               "--max-steps", str(self.args.max_steps),
                "--storm-seconds", str(self.args.storm_seconds),
                "--storm-timeout", str(self.args.storm_timeout), "--history", "20",
                "--show-stanza"]
@@ -251,9 +260,15 @@ class Run:
                     profile_before = self.lua_profile()
             elif line.startswith("{"):
                 figures = json.loads(line)
+                if figures["phase"] == "steps":  # the steps' summary: no phase of its own
+                    result["knee"] = figures
+                    continue
                 for k, v in groups.items():
                     figures[f"{k}_cpu_s"] = cpu_seconds(v) - before[k]
-                result[phase] = figures
+                if figures["phase"] == "step":
+                    result.setdefault("steps", []).append(figures)
+                else:
+                    result[phase] = figures
         proc.wait()
         err_reader.join()
         err = "".join(err_lines)
@@ -308,17 +323,38 @@ class Run:
             shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def summarize(samples: list[dict]) -> dict:
-    """Medians over runs of the figures the table shows."""
-    def med(f):
-        return statistics.median(f(s) for s in samples)
+NAN = float("nan")
 
-    def per_million(s, key):
-        d = s["saturate"]["delivered"]
-        return s["saturate"][key] / d * 1e6 if d else float("nan")
+
+def knee_step(sample: dict) -> dict | None:
+    """The step at the knee (the highest rate that passed), None when none passed."""
+    n = sample.get("knee", {}).get("knee_step", 0)
+    return sample["steps"][n - 1] if n else None
+
+
+def knee_per_s(sample: dict) -> float:
+    """Delivered messages per second at the stepped knee (0 when no step passed)."""
+    return sample["knee"]["knee_delivered_per_s"] if "knee" in sample else 0.0
+
+
+def per_million(sample: dict, key: str) -> float:
+    """CPU-seconds of `key` per million delivered over the step at the knee."""
+    step = knee_step(sample)
+    if not step or not step["delivered"]:
+        return NAN
+    return step[key] / step["delivered"] * 1e6
+
+
+def summarize(samples: list[dict]) -> dict:
+    """Medians over runs of the figures the table shows (a run whose steps all failed gives
+    no CPU figure: it is left out of those medians)."""
+    def med(f):
+        values = [v for v in (f(s) for s in samples) if v == v]
+        return statistics.median(values) if values else NAN
 
     return {
-        "delivered_per_s": med(lambda s: s["saturate"]["delivered_per_s"]),
+        "delivered_per_s": med(knee_per_s),
+        "saturate_per_s": med(lambda s: s["saturate"]["delivered_per_s"]),
         "p50_ms": med(lambda s: s["half"]["p50_ms"]),
         "p99_ms": med(lambda s: s["half"]["p99_ms"]),
         "same_p50_ms": med(lambda s: s["rate"]["p50_ms"]),
@@ -329,8 +365,8 @@ def summarize(samples: list[dict]) -> dict:
         "total_cpu": med(lambda s: per_million(s, "host_cpu_s") + per_million(s, "component_cpu_s")
                          + per_million(s, "database_cpu_s")),
         "loadgen_cpu": med(lambda s: per_million(s, "loadgen_cpu_s")),
-        "lost": max(s["saturate"]["lost"] + s["half"]["lost"] + s["rate"]["lost"]
-                    for s in samples),
+        "lost": max(s["saturate"]["lost"] + sum(t["lost"] for t in s.get("steps", []))
+                    + s["half"]["lost"] + s["rate"]["lost"] for s in samples),
         "host_rss": med(lambda s: s["host_rss_mib"]),
         "stanza_bytes": med(lambda s: len(s["stanza"].encode())),
         "join_s": med(lambda s: s["storm"]["storm_s"] if "storm" in s
@@ -343,40 +379,66 @@ def summarize(samples: list[dict]) -> dict:
 
 
 def total_cpu(sample: dict) -> float:
-    s = sample["saturate"]
-    return (s["host_cpu_s"] + s["component_cpu_s"] + s["database_cpu_s"]) / max(1, s["delivered"])
+    return sum(per_million(sample, f"{k}_cpu_s") for k in ("host", "component", "database"))
 
 
 def run_ratios(raw: dict, system: str, n: int) -> tuple[float, float] | None:
-    """Medians over runs of (throughput, total CPU) of `system` over commonroom's, each
-    ratio taken within one run (the noise of a shared machine hits both alike)."""
+    """Medians over runs of (knee, total CPU) of `system` over commonroom's, each ratio
+    taken within one run (the noise of a shared machine hits both alike); a run in which
+    either had no knee is left out."""
     mine, ref = raw.get(f"{system}/{n}"), raw.get(f"{REFERENCE[system]}/{n}")
     if not mine or not ref:
         return None
-    pairs = list(zip(mine, ref))
-    tp = statistics.median(a["saturate"]["delivered_per_s"] / b["saturate"]["delivered_per_s"]
-                           for a, b in pairs)
+    pairs = [(a, b) for a, b in zip(mine, ref) if knee_per_s(a) > 0 and knee_per_s(b) > 0]
+    if not pairs:
+        return None
+    tp = statistics.median(knee_per_s(a) / knee_per_s(b) for a, b in pairs)
     cpu = statistics.median(total_cpu(a) / total_cpu(b) for a, b in pairs)
     return tp, cpu
 
 
+def steps_line(sample: dict) -> str:
+    """One run's steps: delivered per second asked, p99, lost, and whether it passed."""
+    parts = []
+    for t in sample.get("steps", []):
+        lost = f", {t['lost']} lost" if t["lost"] else ""
+        parts.append(f"{t['rate'] * t['occupants']:,.0f}/s: p99 {t['p99_ms']:.0f} ms{lost} "
+                     f"{'pass' if t['passed'] else 'FAIL'}")
+    return "; ".join(parts)
+
+
+def one_decimal(x: float) -> str:
+    """A figure of the table, "-" when there is none (no step passed)."""
+    return "-" if x != x else f"{x:.1f}"
+
+
 def table(results: dict, raw: dict, sizes: list[int], systems: list[str], runs: int,
           same_rate: float, storm_seconds: float = 2.0) -> str:
+    # The steps as the load generator ran them (so a table printed --from-json says so too).
+    knee = next((s["knee"] for v in raw.values() for s in v if "knee" in s), {})
+    step_seconds, step_factor = knee.get("step_s", NAN), knee.get("factor", NAN)
+    p99_limit_ms = knee.get("p99_limit_ms", NAN)
     lines = [
-        f"Medians of {runs} run(s). CPU in CPU-seconds per million delivered messages over the "
-        "saturate phase; latency at half each system's saturating rate and at one delivered "
-        "rate for all; join storm: all but the first client ask to join within "
+        f"Medians of {runs} run(s). Knee: the highest fixed rate (steps of {step_seconds:g} s, "
+        f"bracketed within x{step_factor:g}) at which every copy arrived and p99 send to "
+        f"delivery was at most {p99_limit_ms:g} ms, in delivered messages/s; saturate: the "
+        "closed-loop throughput with messages kept in flight. CPU in CPU-seconds per million "
+        "delivered messages over the step at the knee; latency at half each system's knee "
+        "and at one delivered rate for all; lost: copies never arrived (10 s after the last "
+        "send) over all phases, the failed steps included; join storm: all but the first "
+        "client ask to join within "
         f"{storm_seconds:g} s, asking for 20 messages of history; seconds until every "
         "client has every occupant's presence and its history, and the p99 over the newcomers "
         "of join to own presence / to the last history message; ratios are this system's "
         "figure over commonroom's through the same host within each run, median over the runs.",
         "",
-        f"| occupants | system | delivered msgs/s | p50 / p99 ms at half | p50 / p99 ms at "
+        f"| occupants | system | knee: delivered msgs/s | saturate msgs/s "
+        f"| p50 / p99 ms at half the knee | p50 / p99 ms at "
         f"{same_rate:,.0f}/s | host CPU | commonroom CPU "
         "| PostgreSQL CPU | total CPU | load generator CPU | lost | host RSS MiB "
         "| commonroom RSS MiB | bytes per delivered stanza | join storm s (p99 ms own presence / history) "
-        "| throughput ratio | total CPU ratio |",
-        "|---" * 17 + "|",
+        "| knee ratio | total CPU ratio |",
+        "|---" * 18 + "|",
     ]
     for n in sizes:
         for system in systems:
@@ -387,18 +449,24 @@ def table(results: dict, raw: dict, sizes: list[int], systems: list[str], runs: 
             ratio_tp = f"{ratios[0]:.2f}" if ratios else "-"
             ratio_cpu = f"{ratios[1]:.2f}" if ratios else "-"
             is_cr = is_commonroom(system)
-            component_cpu = f"{r['component_cpu']:.1f}" if is_cr else "-"
-            database_cpu = f"{r['database_cpu']:.1f}" if is_cr else "-"
+            component_cpu = one_decimal(r['component_cpu']) if is_cr else "-"
+            database_cpu = one_decimal(r['database_cpu']) if is_cr else "-"
+            knee = f"{r['delivered_per_s']:,.0f}" if r["delivered_per_s"] > 0 else "none passed"
             component_rss = f"{r['component_rss']:.0f}" if is_cr else "-"
             lines.append(
-                f"| {n} | {SYSTEMS[system]} | {r['delivered_per_s']:,.0f} "
+                f"| {n} | {SYSTEMS[system]} | {knee} | {r['saturate_per_s']:,.0f} "
                 f"| {r['p50_ms']:.0f} / {r['p99_ms']:.0f} "
                 f"| {r['same_p50_ms']:.0f} / {r['same_p99_ms']:.0f} "
-                f"| {r['host_cpu']:.1f} | {component_cpu} | {database_cpu} "
-                f"| {r['total_cpu']:.1f} | {r['loadgen_cpu']:.1f} | {r['lost']} "
+                f"| {one_decimal(r['host_cpu'])} | {component_cpu} | {database_cpu} "
+                f"| {one_decimal(r['total_cpu'])} | {one_decimal(r['loadgen_cpu'])} | {r['lost']} "
                 f"| {r['host_rss']:.0f} | {component_rss} | {r['stanza_bytes']:.0f} "
                 f"| {r['join_s']:.1f} ({r['join_p99_ms']:.0f} / {r['history_p99_ms']:.0f}) "
                 f"| {ratio_tp} | {ratio_cpu} |")
+    lines += ["", "Steps of each run (delivered messages/s asked: p99, lost, pass or FAIL):", ""]
+    for n in sizes:
+        for system in systems:
+            for i, sample in enumerate(raw.get(f"{system}/{n}", [])):
+                lines.append(f"- {n}, {SYSTEMS[system]}, run {i + 1}: {steps_line(sample)}")
     return "\n".join(lines)
 
 
@@ -425,12 +493,23 @@ def lua_profile_report(raw: dict) -> str:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true",
-                    help="rooms of 10 and 100, four systems, 1 run, 2 s phases")
+                    help="rooms of 10 and 100, four systems, 1 run, 2 s phases, 1 s steps")
     ap.add_argument("--sizes", help="room sizes, comma-separated (default 10,100,1000)")
     ap.add_argument("--systems", help="comma-separated (default all; quick: without the "
                     "per-recipient variants): " + ", ".join(SYSTEMS))
     ap.add_argument("--runs", type=int, help="runs per system and size (default 3; 1 quick)")
-    ap.add_argument("--seconds", type=float, help="length of each phase (default 5; 3 quick)")
+    ap.add_argument("--seconds", type=float, help="length of the saturate, half and same-rate "
+                    "phases (default 5; 2 quick)")
+    ap.add_argument("--step-seconds", type=float, help="length of each step of the knee "
+                    "(default 3; 1 quick)")
+    ap.add_argument("--step-factor", type=float, default=1.25,
+                    help="the knee is bracketed within this factor: steps go up (or down) by "
+                    "its square, then the middle is tried (default 1.25)")
+    ap.add_argument("--step-fraction", type=float, default=0.6,
+                    help="first step at this fraction of the saturate phase's rate (default 0.6)")
+    ap.add_argument("--p99-limit-ms", type=float, default=200,
+                    help="a step fails when its p99 passes this (default 200) or a copy is lost")
+    ap.add_argument("--max-steps", type=int, default=8)
     ap.add_argument("--senders", type=int, default=10)
     ap.add_argument("--window", type=int, default=0,
                     help="messages in flight per sender (default: about 1,000 deliveries in "
@@ -464,6 +543,7 @@ def main() -> int:
             ap.error(f"unknown system {s}")
     args.runs = args.runs or (1 if args.quick else 3)
     args.seconds = args.seconds or (2.0 if args.quick else 5.0)
+    args.step_seconds = args.step_seconds or (1.0 if args.quick else 3.0)
     if args.from_json:
         raw = {}
         for f in args.from_json.split(","):
@@ -497,12 +577,12 @@ def main() -> int:
                         r.stop()
                     raw.setdefault(f"{system}/{n}", []).append(figures)
                     s = figures["saturate"]
-                    print(f"run {run + 1}/{args.runs} {system:15} {n:5} occupants: "
-                          f"{s['delivered_per_s']:9,.0f} delivered/s, host "
-                          f"{s['host_cpu_s'] / max(1, s['delivered']) * 1e6:6.1f} "
-                          f"CPU-s/M, p99 at half "
-                          f"{figures.get('half', {}).get('p99_ms', float('nan')):.1f} ms",
-                          file=sys.stderr, flush=True)
+                    print(f"run {run + 1}/{args.runs} {system:15} {n:5} occupants: knee "
+                          f"{knee_per_s(figures):9,.0f} delivered/s (saturate "
+                          f"{s['delivered_per_s']:,.0f}), host "
+                          f"{per_million(figures, 'host_cpu_s'):6.1f} CPU-s/M at the knee, "
+                          f"p99 at half {figures.get('half', {}).get('p99_ms', NAN):.1f} ms; "
+                          f"steps: {steps_line(figures)}", file=sys.stderr, flush=True)
     finally:
         if pg:
             pg.stop()

@@ -6,9 +6,11 @@
 // (its own CPU time is printed beside the results to show that).
 //
 //   muc_load_bench --port P --domain D --room ROOM@MUC --users u1:pw,u2:pw,...
-//                  --occupants N [--senders S] [--phases saturate,half|rate] [--rate R]
+//                  --occupants N [--senders S] [--phases saturate,steps,half|rate] [--rate R]
 //                  [--window W] [--seconds T] [--join-parallel J] [--show-stanza]
 //                  [--storm-seconds S] [--storm-timeout T] [--history H]
+//                  [--step-start R | --step-fraction F] [--step-factor F] [--step-seconds T]
+//                  [--step-p99-ms L] [--max-steps N]
 //
 // Before any phase the room fills: at most J joins in flight (or, when the first phase is
 // "storm", only the first client). "join_s" is until every client has the presence of
@@ -25,7 +27,18 @@
 //             short of whose presence.
 //   saturate  each sender keeps W messages in flight (sent, its own copy not yet back), so
 //             the room runs as fast as the servers allow;
-//   half      a fixed rate of half what the last saturate phase delivered;
+//   steps     the stepped fixed-rate knee: steps of --step-seconds at a fixed total rate,
+//             the first at --step-start messages/s (or --step-fraction, 0.6, of what the
+//             last saturate phase sent). A step passes when every copy arrived (copies
+//             still missing 10 s after its last send are lost) and the p99 of send to
+//             delivery is at most --step-p99-ms (200). While every step passes the rate
+//             goes up by F*F (--step-factor F, 1.25), while every step fails down by F*F;
+//             then the geometric middle of the highest pass and the lowest failure is
+//             tried until they are within F of each other, or --max-steps (8) ran. The
+//             knee is the highest rate that passed. Each step is its own "BEGIN step" and
+//             JSON object (and a line on stderr), then one object sums the phase up;
+//   half      a fixed rate of half the knee of the last steps phase (without one, or when
+//             no step passed: half what the last saturate phase sent);
 //   rate      R messages per second in total, spread over the senders.
 // Before each phase it prints "BEGIN <phase>" (so a caller can sample the servers' CPU
 // time), after it one JSON object, each on its own line of stdout. --show-stanza prints the
@@ -34,6 +47,7 @@
 #include <cerrno>
 #include <charconv>
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -67,6 +81,12 @@ struct Options {
   double storm_seconds = 2;
   double storm_timeout = 600;
   int history = 20;
+  double step_start = 0;  // messages/s sent in total at the first step; 0: step_fraction
+  double step_fraction = 0.6;
+  double step_factor = 1.25;
+  double step_seconds = 0;  // 0: --seconds
+  double step_p99_ms = 200;
+  int max_steps = 8;
 };
 
 enum class State { connecting, login, joining, joined, failed };
@@ -97,7 +117,15 @@ class Load {
   void run() {
     connect_all();
     double saturated = 0;  // messages per second the last saturate phase got through
+    double knee = 0;       // the last steps phase's knee (messages sent per second)
     for (const auto& phase : o_.phases) {
+      if (phase == "steps") {
+        const double start = o_.step_start > 0 ? o_.step_start : saturated * o_.step_fraction;
+        if (start <= 0) fail("phase steps needs --step-start or a saturate phase before it");
+        knee = steps(start);  // prints its own BEGIN lines, one per step
+        std::fflush(stdout);
+        continue;
+      }
       std::printf("BEGIN %s\n", phase.c_str());
       std::fflush(stdout);
       if (phase == "storm") {
@@ -105,8 +133,9 @@ class Load {
       } else if (phase == "saturate") {
         saturated = measure(phase, 0);
       } else if (phase == "half") {
-        if (saturated <= 0) fail("phase half needs a saturate phase before it");
-        measure(phase, saturated / 2);
+        const double base = knee > 0 ? knee : saturated;
+        if (base <= 0) fail("phase half needs a saturate or steps phase before it");
+        measure(phase, base / 2);
       } else {
         measure(phase, o_.rate);
       }
@@ -511,33 +540,15 @@ class Load {
         poll_once(5);
       }
     } else {
-      const double interval_ns = 1e9 / rate;
-      std::uint64_t k = 0;
-      while (now_ns() < stop) {
-        const auto t = now_ns();
-        while (double(k) * interval_ns <= double(t - start)) {
-          Client& c = clients_[std::size_t(k % std::uint64_t(senders))];
-          send_message(c, start + std::int64_t(double(k) * interval_ns));
-          ++k;
-        }
-        const auto next = start + std::int64_t(double(k) * interval_ns);
-        poll_once(int(std::max<std::int64_t>(0, (next - now_ns()) / 1000000)));
-      }
+      send_at_rate(rate, senders, start, stop);
     }
     const std::int64_t sending_ended = now_ns();
     const std::uint64_t expected = sent_ * std::uint64_t(o_.occupants);
-    // Wait for the stragglers (bounded: what has not arrived by then is lost).
-    const std::int64_t drain_until = sending_ended + 10000000000LL;
-    while (delivered_ < expected && now_ns() < drain_until) poll_once(20);
+    drain(expected, sending_ended);
     const std::int64_t ended = now_ns();
     const double cpu = cpu_seconds() - cpu0;
     std::sort(latencies_us_.begin(), latencies_us_.end());
-    auto pct = [&](double p) -> double {
-      if (latencies_us_.empty()) return 0;
-      return latencies_us_[std::min(latencies_us_.size() - 1,
-                                    std::size_t(p * double(latencies_us_.size())))] /
-             1000.0;
-    };
+    auto pct = [&](double p) { return percentile_ms(p); };
     const double wall = double(ended - start) / 1e9;
     const double sending_wall = double(sending_ended - start) / 1e9;
     std::printf(
@@ -552,6 +563,142 @@ class Load {
         latencies_us_.empty() ? 0.0 : latencies_us_.back() / 1000.0, cpu, login_seconds_,
         join_seconds_);
     return double(sent_) / sending_wall;
+  }
+
+  // `rate` messages per second in total, round robin over the senders, from `start` to
+  // `stop`. Each is stamped with the time it was due, not when it went out, so a late
+  // send (the generator or the machine busy, or the up to 1 ms it sleeps past a due time)
+  // counts in the latency instead of hiding it.
+  void send_at_rate(double rate, int senders, std::int64_t start, std::int64_t stop) {
+    const double interval_ns = 1e9 / rate;
+    std::uint64_t k = 0;
+    while (now_ns() < stop) {
+      const auto t = now_ns();
+      while (double(k) * interval_ns <= double(t - start)) {
+        Client& c = clients_[std::size_t(k % std::uint64_t(senders))];
+        send_message(c, start + std::int64_t(double(k) * interval_ns));
+        ++k;
+      }
+      // Rounded up: waiting for less than a millisecond as 0 would spin on epoll_wait
+      // between sends, and the generator's CPU is taken from the servers it measures.
+      const auto next = start + std::int64_t(double(k) * interval_ns);
+      poll_once(int(std::max<std::int64_t>(0, (next - now_ns() + 999999) / 1000000)));
+    }
+  }
+
+  // Waits for the stragglers, bounded: what has not arrived 10 s after the last send is
+  // lost.
+  void drain(std::uint64_t expected, std::int64_t sending_ended) {
+    const std::int64_t drain_until = sending_ended + 10000000000LL;
+    while (delivered_ < expected && now_ns() < drain_until) poll_once(20);
+  }
+
+  // Of latencies_us_, sorted; 0 when nothing arrived.
+  double percentile_ms(double p) const {
+    if (latencies_us_.empty()) return 0;
+    return latencies_us_[std::min(latencies_us_.size() - 1,
+                                  std::size_t(p * double(latencies_us_.size())))] /
+           1000.0;
+  }
+
+  struct Step {
+    double rate = 0;             // messages per second sent, as asked
+    double delivered_per_s = 0;  // copies that arrived over the seconds of sending
+    bool passed = false;
+  };
+
+  // The stepped fixed-rate knee (phase "steps"); returns it in messages sent per second,
+  // 0 when no step passed.
+  double steps(double start) {
+    const double f = o_.step_factor;
+    std::vector<Step> done;
+    double knee = 0, lowest_failure = 0;  // 0: none yet
+    double rate = start;
+    for (int i = 1; i <= o_.max_steps; ++i) {
+      done.push_back(step(i, rate));
+      if (done.back().passed) {
+        knee = std::max(knee, rate);
+      } else {
+        lowest_failure = lowest_failure > 0 ? std::min(lowest_failure, rate) : rate;
+      }
+      if (lowest_failure == 0) {
+        rate *= f * f;
+      } else if (knee == 0) {
+        rate /= f * f;
+      } else if (lowest_failure / knee > f * 1.001) {
+        rate = std::sqrt(knee * lowest_failure);
+      } else {
+        break;
+      }
+      // A step must send at least one message (a room of 1,000 may need less than one a
+      // second; below one a step there is nothing left to learn).
+      if (rate * step_seconds() < 1) break;
+    }
+    double knee_delivered = 0;
+    int knee_step = 0;
+    for (std::size_t i = 0; i < done.size(); ++i) {
+      if (done[i].passed && done[i].rate == knee) {
+        knee_delivered = done[i].delivered_per_s;
+        knee_step = int(i) + 1;
+      }
+    }
+    std::printf(
+        "{\"phase\":\"steps\",\"occupants\":%d,\"steps\":%zu,\"knee_step\":%d,"
+        "\"knee_sent_per_s\":%.3f,\"knee_delivered_per_s\":%.1f,"
+        "\"lowest_failure_sent_per_s\":%.3f,\"step_s\":%.3f,\"factor\":%.3f,"
+        "\"p99_limit_ms\":%.1f}\n",
+        o_.occupants, done.size(), knee_step, knee, knee_delivered, lowest_failure, step_seconds(),
+        f, o_.step_p99_ms);
+    std::fprintf(stderr, "knee %.0f messages/s sent, %.0f delivered/s (step %d of %zu)\n", knee,
+                 knee_delivered, knee_step, done.size());
+    return knee;
+  }
+
+  double step_seconds() const { return o_.step_seconds > 0 ? o_.step_seconds : o_.seconds; }
+
+  // One step: `rate` for step_seconds, then every copy waited for (up to 10 s: the rest
+  // is lost); passes with nothing lost and a p99 within the limit. A failed step's
+  // backlog has drained (or been given up) before the next one starts.
+  Step step(int index, double rate) {
+    std::printf("BEGIN step\n");
+    std::fflush(stdout);
+    const int senders = std::min(o_.senders, o_.occupants);
+    sent_ = delivered_ = 0;
+    latencies_us_.clear();
+    const double cpu0 = cpu_seconds();
+    measure_from_ns_ = now_ns();
+    const std::int64_t start = measure_from_ns_;
+    send_at_rate(rate, senders, start, start + std::int64_t(step_seconds() * 1e9));
+    const std::int64_t sending_ended = now_ns();
+    const std::uint64_t expected = sent_ * std::uint64_t(o_.occupants);
+    drain(expected, sending_ended);
+    const double waited = double(now_ns() - sending_ended) / 1e9;
+    const double cpu = cpu_seconds() - cpu0;
+    std::sort(latencies_us_.begin(), latencies_us_.end());
+    const long long lost = (long long)expected - (long long)delivered_;
+    const double p50 = percentile_ms(0.5), p99 = percentile_ms(0.99);
+    const double sending_wall = double(sending_ended - start) / 1e9;
+    Step s;
+    s.rate = rate;
+    s.delivered_per_s = double(delivered_) / sending_wall;
+    s.passed = lost == 0 && delivered_ > 0 && p99 <= o_.step_p99_ms;
+    std::printf(
+        "{\"phase\":\"step\",\"step\":%d,\"occupants\":%d,\"senders\":%d,"
+        "\"rate\":%.3f,\"sent\":%llu,\"delivered\":%llu,\"expected\":%llu,\"lost\":%lld,"
+        "\"sending_s\":%.3f,\"waited_s\":%.3f,\"sent_per_s\":%.1f,"
+        "\"delivered_per_s\":%.1f,\"p50_ms\":%.2f,\"p99_ms\":%.2f,\"max_ms\":%.2f,"
+        "\"passed\":%s,\"loadgen_cpu_s\":%.3f}\n",
+        index, o_.occupants, senders, rate, (unsigned long long)sent_,
+        (unsigned long long)delivered_, (unsigned long long)expected, lost, sending_wall, waited,
+        double(sent_) / sending_wall, s.delivered_per_s, p50, p99,
+        latencies_us_.empty() ? 0.0 : latencies_us_.back() / 1000.0, s.passed ? "true" : "false",
+        cpu);
+    std::fflush(stdout);
+    std::fprintf(stderr,
+                 "step %d: %.0f messages/s sent, %.0f delivered/s, p50 %.1f ms, p99 %.1f ms, "
+                 "%lld lost: %s\n",
+                 index, rate, s.delivered_per_s, p50, p99, lost, s.passed ? "passed" : "failed");
+    return s;
   }
 
   Options o_;
@@ -623,6 +770,18 @@ Options parse(int argc, char** argv) {
       o.storm_timeout = std::stod(value());
     } else if (a == "--history") {
       o.history = std::stoi(value());
+    } else if (a == "--step-start") {
+      o.step_start = std::stod(value());
+    } else if (a == "--step-fraction") {
+      o.step_fraction = std::stod(value());
+    } else if (a == "--step-factor") {
+      o.step_factor = std::stod(value());
+    } else if (a == "--step-seconds") {
+      o.step_seconds = std::stod(value());
+    } else if (a == "--step-p99-ms") {
+      o.step_p99_ms = std::stod(value());
+    } else if (a == "--max-steps") {
+      o.max_steps = std::stoi(value());
     } else if (a == "--join-parallel") {
       o.join_parallel = std::stoi(value());
     } else {
@@ -633,9 +792,12 @@ Options parse(int argc, char** argv) {
     throw std::runtime_error("--port, --domain, --room and --users are required");
   for (std::size_t i = 0; i < o.phases.size(); ++i) {
     const auto& ph = o.phases[i];
-    if (ph != "saturate" && ph != "half" && ph != "rate" && !(ph == "storm" && i == 0))
-      throw std::runtime_error("--phases: storm (first), saturate, half or rate");
+    if (ph != "saturate" && ph != "steps" && ph != "half" && ph != "rate" &&
+        !(ph == "storm" && i == 0))
+      throw std::runtime_error("--phases: storm (first), saturate, steps, half or rate");
   }
+  if (o.step_factor <= 1 || o.max_steps < 1 || o.step_p99_ms <= 0)
+    throw std::runtime_error("--step-factor must be above 1, --max-steps at least 1");
   return o;
 }
 
