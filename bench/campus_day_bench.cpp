@@ -776,17 +776,7 @@ Options parse(int argc, char** argv) {
     } else if (a == "--muc") {
       o.muc = value();
     } else if (a == "--users") {
-      const std::string v = value();
-      std::size_t p = 0;
-      for (;;) {
-        const auto comma = v.find(',', p);
-        const std::string item = v.substr(p, comma == std::string::npos ? comma : comma - p);
-        const auto colon = item.find(':');
-        if (colon == std::string::npos) throw std::runtime_error("--users wants user:password,...");
-        o.users.emplace_back(item.substr(0, colon), item.substr(colon + 1));
-        if (comma == std::string::npos) break;
-        p = comma + 1;
-      }
+      o.users = load_client::parse_users(value());
     } else if (a == "--rooms") {
       o.rooms = std::stoi(value());
     } else if (a == "--clients") {

@@ -19,6 +19,8 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace load_client {
 
@@ -173,6 +175,22 @@ inline bool advance_login(Connection& c, const std::string& domain) {
       return false;
   }
   return false;
+}
+
+// The accounts of a --users option, "user:password,user:password,...".
+inline std::vector<std::pair<std::string, std::string>> parse_users(const std::string& list) {
+  std::vector<std::pair<std::string, std::string>> users;
+  std::size_t p = 0;
+  for (;;) {
+    const auto comma = list.find(',', p);
+    const std::string item = list.substr(p, comma == std::string::npos ? comma : comma - p);
+    const auto colon = item.find(':');
+    if (colon == std::string::npos) throw std::runtime_error("--users wants user:password,...");
+    users.emplace_back(item.substr(0, colon), item.substr(colon + 1));
+    if (comma == std::string::npos) break;
+    p = comma + 1;
+  }
+  return users;
 }
 
 }  // namespace load_client

@@ -731,17 +731,7 @@ Options parse(int argc, char** argv) {
     } else if (a == "--room") {
       o.room = value();
     } else if (a == "--users") {
-      std::string v = value();
-      std::size_t p = 0;
-      while (p <= v.size()) {
-        auto comma = v.find(',', p);
-        std::string item = v.substr(p, comma == std::string::npos ? std::string::npos : comma - p);
-        auto colon = item.find(':');
-        if (colon == std::string::npos) throw std::runtime_error("--users wants user:password,...");
-        o.users.emplace_back(item.substr(0, colon), item.substr(colon + 1));
-        if (comma == std::string::npos) break;
-        p = comma + 1;
-      }
+      o.users = load_client::parse_users(value());
     } else if (a == "--occupants") {
       o.occupants = std::stoi(value());
     } else if (a == "--senders") {
