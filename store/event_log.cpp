@@ -586,8 +586,11 @@ bool EventLog::wait_durable(Ticket ticket, std::chrono::milliseconds timeout) {
 bool EventLog::wait_drained(std::chrono::milliseconds timeout) {
   std::unique_lock lock(state_->mutex);
   auto drained = [&] {
+    // Not while a chunk is being replayed: the journal is already empty once the chunk is
+    // consumed, but its events are counted only when the database thread takes the lock.
     return state_->pending.empty() && state_->durable_through + 1 == state_->next_ticket &&
-           !state_->live && !state_->live_busy && state_->journal.backlog().events == 0;
+           !state_->live && !state_->live_busy && !state_->draining &&
+           state_->journal.backlog().events == 0;
   };
   // The database thread notifies after every chunk; poll too, in case a notification
   // raced with this wait starting.
