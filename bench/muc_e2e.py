@@ -221,7 +221,7 @@ class Run:
                "--occupants", str(self.occupants), "--senders", str(senders),
                "--window", str(window), "--seconds", str(self.args.seconds),
                "--rate", str(self.args.same_rate / self.occupants),
-               "--phases", "saturate" if self.args.lua_profile
+               "--phases", self.args.lua_profile if self.args.lua_profile
                else "storm,saturate,steps,half,rate",
                "--step-seconds", str(self.args.step_seconds),
                "--step-factor", str(self.args.step_factor),
@@ -474,14 +474,17 @@ def lua_profile_report(raw: dict) -> str:
     """Lua VM instructions per delivered message in Prosody, in total and by function."""
     out = []
     for key, samples in raw.items():
-        delivered = sum(s["saturate"]["delivered"] for s in samples)
+        # The storm delivers one presence of every occupant to every occupant.
+        delivered = sum(s["saturate"]["delivered"] if "saturate" in s
+                        else int(key.split("/")[1]) ** 2 for s in samples)
         counts: dict[str, int] = {}
         for s in samples:
             for k, v in s["lua_profile"].items():
                 counts[k] = counts.get(k, 0) + v
         total = sum(counts.values())
+        what = "message" if "saturate" in samples[0] else "presence (join storm)"
         out.append(f"### {key}: {total * 1000 / delivered:,.0f} Lua VM instructions per "
-                   f"delivered message in Prosody ({delivered:,} delivered)\n")
+                   f"delivered {what} in Prosody ({delivered:,} delivered)\n")
         out.append("| instructions per delivered | share | function (file:line defined) |")
         out.append("|---|---|---|")
         for where, n in sorted(counts.items(), key=lambda kv: -kv[1])[:15]:
@@ -529,9 +532,10 @@ def main() -> int:
     ap.add_argument("--perf", action="store_true",
                     help="also perf record the host server over the saturate phase (ejabberd "
                     "with +JPperf true) and print its top functions")
-    ap.add_argument("--lua-profile", action="store_true",
-                    help="saturate phase only, with Prosody's Lua instructions counted by "
-                    "function (bench/prosody/mod_bench_lua_profile.lua); prints where they go")
+    ap.add_argument("--lua-profile", nargs="?", const="saturate", choices=("saturate", "storm"),
+                    help="that phase only (default saturate; storm: the join storm), with "
+                    "Prosody's Lua instructions counted by function "
+                    "(bench/prosody/mod_bench_lua_profile.lua); prints where they go")
     args = ap.parse_args()
     sizes = [int(x) for x in (args.sizes or ("10,100" if args.quick else "10,100,1000")).split(",")]
     # --quick leaves out the per-recipient variants (the table's "before" rows).
@@ -576,6 +580,12 @@ def main() -> int:
                     finally:
                         r.stop()
                     raw.setdefault(f"{system}/{n}", []).append(figures)
+                    if "saturate" not in figures:  # --lua-profile storm
+                        st = figures["storm"]
+                        print(f"run {run + 1}/{args.runs} {system:15} {n:5} occupants: storm "
+                              f"{st['storm_s']:.1f} s, host {st['host_cpu_s']:.2f} CPU-s",
+                              file=sys.stderr, flush=True)
+                        continue
                     s = figures["saturate"]
                     print(f"run {run + 1}/{args.runs} {system:15} {n:5} occupants: knee "
                           f"{knee_per_s(figures):9,.0f} delivered/s (saturate "
