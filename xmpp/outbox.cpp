@@ -123,15 +123,9 @@ void append_in_order(const Outbox& outbox, std::string& out,
       write_fanout(fanout, out, after_each);
       continue;
     }
-    for (const Jid& to : fanout.recipients) {
-      fanout.stanza->append_to(out, to.full());
+    for (std::size_t i = 0, n = fanout.recipient_count(); i < n; ++i) {
+      fanout.stanza->append_to(out, fanout.recipient(i));
       after_each(out);
-    }
-    std::uint32_t begin = 0;
-    for (std::uint32_t end : fanout.address_ends) {
-      fanout.stanza->append_to(out, std::string_view(fanout.addresses).substr(begin, end - begin));
-      after_each(out);
-      begin = end;
     }
   }
   flush_until(outbox.outbound.size());
