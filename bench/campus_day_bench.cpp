@@ -161,9 +161,8 @@ class Percentiles {
   void add(std::int64_t ns) { us_.push_back(std::uint32_t(std::max<std::int64_t>(0, ns) / 1000)); }
   std::size_t size() const { return us_.size(); }
   double ms(double p) {
-    if (us_.empty()) return 0;
     std::sort(us_.begin(), us_.end());
-    return us_[std::min(us_.size() - 1, std::size_t(p * double(us_.size())))] / 1000.0;
+    return load_client::percentile(us_, p) / 1000.0;
   }
 
  private:

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
@@ -175,6 +176,13 @@ inline bool advance_login(Connection& c, const std::string& domain) {
       return false;
   }
   return false;
+}
+
+// The p-quantile (0..1) of values already sorted ascending; 0 when there are none.
+template <typename T>
+double percentile(const std::vector<T>& sorted, double p) {
+  if (sorted.empty()) return 0;
+  return double(sorted[std::min(sorted.size() - 1, std::size_t(p * double(sorted.size())))]);
 }
 
 // The accounts of a --users option, "user:password,user:password,...".

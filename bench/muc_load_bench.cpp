@@ -448,17 +448,15 @@ class Load {
     last = std::max(last, clients_[0].complete_ns);
     std::sort(joined_ms.begin(), joined_ms.end());
     std::sort(history_ms.begin(), history_ms.end());
-    auto pct = [](const std::vector<double>& v, double p) {
-      return v.empty() ? 0.0 : v[std::min(v.size() - 1, std::size_t(p * double(v.size())))];
-    };
+    using load_client::percentile;
     std::printf(
         "{\"phase\":\"storm\",\"occupants\":%d,\"history\":%d,\"asked_s\":%.3f,"
         "\"storm_s\":%.3f,\"self_p50_ms\":%.1f,\"self_p99_ms\":%.1f,"
         "\"history_p50_ms\":%.1f,\"history_p99_ms\":%.1f,\"loadgen_cpu_s\":%.3f,"
         "\"login_s\":%.2f}\n",
         o_.occupants, o_.history, double(last_asked - start) / 1e9, double(last - start) / 1e9,
-        pct(joined_ms, 0.5), pct(joined_ms, 0.99), pct(history_ms, 0.5), pct(history_ms, 0.99),
-        cpu_seconds() - cpu0, login_seconds_);
+        percentile(joined_ms, 0.5), percentile(joined_ms, 0.99), percentile(history_ms, 0.5),
+        percentile(history_ms, 0.99), cpu_seconds() - cpu0, login_seconds_);
     expected_history_ = 0;
   }
 
@@ -595,10 +593,7 @@ class Load {
 
   // Of latencies_us_, sorted; 0 when nothing arrived.
   double percentile_ms(double p) const {
-    if (latencies_us_.empty()) return 0;
-    return latencies_us_[std::min(latencies_us_.size() - 1,
-                                  std::size_t(p * double(latencies_us_.size())))] /
-           1000.0;
+    return load_client::percentile(latencies_us_, p) / 1000.0;
   }
 
   struct Step {
