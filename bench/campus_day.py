@@ -21,9 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -65,17 +63,8 @@ class CampusRun(muc_e2e.Run):
                "--rooms", str(a.rooms), "--clients", str(a.clients), "--largest", str(a.largest),
                "--seconds", str(a.seconds), "--rate", str(a.rate), "--seed", str(a.seed),
                "--mix", a.mix]
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        err_lines: list[str] = []
-
-        def read_stderr():
-            for line in proc.stderr:
-                err_lines.append(line)
-                print(f"  [{self.system}] {line.rstrip()}", file=sys.stderr, flush=True)
-        reader = threading.Thread(target=read_stderr, daemon=True)
-        reader.start()
-        groups = {"host": self.host_pids(), "component": self.component_pids(),
-                  "database": self.database_pids()}
+        proc, err_lines, reader = self.start_generator(cmd, self.system)
+        groups = self.cpu_groups()
         before: dict = {}
         result: dict = {}
         for line in proc.stdout:

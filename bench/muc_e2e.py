@@ -231,22 +231,9 @@ class Run:
                "--storm-seconds", str(self.args.storm_seconds),
                "--storm-timeout", str(self.args.storm_timeout), "--history", "20",
                "--show-stanza"]
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        # stderr is read as it comes (the storm's progress is shown live, and a long storm
-        # must not fill the pipe).
-        err_lines: list[str] = []
-
-        def read_stderr():
-            for line in proc.stderr:
-                err_lines.append(line)
-                if not line.startswith("<"):
-                    print(f"  [{self.system}/{self.occupants}] {line.rstrip()}",
-                          file=sys.stderr, flush=True)
-        err_reader = threading.Thread(target=read_stderr, daemon=True)
-        err_reader.start()
+        proc, err_lines, err_reader = self.start_generator(cmd, f"{self.system}/{self.occupants}")
         result: dict = {}
-        groups = {"host": self.host_pids(), "component": self.component_pids(),
-                  "database": self.database_pids()}
+        groups = self.cpu_groups()
         before = {}
         phase = None
         for line in proc.stdout:
@@ -284,6 +271,26 @@ class Run:
         result["host_rss_mib"] = peak_rss_mib(self.host_pids())
         result["component_rss_mib"] = peak_rss_mib(self.component_pids())
         return result
+
+    def start_generator(self, cmd: list[str], label: str):
+        """The load generator, its stderr read as it comes (progress is shown live, and a
+        long run must not fill the pipe); lines starting with '<' (stanzas) are kept only."""
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        err_lines: list[str] = []
+
+        def read_stderr():
+            for line in proc.stderr:
+                err_lines.append(line)
+                if not line.startswith("<"):
+                    print(f"  [{label}] {line.rstrip()}", file=sys.stderr, flush=True)
+        reader = threading.Thread(target=read_stderr, daemon=True)
+        reader.start()
+        return proc, err_lines, reader
+
+    def cpu_groups(self) -> dict[str, list[int]]:
+        """The processes whose CPU the tables report, by column."""
+        return {"host": self.host_pids(), "component": self.component_pids(),
+                "database": self.database_pids()}
 
     def start_perf(self) -> subprocess.Popen:
         """perf record of the host server for the length of the saturate phase."""
