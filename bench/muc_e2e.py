@@ -243,6 +243,8 @@ class Run:
                 before = {k: cpu_seconds(v) for k, v in groups.items()}
                 if phase == "saturate" and self.args.perf:
                     perf = self.start_perf()
+                if phase == "saturate" and self.args.syscalls:
+                    syscalls = self.start_syscalls()
                 if self.args.lua_profile:
                     profile_before = self.lua_profile()
             elif line.startswith("{"):
@@ -261,6 +263,8 @@ class Run:
         err = "".join(err_lines)
         if self.args.perf:
             result["perf"] = self.perf_report(perf)
+        if self.args.syscalls:
+            result["syscalls"] = self.syscalls_counted(syscalls)
         if proc.wait() != 0:
             raise RuntimeError(f"muc_load_bench failed for {self.system}/{self.occupants}: {err}")
         result["stanza"] = next((l for l in err.splitlines() if l.startswith("<message")), "")
@@ -298,6 +302,29 @@ class Run:
             ["perf", "record", "-e", "cpu-clock", "-g", "-o", str(self.dir / "perf.data"),
              "-p", str(self.host_pids()[0]), "--", "sleep", str(self.args.seconds)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    SYSCALLS = ("epoll_wait", "epoll_ctl", "sendto", "writev", "write", "recvfrom", "read")
+
+    def start_syscalls(self) -> subprocess.Popen:
+        """perf stat of the host server's system calls for the length of the saturate phase
+        (tracepoints: counted in the kernel, so unlike CPU time they do not depend on the
+        machine's load)."""
+        events = ["raw_syscalls:sys_enter"] + [f"syscalls:sys_enter_{c}" for c in self.SYSCALLS]
+        return subprocess.Popen(
+            ["perf", "stat", "-x", ",", "-e", ",".join(events), "-o", str(self.dir / "syscalls.csv"),
+             "-p", ",".join(str(p) for p in self.host_pids()), "--", "sleep", str(self.args.seconds)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def syscalls_counted(self, perf: subprocess.Popen) -> dict[str, int]:
+        """The counts by call (\"all\" for every call), over the seconds perf ran."""
+        perf.wait()
+        counts = {}
+        for line in (self.dir / "syscalls.csv").read_text().splitlines():
+            fields = line.split(",")
+            if len(fields) > 2 and fields[0].isdigit():
+                name = fields[2].split(":")[-1].replace("sys_enter_", "")
+                counts["all" if name == "sys_enter" else name] = int(fields[0])
+        return counts
 
     def perf_report(self, perf: subprocess.Popen) -> str:
         """Where the host's samples went: the top symbols, self time."""
@@ -477,6 +504,24 @@ def table(results: dict, raw: dict, sizes: list[int], systems: list[str], runs: 
     return "\n".join(lines)
 
 
+def syscalls_report(raw: dict, seconds: float) -> str:
+    """The host's system calls per delivered message over the saturate phase, by call."""
+    names = ("all",) + Run.SYSCALLS
+    out = ["### The host server's system calls per delivered message (saturate phase)\n",
+           "| system | occupants | run | " + " | ".join(names) + " |",
+           "|---|---|---|" + "---|" * len(names)]
+    for key, samples in raw.items():
+        system, n = key.split("/")
+        for i, sample in enumerate(samples, 1):
+            counts = sample.get("syscalls")
+            rate = sample.get("saturate", {}).get("delivered_per_s")
+            if not counts or not rate:
+                continue
+            per = [f"{counts.get(c, 0) / seconds / rate:.3f}" for c in names]
+            out.append(f"| {SYSTEMS.get(system, system)} | {n} | {i} | " + " | ".join(per) + " |")
+    return "\n".join(out) + "\n"
+
+
 def lua_profile_report(raw: dict) -> str:
     """Lua VM instructions per delivered message in Prosody, in total and by function."""
     out = []
@@ -539,6 +584,9 @@ def main() -> int:
     ap.add_argument("--perf", action="store_true",
                     help="also perf record the host server over the saturate phase (ejabberd "
                     "with +JPperf true) and print its top functions")
+    ap.add_argument("--syscalls", action="store_true",
+                    help="also count the host server's system calls over the saturate phase "
+                    "(perf stat tracepoints) and print them per delivered message")
     ap.add_argument("--lua-profile", nargs="?", const="saturate", choices=("saturate", "storm"),
                     help="that phase only (default saturate; storm: the join storm), with "
                     "Prosody's Lua instructions counted by function "
@@ -609,6 +657,8 @@ def main() -> int:
         for key, samples in raw.items():
             print(f"### {key}: perf, host server, saturate phase (self time)\n")
             print("```\n" + samples[-1].get("perf", "") + "\n```\n")
+    if args.syscalls:
+        print(syscalls_report(raw, args.seconds))
     if args.lua_profile:
         print(lua_profile_report(raw))
         return 0
