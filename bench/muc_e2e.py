@@ -379,6 +379,15 @@ def per_million(sample: dict, key: str) -> float:
     return step[key] / step["delivered"] * 1e6
 
 
+def same_rate_cpu(sample: dict, keys=("host", "component", "database")) -> float:
+    """CPU-seconds of `keys` per million delivered over the phase at one rate for every
+    system: unlike the knee step's, comparable between systems whose knees differ."""
+    phase = sample.get("rate")
+    if not phase or not phase["delivered"]:
+        return NAN
+    return sum(phase[f"{k}_cpu_s"] for k in keys) / phase["delivered"] * 1e6
+
+
 def summarize(samples: list[dict]) -> dict:
     """Medians over runs of the figures the table shows (a run whose steps all failed gives
     no CPU figure: it is left out of those medians)."""
@@ -399,6 +408,8 @@ def summarize(samples: list[dict]) -> dict:
         "total_cpu": med(lambda s: per_million(s, "host_cpu_s") + per_million(s, "component_cpu_s")
                          + per_million(s, "database_cpu_s")),
         "loadgen_cpu": med(lambda s: per_million(s, "loadgen_cpu_s")),
+        "same_total_cpu": med(same_rate_cpu),
+        "same_host_cpu": med(lambda s: same_rate_cpu(s, ("host",))),
         "lost": max(s["saturate"]["lost"] + sum(t["lost"] for t in s.get("steps", []))
                     + s["half"]["lost"] + s["rate"]["lost"] for s in samples),
         "host_rss": med(lambda s: s["host_rss_mib"]),
@@ -416,10 +427,11 @@ def total_cpu(sample: dict) -> float:
     return sum(per_million(sample, f"{k}_cpu_s") for k in ("host", "component", "database"))
 
 
-def run_ratios(raw: dict, system: str, n: int) -> tuple[float, float] | None:
-    """Medians over runs of (knee, total CPU) of `system` over commonroom's, each ratio
-    taken within one run (the noise of a shared machine hits both alike); a run in which
-    either had no knee is left out."""
+def run_ratios(raw: dict, system: str, n: int) -> tuple[float, float, float] | None:
+    """Medians over runs of (knee, total CPU at the knee, total CPU at the one rate) of
+    `system` over commonroom's, each ratio taken within one run (the noise of a shared
+    machine hits both alike); for the first two a run in which either had no knee is left
+    out."""
     mine, ref = raw.get(f"{system}/{n}"), raw.get(f"{REFERENCE[system]}/{n}")
     if not mine or not ref:
         return None
@@ -428,7 +440,9 @@ def run_ratios(raw: dict, system: str, n: int) -> tuple[float, float] | None:
         return None
     tp = statistics.median(knee_per_s(a) / knee_per_s(b) for a, b in pairs)
     cpu = statistics.median(total_cpu(a) / total_cpu(b) for a, b in pairs)
-    return tp, cpu
+    same = [same_rate_cpu(a) / same_rate_cpu(b) for a, b in zip(mine, ref)
+            if same_rate_cpu(a) > 0 and same_rate_cpu(b) > 0]
+    return tp, cpu, statistics.median(same) if same else NAN
 
 
 def steps_line(sample: dict) -> str:
@@ -464,15 +478,18 @@ def table(results: dict, raw: dict, sizes: list[int], systems: list[str], runs: 
         f"{storm_seconds:g} s, asking for 20 messages of history; seconds until every "
         "client has every occupant's presence and its history, and the p99 over the newcomers "
         "of join to own presence / to the last history message; ratios are this system's "
-        "figure over commonroom's through the same host within each run, median over the runs.",
+        "figure over commonroom's through the same host within each run, median over the runs; "
+        f"total CPU at {same_rate:,.0f}/s: host + commonroom + PostgreSQL over the phase at "
+        "that rate (host alone in brackets), which compares systems at one load where the "
+        "knee step's CPU is taken at each system's own rate.",
         "",
         f"| occupants | system | knee: delivered msgs/s | saturate msgs/s "
         f"| p50 / p99 ms at half the knee | p50 / p99 ms at "
         f"{same_rate:,.0f}/s | host CPU | commonroom CPU "
         "| PostgreSQL CPU | total CPU | load generator CPU | lost | host RSS MiB "
         "| commonroom RSS MiB | bytes per delivered stanza | join storm s (p99 ms own presence / history) "
-        "| knee ratio | total CPU ratio |",
-        "|---" * 18 + "|",
+        f"| knee ratio | total CPU ratio | total CPU at {same_rate:,.0f}/s (host) | its ratio |",
+        "|---" * 20 + "|",
     ]
     for n in sizes:
         for system in systems:
@@ -482,6 +499,7 @@ def table(results: dict, raw: dict, sizes: list[int], systems: list[str], runs: 
             ratios = run_ratios(raw, system, n)
             ratio_tp = f"{ratios[0]:.2f}" if ratios else "-"
             ratio_cpu = f"{ratios[1]:.2f}" if ratios else "-"
+            ratio_same = f"{ratios[2]:.2f}" if ratios and ratios[2] == ratios[2] else "-"
             is_cr = is_commonroom(system)
             component_cpu = one_decimal(r['component_cpu']) if is_cr else "-"
             database_cpu = one_decimal(r['database_cpu']) if is_cr else "-"
@@ -495,7 +513,9 @@ def table(results: dict, raw: dict, sizes: list[int], systems: list[str], runs: 
                 f"| {one_decimal(r['total_cpu'])} | {one_decimal(r['loadgen_cpu'])} | {r['lost']} "
                 f"| {r['host_rss']:.0f} | {component_rss} | {r['stanza_bytes']:.0f} "
                 f"| {r['join_s']:.1f} ({r['join_p99_ms']:.0f} / {r['history_p99_ms']:.0f}) "
-                f"| {ratio_tp} | {ratio_cpu} |")
+                f"| {ratio_tp} | {ratio_cpu} "
+                f"| {one_decimal(r['same_total_cpu'])} ({one_decimal(r['same_host_cpu'])}) "
+                f"| {ratio_same} |")
     lines += ["", "Steps of each run (delivered messages/s asked: p99, lost, pass or FAIL):", ""]
     for n in sizes:
         for system in systems:
