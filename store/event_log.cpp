@@ -533,6 +533,7 @@ struct EventLog::State {
     finish_request_locked(*request, error);
     if (in_flight == request && request->ok && writer_holding == 0) {
       in_flight.reset();
+      if (writer_stop) writer_cv.notify_all();  // stopping: it waits for this batch
     } else {
       writer_cv.notify_all();
     }
