@@ -140,7 +140,8 @@ void RoomsShell::deliver(muc::Effects&& outcome, const xmpp::Element* stanza) {
   waiting_.push(ticket, std::move(outcome));
 }
 
-// The abuse log's writer thread, in ticket order, once a ticket's events are durable.
+// The abuse log's thread that made a ticket durable (its database thread for a batch
+// committed straight to PostgreSQL, else its writer), in ticket order.
 // Kept short: it wakes the engine thread, at most once until the engine picks the
 // durable outcomes up.
 void RoomsShell::durable(uint64_t ticket) {

@@ -69,7 +69,7 @@ class RoomsShell {
   void ask_archive(muc::Effects& effects);
   bool intercept(xmpp::Element& stanza);  // host connection thread
   void hold(std::size_t bytes);
-  void durable(uint64_t ticket);  // the abuse log's writer thread
+  void durable(uint64_t ticket);  // an abuse log thread
   void send_durable();
   void stop_rooms();
 
@@ -81,7 +81,7 @@ class RoomsShell {
   // Output waiting for the abuse log (engine thread only, or stop_rooms once the engine
   // has stopped); its size is bounded by hold.
   WaitingOutcomes waiting_;
-  // Every ticket up to this is durable (set by the writer thread).
+  // Every ticket up to this is durable (set by an abuse log thread).
   std::atomic<uint64_t> durable_through_{0};
   std::mutex durable_mutex_;
   std::condition_variable durable_cv_;

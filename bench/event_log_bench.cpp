@@ -13,6 +13,12 @@
 //       and appends each event id to FILE (write(2), so it survives SIGKILL) only after its
 //       ticket completed. Then waits up to S seconds for the journal to drain, prints the
 //       stats as one JSON line and exits 0 if drained (3 if not). --drive 0 only drains.
+//
+//   event_log_bench --small-batches N --database URI
+//       A live batch's cost at PostgreSQL alone: N batches each of 1 and of 16 events, one
+//       at a time, written as one COPY (two round trips) and as the one prepared INSERT
+//       ... FROM unnest(...) ON CONFLICT DO NOTHING (one round trip), alternated; prints
+//       the time per batch (p50, p99) for each.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -33,6 +39,7 @@
 #include "store/event_log.hpp"
 #include "store/event_log_copy.hpp"
 #include "store/event_log_database.hpp"
+#include "store/event_log_rows.hpp"
 
 using namespace commonroom;
 using Clock = std::chrono::steady_clock;
@@ -53,6 +60,7 @@ struct Options {
   std::string prefix = "drive";
   double drain_timeout = 60;
   std::string detail;  // --detail: the detail text of every driven event
+  long small_batches = 0;
 };
 
 [[noreturn]] void usage(const char* why) {
@@ -76,6 +84,8 @@ Options parse(int argc, char** argv) {
       o.journal_dir = next();
     else if (a == "--events")
       o.events = std::stoul(next());
+    else if (a == "--small-batches")
+      o.small_batches = std::stol(next());
     else if (a == "--runs")
       o.runs = std::stoi(next());
     else if (a == "--batch")
@@ -504,6 +514,48 @@ int bench(const Options& o) {
   return 0;
 }
 
+// Per-batch time of COPY against the prepared INSERT, for the small batches of a live log.
+int small_batches(const Options& o) {
+  store::EventLogDatabase db(o.database, 60s);
+  db.connect();
+  truncate_table(o.database);
+  std::printf("time per batch at PostgreSQL (one connection, batches one at a time), ms:\n");
+  for (size_t batch : {size_t{1}, size_t{16}}) {
+    const size_t n = static_cast<size_t>(o.small_batches);
+    auto events = make_events(2 * n * batch, static_cast<int>(batch));
+    std::vector<double> copy_ms, insert_ms;
+    for (size_t b = 0; b < 2 * n; ++b) {
+      const bool use_insert = b % 2 == 1;
+      std::vector<const muc::RoomEvent*> chunk;
+      for (size_t j = b * batch; j < (b + 1) * batch; ++j) chunk.push_back(&events[j]);
+      store::CopyRows copy_rows;
+      store::EventRows insert_rows;
+      if (use_insert) {
+        insert_rows.reserve(chunk);
+        for (const auto* e : chunk) insert_rows.add(*e);
+        insert_rows.finish();
+      } else {
+        for (const auto* e : chunk) store::append_copy_row(copy_rows.text, *e);
+        copy_rows.rows = chunk.size();
+      }
+      const auto t0 = Clock::now();
+      const size_t written = use_insert ? db.insert(insert_rows) : db.write(copy_rows);
+      const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+      if (written != batch) usage("a batch was not inserted whole");
+      (use_insert ? insert_ms : copy_ms).push_back(ms);
+    }
+    auto pct = [](std::vector<double> v, double q) {
+      std::sort(v.begin(), v.end());
+      return v[static_cast<size_t>(q * static_cast<double>(v.size() - 1))];
+    };
+    std::printf("  %2zu event(s): COPY p50 %.3f p99 %.3f;  INSERT ... unnest p50 %.3f p99 %.3f\n",
+                batch, pct(copy_ms, 0.5), pct(copy_ms, 0.99), pct(insert_ms, 0.5),
+                pct(insert_ms, 0.99));
+  }
+  if (count_rows(o.database) != 2 * o.small_batches * 17) usage("rows lost or duplicated");
+  return 0;
+}
+
 int drive(const Options& o) {
   store::EventLogMode mode{};
   if (!store::parse_event_log_mode(o.mode, mode))
@@ -581,6 +633,7 @@ int drive(const Options& o) {
 int main(int argc, char** argv) {
   Options o = parse(argc, argv);
   try {
+    if (o.small_batches > 0) return small_batches(o);
     return o.drive >= 0 ? drive(o) : bench(o);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "event_log_bench: %s\n", e.what());

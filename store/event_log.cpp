@@ -10,6 +10,7 @@
 #include "store/database.hpp"
 #include "store/event_log_copy.hpp"
 #include "store/event_log_database.hpp"
+#include "store/event_log_rows.hpp"
 #include "xmpp/backoff.hpp"
 
 namespace commonroom::store {
@@ -62,14 +63,6 @@ struct EventLog::State {
     Clock::time_point submitted;
   };
 
-  // A batch the writer asks the database thread to commit, waiting at most database_timeout.
-  struct LiveRequest {
-    CopyRows rows;
-    bool done = false;
-    bool ok = false;
-    size_t inserted = 0;
-  };
-
   explicit State(EventLogSettings s)
       : settings(std::move(s)),
         journal(Journal::Options{settings.journal_dir, settings.segment_bytes, settings.log}) {
@@ -86,94 +79,136 @@ struct EventLog::State {
 
   // ---- writer thread ----
   //
-  // A pipeline: at most one batch is at PostgreSQL at a time (database_first, when it is
-  // idle); batches taken while it is busy are fdatasync'd to the journal meanwhile and
-  // wait in `behind`, because tickets complete strictly in order.
+  // database_first, PostgreSQL connected, no journal to replay: the database thread takes
+  // the waiting events itself (a "live" batch), commits them and completes their tickets,
+  // one batch at a time, so durability takes one hop there and one to the engine. The
+  // writer journals instead whenever the live path cannot take them: PostgreSQL down,
+  // failing or replaying the journal, journal_first, or while the live batch is at
+  // PostgreSQL once too many events wait behind it or it has taken journal_overflow_after
+  // (journaled batches then complete after it: tickets complete strictly in order). It also
+  // takes back a live batch that ran past database_timeout and journals it.
 
   struct Batch {
     std::vector<Pending> pendings;
     size_t events = 0;
   };
 
-  struct AtDatabase {
-    Batch batch;
-    std::shared_ptr<LiveRequest> request;
-    Clock::time_point deadline;
-    Clock::time_point overflow;  // from then on, batches behind it go to the journal
+  // A batch at PostgreSQL: the live one the database thread took, or one the writer asked
+  // it to commit because the journal cannot be written (the fallback, whose batch stays with
+  // the writer).
+  struct LiveRequest {
+    EventRows rows;
+    Batch batch;             // empty for the fallback
+    bool done = false;       // the database thread is finished with it, and with the batch
+    bool ok = false;         // committed
+    bool committed = false;  // committed, and being completed by the database thread
+    bool abandoned = false;  // the writer ran out of time and journals the batch instead
+    size_t inserted = 0;
   };
 
+  Batch take_batch_locked() {
+    Batch batch;
+    while (!pending.empty() &&
+           (batch.pendings.empty() ||
+            batch.events + pending.front().events.size() <= settings.max_batch_events)) {
+      batch.events += pending.front().events.size();
+      pending_events -= pending.front().events.size();
+      batch.pendings.push_back(std::move(pending.front()));
+      pending.pop_front();
+    }
+    return batch;
+  }
+
+  // PostgreSQL can take a live batch now, or as soon as the one there has committed.
+  bool live_path_open_locked() const {
+    return settings.mode == EventLogMode::database_first && db && db_connected && !writer_stop &&
+           !draining && !live && !live_busy &&
+           // Replay first, so PostgreSQL receives events roughly in the order they happened.
+           journal.backlog().events == 0;
+  }
+
+  // The database thread takes the waiting events as the next live batch.
+  bool database_takes_locked() const {
+    return !pending.empty() && !in_flight && writer_holding == 0 && live_path_open_locked();
+  }
+  // (live_busy is set with in_flight, so the live path is "open" again only once the live
+  // batch has answered; until then the writer's overflow rules decide.)
+
+  // The writer takes the waiting events to the journal.
+  bool writer_takes_locked(Clock::time_point now) const {
+    if (pending.empty()) return false;
+    if (writer_stop) return true;
+    if (in_flight) {
+      return settings.journal_overflow &&
+             (pending_events >= settings.journal_overflow_events || now >= in_flight_overflow);
+    }
+    return !live_path_open_locked();
+  }
+
   void writer_loop() {
-    std::optional<AtDatabase> at_db;
-    std::vector<Batch> behind;  // durable (journaled or empty), completed after at_db
+    std::vector<Batch> behind;  // journaled (or empty) while in_flight was at PostgreSQL
+    uint64_t live_seen = 0;
     for (;;) {
-      Batch batch;
-      {
-        std::unique_lock lock(mutex);
-        // While a batch is at PostgreSQL, new events wait to be its successor unless enough
-        // of them wait, or it takes long enough, to journal them instead (never without
-        // journal_overflow).
-        auto take = [&] {
-          return !at_db || writer_stop ||
-                 (settings.journal_overflow &&
-                  (pending_events >= settings.journal_overflow_events ||
-                   Clock::now() >= at_db->overflow));
-        };
-        auto ready = [&] {
-          return (!pending.empty() && take()) || (at_db && at_db->request->done) ||
-                 (writer_stop && !at_db);
-        };
-        if (at_db) {
-          auto until = at_db->deadline;
-          if (settings.journal_overflow && Clock::now() < at_db->overflow)
-            until = std::min(until, at_db->overflow);
-          writer_cv.wait_until(lock, until, ready);
-        } else {
-          writer_cv.wait(lock, ready);
+      std::unique_lock lock(mutex);
+      const auto now = Clock::now();
+      if (in_flight && (in_flight->done || now >= in_flight_deadline)) {
+        // Left to the writer: it failed or ran out of time (journal it), or batches wait
+        // behind it. A live batch that committed with nothing behind it is the database
+        // thread's alone.
+        auto request = in_flight;
+        const bool ok = resolve(lock, *request);
+        Batch mine;
+        if (!ok) {
+          mine = std::move(request->batch);
+          ++writer_holding;
         }
-        if (at_db && (at_db->request->done || Clock::now() >= at_db->deadline)) {
-          const bool ok = resolve_locked(*at_db);
-          lock.unlock();
-          if (ok || journal_sync(at_db->batch)) complete(at_db->batch);
-          for (auto& b : behind) complete(b);
-          at_db.reset();
-          behind.clear();
-          continue;
-        }
-        if (pending.empty() || !take()) {
-          if (writer_stop && !at_db) return;
-          continue;
-        }
-        while (!pending.empty() &&
-               (batch.pendings.empty() ||
-                batch.events + pending.front().events.size() <= settings.max_batch_events)) {
-          batch.events += pending.front().events.size();
-          pending_events -= pending.front().events.size();
-          batch.pendings.push_back(std::move(pending.front()));
-          pending.pop_front();
-        }
-      }
-      space_cv.notify_all();
-      if (batch.events == 0) {
-        if (at_db) {
-          behind.push_back(std::move(batch));
-        } else {
-          complete(batch);
-        }
+        lock.unlock();
+        if (!ok && mine.events > 0 && !journal_sync(mine)) mine.pendings.clear();
+        if (!mine.pendings.empty()) complete(mine);
+        for (auto& b : behind) complete(b);
+        lock.lock();
+        writer_holding -= behind.size() + (ok ? 0 : 1);
+        behind.clear();
+        if (in_flight == request) in_flight.reset();
+        db_cv.notify_all();  // the live path may be open again
         continue;
       }
-      if (!at_db && settings.mode == EventLogMode::database_first) {
-        if (auto request = post_to_database(batch)) {
-          const auto now = Clock::now();
-          at_db = AtDatabase{std::move(batch), std::move(request), now + settings.database_timeout,
-                             now + settings.journal_overflow_after};
+      if (writer_takes_locked(now)) {
+        Batch batch = take_batch_locked();
+        ++writer_holding;
+        const bool after_live = in_flight != nullptr;
+        lock.unlock();
+        space_cv.notify_all();
+        bool durable = batch.events == 0 || journal_sync(batch, /*database_fallback=*/!after_live);
+        if (durable && after_live) {
+          behind.push_back(std::move(batch));
           continue;
         }
+        if (durable) complete(batch);
+        lock.lock();
+        --writer_holding;
+        if (database_takes_locked()) db_cv.notify_all();
+        continue;
       }
-      if (!journal_sync(batch, /*database_fallback=*/!at_db)) continue;
-      if (at_db) {
-        behind.push_back(std::move(batch));
+      if (writer_stop && !in_flight) return;
+      // Asleep until there is something to take or resolve. A live batch's deadlines are
+      // watched from when it starts; the database thread starts them without waking the
+      // writer while it checks at least every journal_overflow_after, so while the live path
+      // is busy the writer wakes that often instead of once per batch, and once it is idle
+      // the writer sleeps until woken.
+      if (in_flight) {
+        auto until = in_flight_deadline;
+        if (settings.journal_overflow && now < in_flight_overflow)
+          until = std::min(until, in_flight_overflow);
+        writer_cv.wait_until(lock, until);
+      } else if (live_started != live_seen) {
+        live_seen = live_started;
+        writer_cv.wait_for(lock,
+                           std::min(settings.journal_overflow_after, settings.database_timeout));
       } else {
-        complete(batch);
+        writer_sleeping = true;
+        writer_cv.wait(lock);
+        writer_sleeping = false;
       }
     }
   }
@@ -187,37 +222,26 @@ struct EventLog::State {
     return all;
   }
 
-  // Hands the batch to the database thread if PostgreSQL is connected and idle: a batch
-  // never queues behind another transaction (a replay chunk, a slow commit).
-  // As the journal's fallback (it cannot be written), a replay in progress is no reason
-  // to wait.
-  std::shared_ptr<LiveRequest> post_to_database(const Batch& batch, bool fallback = false) {
-    {
-      std::lock_guard lock(mutex);
-      if (!db || !db_connected || live || live_busy) return nullptr;
-      // Replay first, so PostgreSQL receives events roughly in the order they happened.
-      if (!fallback && (draining || journal.backlog().events > 0)) return nullptr;
-    }
-    auto request = std::make_shared<LiveRequest>();
-    request->rows = encode_rows(events_of(batch));
-    std::lock_guard lock(mutex);
-    live = request;
-    db_cv.notify_all();
-    return request;
+  static void encode(LiveRequest& request, const Batch& batch) {
+    const auto events = events_of(batch);
+    request.rows.reserve(events);
+    for (const auto* e : events) request.rows.add(*e);
+    request.rows.finish();
   }
 
-  // The batch at PostgreSQL has answered or run out of time; true if it is committed.
-  bool resolve_locked(AtDatabase& at) {
-    if (at.request->done) {
-      if (at.request->ok) database_events += at.request->inserted;
-      return at.request->ok;
-    }
-    if (live == at.request) {
+  // The live batch or the fallback has answered or run out of time; true if it is
+  // committed (then the database thread has completed the live batch).
+  bool resolve(std::unique_lock<std::mutex>& lock, LiveRequest& request) {
+    // Committed just now: the database thread is running its callbacks.
+    // (done_cv: the database thread notifies it whenever it finishes a request.)
+    if (request.committed) done_cv.wait(lock, [&] { return request.done; });
+    if (request.done) return request.ok;
+    if (live.get() == &request) {
       live.reset();  // never started: nothing to undo
     } else {
       // Still being written; if it commits after all, the journal replay of the same events
       // inserts nothing (idempotent on event_id).
-      live_abandoned = true;
+      request.abandoned = true;
     }
     ++database_timeouts;
     if (database_timeouts == 1 || database_timeouts % 100 == 0) {
@@ -253,14 +277,24 @@ struct EventLog::State {
     }
   }
 
+  // The journal's fallback (it cannot be written): the database thread commits the batch,
+  // if PostgreSQL is connected and idle, and the writer completes it. A replay in progress
+  // is no reason to wait.
   bool try_database_sync(const Batch& batch) {
-    auto request = post_to_database(batch, /*fallback=*/true);
-    if (!request) return false;
-    const auto now = Clock::now();
-    AtDatabase at{Batch{}, request, now + settings.database_timeout, now};
+    auto idle = [&] { return db && db_connected && !live && !live_busy && !in_flight; };
+    {
+      std::lock_guard lock(mutex);
+      if (!idle()) return false;
+    }
+    auto request = std::make_shared<LiveRequest>();
+    encode(*request, batch);
     std::unique_lock lock(mutex);
-    writer_cv.wait_until(lock, at.deadline, [&] { return request->done; });
-    return resolve_locked(at);
+    if (!idle()) return false;
+    live = request;
+    db_cv.notify_all();
+    writer_cv.wait_until(lock, Clock::now() + settings.database_timeout,
+                         [&] { return request->done; });
+    return resolve(lock, *request);
   }
 
   bool try_journal(const std::vector<const muc::RoomEvent*>& events) {
@@ -379,31 +413,21 @@ struct EventLog::State {
         live_busy = true;
         lock.unlock();
         std::string error;
-        size_t inserted = 0;
         try {
-          inserted = db->write(request->rows);
+          request->inserted = db->insert(request->rows);
         } catch (const std::exception& e) {
           error = e.what();
         }
         lock.lock();
         live_busy = false;
-        request->done = true;
-        request->ok = error.empty();
-        request->inserted = inserted;
-        if (live_abandoned) {
-          live_abandoned = false;
-          // The writer journaled these events; count the rows only if they are new.
-          if (request->ok) database_events += inserted;
-        }
-        if (error.empty()) {
-          succeeded();
-        } else {
-          db_connected = db->connected();
-          record_failure_locked(error);
-          back_off();
-        }
+        finish_request_locked(*request, error);
+        error.empty() ? succeeded() : back_off();
         done_cv.notify_all();
         writer_cv.notify_all();
+        continue;
+      }
+      if (database_takes_locked()) {
+        run_live(lock) ? succeeded() : back_off();
         continue;
       }
       auto backlog = journal.backlog();
@@ -459,6 +483,64 @@ struct EventLog::State {
     }
   }
 
+  // Records how a request to PostgreSQL went (the lock held).
+  void finish_request_locked(LiveRequest& request, const std::string& error) {
+    request.done = true;
+    request.ok = error.empty();
+    if (error.empty()) {
+      database_events += request.inserted;
+    } else {
+      db_connected = db->connected();
+      record_failure_locked(error);
+    }
+  }
+
+  // Database thread: takes the waiting events as a live batch, commits them and completes
+  // their tickets itself; left to the writer when it fails, runs past database_timeout, or
+  // the writer journaled batches behind it meanwhile. True if it committed.
+  bool run_live(std::unique_lock<std::mutex>& lock) {
+    auto request = std::make_shared<LiveRequest>();
+    request->batch = take_batch_locked();
+    const auto now = Clock::now();
+    in_flight = request;
+    in_flight_deadline = now + settings.database_timeout;
+    in_flight_overflow = now + settings.journal_overflow_after;
+    ++live_started;
+    live_busy = true;
+    const bool wake_writer = writer_sleeping;  // it watches the deadlines
+    lock.unlock();
+    space_cv.notify_all();
+    if (wake_writer) writer_cv.notify_all();
+    std::string error;
+    if (request->batch.events > 0) {
+      try {
+        encode(*request, request->batch);
+        request->inserted = db->insert(request->rows);
+      } catch (const std::exception& e) {
+        error = e.what();
+      }
+    }
+    lock.lock();
+    live_busy = false;
+    if (error.empty() && !request->abandoned) {
+      // Durable: the callbacks run here, straight after the commit. The writer waits for
+      // done before it completes anything behind this batch, so tickets complete in order.
+      request->committed = true;
+      lock.unlock();
+      complete(request->batch);
+      lock.lock();
+    }
+    finish_request_locked(*request, error);
+    if (in_flight == request && request->ok && writer_holding == 0) {
+      in_flight.reset();
+      if (writer_stop) writer_cv.notify_all();  // stopping: it waits for this batch
+    } else {
+      writer_cv.notify_all();
+    }
+    done_cv.notify_all();
+    return request->ok;
+  }
+
   void fail_live_locked() {
     if (!live) return;
     live->done = true;
@@ -508,10 +590,15 @@ struct EventLog::State {
   bool writer_stop = false;
   bool db_stop = false;
   Clock::time_point stop_deadline;
-  std::shared_ptr<LiveRequest> live;
-  bool live_busy = false;
-  bool draining = false;  // the database thread is replaying a journal chunk
-  bool live_abandoned = false;
+  std::shared_ptr<LiveRequest> live;       // the writer's fallback request, not yet taken
+  bool live_busy = false;                  // the database thread is writing a request
+  std::shared_ptr<LiveRequest> in_flight;  // the live batch, until it is resolved
+  Clock::time_point in_flight_deadline;    // then the writer journals it instead
+  Clock::time_point in_flight_overflow;    // then the writer journals events behind it
+  uint64_t live_started = 0;               // live batches so far
+  size_t writer_holding = 0;     // batches the writer took (journaling or behind), not completed
+  bool writer_sleeping = false;  // the writer waits with no deadline
+  bool draining = false;         // the database thread is replaying a journal chunk
   bool db_connected = false;
   uint64_t failures_since_connect = 0;
   uint64_t replay_started_backlog = 0;
@@ -554,13 +641,16 @@ void EventLog::start() {
 
 EventLog::Ticket EventLog::submit(std::vector<muc::RoomEvent> events, OnDurable on_durable) {
   Ticket ticket = 0;
+  bool wake_database = false;
+  bool wake_writer = false;
   {
     std::unique_lock lock(state_->mutex);
     // Back-pressure: if the writer cannot keep up (or is stuck retrying a broken journal
     // and an unreachable PostgreSQL), the engine thread waits here, stops reading its
     // queue, and the link stops reading the socket - memory stays bounded. Never on the
-    // writer thread itself (a callback may submit).
-    if (std::this_thread::get_id() != state_->writer.get_id()) {
+    // threads that run the callbacks (a callback may submit).
+    const auto self = std::this_thread::get_id();
+    if (self != state_->writer.get_id() && self != state_->db_thread.get_id()) {
       state_->space_cv.wait(lock, [&] {
         return state_->writer_stop || state_->pending_events < state_->settings.max_pending_events;
       });
@@ -569,10 +659,16 @@ EventLog::Ticket EventLog::submit(std::vector<muc::RoomEvent> events, OnDurable 
     ticket = state_->next_ticket++;
     state_->pending_events += events.size();
     state_->submitted_events += events.size();
+    const auto now = Clock::now();
     state_->pending.push_back(
-        State::Pending{ticket, std::move(events), std::move(on_durable), Clock::now()});
+        State::Pending{ticket, std::move(events), std::move(on_durable), now});
+    // Only the thread that takes these events is woken: the writer sleeps through a live
+    // batch's commit unless the events overflow to the journal.
+    wake_database = state_->database_takes_locked();
+    wake_writer = !wake_database && state_->writer_takes_locked(now);
   }
-  state_->writer_cv.notify_one();
+  if (wake_database) state_->db_cv.notify_all();
+  if (wake_writer) state_->writer_cv.notify_one();
   return ticket;
 }
 
@@ -589,7 +685,7 @@ bool EventLog::wait_drained(std::chrono::milliseconds timeout) {
     // Not while a chunk is being replayed: the journal is already empty once the chunk is
     // consumed, but its events are counted only when the database thread takes the lock.
     return state_->pending.empty() && state_->durable_through + 1 == state_->next_ticket &&
-           !state_->live && !state_->live_busy && !state_->draining &&
+           !state_->live && !state_->live_busy && !state_->in_flight && !state_->draining &&
            state_->journal.backlog().events == 0;
   };
   // The database thread notifies after every chunk; poll too, in case a notification

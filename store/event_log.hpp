@@ -84,7 +84,8 @@ struct EventLogStats {
 class EventLog {
  public:
   using Ticket = uint64_t;
-  // Called on the writer thread, in ticket order, once the ticket's events are durable.
+  // Called on the log's writer or database thread (the one that made the ticket durable),
+  // never on both at once, in ticket order, once the ticket's events are durable.
   // Keep it short (hand the stanzas to the link); it may call submit() but not wait_*().
   // wait_durable(t) returns only after t's callback has returned.
   using OnDurable = std::function<void(Ticket)>;

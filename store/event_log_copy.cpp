@@ -4,9 +4,6 @@
 
 namespace commonroom::store {
 
-namespace {
-
-// Length of the valid UTF-8 sequence starting at p (1-4), or 0 if it is not valid.
 size_t utf8_sequence(const unsigned char* p, size_t n) {
   unsigned char c = p[0];
   if (c < 0x80) return 1;
@@ -30,6 +27,8 @@ size_t utf8_sequence(const unsigned char* p, size_t n) {
   if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
   return len;
 }
+
+namespace {
 
 void append_escaped(std::string& out, const std::string& s) {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());

@@ -12,6 +12,10 @@ inline constexpr const char* kRoomEventColumns =
     "event_id, room, stanza_id, occurred_at, kind, actor_jid, actor_nick, target, body, "
     "detail, raw";
 
+// Length of the valid UTF-8 sequence starting at p (1-4; n > 0 bytes left), or 0 if it is
+// not valid (a stray continuation byte, an overlong form, a surrogate, past U+10FFFF).
+size_t utf8_sequence(const unsigned char* p, size_t n);
+
 // Appends one COPY text-format row ending in '\n'. Empty optional fields become NULL; tabs,
 // newlines, carriage returns and backslashes are escaped; NUL bytes (which PostgreSQL text
 // cannot hold) are dropped and invalid UTF-8 is replaced by U+FFFD, so a hostile or broken

@@ -1,4 +1,4 @@
-// The abuse log's PostgreSQL side: writes batches of COPY rows into room_events, idempotently.
+// The abuse log's PostgreSQL side: writes batches of events into room_events, idempotently.
 #pragma once
 #include <chrono>
 #include <cstddef>
@@ -8,6 +8,7 @@
 namespace commonroom::store {
 
 class Database;
+struct EventRows;
 
 // Rows in COPY text format (store/event_log_copy.hpp), for one transaction.
 struct CopyRows {
@@ -45,10 +46,19 @@ class EventLogDatabase {
   // Writes with the staging path only (the benchmark compares both).
   size_t write_idempotent(const CopyRows& rows);
 
+  // The same for a live batch, in one round trip: one prepared INSERT ... SELECT FROM
+  // unnest(the column arrays) ON CONFLICT (event_id) DO NOTHING, its own transaction
+  // (committed, flushed as synchronous_commit says, before PostgreSQL answers). COPY needs
+  // two (the COPY statement's answer, then the data's). `rows` must be finish()ed. If a
+  // value is rejected (a detail that is not JSON), the batch is inserted again with every
+  // such detail kept as text ({"unparsed": ...}). Throws DatabaseError.
+  size_t insert(const EventRows& rows);
+
   const std::string& redacted_uri() const { return redacted_; }
 
  private:
   size_t copy_direct(const CopyRows& rows);
+  size_t insert_prepared(const char* statement, const EventRows& rows);
   [[noreturn]] void fail(const std::exception& e);
 
   std::string uri_;
