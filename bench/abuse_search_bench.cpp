@@ -10,6 +10,9 @@
 //   words   one room, a word taken from the sampled message, 30 days, first page of 50
 //   user    the sampled message's sender across all rooms, 30 days, first page of 50
 //   context the sampled event with 10 events before and 10 after
+//   archive the room's XEP-0313 archive (store/room_archive) as a client reads it: the
+//           newest page of 50 (what a client asks for on joining), then the 50 after the
+//           sampled message (scrolling on from a message it has)
 // then one evidence export of the newest 10,000 messages of the busiest room.
 #include <algorithm>
 #include <chrono>
@@ -22,9 +25,11 @@
 #include <string>
 #include <vector>
 
+#include "store/database.hpp"
 #include "store/evidence_bundle.hpp"
 #include "store/log_context.hpp"
 #include "store/log_search.hpp"
+#include "store/room_archive.hpp"
 
 using namespace commonroom;
 using Clock = std::chrono::steady_clock;
@@ -32,7 +37,7 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 struct Sample {
-  std::string event_id, room, actor, body, from, to;
+  std::string event_id, room, actor, body, from, to, stanza_id;
 };
 
 double ms_since(Clock::time_point t0) {
@@ -120,14 +125,15 @@ int main(int argc, char** argv) {
     events = tx.exec1("SELECT count(*) FROM room_events")[0].as<long long>();
     tx.exec_params("SELECT setseed($1)", static_cast<double>(seed % 1000) / 1000.0);
     // Sampled uniformly over events: busy rooms and talkative users come up most.
-    for (const auto& r :
-         tx.exec_params("SELECT event_id, room, actor_bare_jid, body,"
-                        " occurred_at - interval '15 days', occurred_at + interval '15 days'"
-                        " FROM room_events TABLESAMPLE BERNOULLI (1) REPEATABLE ($1)"
-                        " WHERE kind = 'groupchat' AND body IS NOT NULL ORDER BY random() LIMIT $2",
-                        static_cast<int>(seed), queries))
+    for (const auto& r : tx.exec_params(
+             "SELECT event_id, room, actor_bare_jid, body,"
+             " occurred_at - interval '15 days', occurred_at + interval '15 days',"
+             " coalesce(stanza_id, '') FROM room_events TABLESAMPLE BERNOULLI (1) REPEATABLE ($1)"
+             " WHERE kind = 'groupchat' AND body IS NOT NULL ORDER BY random() LIMIT $2",
+             static_cast<int>(seed), queries))
       samples.push_back({r[0].as<std::string>(), r[1].as<std::string>(), r[2].as<std::string>(),
-                         r[3].as<std::string>(), r[4].as<std::string>(), r[5].as<std::string>()});
+                         r[3].as<std::string>(), r[4].as<std::string>(), r[5].as<std::string>(),
+                         r[6].as<std::string>()});
     tx.commit();
   }
   std::printf("abuse log searches: %lld events, %zu sampled queries of each kind\n", events,
@@ -173,10 +179,36 @@ int main(int argc, char** argv) {
     context.ms.push_back(ms_since(t0));
     context.results.push_back(ctx.events.size());
   }
+  Series newest{"archive", {}, {}, {}}, after{"arch-after", {}, {}, {}};
+  {
+    store::Database db(uri);
+    store::RoomArchive archive(db);
+    for (const auto& s : samples) {
+      muc::MamQuery q;
+      q.room = s.room;
+      q.rsm.max = 50;
+      q.rsm.before = "";  // the newest page
+      auto t0 = Clock::now();
+      auto page = archive.query(q);
+      newest.ms.push_back(ms_since(t0));
+      newest.results.push_back(page ? page->items.size() : 0);
+      if (s.stanza_id.empty()) continue;
+      muc::MamQuery a;
+      a.room = s.room;
+      a.rsm.max = 50;
+      a.rsm.after = s.stanza_id;
+      t0 = Clock::now();
+      page = archive.query(a);
+      after.ms.push_back(ms_since(t0));
+      after.results.push_back(page ? page->items.size() : 0);
+    }
+  }
   std::printf("store calls, each in its own transaction (wall clock from the client):\n");
   report(words);
   report(user);
   report(context);
+  report(newest);
+  if (!after.ms.empty()) report(after);
 
   // Export: the newest 10,000 messages of the busiest room.
   std::string room, from;

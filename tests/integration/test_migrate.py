@@ -204,3 +204,31 @@ def test_migrate_needs_a_database_section(tmp_path):
     assert result.returncode == 1
     assert result.stderr == (f"{config}: [database] uri: required by migrate; add a [database] "
                              "section with uri = postgresql://...\n")
+
+
+def test_a_log_written_before_0016_keeps_its_arrival_order_after_it(tmp_path, db):
+    # 0016 turns seq from an identity column into a sequence default: events logged after
+    # the upgrade must still sort after the ones before it (search pages and archive ties
+    # break on seq), and the archive's pages must still be read through an index.
+    config = write_config(tmp_path, db)
+    before = tmp_path / "schema-0015"
+    before.mkdir()
+    for name in SHIPPED:
+        if int(name[:4]) < 16:
+            shutil.copy(SCHEMA_DIR / name, before)
+    assert migrate(config, "--schema", str(before)).returncode == 0
+    insert = ("INSERT INTO room_events (event_id, room, stanza_id, occurred_at, kind, body)"
+              " SELECT '{p}' || i, 'r@conference.example', '{p}s' || i, now(), 'groupchat', 'hi'"
+              " FROM generate_series(1, 3) i")
+    psql(db, insert.format(p="old"))
+    result = migrate(config)
+    assert result.returncode == 0, result.stderr
+    assert "applied 0016_cheaper_log_rows.sql" in result.stdout.splitlines()
+    psql(db, insert.format(p="new"))
+    order = psql(db, "SELECT string_agg(event_id, ',' ORDER BY seq) FROM room_events")
+    assert order == "old1,old2,old3,new1,new2,new3"
+    assert psql(db, "SELECT count(DISTINCT seq) FROM room_events") == "6"
+    plan = psql(db, "SET enable_seqscan = off; EXPLAIN SELECT stanza_id FROM room_events"
+                    " WHERE room = 'r@conference.example' AND kind = 'groupchat'"
+                    " AND stanza_id IS NOT NULL ORDER BY occurred_at DESC, seq DESC LIMIT 50")
+    assert "room_events_room_time_idx" in plan, plan
