@@ -184,6 +184,7 @@ def main() -> int:
             setattr(args, k, v)
     # What muc_e2e.Run reads from its own options.
     args.perf = args.lua_profile = False
+    args.phases = args.prosody_option = None
     systems = [s for s in args.systems.split(",") if s]
     for s in systems:
         if s not in SYSTEMS:

@@ -301,6 +301,8 @@ class Run:
         """The load generator's phases: all, or the one profiled alone."""
         if self.args.lua_profile:
             return self.args.lua_profile
+        if self.args.phases:
+            return self.args.phases
         return "storm" if self.args.perf == "storm" else "storm,saturate,steps,half,rate"
 
     def start_perf(self, seconds: float | None) -> subprocess.Popen:
@@ -317,6 +319,8 @@ class Run:
     def perf_report(self, perf: subprocess.Popen) -> str:
         """Where the host's samples went, self time: by binary or library, then the top
         symbols (a function of a binary without symbols is shown by address)."""
+        if perf.poll() is None and self.args.perf == "storm":
+            perf.send_signal(signal.SIGINT)  # the storm gave no figures (it failed)
         perf.wait()
         out = []
         for sort, limit in (("dso", "0.5"), ("dso,sym", "0.7")):
@@ -563,6 +567,9 @@ def main() -> int:
                     help="that phase only (default saturate; storm: the join storm), with "
                     "Prosody's Lua instructions counted by function "
                     "(bench/prosody/mod_bench_lua_profile.lua); prints where they go")
+    ap.add_argument("--phases", help="the load generator's phases, comma-separated (default "
+                    "storm,saturate,steps,half,rate; e.g. without the storm to compare the "
+                    "message phases alone)")
     ap.add_argument("--prosody-option", metavar="LUA", action="append",
                     help="a global option for every Prosody system, e.g. 'gc = { mode = "
                     "\"generational\" }' or 'commonroom_fanout_read_size = 8192' (repeatable)")
