@@ -183,7 +183,8 @@ def main() -> int:
         if getattr(args, k) is None:
             setattr(args, k, v)
     # What muc_e2e.Run reads from its own options.
-    args.perf = args.lua_profile = False
+    args.perf = args.lua_profile = args.syscalls = False
+    args.phases = args.prosody_option = None
     systems = [s for s in args.systems.split(",") if s]
     for s in systems:
         if s not in SYSTEMS:

@@ -28,6 +28,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -160,6 +161,9 @@ class Run:
                 # So that perf can name what the JIT compiled (/tmp/perf-PID.map).
                 os.environ["EJABBERD_ERL_OPTIONS"] = "+JPperf true"
             extra_config = self.prosody_muc_config if self.system == "prosody-muc" else ""
+            if self.args.prosody_option:
+                # Host "*" is the global section again (Prosody reads gc only there).
+                extra_config += 'Host "*"\n' + "".join(f"  {o}\n" for o in self.args.prosody_option)
             if self.args.lua_profile:
                 os.environ["PROSODY_PLUGIN_DIR"] = str(HERE / "prosody")
                 extra_config += (f'VirtualHost "{XMPP_DOMAIN}"\n'
@@ -221,8 +225,7 @@ class Run:
                "--occupants", str(self.occupants), "--senders", str(senders),
                "--window", str(window), "--seconds", str(self.args.seconds),
                "--rate", str(self.args.same_rate / self.occupants),
-               "--phases", self.args.lua_profile if self.args.lua_profile
-               else "storm,saturate,steps,half,rate",
+               "--phases", self.phases(),
                "--step-seconds", str(self.args.step_seconds),
                "--step-factor", str(self.args.step_factor),
                "--step-fraction", str(self.args.step_fraction),
@@ -241,8 +244,8 @@ class Run:
             if line.startswith("BEGIN "):
                 phase = line.split()[1]
                 before = {k: cpu_seconds(v) for k, v in groups.items()}
-                if phase == "saturate" and self.args.perf:
-                    perf = self.start_perf()
+                if phase == self.args.perf:
+                    perf = self.start_perf(self.args.seconds if phase == "saturate" else None)
                 if phase == "saturate" and self.args.syscalls:
                     syscalls = self.start_syscalls()
                 if self.args.lua_profile:
@@ -254,6 +257,8 @@ class Run:
                     continue
                 for k, v in groups.items():
                     figures[f"{k}_cpu_s"] = cpu_seconds(v) - before[k]
+                if self.args.perf == "storm" and figures["phase"] == "storm":
+                    perf.send_signal(signal.SIGINT)  # the storm is over: stop recording
                 if figures["phase"] == "step":
                     result.setdefault("steps", []).append(figures)
                 else:
@@ -296,12 +301,24 @@ class Run:
         return {"host": self.host_pids(), "component": self.component_pids(),
                 "database": self.database_pids()}
 
-    def start_perf(self) -> subprocess.Popen:
-        """perf record of the host server for the length of the saturate phase."""
-        return subprocess.Popen(
-            ["perf", "record", "-e", "cpu-clock", "-g", "-o", str(self.dir / "perf.data"),
-             "-p", str(self.host_pids()[0]), "--", "sleep", str(self.args.seconds)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    def phases(self) -> str:
+        """The load generator's phases: all, or the one profiled alone."""
+        if self.args.lua_profile:
+            return self.args.lua_profile
+        if self.args.phases:
+            return self.args.phases
+        return "storm" if self.args.perf == "storm" else "storm,saturate,steps,half,rate"
+
+    def start_perf(self, seconds: float | None) -> subprocess.Popen:
+        """perf record of the host server for `seconds`, or until sent SIGINT (the storm,
+        whose length is not known in advance); without call graphs then (smaller, and
+        Debian's Lua has no frame pointers to follow anyway)."""
+        cmd = ["perf", "record", "-e", "cpu-clock", "-o", str(self.dir / "perf.data"),
+               "-p", str(self.host_pids()[0])]
+        if seconds is not None:
+            cmd[3:3] = ["-g"]
+            cmd += ["--", "sleep", str(seconds)]
+        return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     SYSCALLS = ("epoll_wait", "epoll_ctl", "sendto", "writev", "write", "recvfrom", "read")
 
@@ -327,14 +344,20 @@ class Run:
         return counts
 
     def perf_report(self, perf: subprocess.Popen) -> str:
-        """Where the host's samples went: the top symbols, self time."""
+        """Where the host's samples went, self time: by binary or library, then the top
+        symbols (a function of a binary without symbols is shown by address)."""
+        if perf.poll() is None and self.args.perf == "storm":
+            perf.send_signal(signal.SIGINT)  # the storm gave no figures (it failed)
         perf.wait()
-        out = subprocess.run(
-            ["perf", "report", "-i", str(self.dir / "perf.data"), "--stdio", "--no-children",
-             "--sort", "sym", "-g", "none", "--percent-limit", "0.7"],
-            capture_output=True, text=True).stdout
-        lines = [l for l in out.splitlines() if l.strip() and not l.startswith("#")]
-        return "\n".join(lines[:40])
+        out = []
+        for sort, limit in (("dso", "0.5"), ("dso,sym", "0.7")):
+            text = subprocess.run(
+                ["perf", "report", "-i", str(self.dir / "perf.data"), "--stdio", "--no-children",
+                 "--sort", sort, "-g", "none", "--percent-limit", limit],
+                capture_output=True, text=True).stdout
+            out += [l for l in text.splitlines() if l.strip() and not l.startswith("#")][:40]
+            out.append("")
+        return "\n".join(out).rstrip()
 
     def lua_profile(self) -> dict[str, int]:
         """Samples of 1000 Lua VM instructions by function, from mod_bench_lua_profile."""
@@ -601,9 +624,10 @@ def main() -> int:
     ap.add_argument("--keep", action="store_true", help="keep the run directories")
     ap.add_argument("--from-json", help="print the table of a run saved with --json "
                     "(several files: comma-separated) instead of running")
-    ap.add_argument("--perf", action="store_true",
-                    help="also perf record the host server over the saturate phase (ejabberd "
-                    "with +JPperf true) and print its top functions")
+    ap.add_argument("--perf", nargs="?", const="saturate", choices=("saturate", "storm"),
+                    help="perf record the host server over the saturate phase (default; all "
+                    "phases run) or over the join storm (storm: that phase only), ejabberd "
+                    "with +JPperf true, and print where its CPU went")
     ap.add_argument("--syscalls", action="store_true",
                     help="also count the host server's system calls over the saturate phase "
                     "(perf stat tracepoints) and print them per delivered message")
@@ -611,6 +635,12 @@ def main() -> int:
                     help="that phase only (default saturate; storm: the join storm), with "
                     "Prosody's Lua instructions counted by function "
                     "(bench/prosody/mod_bench_lua_profile.lua); prints where they go")
+    ap.add_argument("--phases", help="the load generator's phases, comma-separated (default "
+                    "storm,saturate,steps,half,rate; e.g. without the storm to compare the "
+                    "message phases alone)")
+    ap.add_argument("--prosody-option", metavar="LUA", action="append",
+                    help="a global option for every Prosody system, e.g. 'gc = { mode = "
+                    "\"generational\" }' or 'commonroom_fanout_read_size = 8192' (repeatable)")
     args = ap.parse_args()
     sizes = [int(x) for x in (args.sizes or ("10,100" if args.quick else "10,100,1000")).split(",")]
     # --quick leaves out the per-recipient variants (the table's "before" rows).
@@ -675,12 +705,14 @@ def main() -> int:
         Path(args.json).write_text(json.dumps(raw, indent=1))
     if args.perf:
         for key, samples in raw.items():
-            print(f"### {key}: perf, host server, saturate phase (self time)\n")
+            print(f"### {key}: perf, host server, {args.perf} phase (self time)\n")
             print("```\n" + samples[-1].get("perf", "") + "\n```\n")
     if args.syscalls:
         print(syscalls_report(raw, args.seconds))
     if args.lua_profile:
         print(lua_profile_report(raw))
+        return 0
+    if args.perf == "storm":
         return 0
     results = {}
     for key, samples in raw.items():

@@ -14,6 +14,14 @@ component_interface = "127.0.0.1"
 -- Keep any plugin_paths you already have in the list.
 plugin_paths = { "/usr/share/commonroom/prosody" }
 
+-- Let Prosody's garbage collector wait until the heap has doubled (Lua's own default)
+-- rather than grown by 5% (Prosody's default threshold, 105). In a join storm over half of
+-- Prosody's CPU went to the collector walking every object again, most of them long-lived
+-- sessions; with 200 a join storm took Prosody about half the CPU, for about 1.5x the
+-- memory (71 MiB instead of 48; docs/performance.md, decision 0072). The collector stays
+-- incremental: no long pauses.
+gc = { mode = "incremental", threshold = 200 }
+
 ---- Part 2: at the end of the file (or in /etc/prosody/conf.d/commonroom.cfg.lua).
 
 -- Rooms. Do not also load Prosody's own "muc" module on this domain.

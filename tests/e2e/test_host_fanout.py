@@ -4,12 +4,15 @@ and Prosody copies it to each occupant; without the module commonroom sends one 
 recipient as before. Either way every occupant's session - several of one user's among them,
 one with a resource that needs escaping - gets each message and presence exactly once, with
 its own 'to' and the same 'from', id, stanza-id and occupant-id. Nobody but the component
-can make Prosody fan out.
+can make Prosody fan out. The module also runs under the garbage collector settings
+deploy/prosody-component.cfg.lua recommends (decision 0072), which Prosody must accept.
 """
 from __future__ import annotations
 
 import os
+import re
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 
@@ -18,22 +21,37 @@ from rooms_support import (CLIENT, MUC_DOMAIN, USERS, Commonroom, CommonroomConf
                            User, q, run, run_dir)
 
 FANOUT = "urn:commonroom:fanout:0"
+DEPLOY_SNIPPET = Path(__file__).resolve().parents[2] / "deploy" / "prosody-component.cfg.lua"
 
 
-@pytest.fixture(scope="module", params=["module", "no-module"])
+def recommended_gc_option() -> str:
+    """The snippet's gc line, as an operator copies it into Prosody's global section."""
+    lines = [l for l in DEPLOY_SNIPPET.read_text().splitlines() if re.match(r"gc\s*=", l)]
+    assert len(lines) == 1, "deploy/prosody-component.cfg.lua should set gc once"
+    return lines[0]
+
+
+@pytest.fixture(scope="module", params=["module", "no-module", "module-recommended-gc"])
 def servers(request):
-    with_module = request.param == "module"
+    with_module = request.param != "no-module"
     directory = run_dir(f"host-fanout-{request.param}")
-    before = os.environ.get("PROSODY_FANOUT")
-    os.environ["PROSODY_FANOUT"] = "on" if with_module else "off"
+    env = {"PROSODY_FANOUT": "on" if with_module else "off"}
+    if request.param == "module-recommended-gc":
+        extra = directory / "gc.cfg.lua"
+        extra.write_text('Host "*"\n' + recommended_gc_option() + "\n")  # the global section
+        extra.chmod(0o644)
+        env["PROSODY_EXTRA_CONFIG"] = str(extra)
+    before = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
     try:
         prosody = HostServer("prosody", directory, components={MUC_DOMAIN: "muc-s3cret"},
                              users=dict(USERS)).start()
     finally:
-        if before is None:
-            os.environ.pop("PROSODY_FANOUT", None)
-        else:
-            os.environ["PROSODY_FANOUT"] = before
+        for k, v in before.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
     config = CommonroomConfig(link_port=prosody.component_port, muc=(MUC_DOMAIN, "muc-s3cret"),
                               directory=None, unlogged_rooms_for_development=True,
                               extra={"policy": {"message_burst": "50"}})
@@ -44,6 +62,9 @@ def servers(request):
                     else "no fan-out module on the host server")
         commonroom.wait_for_log(expected, timeout=10)
         yield with_module, prosody, commonroom
+        # Prosody logs a setting it refuses and carries on with its default.
+        log = (prosody.dir / "prosody.log").read_text()
+        assert "Failed to apply GC configuration" not in log, log
     finally:
         try:
             assert commonroom.stop() == 0
