@@ -28,6 +28,17 @@ size_t utf8_sequence(const unsigned char* p, size_t n) {
   return len;
 }
 
+size_t append_utf8_char(std::string& out, const std::string& s, size_t i) {
+  const size_t len =
+      utf8_sequence(reinterpret_cast<const unsigned char*>(s.data()) + i, s.size() - i);
+  if (len == 0) {
+    out += "\xEF\xBF\xBD";
+    return 1;
+  }
+  out.append(s, i, len);
+  return len;
+}
+
 namespace {
 
 void append_escaped(std::string& out, const std::string& s) {
@@ -72,14 +83,7 @@ void append_escaped(std::string& out, const std::string& s) {
       ++i;
       continue;
     }
-    size_t len = utf8_sequence(p + i, n - i);
-    if (len == 0) {
-      out += "\xEF\xBF\xBD";
-      ++i;
-    } else {
-      out.append(s, i, len);
-      i += len;
-    }
+    i += append_utf8_char(out, s, i);
   }
 }
 

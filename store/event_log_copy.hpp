@@ -16,6 +16,10 @@ inline constexpr const char* kRoomEventColumns =
 // not valid (a stray continuation byte, an overlong form, a surrogate, past U+10FFFF).
 size_t utf8_sequence(const unsigned char* p, size_t n);
 
+// Appends the UTF-8 character at s[i] (i < s.size()), or U+FFFD when it is not valid UTF-8;
+// returns how many bytes of s it took (an invalid byte is replaced alone).
+size_t append_utf8_char(std::string& out, const std::string& s, size_t i);
+
 // Appends one COPY text-format row ending in '\n'. Empty optional fields become NULL; tabs,
 // newlines, carriage returns and backslashes are escaped; NUL bytes (which PostgreSQL text
 // cannot hold) are dropped and invalid UTF-8 is replaced by U+FFFD, so a hostile or broken

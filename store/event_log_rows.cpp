@@ -33,14 +33,7 @@ void append_element(std::string& out, const std::string& s) {
       ++i;
       continue;
     }
-    const size_t len = utf8_sequence(p + i, n - i);
-    if (len == 0) {
-      out += "\xEF\xBF\xBD";
-      ++i;
-    } else {
-      out.append(s, i, len);
-      i += len;
-    }
+    i += append_utf8_char(out, s, i);
   }
   out += '"';
 }
