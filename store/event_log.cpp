@@ -159,7 +159,9 @@ struct EventLog::State {
         const bool ok = resolve(lock, *request);
         Batch mine;
         if (!ok) {
-          mine = std::move(request->batch);
+          // A copy, not a move: an abandoned live batch may still be read by the database
+          // thread (encoding it, or about to learn it was abandoned); it only reads it.
+          mine = request->batch;
           ++writer_holding;
         }
         lock.unlock();
