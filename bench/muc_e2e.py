@@ -446,6 +446,34 @@ def summarize(samples: list[dict]) -> dict:
     }
 
 
+def storm_table(raw: dict) -> str:
+    """The join storm alone (`--phases storm`): medians over runs, one row per size and
+    system (the message phases' table needs the saturate phase)."""
+    def med(samples, f):
+        return statistics.median(f(s) for s in samples)
+
+    lines = ["| occupants | system | storm s | own presence p50 / p99 ms | history p99 ms | "
+             "host CPU-s | commonroom CPU-s | PostgreSQL CPU-s | load generator CPU-s | "
+             "host RSS MiB | runs |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for key in sorted(raw, key=lambda k: (int(k.split("/")[1]), list(SYSTEMS).index(k.split("/")[0]))):
+        system, n = key.split("/")
+        samples = [s for s in raw[key] if "storm" in s]
+        if not samples:
+            continue
+        st = [s["storm"] for s in samples]
+        lines.append(
+            f"| {int(n):,} | {SYSTEMS[system]} | {med(st, lambda x: x['storm_s']):.1f} | "
+            f"{med(st, lambda x: x['self_p50_ms']):,.0f} / {med(st, lambda x: x['self_p99_ms']):,.0f} | "
+            f"{med(st, lambda x: x['history_p99_ms']):,.0f} | {med(st, lambda x: x['host_cpu_s']):.2f} | "
+            f"{med(st, lambda x: x['component_cpu_s']):.2f} | {med(st, lambda x: x['database_cpu_s']):.2f} | "
+            f"{med(st, lambda x: x['loadgen_cpu_s']):.2f} | {med(samples, lambda x: x['host_rss_mib']):.0f} | "
+            f"{len(samples)} |")
+    if len(lines) == 2:
+        return "No table for these phases (the message phases' needs saturate): see --json."
+    return "\n".join(lines)
+
+
 def total_cpu(sample: dict) -> float:
     return sum(per_million(sample, f"{k}_cpu_s") for k in ("host", "component", "database"))
 
@@ -660,6 +688,9 @@ def main() -> int:
                 raw.setdefault(key, []).extend(samples)
         present = sorted({int(k.split("/")[1]) for k in raw})
         runs = max(len(v) for v in raw.values())
+        if not any("saturate" in s for v in raw.values() for s in v):
+            print(storm_table(raw))
+            return 0
         results = {(k.split("/")[0], int(k.split("/")[1])): summarize(v) for k, v in raw.items()}
         print(table(results, raw, present, systems, runs, args.same_rate, args.storm_seconds))
         return 0
@@ -685,10 +716,12 @@ def main() -> int:
                     finally:
                         r.stop()
                     raw.setdefault(f"{system}/{n}", []).append(figures)
-                    if "saturate" not in figures:  # --lua-profile storm
-                        st = figures["storm"]
-                        print(f"run {run + 1}/{args.runs} {system:15} {n:5} occupants: storm "
-                              f"{st['storm_s']:.1f} s, host {st['host_cpu_s']:.2f} CPU-s",
+                    if "saturate" not in figures:  # --phases without it, --lua-profile storm
+                        done = ", ".join(
+                            f"{p['phase']} {p.get('storm_s', p.get('wall_s', NAN)):.1f} s, host "
+                            f"{p['host_cpu_s']:.2f} CPU-s" for p in figures.values()
+                            if isinstance(p, dict) and "host_cpu_s" in p)
+                        print(f"run {run + 1}/{args.runs} {system:15} {n:5} occupants: {done}",
                               file=sys.stderr, flush=True)
                         continue
                     s = figures["saturate"]
@@ -713,6 +746,9 @@ def main() -> int:
         print(lua_profile_report(raw))
         return 0
     if args.perf == "storm":
+        return 0
+    if not any("saturate" in s for v in raw.values() for s in v):  # --phases storm
+        print(storm_table(raw))
         return 0
     results = {}
     for key, samples in raw.items():
