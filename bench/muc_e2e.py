@@ -418,13 +418,16 @@ def summarize(samples: list[dict]) -> dict:
         values = [v for v in (f(s) for s in samples) if v == v]
         return statistics.median(values) if values else NAN
 
+    def of(phase, key):  # a phase left out (--phases) gives no figure
+        return lambda s: s[phase][key] if phase in s else NAN
+
     return {
         "delivered_per_s": med(knee_per_s),
-        "saturate_per_s": med(lambda s: s["saturate"]["delivered_per_s"]),
-        "p50_ms": med(lambda s: s["half"]["p50_ms"]),
-        "p99_ms": med(lambda s: s["half"]["p99_ms"]),
-        "same_p50_ms": med(lambda s: s["rate"]["p50_ms"]),
-        "same_p99_ms": med(lambda s: s["rate"]["p99_ms"]),
+        "saturate_per_s": med(of("saturate", "delivered_per_s")),
+        "p50_ms": med(of("half", "p50_ms")),
+        "p99_ms": med(of("half", "p99_ms")),
+        "same_p50_ms": med(of("rate", "p50_ms")),
+        "same_p99_ms": med(of("rate", "p99_ms")),
         "host_cpu": med(lambda s: per_million(s, "host_cpu_s")),
         "component_cpu": med(lambda s: per_million(s, "component_cpu_s")),
         "database_cpu": med(lambda s: per_million(s, "database_cpu_s")),
@@ -433,17 +436,25 @@ def summarize(samples: list[dict]) -> dict:
         "loadgen_cpu": med(lambda s: per_million(s, "loadgen_cpu_s")),
         "same_total_cpu": med(same_rate_cpu),
         "same_host_cpu": med(lambda s: same_rate_cpu(s, ("host",))),
-        "lost": max(s["saturate"]["lost"] + sum(t["lost"] for t in s.get("steps", []))
-                    + s["half"]["lost"] + s["rate"]["lost"] for s in samples),
+        "lost": max(sum(s[p]["lost"] for p in ("saturate", "half", "rate") if p in s)
+                    + sum(t["lost"] for t in s.get("steps", [])) for s in samples),
         "host_rss": med(lambda s: s["host_rss_mib"]),
         "stanza_bytes": med(lambda s: len(s["stanza"].encode())),
         "join_s": med(lambda s: s["storm"]["storm_s"] if "storm" in s
-                      else s["saturate"]["join_s"]),
+                      else next((s[p]["join_s"] for p in ("saturate", "half", "rate") if p in s),
+                                NAN)),
         "join_p99_ms": med(lambda s: s["storm"]["self_p99_ms"] if "storm" in s else float("nan")),
         "history_p99_ms": med(lambda s: s["storm"]["history_p99_ms"] if "storm" in s
                               else float("nan")),
         "component_rss": med(lambda s: s["component_rss_mib"]),
     }
+
+
+def storm_only(raw: dict) -> bool:
+    """The runs measured the join storm and none of the message phases."""
+    samples = [s for v in raw.values() for s in v]
+    return all("storm" in s and not any(p in s for p in ("saturate", "half", "rate"))
+               for s in samples)
 
 
 def storm_table(raw: dict) -> str:
@@ -469,8 +480,6 @@ def storm_table(raw: dict) -> str:
             f"{med(st, lambda x: x['component_cpu_s']):.2f} | {med(st, lambda x: x['database_cpu_s']):.2f} | "
             f"{med(st, lambda x: x['loadgen_cpu_s']):.2f} | {med(samples, lambda x: x['host_rss_mib']):.0f} | "
             f"{len(samples)} |")
-    if len(lines) == 2:
-        return "No table for these phases (the message phases' needs saturate): see --json."
     return "\n".join(lines)
 
 
@@ -554,7 +563,9 @@ def table(results: dict, raw: dict, sizes: list[int], systems: list[str], runs: 
             is_cr = is_commonroom(system)
             component_cpu = one_decimal(r['component_cpu']) if is_cr else "-"
             database_cpu = one_decimal(r['database_cpu']) if is_cr else "-"
-            knee = f"{r['delivered_per_s']:,.0f}" if r["delivered_per_s"] > 0 else "none passed"
+            stepped = any("steps" in sample for sample in raw.get(f"{system}/{n}", []))
+            knee = (f"{r['delivered_per_s']:,.0f}" if r["delivered_per_s"] > 0
+                    else "none passed" if stepped else "not run")
             component_rss = f"{r['component_rss']:.0f}" if is_cr else "-"
             lines.append(
                 f"| {n} | {SYSTEMS[system]} | {knee} | {r['saturate_per_s']:,.0f} "
@@ -688,7 +699,7 @@ def main() -> int:
                 raw.setdefault(key, []).extend(samples)
         present = sorted({int(k.split("/")[1]) for k in raw})
         runs = max(len(v) for v in raw.values())
-        if not any("saturate" in s for v in raw.values() for s in v):
+        if storm_only(raw):
             print(storm_table(raw))
             return 0
         results = {(k.split("/")[0], int(k.split("/")[1])): summarize(v) for k, v in raw.items()}
@@ -747,7 +758,7 @@ def main() -> int:
         return 0
     if args.perf == "storm":
         return 0
-    if not any("saturate" in s for v in raw.values() for s in v):  # --phases storm
+    if storm_only(raw):  # --phases storm
         print(storm_table(raw))
         return 0
     results = {}
