@@ -5,12 +5,15 @@
 #include <deque>
 #include <mutex>
 #include <optional>
+#include <string_view>
 #include <thread>
+#include <unordered_set>
 
 #include "store/database.hpp"
 #include "store/event_log_copy.hpp"
 #include "store/event_log_database.hpp"
 #include "store/event_log_rows.hpp"
+#include "store/traffic_rollup.hpp"
 #include "xmpp/backoff.hpp"
 
 namespace commonroom::store {
@@ -93,12 +96,21 @@ struct EventLog::State {
     size_t events = 0;
   };
 
+  // A groupchat message of a batch, for the traffic figures once it is known to be inserted.
+  struct Groupchat {
+    std::string event_id;
+    std::string room;
+    std::chrono::system_clock::time_point at;
+  };
+
   // A batch at PostgreSQL: the live one the database thread took, or one the writer asked
   // it to commit because the journal cannot be written (the fallback, whose batch stays with
   // the writer).
   struct LiveRequest {
     EventRows rows;
-    Batch batch;             // empty for the fallback
+    std::vector<Groupchat> groupchat;
+    std::vector<std::string> new_ids;  // when fewer were inserted than sent
+    Batch batch;                       // empty for the fallback
     bool done = false;       // the database thread is finished with it, and with the batch
     bool ok = false;         // committed
     bool committed = false;  // committed, and being completed by the database thread
@@ -227,7 +239,12 @@ struct EventLog::State {
   static void encode(LiveRequest& request, const Batch& batch) {
     const auto events = events_of(batch);
     request.rows.reserve(events);
-    for (const auto* e : events) request.rows.add(*e);
+    for (const auto* e : events) {
+      request.rows.add(*e);
+      if (e->kind == muc::RoomEventKind::groupchat) {
+        request.groupchat.push_back({e->id, e->room, e->occurred_at});
+      }
+    }
     request.rows.finish();
   }
 
@@ -368,8 +385,29 @@ struct EventLog::State {
         report_backlog_locked();
         next_report = now + settings.backlog_report_interval;
       }
+      if (db && db_connected && !traffic.empty() &&
+          (db_stop || now >= traffic_due || traffic.entries() >= settings.traffic_max_entries)) {
+        const bool added = flush_traffic(lock);
+        if (!added && !db_connected) back_off();
+        if (!added && db_stop) {
+          log(LogSeverity::warning, "abuse log: stopping without adding " +
+                                        std::to_string(traffic.messages()) +
+                                        " message(s) to the admin web's traffic figures; every"
+                                        " event itself is logged");
+          traffic.clear();
+        }
+        continue;
+      }
       if (db_stop) {
-        if (!db || !db_connected || now >= stop_deadline || journal.backlog().events == 0) return;
+        if (!db || !db_connected || now >= stop_deadline || journal.backlog().events == 0) {
+          if (!traffic.empty()) {
+            log(LogSeverity::warning,
+                "abuse log: stopping without adding " + std::to_string(traffic.messages()) +
+                    " message(s) to the admin web's traffic figures (PostgreSQL unreachable);"
+                    " every event itself is logged");
+          }
+          return;
+        }
       }
       if (!db) {
         db_cv.wait_until(lock, next_report);
@@ -416,12 +454,13 @@ struct EventLog::State {
         lock.unlock();
         std::string error;
         try {
-          request->inserted = db->insert(request->rows);
+          request->inserted = db->insert(request->rows, &request->new_ids);
         } catch (const std::exception& e) {
           error = e.what();
         }
         lock.lock();
         live_busy = false;
+        settle_traffic(*request, error);
         finish_request_locked(*request, error);
         error.empty() ? succeeded() : back_off();
         done_cv.notify_all();
@@ -439,18 +478,33 @@ struct EventLog::State {
         std::string error;
         size_t inserted = 0;
         size_t frames = 0;
+        std::vector<Groupchat> replayed;  // the chunk's groupchat messages
+        size_t given = 0;
+        std::vector<std::string> new_ids;
+        bool written = false;
         try {
           JournalChunk chunk = journal.read(settings.drain_batch_events);
           frames = chunk.frames;
           std::vector<const muc::RoomEvent*> events;
           events.reserve(chunk.events.size());
-          for (const auto& e : chunk.events) events.push_back(&e);
-          inserted = db->write(encode_rows(events));
+          for (const auto& e : chunk.events) {
+            events.push_back(&e);
+            if (e.kind == muc::RoomEventKind::groupchat)
+              replayed.push_back({e.id, e.room, e.occurred_at});
+          }
+          given = events.size();
+          inserted = db->write(encode_rows(events), &new_ids);
+          written = true;
           journal.consume(chunk);
         } catch (const std::exception& e) {
           error = e.what();
         }
         lock.lock();
+        if (written) {
+          count_traffic(replayed, given, inserted, new_ids);
+        } else if (!db->connected()) {
+          doubt_traffic(replayed);
+        }
         draining = false;
         if (!error.empty()) {
           db_connected = db->connected();
@@ -479,10 +533,84 @@ struct EventLog::State {
         }
         continue;
       }
-      done_cv.notify_all();  // drained: wake wait_drained()
-      if (db_stop) return;
-      db_cv.wait_until(lock, next_report);
+      done_cv.notify_all();   // drained: wake wait_drained()
+      if (db_stop) continue;  // the traffic figures first, then out
+      db_cv.wait_until(lock, traffic.empty() ? next_report : std::min(next_report, traffic_due));
     }
+  }
+
+  // ---- traffic figures (decision 0074; database thread only) ----
+
+  // Counts the groupchat messages of a batch PostgreSQL has answered for: each one it
+  // inserted (all, or those whose ids it returned), and each one it already had that an
+  // earlier attempt left in doubt (committed or not, the answer was lost: not counted then).
+  void count_traffic(const std::vector<Groupchat>& groupchat, size_t given, size_t inserted,
+                     const std::vector<std::string>& new_ids) {
+    const bool all = inserted >= given;
+    std::unordered_set<std::string_view> fresh;
+    if (!all) fresh.insert(new_ids.begin(), new_ids.end());
+    const bool was_empty = traffic.empty();
+    for (const auto& g : groupchat) {
+      bool count = all || fresh.count(g.event_id) > 0;
+      if (!in_doubt.empty()) count = in_doubt.erase(g.event_id) > 0 || count;
+      if (count) traffic.add(g.room, g.at);
+    }
+    if (was_empty && !traffic.empty()) traffic_due = Clock::now() + settings.traffic_interval;
+  }
+
+  // The connection broke while PostgreSQL had the batch: it may have committed. Its events
+  // come back through the journal; whichever are found there already are counted then.
+  void doubt_traffic(const std::vector<Groupchat>& groupchat) {
+    for (const auto& g : groupchat) {
+      if (in_doubt.size() >= kMaxInDoubt) break;  // beyond it the figures may be low
+      in_doubt.insert(g.event_id);
+    }
+  }
+
+  void settle_traffic(const LiveRequest& request, const std::string& error) {
+    if (error.empty()) {
+      count_traffic(request.groupchat, request.rows.rows, request.inserted, request.new_ids);
+    } else if (!db->connected()) {
+      doubt_traffic(request.groupchat);
+    }
+  }
+
+  void add_traffic(const TrafficRollup& counted) {
+    if (counted.empty()) return;
+    if (traffic.empty()) traffic_due = Clock::now() + settings.traffic_interval;
+    traffic.merge(counted);
+  }
+
+  // Adds what is counted to PostgreSQL; on failure keeps it for the next attempt. True if
+  // it was added.
+  bool flush_traffic(std::unique_lock<std::mutex>& lock) {
+    TrafficRollup sending;
+    std::swap(sending, traffic);
+    lock.unlock();
+    std::string error;
+    try {
+      db->add_traffic(sending);
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+    lock.lock();
+    if (error.empty()) {
+      last_traffic_error.clear();
+      return true;
+    }
+    add_traffic(sending);  // what was surely not added
+    traffic_due = Clock::now() + settings.traffic_interval;
+    db_connected = db->connected();
+    if (!db_connected) {
+      record_failure_locked(error);  // the connection is gone: events go to the journal
+    } else if (error != last_traffic_error) {
+      log(LogSeverity::warning, "abuse log: could not add " + std::to_string(traffic.messages()) +
+                                    " message(s) to the admin web's traffic figures: " + error +
+                                    "; trying again every " +
+                                    std::to_string(settings.traffic_interval.count()) + " ms");
+    }
+    last_traffic_error = error;
+    return false;
   }
 
   // Records how a request to PostgreSQL went (the lock held).
@@ -517,13 +645,16 @@ struct EventLog::State {
     if (request->batch.events > 0) {
       try {
         encode(*request, request->batch);
-        request->inserted = db->insert(request->rows);
+        request->inserted = db->insert(request->rows, &request->new_ids);
       } catch (const std::exception& e) {
         error = e.what();
       }
     }
     lock.lock();
     live_busy = false;
+    // Counted (or left in doubt) whether the batch is still ours or the writer journaled it
+    // meanwhile: the replay then counts only what it finds new or in doubt.
+    if (request->batch.events > 0) settle_traffic(*request, error);
     if (error.empty() && !request->abandoned) {
       // Durable: the callbacks run here, straight after the commit. The writer waits for
       // done before it completes anything behind this batch, so tickets complete in order.
@@ -577,6 +708,11 @@ struct EventLog::State {
   EventLogSettings settings;
   Journal journal;
   std::unique_ptr<EventLogDatabase> db;  // used by the database thread only
+  // The traffic figures (decision 0074); the database thread's alone.
+  static constexpr size_t kMaxInDoubt = 100000;
+  TrafficRollup traffic;  // counted, not yet added
+  Clock::time_point traffic_due;
+  std::unordered_set<std::string> in_doubt;  // event ids: inserted, or not? (doubt_traffic)
 
   mutable std::mutex mutex;
   std::condition_variable writer_cv;
@@ -606,6 +742,7 @@ struct EventLog::State {
   uint64_t replay_started_backlog = 0;
 
   std::string last_database_error;
+  std::string last_traffic_error;
   std::string last_journal_error;
   uint64_t submitted_events = 0;
   uint64_t durable_events = 0;

@@ -58,6 +58,10 @@ struct EventLogSettings {
   std::chrono::milliseconds backlog_report_interval{10000};
   // stop() keeps replaying the journal this long before leaving the rest for next start.
   std::chrono::milliseconds stop_drain_timeout{5000};
+  // The admin web's traffic figures for the groupchat messages inserted are added this long
+  // after the first of them, or once this many rooms and minutes are waiting (decision 0074).
+  std::chrono::milliseconds traffic_interval{1000};
+  size_t traffic_max_entries = 4096;
   LogSink log;
 };
 

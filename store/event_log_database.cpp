@@ -1,11 +1,15 @@
 #include "store/event_log_database.hpp"
 
+#include <cstdio>
+#include <random>
+
 #include <pqxx/pqxx>
 #include <pqxx/tablewriter>
 
 #include "store/database.hpp"
 #include "store/event_log_copy.hpp"
 #include "store/event_log_rows.hpp"
+#include "store/traffic_rollup.hpp"
 
 namespace commonroom::store {
 
@@ -61,10 +65,47 @@ bool needs_slow_path(const pqxx::sql_error& e) {
 }
 
 // A live batch's INSERT, as statements prepared on each connection. The unnest of the eleven
-// arrays is one statement whatever the batch's size, so the statement trigger on
-// room_events (schema 0012) sees each batch once, and only the rows really inserted.
+// arrays is one statement whatever the batch's size (one round trip). RETURNING names the
+// rows really inserted; they are read only when some were already there (a replay).
 constexpr const char* kInsert = "room_events_insert";
 constexpr const char* kInsertChecked = "room_events_insert_checked";
+constexpr const char* kAddTraffic = "room_traffic_add";
+
+// What the trigger of schema 0012 did per batch, once a second for all the batches since:
+// each room's newest message, and the messages per hour (cut from UTC minutes in this
+// session's time zone, as the admin web reads them). Rows in a fixed order, so two
+// instances adding at once cannot deadlock. The writer's row records how many additions
+// it has made, in the same transaction: an addition whose answer was lost is looked up.
+// Rows of writers silent for a week (processes long gone) are removed on the way.
+constexpr const char* kAddTrafficStatement =
+    "WITH activity AS ("
+    " INSERT INTO room_activity AS a (room, last_message_at)"
+    " SELECT room, at FROM unnest($1::text[], $2::timestamptz[]) AS t(room, at) ORDER BY room"
+    " ON CONFLICT (room) DO UPDATE SET last_message_at = EXCLUDED.last_message_at"
+    " WHERE a.last_message_at < EXCLUDED.last_message_at),"
+    " writer AS ("
+    " INSERT INTO room_traffic_writers (writer, additions, at) VALUES ($5, $6, now())"
+    " ON CONFLICT (writer) DO UPDATE SET additions = EXCLUDED.additions, at = EXCLUDED.at),"
+    " gone AS (DELETE FROM room_traffic_writers WHERE at < now() - interval '7 days')"
+    " INSERT INTO room_message_hours AS h (hour, messages)"
+    " SELECT date_trunc('hour', minute), sum(n) FROM unnest($3::timestamptz[], $4::bigint[])"
+    " AS m(minute, n) GROUP BY 1 ORDER BY 1"
+    " ON CONFLICT (hour) DO UPDATE SET messages = h.messages + EXCLUDED.messages";
+constexpr const char* kTrafficAdditions = "room_traffic_additions";
+
+// A name no other writer has: 128 random bits.
+std::string random_writer_name() {
+  std::random_device device;
+  char out[40];
+  std::snprintf(out, sizeof out, "%08x%08x%08x%08x", device(), device(), device(), device());
+  return out;
+}
+
+void read_new_ids(const pqxx::result& result, size_t given, std::vector<std::string>* new_ids) {
+  if (!new_ids || result.affected_rows() >= given) return;
+  new_ids->reserve(new_ids->size() + result.size());
+  for (const auto& row : result) new_ids->push_back(row[0].c_str());
+}
 
 std::string insert_statement(const char* detail) {
   return std::string("INSERT INTO room_events (") + kRoomEventColumns +
@@ -75,13 +116,16 @@ std::string insert_statement(const char* detail) {
          " $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])"
          " AS r(event_id, room, stanza_id, occurred_at, kind, actor_jid, actor_nick, target,"
          " body, detail, raw)"
-         " ON CONFLICT (event_id) DO NOTHING";
+         " ON CONFLICT (event_id) DO NOTHING RETURNING event_id";
 }
 
 }  // namespace
 
 EventLogDatabase::EventLogDatabase(std::string uri, std::chrono::milliseconds statement_timeout)
-    : uri_(std::move(uri)), redacted_(redact_uri(uri_)), statement_timeout_(statement_timeout) {}
+    : uri_(std::move(uri)),
+      redacted_(redact_uri(uri_)),
+      statement_timeout_(statement_timeout),
+      traffic_writer_(random_writer_name()) {}
 
 EventLogDatabase::~EventLogDatabase() = default;
 
@@ -107,6 +151,9 @@ void EventLogDatabase::connect() {
     // Only defined here: libpqxx prepares each on the server the first time it is used.
     db->connection().prepare(kInsert, insert_statement("detail::jsonb"));
     db->connection().prepare(kInsertChecked, insert_statement("room_event_detail(detail)"));
+    db->connection().prepare(kAddTraffic, kAddTrafficStatement);
+    db->connection().prepare(kTrafficAdditions,
+                             "SELECT additions FROM room_traffic_writers WHERE writer = $1");
   } catch (const std::exception& e) {
     throw DatabaseError("PostgreSQL at " + redacted_ + ": " + one_line(e.what()));
   }
@@ -134,7 +181,7 @@ size_t EventLogDatabase::copy_direct(const CopyRows& rows) {
   return rows.rows;
 }
 
-size_t EventLogDatabase::write(const CopyRows& rows) {
+size_t EventLogDatabase::write(const CopyRows& rows, std::vector<std::string>* new_ids) {
   if (!db_) throw DatabaseError("not connected to PostgreSQL at " + redacted_);
   if (rows.rows == 0) return 0;
   try {
@@ -144,35 +191,37 @@ size_t EventLogDatabase::write(const CopyRows& rows) {
   } catch (const std::exception& e) {
     fail(e);
   }
-  return write_idempotent(rows);
+  return write_idempotent(rows, new_ids);
 }
 
-size_t EventLogDatabase::insert_prepared(const char* statement, const EventRows& rows) {
+size_t EventLogDatabase::insert_prepared(const char* statement, const EventRows& rows,
+                                         std::vector<std::string>* new_ids) {
   pqxx::nontransaction txn(db_->connection());
   const auto& c = rows.columns;
   auto result = txn.exec_prepared(statement, c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8],
                                   c[9], c[10]);
+  read_new_ids(result, rows.rows, new_ids);
   return result.affected_rows();
 }
 
-size_t EventLogDatabase::insert(const EventRows& rows) {
+size_t EventLogDatabase::insert(const EventRows& rows, std::vector<std::string>* new_ids) {
   if (!db_) throw DatabaseError("not connected to PostgreSQL at " + redacted_);
   if (rows.rows == 0) return 0;
   try {
     try {
-      return insert_prepared(kInsert, rows);
+      return insert_prepared(kInsert, rows, new_ids);
     } catch (const pqxx::sql_error& e) {
       // Class 22, data exception: a detail that is not valid JSON. A statement on its own
       // that failed inserted nothing, so the whole batch goes again.
       if (e.sqlstate().rfind("22", 0) != 0) throw;
     }
-    return insert_prepared(kInsertChecked, rows);
+    return insert_prepared(kInsertChecked, rows, new_ids);
   } catch (const std::exception& e) {
     fail(e);
   }
 }
 
-size_t EventLogDatabase::write_idempotent(const CopyRows& rows) {
+size_t EventLogDatabase::write_idempotent(const CopyRows& rows, std::vector<std::string>* new_ids) {
   if (!db_) throw DatabaseError("not connected to PostgreSQL at " + redacted_);
   if (rows.rows == 0) return 0;
   try {
@@ -190,10 +239,45 @@ size_t EventLogDatabase::write_idempotent(const CopyRows& rows) {
         txn.exec("INSERT INTO room_events (" + std::string(kRoomEventColumns) +
                  ") SELECT event_id, room, stanza_id, occurred_at, kind, actor_jid, actor_nick,"
                  " target, body, room_event_detail(detail), raw FROM room_events_incoming"
-                 " ON CONFLICT (event_id) DO NOTHING");
+                 " ON CONFLICT (event_id) DO NOTHING RETURNING event_id");
     txn.commit();
     staging_ready_ = true;
+    read_new_ids(result, rows.rows, new_ids);
     return result.affected_rows();
+  } catch (const std::exception& e) {
+    fail(e);
+  }
+}
+
+void EventLogDatabase::add_traffic(TrafficRollup& traffic) {
+  if (!db_) throw DatabaseError("not connected to PostgreSQL at " + redacted_);
+  try {
+    if (traffic_in_doubt_) {
+      pqxx::nontransaction txn(db_->connection());
+      auto result = txn.exec_prepared(kTrafficAdditions, traffic_writer_);
+      const auto added = result.empty() ? 0 : result[0][0].as<uint64_t>();
+      if (added < traffic_in_doubt_number_) traffic.merge(*traffic_in_doubt_);
+      traffic_in_doubt_.reset();
+    }
+    if (traffic.empty()) return;
+    const uint64_t number = traffic_additions_ + 1;
+    try {
+      pqxx::nontransaction txn(db_->connection());
+      txn.exec_prepared(kAddTraffic, traffic.rooms_literal(), traffic.last_message_literal(),
+                        traffic.minutes_literal(), traffic.counts_literal(), traffic_writer_,
+                        number);
+    } catch (const pqxx::sql_error&) {
+      throw;  // PostgreSQL refused it: nothing was added
+    } catch (const std::exception&) {
+      // The connection broke: added or not, the next call finds out.
+      traffic_in_doubt_ = std::make_unique<TrafficRollup>(std::move(traffic));
+      traffic_in_doubt_number_ = number;
+      traffic.clear();
+      traffic_additions_ = number;
+      throw;
+    }
+    traffic_additions_ = number;
+    traffic.clear();
   } catch (const std::exception& e) {
     fail(e);
   }

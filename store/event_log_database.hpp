@@ -2,13 +2,16 @@
 #pragma once
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace commonroom::store {
 
 class Database;
 struct EventRows;
+class TrafficRollup;
 
 // Rows in COPY text format (store/event_log_copy.hpp), for one transaction.
 struct CopyRows {
@@ -41,24 +44,34 @@ class EventLogDatabase {
   // value PostgreSQL rejects (a detail that is not JSON), the batch goes through a staging
   // table and INSERT ... ON CONFLICT (event_id) DO NOTHING instead.
   // Throws DatabaseError; after a connection failure connected() is false.
-  size_t write(const CopyRows& rows);
+  // When fewer rows were new than given and new_ids is set, it receives their event ids.
+  size_t write(const CopyRows& rows, std::vector<std::string>* new_ids = nullptr);
 
   // Writes with the staging path only (the benchmark compares both).
-  size_t write_idempotent(const CopyRows& rows);
+  size_t write_idempotent(const CopyRows& rows, std::vector<std::string>* new_ids = nullptr);
 
   // The same for a live batch, in one round trip: one prepared INSERT ... SELECT FROM
   // unnest(the column arrays) ON CONFLICT (event_id) DO NOTHING, its own transaction
   // (committed, flushed as synchronous_commit says, before PostgreSQL answers). COPY needs
   // two (the COPY statement's answer, then the data's). `rows` must be finish()ed. If a
   // value is rejected (a detail that is not JSON), the batch is inserted again with every
-  // such detail kept as text ({"unparsed": ...}). Throws DatabaseError.
-  size_t insert(const EventRows& rows);
+  // such detail kept as text ({"unparsed": ...}). new_ids as for write(). Throws
+  // DatabaseError.
+  size_t insert(const EventRows& rows, std::vector<std::string>* new_ids = nullptr);
+
+  // Adds the messages counted in `traffic` to room_activity and room_message_hours, in one
+  // statement, and empties it (decision 0074). Throws DatabaseError; what was not added
+  // stays in `traffic`, except when the connection broke while PostgreSQL had the statement:
+  // then whether it was added is settled at the next call, from this writer's row in
+  // room_traffic_writers, so nothing is counted twice or dropped.
+  void add_traffic(TrafficRollup& traffic);
 
   const std::string& redacted_uri() const { return redacted_; }
 
  private:
   size_t copy_direct(const CopyRows& rows);
-  size_t insert_prepared(const char* statement, const EventRows& rows);
+  size_t insert_prepared(const char* statement, const EventRows& rows,
+                         std::vector<std::string>* new_ids);
   [[noreturn]] void fail(const std::exception& e);
 
   std::string uri_;
@@ -66,6 +79,12 @@ class EventLogDatabase {
   std::chrono::milliseconds statement_timeout_;
   std::unique_ptr<Database> db_;
   bool staging_ready_ = false;
+  // The traffic figures' additions: this object's own name in room_traffic_writers, how
+  // many it has made, and the one whose outcome is not known yet.
+  std::string traffic_writer_;
+  uint64_t traffic_additions_ = 0;
+  std::unique_ptr<TrafficRollup> traffic_in_doubt_;
+  uint64_t traffic_in_doubt_number_ = 0;
 };
 
 }  // namespace commonroom::store

@@ -6,9 +6,18 @@ namespace commonroom::store {
 
 namespace {
 
-// Inside a double-quoted array element only '"' and '\' need a backslash; commas, braces,
-// tabs and newlines are taken as they are.
-void append_element(std::string& out, const std::string& s) {
+void append_field(std::string& out, const std::string& s, bool nullable) {
+  out += out.empty() ? '{' : ',';
+  if (s.empty() && nullable) {
+    out += "NULL";
+  } else {
+    append_array_element(out, s);
+  }
+}
+
+}  // namespace
+
+void append_array_element(std::string& out, const std::string& s) {
   out += '"';
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   const size_t n = s.size();
@@ -37,17 +46,6 @@ void append_element(std::string& out, const std::string& s) {
   }
   out += '"';
 }
-
-void append_field(std::string& out, const std::string& s, bool nullable) {
-  out += out.empty() ? '{' : ',';
-  if (s.empty() && nullable) {
-    out += "NULL";
-  } else {
-    append_element(out, s);
-  }
-}
-
-}  // namespace
 
 void EventRows::reserve(const std::vector<const muc::RoomEvent*>& events) {
   std::array<size_t, kRoomEventColumnCount> bytes{};

@@ -14,6 +14,10 @@ namespace commonroom::store {
 // The columns in kRoomEventColumns order (store/event_log_copy.hpp).
 inline constexpr size_t kRoomEventColumnCount = 11;
 
+// Appends s as one double-quoted element of an array literal: only '"' and '\' need a
+// backslash inside one; NUL bytes are dropped and invalid UTF-8 becomes U+FFFD.
+void append_array_element(std::string& out, const std::string& s);
+
 struct EventRows {
   // One literal per column, "{...}" once finish() has run: quoted elements, NULL for an
   // empty optional field.
