@@ -205,26 +205,50 @@ struct EventLog::State {
         continue;
       }
       if (writer_stop && !in_flight) return;
-      // Asleep until there is something to take or resolve. A live batch's deadlines are
-      // watched from when it starts; the database thread starts them without waking the
-      // writer while it checks at least every journal_overflow_after, so while the live path
-      // is busy the writer wakes that often instead of once per batch, and once it is idle
-      // the writer sleeps until woken.
-      if (in_flight) {
-        auto until = in_flight_deadline;
-        if (settings.journal_overflow && now < in_flight_overflow)
-          until = std::min(until, in_flight_overflow);
-        writer_cv.wait_until(lock, until);
-      } else if (live_started != live_seen) {
+      // Asleep until there is something to take or resolve (decisions 0069, 0075). The
+      // database thread starts live batches without waking the writer, except from an idle
+      // sleep: while batches run, the writer looks in every database_timeout / 4, so it
+      // always learns of a batch before its deadline and then sleeps until exactly that.
+      // Events waiting behind a batch wake it once (submit), and it then watches for their
+      // overflow every journal_overflow_after while such events keep coming. A message now
+      // and then costs the writer no wake-up of its own.
+      auto until = Clock::time_point::max();
+      if (in_flight) until = in_flight_deadline;
+      if (live_started != live_seen) {
         live_seen = live_started;
-        writer_cv.wait_for(lock,
-                           std::min(settings.journal_overflow_after, settings.database_timeout));
-      } else {
+        until = std::min(until, now + look_in_interval());
+      }
+      if (settings.journal_overflow) {
+        if (overlaps != overlaps_seen) {
+          overlaps_seen = overlaps;
+          until = std::min(until, now + settings.journal_overflow_after);
+        }
+        if (in_flight && !pending.empty() && now < in_flight_overflow) {
+          until = std::min(until, in_flight_overflow);
+        }
+      }
+      writer_wakes_at = until;
+      if (until == Clock::time_point::max()) {
         writer_sleeping = true;
         writer_cv.wait(lock);
         writer_sleeping = false;
+      } else {
+        writer_cv.wait_until(lock, until);
       }
+      writer_wakes_at = Clock::time_point::min();  // awake: it looks before sleeping again
     }
+  }
+
+  Clock::duration look_in_interval() const {
+    return std::max<Clock::duration>(settings.database_timeout / 4, milliseconds(1));
+  }
+
+  // Events were queued behind the live batch at PostgreSQL (the lock held): true if the
+  // writer must be woken to watch for their overflow, as it would not look in by then.
+  bool writer_must_watch_locked() {
+    ++overlaps;
+    return settings.journal_overflow &&
+           writer_wakes_at > in_flight_overflow + settings.journal_overflow_after;
   }
 
   static std::vector<const muc::RoomEvent*> events_of(const Batch& batch) {
@@ -736,7 +760,12 @@ struct EventLog::State {
   uint64_t live_started = 0;               // live batches so far
   size_t writer_holding = 0;     // batches the writer took (journaling or behind), not completed
   bool writer_sleeping = false;  // the writer waits with no deadline
-  bool draining = false;         // the database thread is replaying a journal chunk
+  // When the writer's wait ends (min while it is awake), and how many times events were
+  // queued behind a live batch (overlaps; the writer's last look at the count).
+  Clock::time_point writer_wakes_at = Clock::time_point::min();
+  uint64_t overlaps = 0;
+  uint64_t overlaps_seen = 0;
+  bool draining = false;  // the database thread is replaying a journal chunk
   bool db_connected = false;
   uint64_t failures_since_connect = 0;
   uint64_t replay_started_backlog = 0;
@@ -802,9 +831,13 @@ EventLog::Ticket EventLog::submit(std::vector<muc::RoomEvent> events, OnDurable 
     state_->pending.push_back(
         State::Pending{ticket, std::move(events), std::move(on_durable), now});
     // Only the thread that takes these events is woken: the writer sleeps through a live
-    // batch's commit unless the events overflow to the journal.
+    // batch's commit unless the events overflow to the journal, or it would not look in
+    // by the time they could.
     wake_database = state_->database_takes_locked();
     wake_writer = !wake_database && state_->writer_takes_locked(now);
+    if (!wake_database && !wake_writer && state_->in_flight) {
+      wake_writer = state_->writer_must_watch_locked();
+    }
   }
   if (wake_database) state_->db_cv.notify_all();
   if (wake_writer) state_->writer_cv.notify_one();
