@@ -56,7 +56,7 @@ VARIANTS = {
     # 0016's archive index change undone on the shipped schema.
     "with-archive-idx": "CREATE INDEX room_events_archive_idx ON room_events"
                         " (room, occurred_at, seq) WHERE kind = 'groupchat' AND stanza_id IS NOT NULL",
-    # Schema 0012's trigger, which 0017 replaced by the writer's once-a-second addition
+    # Schema 0012's trigger, which 0017 replaced by the writer's addition every five seconds
     # (decision 0074; this benchmark's writer does not make that addition: ~1 statement per
     # second, a few µs per message at 200 messages/s).
     "with-0012-trigger": """CREATE FUNCTION room_activity_from_events()

@@ -1,13 +1,13 @@
 -- 0017: the admin web's traffic figures (room_activity, room_message_hours; 0012) are added
--- by the abuse log's writer about once a second for everything it inserted since, instead of
+-- by the abuse log's writer every five seconds for everything it inserted since, instead of
 -- by a trigger on every batch (decision 0074). At the rates rooms produce most batches are
 -- one message, and the trigger's two upserts were a quarter of PostgreSQL's CPU for each
 -- (docs/performance.md, "PostgreSQL per logged message").
 --
--- What changes for the figures: they lag the log by up to a second; rows put into
+-- What changes for the figures: they lag the log by up to five seconds; rows put into
 -- room_events by anything but commonroom's writer (an import, a hand-written INSERT) are not
 -- counted until room_traffic_rebuild() runs; and a crash of commonroom can lose the last
--- second's additions (the events themselves are never lost).
+-- five seconds' additions (the events themselves are never lost).
 
 DROP TRIGGER room_events_activity ON room_events;
 DROP FUNCTION room_activity_from_events();
@@ -15,7 +15,7 @@ DROP FUNCTION room_activity_from_events();
 -- Recounts both tables from room_events, as 0012 filled them: after an import, or to repair
 -- the figures after a crash. Reads every groupchat event (minutes at 10M events); the admin
 -- web keeps reading the old figures until it commits. While commonroom runs, the messages
--- it logged in the second before may be counted twice (it adds them after the recount):
+-- it logged in the five seconds before may be counted twice (it adds them after the recount):
 -- for an exact count, run it with commonroom stopped.
 CREATE FUNCTION room_traffic_rebuild() RETURNS void
 LANGUAGE sql AS $$

@@ -60,7 +60,7 @@ struct EventLogSettings {
   std::chrono::milliseconds stop_drain_timeout{5000};
   // The admin web's traffic figures for the groupchat messages inserted are added this long
   // after the first of them, or once this many rooms and minutes are waiting (decision 0074).
-  std::chrono::milliseconds traffic_interval{1000};
+  std::chrono::milliseconds traffic_interval{5000};
   size_t traffic_max_entries = 4096;
   LogSink log;
 };

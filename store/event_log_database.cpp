@@ -71,7 +71,7 @@ constexpr const char* kInsert = "room_events_insert";
 constexpr const char* kInsertChecked = "room_events_insert_checked";
 constexpr const char* kAddTraffic = "room_traffic_add";
 
-// What the trigger of schema 0012 did per batch, once a second for all the batches since:
+// What the trigger of schema 0012 did per batch, every five seconds for all the batches since:
 // each room's newest message, and the messages per hour (cut from UTC minutes in this
 // session's time zone, as the admin web reads them). Rows in a fixed order, so two
 // instances adding at once cannot deadlock. The writer's row records how many additions

@@ -1,6 +1,6 @@
 // The admin web's traffic figures (room_activity, room_message_hours; schema 0012) gathered
 // in memory by the abuse log's database thread from the groupchat messages it inserted, and
-// added to PostgreSQL in one statement every second or so (decision 0074) instead of by a
+// added to PostgreSQL in one statement every five seconds (decision 0074) instead of by a
 // trigger on every batch. Pure: no SQL is run here.
 #pragma once
 #include <chrono>

@@ -154,18 +154,18 @@ def test_sigkill_under_traffic_loses_nothing_that_was_sent(cluster, db, tmp_path
 
 
 def test_the_admin_webs_traffic_figures_follow_the_log_within_seconds(cluster, db, tmp_path):
-    driver = Driver(tmp_path, db, 4000, 1000, "database-first")  # about 4 s of traffic
+    driver = Driver(tmp_path, db, 4000, 500, "database-first")  # about 8 s of traffic
 
     def counted():
         return int(psql(db, "SELECT coalesce(sum(messages), 0) FROM room_message_hours"))
 
-    deadline = time.monotonic() + 3.5
+    deadline = time.monotonic() + 7
     while counted() == 0 and time.monotonic() < deadline:
-        time.sleep(0.1)
+        time.sleep(0.2)
     during = counted()
     rc, stats, err = driver.finish()
     assert rc == 0, err
-    # Added while the messages kept coming (about once a second), not only at the end.
+    # Added while the messages kept coming (every five seconds), not only at the end.
     assert 0 < during < 4000, during
     assert counted() == 4000
     assert traffic_figures(db) == expected_traffic_figures(db)
