@@ -106,6 +106,10 @@ struct EventLog::State {
   // A batch at PostgreSQL: the live one the database thread took, or one the writer asked
   // it to commit because the journal cannot be written (the fallback, whose batch stays with
   // the writer).
+  static void note_groupchat(const muc::RoomEvent& e, std::vector<Groupchat>& into) {
+    if (e.kind == muc::RoomEventKind::groupchat) into.push_back({e.id, e.room, e.occurred_at});
+  }
+
   struct LiveRequest {
     EventRows rows;
     std::vector<Groupchat> groupchat;
@@ -265,9 +269,7 @@ struct EventLog::State {
     request.rows.reserve(events);
     for (const auto* e : events) {
       request.rows.add(*e);
-      if (e->kind == muc::RoomEventKind::groupchat) {
-        request.groupchat.push_back({e->id, e->room, e->occurred_at});
-      }
+      note_groupchat(*e, request.groupchat);
     }
     request.rows.finish();
   }
@@ -413,23 +415,12 @@ struct EventLog::State {
           (db_stop || now >= traffic_due || traffic.entries() >= settings.traffic_max_entries)) {
         const bool added = flush_traffic(lock);
         if (!added && !db_connected) back_off();
-        if (!added && db_stop) {
-          log(LogSeverity::warning, "abuse log: stopping without adding " +
-                                        std::to_string(traffic.messages()) +
-                                        " message(s) to the admin web's traffic figures; every"
-                                        " event itself is logged");
-          traffic.clear();
-        }
+        if (!added && db_stop) drop_traffic_locked("");
         continue;
       }
       if (db_stop) {
         if (!db || !db_connected || now >= stop_deadline || journal.backlog().events == 0) {
-          if (!traffic.empty()) {
-            log(LogSeverity::warning,
-                "abuse log: stopping without adding " + std::to_string(traffic.messages()) +
-                    " message(s) to the admin web's traffic figures (PostgreSQL unreachable);"
-                    " every event itself is logged");
-          }
+          if (!traffic.empty()) drop_traffic_locked(" (PostgreSQL unreachable)");
           return;
         }
       }
@@ -513,8 +504,7 @@ struct EventLog::State {
           events.reserve(chunk.events.size());
           for (const auto& e : chunk.events) {
             events.push_back(&e);
-            if (e.kind == muc::RoomEventKind::groupchat)
-              replayed.push_back({e.id, e.room, e.occurred_at});
+            note_groupchat(e, replayed);
           }
           given = events.size();
           inserted = db->write(encode_rows(events), &new_ids);
@@ -599,6 +589,15 @@ struct EventLog::State {
     }
   }
 
+  // Stopping with figures PostgreSQL would not take: said once, then let go.
+  void drop_traffic_locked(const char* why) {
+    log(LogSeverity::warning, "abuse log: stopping without adding " +
+                                  std::to_string(traffic.messages()) +
+                                  " message(s) to the admin web's traffic figures" + why +
+                                  "; every event itself is logged");
+    traffic.clear();
+  }
+
   void add_traffic(const TrafficRollup& counted) {
     if (counted.empty()) return;
     if (traffic.empty()) traffic_due = Clock::now() + settings.traffic_interval;
@@ -622,8 +621,7 @@ struct EventLog::State {
       last_traffic_error.clear();
       return true;
     }
-    add_traffic(sending);  // what was surely not added
-    traffic_due = Clock::now() + settings.traffic_interval;
+    add_traffic(sending);  // what was surely not added; due again in traffic_interval
     db_connected = db->connected();
     if (!db_connected) {
       record_failure_locked(error);  // the connection is gone: events go to the journal

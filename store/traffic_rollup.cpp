@@ -22,19 +22,20 @@ std::string literal(const Map& map, Append append) {
 
 }  // namespace
 
-void TrafficRollup::add(const std::string& room, Time at) {
+void TrafficRollup::keep_newest(const std::string& room, Time at) {
   auto [it, inserted] = last_by_room_.try_emplace(room, at);
   if (!inserted && it->second < at) it->second = at;
+}
+
+void TrafficRollup::add(const std::string& room, Time at) {
+  keep_newest(room, at);
   const auto minute = std::chrono::floor<std::chrono::minutes>(at).time_since_epoch().count();
   ++by_minute_[minute];
   ++messages_;
 }
 
 void TrafficRollup::merge(const TrafficRollup& other) {
-  for (const auto& [room, at] : other.last_by_room_) {
-    auto [it, inserted] = last_by_room_.try_emplace(room, at);
-    if (!inserted && it->second < at) it->second = at;
-  }
+  for (const auto& [room, at] : other.last_by_room_) keep_newest(room, at);
   for (const auto& [minute, count] : other.by_minute_) by_minute_[minute] += count;
   messages_ += other.messages_;
 }

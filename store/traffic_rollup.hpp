@@ -36,6 +36,8 @@ class TrafficRollup {
   std::string counts_literal() const;
 
  private:
+  void keep_newest(const std::string& room, Time at);
+
   std::map<std::string, Time> last_by_room_;
   std::map<int64_t, uint64_t> by_minute_;  // minutes since the epoch -> messages
   uint64_t messages_ = 0;
