@@ -16,9 +16,9 @@
 //
 //   event_log_bench --small-batches N --database URI
 //       A live batch's cost at PostgreSQL alone: N batches each of 1 and of 16 events, one
-//       at a time, written as one COPY (two round trips) and as the one prepared INSERT
-//       ... FROM unnest(...) ON CONFLICT DO NOTHING (one round trip), alternated; prints
-//       the time per batch (p50, p99) for each.
+//       at a time, written as one COPY (two round trips) and as the live path's prepared
+//       INSERT ... FROM unnest(...) (one round trip), alternated; prints the time per batch
+//       (p50, p99) for each.
 #include <fcntl.h>
 #include <unistd.h>
 

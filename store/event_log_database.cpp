@@ -65,8 +65,13 @@ bool needs_slow_path(const pqxx::sql_error& e) {
 }
 
 // A live batch's INSERT, as statements prepared on each connection. The unnest of the eleven
-// arrays is one statement whatever the batch's size (one round trip). RETURNING names the
-// rows really inserted; they are read only when some were already there (a replay).
+// arrays is one statement whatever the batch's size (one round trip). A live batch is new
+// events, so it is first sent without ON CONFLICT (decision 0076): the conflict check opens
+// a B-tree scan per row whose working area (~27 KB) made glibc grow and trim the backend's
+// heap on every statement. Only when that fails on a duplicate does the batch go again with
+// ON CONFLICT DO NOTHING; RETURNING names the rows really inserted, read only when some
+// were already there (a replay).
+constexpr const char* kInsertNew = "room_events_insert_new";
 constexpr const char* kInsert = "room_events_insert";
 constexpr const char* kInsertChecked = "room_events_insert_checked";
 constexpr const char* kAddTraffic = "room_traffic_add";
@@ -107,7 +112,10 @@ void read_new_ids(const pqxx::result& result, size_t given, std::vector<std::str
   for (const auto& row : result) new_ids->push_back(row[0].c_str());
 }
 
-std::string insert_statement(const char* detail) {
+// What the INSERT does with an event already logged: fail (a live batch), or skip it.
+enum class Existing { kFail, kSkip };
+
+std::string insert_statement(const char* detail, Existing existing) {
   return std::string("INSERT INTO room_events (") + kRoomEventColumns +
          ") SELECT event_id, room, stanza_id, occurred_at, kind, actor_jid, actor_nick, target,"
          " body, " +
@@ -115,8 +123,9 @@ std::string insert_statement(const char* detail) {
          ", raw FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[],"
          " $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])"
          " AS r(event_id, room, stanza_id, occurred_at, kind, actor_jid, actor_nick, target,"
-         " body, detail, raw)"
-         " ON CONFLICT (event_id) DO NOTHING RETURNING event_id";
+         " body, detail, raw)" +
+         (existing == Existing::kSkip ? " ON CONFLICT (event_id) DO NOTHING RETURNING event_id"
+                                      : "");
 }
 
 }  // namespace
@@ -149,8 +158,10 @@ void EventLogDatabase::connect() {
       tx.exec("SET statement_timeout = " + std::to_string(statement_timeout_.count()));
     }
     // Only defined here: libpqxx prepares each on the server the first time it is used.
-    db->connection().prepare(kInsert, insert_statement("detail::jsonb"));
-    db->connection().prepare(kInsertChecked, insert_statement("room_event_detail(detail)"));
+    db->connection().prepare(kInsertNew, insert_statement("detail::jsonb", Existing::kFail));
+    db->connection().prepare(kInsert, insert_statement("detail::jsonb", Existing::kSkip));
+    db->connection().prepare(kInsertChecked,
+                             insert_statement("room_event_detail(detail)", Existing::kSkip));
     db->connection().prepare(kAddTraffic, kAddTrafficStatement);
     db->connection().prepare(kTrafficAdditions,
                              "SELECT additions FROM room_traffic_writers WHERE writer = $1");
@@ -208,14 +219,24 @@ size_t EventLogDatabase::insert(const EventRows& rows, std::vector<std::string>*
   if (!db_) throw DatabaseError("not connected to PostgreSQL at " + redacted_);
   if (rows.rows == 0) return 0;
   try {
-    try {
-      return insert_prepared(kInsert, rows, new_ids);
-    } catch (const pqxx::sql_error& e) {
-      // Class 22, data exception: a detail that is not valid JSON. A statement on its own
-      // that failed inserted nothing, so the whole batch goes again.
-      if (e.sqlstate().rfind("22", 0) != 0) throw;
+    // A failed statement on its own inserted nothing, so the whole batch goes again: with
+    // ON CONFLICT when some events are already there (23505, a replay), and with every
+    // detail checked when one is rejected (class 22, data exception: not valid JSON).
+    const char* statement = kInsertNew;
+    while (true) {
+      try {
+        return insert_prepared(statement, rows, new_ids);
+      } catch (const pqxx::sql_error& e) {
+        const bool data = e.sqlstate().rfind("22", 0) == 0;
+        if (e.sqlstate() == "23505" && statement == kInsertNew) {
+          statement = kInsert;
+        } else if (data && statement != kInsertChecked) {
+          statement = kInsertChecked;
+        } else {
+          throw;
+        }
+      }
     }
-    return insert_prepared(kInsertChecked, rows, new_ids);
   } catch (const std::exception& e) {
     fail(e);
   }

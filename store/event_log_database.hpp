@@ -51,12 +51,12 @@ class EventLogDatabase {
   size_t write_idempotent(const CopyRows& rows, std::vector<std::string>* new_ids = nullptr);
 
   // The same for a live batch, in one round trip: one prepared INSERT ... SELECT FROM
-  // unnest(the column arrays) ON CONFLICT (event_id) DO NOTHING, its own transaction
-  // (committed, flushed as synchronous_commit says, before PostgreSQL answers). COPY needs
-  // two (the COPY statement's answer, then the data's). `rows` must be finish()ed. If a
-  // value is rejected (a detail that is not JSON), the batch is inserted again with every
-  // such detail kept as text ({"unparsed": ...}). new_ids as for write(). Throws
-  // DatabaseError.
+  // unnest(the column arrays), its own transaction (committed, flushed as
+  // synchronous_commit says, before PostgreSQL answers). COPY needs two (the COPY
+  // statement's answer, then the data's). `rows` must be finish()ed. If some events are
+  // already there, the batch is inserted again with ON CONFLICT (event_id) DO NOTHING; if
+  // a value is rejected (a detail that is not JSON), again with every such detail kept as
+  // text ({"unparsed": ...}). new_ids as for write(). Throws DatabaseError.
   size_t insert(const EventRows& rows, std::vector<std::string>* new_ids = nullptr);
 
   // Adds the messages counted in `traffic` to room_activity and room_message_hours, in one
