@@ -41,7 +41,7 @@ sys.path.insert(0, str(HERE.parent / "tests" / "integration"))
 
 from harness import (DIRECTORY_DOMAIN, DIRECTORY_SECRET, MUC_DOMAIN, MUC_SECRET,  # noqa: E402
                      XMPP_DOMAIN, Commonroom, CommonroomConfig, HostServer, run_dir)
-from pg_support import Cluster, migrated_database  # noqa: E402
+from pg_support import Cluster, migrated_database, psql  # noqa: E402
 
 SYSTEMS = {
     "commonroom": "commonroom via Prosody, fan-out module",
@@ -142,6 +142,7 @@ class Run:
         self.dir = run_dir(f"bench-{system}-{occupants}")
         self.host: HostServer | None = None
         self.commonroom: Commonroom | None = None
+        self.database = ""  # the run's database name (--pg-statements)
 
     def start(self) -> None:
         accounts = max(1, min(self.occupants, 10))
@@ -186,6 +187,7 @@ class Run:
             os.environ.update(env_before)
         if is_commonroom(self.system):
             uri = migrated_database(self.pg, self.dir, prefix="bench")
+            self.database = uri.rsplit("/", 1)[1].split("?")[0]
             cfg = CommonroomConfig(
                 link_port=self.host.component_port, directory=None, database_uri=uri,
                 extra={"policy": self.policy})
@@ -250,6 +252,8 @@ class Run:
                     syscalls = self.start_syscalls()
                 if self.args.lua_profile:
                     profile_before = self.lua_profile()
+                if phase == self.args.pg_statements and self.database:
+                    psql(self.pg.uri, "SELECT pg_stat_statements_reset()")
             elif line.startswith("{"):
                 figures = json.loads(line)
                 if figures["phase"] == "steps":  # the steps' summary: no phase of its own
@@ -259,6 +263,8 @@ class Run:
                     figures[f"{k}_cpu_s"] = cpu_seconds(v) - before[k]
                 if self.args.perf == "storm" and figures["phase"] == "storm":
                     perf.send_signal(signal.SIGINT)  # the storm is over: stop recording
+                if figures["phase"] == self.args.pg_statements and self.database:
+                    result["pg_statements"] = self.pg_statements(figures["sent"])
                 if figures["phase"] == "step":
                     result.setdefault("steps", []).append(figures)
                 else:
@@ -358,6 +364,24 @@ class Run:
             out += [l for l in text.splitlines() if l.strip() and not l.startswith("#")][:40]
             out.append("")
         return "\n".join(out).rstrip()
+
+    def pg_statements(self, sent: int) -> str:
+        """What PostgreSQL ran for this run's database over the phase (pg_stat_statements):
+        calls per message sent and executor time per call, most time first. The commit's
+        flush is not executor time: compare with the PostgreSQL CPU column."""
+        rows = psql(self.pg.uri, f"""
+            SELECT calls, rows, round((total_exec_time * 1000 / calls)::numeric),
+                   left(regexp_replace(query, '\\s+', ' ', 'g'), 110)
+            FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
+            WHERE d.datname = '{self.database}' AND calls > 0
+            ORDER BY total_exec_time DESC LIMIT 8""")
+        out = ["| calls per message sent | rows | executor µs per call | statement |",
+               "|---:|---:|---:|---|"]
+        for line in rows.splitlines():
+            calls, nrows, micros, query = line.split("|", 3)
+            out.append(f"| {int(calls) / max(sent, 1):.3f} | {nrows} | {micros} | "
+                       f"`{query.replace('|', '/')}` |")
+        return "\n".join(out)
 
     def lua_profile(self) -> dict[str, int]:
         """Samples of 1000 Lua VM instructions by function, from mod_bench_lua_profile."""
@@ -670,6 +694,11 @@ def main() -> int:
     ap.add_argument("--syscalls", action="store_true",
                     help="also count the host server's system calls over the saturate phase "
                     "(perf stat tracepoints) and print them per delivered message")
+    ap.add_argument("--pg-statements", nargs="?", const="rate",
+                    choices=("saturate", "half", "rate"),
+                    help="what PostgreSQL ran over that phase (default rate), from "
+                    "pg_stat_statements (loaded into the benchmark's cluster): calls per "
+                    "message sent and executor time per call, printed after the table")
     ap.add_argument("--lua-profile", nargs="?", const="saturate", choices=("saturate", "storm"),
                     help="that phase only (default saturate; storm: the join storm), with "
                     "Prosody's Lua instructions counted by function "
@@ -712,8 +741,11 @@ def main() -> int:
     load_before = Path("/proc/loadavg").read_text().split()[:3]
     pg = None
     if any(is_commonroom(s) for s in systems):
-        pg = Cluster()
+        pg = Cluster(options="-c shared_preload_libraries=pg_stat_statements "
+                     "-c pg_stat_statements.track=top" if args.pg_statements else "")
         pg.start()
+        if args.pg_statements:
+            psql(pg.uri, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
     raw: dict = {}
     try:
         for run in range(args.runs):
@@ -753,6 +785,11 @@ def main() -> int:
             print("```\n" + samples[-1].get("perf", "") + "\n```\n")
     if args.syscalls:
         print(syscalls_report(raw, args.seconds))
+    if args.pg_statements:
+        for key, samples in raw.items():
+            if samples[-1].get("pg_statements"):
+                print(f"### {key}: PostgreSQL statements, {args.pg_statements} phase (last run)\n")
+                print(samples[-1]["pg_statements"] + "\n")
     if args.lua_profile:
         print(lua_profile_report(raw))
         return 0

@@ -9,7 +9,9 @@
 #
 # An existing cluster in DIR is reused (its data kept); a half-created one is rebuilt.
 # Environment: PG_FAST=1 turns off fsync/synchronous_commit/full_page_writes — for tests,
-# where speed matters and a crash only loses a scratch database.
+# where speed matters and a crash only loses a scratch database. PG_OPTIONS adds server
+# options when the cluster starts (e.g. "-c shared_preload_libraries=pg_stat_statements"
+# for bench/muc_e2e.py --pg-statements).
 # Run as root (the cluster runs as user postgres) or as an ordinary user (runs as you).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
@@ -84,6 +86,9 @@ cmd_start() {
     local opts="-c listen_addresses=127.0.0.1 -p $PORT -k $DIR"
     if [[ "${PG_FAST:-0}" == 1 ]]; then
       opts+=" -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    fi
+    if [[ -n "${PG_OPTIONS:-}" ]]; then
+      opts+=" $PG_OPTIONS"
     fi
     # The log is created by the cluster user, so it must be writable by them.
     touch "$DIR/postgres.log"

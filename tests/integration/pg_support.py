@@ -38,14 +38,16 @@ def pg_bin(name):
 class Cluster:
     """A PostgreSQL cluster started with scripts/lib/postgres.sh (fsync on)."""
 
-    def __init__(self):
+    def __init__(self, options: str = ""):
         self.dir = tempfile.mkdtemp(prefix="commonroom-test-pg-")
         self.port = free_port()
         self.uri = None
+        self.options = options  # extra server options (scripts/lib/postgres.sh PG_OPTIONS)
 
     def start(self):
+        env = dict(os.environ, PG_OPTIONS=self.options) if self.options else None
         out = subprocess.run([str(POSTGRES_SH), "start", self.dir, str(self.port)],
-                             capture_output=True, text=True, timeout=180)
+                             capture_output=True, text=True, timeout=180, env=env)
         assert out.returncode == 0, out.stderr
         self.uri = [line.split("=", 1)[1] for line in out.stdout.splitlines()
                     if line.startswith("PG_URI=")][0]
