@@ -8,10 +8,11 @@
 //
 //   event_log_bench --drive N --rate R --database URI --journal-dir DIR --completed FILE
 //                   [--mode journal-first|database-first] [--prefix P] [--drain-timeout S]
-//                   [--detail TEXT]
+//                   [--detail TEXT] [--linger S]
 //       The integration tests' traffic source: submits N one-event tickets at R per second
 //       and appends each event id to FILE (write(2), so it survives SIGKILL) only after its
-//       ticket completed. Then waits up to S seconds for the journal to drain, prints the
+//       ticket completed. Then waits up to S seconds for the journal to drain, keeps the log
+//       running --linger seconds more with nothing submitted (a room gone quiet), prints the
 //       stats as one JSON line and exits 0 if drained (3 if not). --drive 0 only drains.
 //
 //   event_log_bench --small-batches N --database URI
@@ -59,6 +60,7 @@ struct Options {
   std::string mode = "database-first";
   std::string prefix = "drive";
   double drain_timeout = 60;
+  double linger = 0;
   std::string detail;  // --detail: the detail text of every driven event
   long small_batches = 0;
 };
@@ -104,6 +106,8 @@ Options parse(int argc, char** argv) {
       o.drain_timeout = std::stod(next());
     else if (a == "--detail")
       o.detail = next();
+    else if (a == "--linger")
+      o.linger = std::stod(next());
     else
       usage(("unknown argument " + a).c_str());
   }
@@ -609,6 +613,7 @@ int drive(const Options& o) {
   bool ok = n == 0 || log.wait_durable(last, 120s);
   bool drained =
       ok && log.wait_drained(std::chrono::milliseconds(static_cast<long>(o.drain_timeout * 1000)));
+  std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<long>(o.linger * 1000)));
   auto st = log.stats();
   std::printf(
       "{\"submitted\": %llu, \"durable\": %llu, \"journaled\": %llu, \"database\": %llu, "

@@ -411,8 +411,12 @@ struct EventLog::State {
         report_backlog_locked();
         next_report = now + settings.backlog_report_interval;
       }
-      if (db && db_connected && !traffic.empty() &&
-          (db_stop || now >= traffic_due || traffic.entries() >= settings.traffic_max_entries)) {
+      // An addition whose answer was lost is settled as soon as PostgreSQL is back, not
+      // only with the next messages: a room gone quiet (or a stop) would leave it out.
+      const bool in_doubt = db && db->traffic_in_doubt();
+      if (db && db_connected && (!traffic.empty() || in_doubt) &&
+          (db_stop || in_doubt || now >= traffic_due ||
+           traffic.entries() >= settings.traffic_max_entries)) {
         const bool added = flush_traffic(lock);
         if (!added && !db_connected) back_off();
         if (!added && db_stop) drop_traffic_locked("");

@@ -65,6 +65,9 @@ class EventLogDatabase {
   // then whether it was added is settled at the next call, from this writer's row in
   // room_traffic_writers, so nothing is counted twice or dropped.
   void add_traffic(TrafficRollup& traffic);
+  // An addition's connection broke while PostgreSQL had it: the next add_traffic, even
+  // with nothing new, finds out whether it was added and adds it if not.
+  bool traffic_in_doubt() const { return traffic_in_doubt_ != nullptr; }
 
   const std::string& redacted_uri() const { return redacted_; }
 

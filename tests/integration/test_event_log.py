@@ -12,10 +12,13 @@ migrations with `commonroom migrate`.
 import json
 import os
 import signal
+import socket
 import subprocess
+import threading
 import time
 import uuid
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -221,6 +224,89 @@ def test_a_live_batch_that_meets_events_already_logged_inserts_the_rest(cluster,
     # connection, its events would have gone through the journal and been counted as in
     # doubt: 152 when this was tried.)
     assert psql(db, "SELECT sum(messages) FROM room_message_hours") == "150"
+
+
+class TrafficAdditionCutter:
+    """TCP proxy in front of PostgreSQL that breaks the log's connection at its first
+    traffic addition (decision 0074): with reply=False it drops the statement itself
+    (PostgreSQL never runs it), with reply=True it forwards it and drops PostgreSQL's answer
+    (added, but the log cannot know). Later connections pass through untouched."""
+
+    MARK = b"room_traffic_add\x00"
+
+    def __init__(self, upstream_port: int, reply: bool):
+        self.upstream_port, self.reply = upstream_port, reply
+        self.cut = threading.Event()
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(16)
+        self.port = self.listener.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def close(self):
+        self.listener.close()
+
+    def _accept(self):
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            server = socket.create_connection(("127.0.0.1", self.upstream_port))
+            answer_due = threading.Event()
+            for src, dst, from_client in ((client, server, True), (server, client, False)):
+                threading.Thread(target=self._pump, args=(src, dst, from_client, answer_due),
+                                 daemon=True).start()
+
+    def _is_addition(self, data: bytes) -> bool:
+        # A Bind message: 'B', its length, an empty portal name, then the statement's name.
+        # (The Parse that prepares it has the name right after its length.)
+        i = data.find(self.MARK)
+        return i >= 6 and data[i - 6:i - 5] == b"B" and data[i - 1] == 0
+
+    def _pump(self, src, dst, from_client, answer_due):
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                if from_client and not self.cut.is_set() and self._is_addition(data):
+                    self.cut.set()
+                    if not self.reply:
+                        break
+                    answer_due.set()
+                elif not from_client and answer_due.is_set():
+                    break
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                s.close()
+
+
+@pytest.mark.parametrize("reply", [False, True], ids=["statement-lost", "answer-lost"])
+def test_traffic_figures_stay_exact_when_an_addition_is_cut_off(cluster, db, tmp_path, reply):
+    # 200 messages in two seconds, then the room goes quiet: the figures are added five
+    # seconds after the first, and that addition's connection breaks. Whether PostgreSQL ran
+    # it or not, the log finds out once it is connected again (room_traffic_writers) and the
+    # figures end exact: nothing counted twice, nothing left out, with no message after it.
+    cutter = TrafficAdditionCutter(urlsplit(db).port, reply)
+    proxied = db.replace(f":{urlsplit(db).port}/", f":{cutter.port}/")
+    try:
+        driver = Driver(tmp_path, proxied, 200, 100, "database-first", extra=("--linger", "8"))
+        rc, stats, err = driver.finish()
+    finally:
+        cutter.close()
+    assert rc == 0, err
+    assert cutter.cut.is_set(), err
+    assert psql(db, "SELECT count(*) FROM room_events") == "200"
+    assert psql(db, "SELECT sum(messages) FROM room_message_hours") == "200", err
+    assert traffic_figures(db) == expected_traffic_figures(db)
 
 
 def test_a_detail_that_is_not_json_is_kept_instead_of_blocking_the_log(cluster, db, tmp_path):
