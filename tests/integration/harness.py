@@ -18,6 +18,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -104,6 +105,60 @@ def wait_until(predicate: Callable[[], object], timeout: float, interval: float 
 
 
 # --------------------------------------------------------------------------- host servers
+
+class TcpProxy:
+    """A TCP proxy on loopback in front of a server, for fault tests. Every connection is
+    two pumps; relay() decides what each chunk becomes: the bytes to pass on, b"" to
+    swallow them, or None to cut the connection (both sides shut). `conn` is a dict per
+    connection for a subclass's state."""
+
+    def __init__(self, upstream_port: int):
+        self.upstream_port = upstream_port
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(16)
+        self.port = self.listener.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def relay(self, data: bytes, from_client: bool, conn: dict) -> Optional[bytes]:
+        return data
+
+    def close(self) -> None:
+        self.listener.close()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            server = socket.create_connection(("127.0.0.1", self.upstream_port))
+            conn: dict = {}
+            for src, dst, from_client in ((client, server, True), (server, client, False)):
+                threading.Thread(target=self._pump, args=(src, dst, from_client, conn),
+                                 daemon=True).start()
+
+    def _pump(self, src: socket.socket, dst: socket.socket, from_client: bool,
+              conn: dict) -> None:
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                data = self.relay(data, from_client, conn)
+                if data is None:
+                    break
+                if data:
+                    dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
 
 class HostServer:
     """Prosody or ejabberd on loopback, started by scripts/lib/<kind>.sh."""

@@ -10,7 +10,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import threading
 import time
@@ -18,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import SOURCE_DIR, commonroom_bin, free_port, run_dir, wait_until
+from harness import SOURCE_DIR, TcpProxy, commonroom_bin, free_port, run_dir, wait_until
 
 SCRIPTS = SOURCE_DIR / "scripts"
 BASE = "o=University of Cambridge,dc=cam,dc=ac,dc=uk"
@@ -324,54 +323,25 @@ def test_slow_ldap_times_out_and_changes_nothing(env):
     assert env.people() == before
 
 
-class FreezingProxy:
+class FreezingProxy(TcpProxy):
     """TCP proxy in front of slapd that stops forwarding the server's replies after
     `after_bytes` (so a sync is stuck mid-search, deterministically) and closes the client
     side when the server goes away."""
 
     def __init__(self, upstream_port: int, after_bytes: int):
-        self.upstream_port = upstream_port
         self.after_bytes = after_bytes
         self.frozen = threading.Event()
-        self.listener = socket.socket()
-        self.listener.bind(("127.0.0.1", 0))
-        self.listener.listen()
-        self.port = self.listener.getsockname()[1]
-        threading.Thread(target=self._accept, daemon=True).start()
+        super().__init__(upstream_port)
 
-    def _accept(self):
-        while True:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return
-            server = socket.create_connection(("127.0.0.1", self.upstream_port))
-            threading.Thread(target=self._pump, args=(client, server, False), daemon=True).start()
-            threading.Thread(target=self._pump, args=(server, client, True), daemon=True).start()
-
-    def _pump(self, src, dst, from_server):
-        sent = 0
-        try:
-            while True:
-                data = src.recv(65536)
-                if not data:
-                    break
-                if from_server and sent + len(data) > self.after_bytes:
-                    self.frozen.set()
-                    continue  # swallow: the client waits for a page that never comes
-                dst.sendall(data)
-                sent += len(data)
-        except OSError:
-            pass
-        finally:
-            for s in (src, dst):
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-
-    def close(self):
-        self.listener.close()
+    def relay(self, data, from_client, conn):
+        if from_client:
+            return data
+        sent = conn.get("sent", 0)
+        if sent + len(data) > self.after_bytes:
+            self.frozen.set()
+            return b""  # swallow: the client waits for a page that never comes
+        conn["sent"] = sent + len(data)
+        return data
 
 
 def test_ldap_stopped_mid_sync_removes_nobody_and_the_retry_works(env):

@@ -12,7 +12,6 @@ migrations with `commonroom migrate`.
 import json
 import os
 import signal
-import socket
 import subprocess
 import threading
 import time
@@ -23,7 +22,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from pg_support import Cluster, psql, with_database
-from harness import free_port
+from harness import TcpProxy, free_port
 
 SOURCE_DIR = Path(os.environ.get("COMMONROOM_SOURCE_DIR", Path(__file__).resolve().parents[2]))
 BUILD_DIR = Path(os.environ.get("COMMONROOM_BUILD_DIR", SOURCE_DIR / "build"))
@@ -226,7 +225,7 @@ def test_a_live_batch_that_meets_events_already_logged_inserts_the_rest(cluster,
     assert psql(db, "SELECT sum(messages) FROM room_message_hours") == "150"
 
 
-class TrafficAdditionCutter:
+class TrafficAdditionCutter(TcpProxy):
     """TCP proxy in front of PostgreSQL that breaks the log's connection at its first
     traffic addition (decision 0074): with reply=False it drops the statement itself
     (PostgreSQL never runs it), with reply=True it forwards it and drops PostgreSQL's answer
@@ -235,28 +234,9 @@ class TrafficAdditionCutter:
     MARK = b"room_traffic_add\x00"
 
     def __init__(self, upstream_port: int, reply: bool):
-        self.upstream_port, self.reply = upstream_port, reply
+        self.reply = reply
         self.cut = threading.Event()
-        self.listener = socket.socket()
-        self.listener.bind(("127.0.0.1", 0))
-        self.listener.listen(16)
-        self.port = self.listener.getsockname()[1]
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def close(self):
-        self.listener.close()
-
-    def _accept(self):
-        while True:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return
-            server = socket.create_connection(("127.0.0.1", self.upstream_port))
-            answer_due = threading.Event()
-            for src, dst, from_client in ((client, server, True), (server, client, False)):
-                threading.Thread(target=self._pump, args=(src, dst, from_client, answer_due),
-                                 daemon=True).start()
+        super().__init__(upstream_port)
 
     def _is_addition(self, data: bytes) -> bool:
         # A Bind message: 'B', its length, an empty portal name, then the statement's name.
@@ -264,29 +244,15 @@ class TrafficAdditionCutter:
         i = data.find(self.MARK)
         return i >= 6 and data[i - 6:i - 5] == b"B" and data[i - 1] == 0
 
-    def _pump(self, src, dst, from_client, answer_due):
-        try:
-            while True:
-                data = src.recv(65536)
-                if not data:
-                    break
-                if from_client and not self.cut.is_set() and self._is_addition(data):
-                    self.cut.set()
-                    if not self.reply:
-                        break
-                    answer_due.set()
-                elif not from_client and answer_due.is_set():
-                    break
-                dst.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for s in (src, dst):
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-                s.close()
+    def relay(self, data, from_client, conn):
+        if from_client and not self.cut.is_set() and self._is_addition(data):
+            self.cut.set()
+            if not self.reply:
+                return None
+            conn["answer_due"] = True
+        elif not from_client and conn.get("answer_due"):
+            return None
+        return data
 
 
 @pytest.mark.parametrize("reply", [False, True], ids=["statement-lost", "answer-lost"])
