@@ -103,13 +103,13 @@ struct EventLog::State {
     std::chrono::system_clock::time_point at;
   };
 
-  // A batch at PostgreSQL: the live one the database thread took, or one the writer asked
-  // it to commit because the journal cannot be written (the fallback, whose batch stays with
-  // the writer).
   static void note_groupchat(const muc::RoomEvent& e, std::vector<Groupchat>& into) {
     if (e.kind == muc::RoomEventKind::groupchat) into.push_back({e.id, e.room, e.occurred_at});
   }
 
+  // A batch at PostgreSQL: the live one the database thread took, or one the writer asked
+  // it to commit because the journal cannot be written (the fallback, whose batch stays with
+  // the writer).
   struct LiveRequest {
     EventRows rows;
     std::vector<Groupchat> groupchat;
@@ -413,10 +413,11 @@ struct EventLog::State {
       }
       // An addition whose answer was lost is settled as soon as PostgreSQL is back, not
       // only with the next messages: a room gone quiet (or a stop) would leave it out.
-      const bool in_doubt = db && db->traffic_in_doubt();
-      if (db && db_connected && (!traffic.empty() || in_doubt) &&
-          (db_stop || in_doubt || now >= traffic_due ||
-           traffic.entries() >= settings.traffic_max_entries)) {
+      const bool traffic_ready =
+          (db && db->traffic_in_doubt()) ||
+          (!traffic.empty() &&
+           (db_stop || now >= traffic_due || traffic.entries() >= settings.traffic_max_entries));
+      if (db && db_connected && traffic_ready) {
         const bool added = flush_traffic(lock);
         if (!added && !db_connected) back_off();
         if (!added && db_stop) drop_traffic_locked("");

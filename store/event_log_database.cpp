@@ -227,10 +227,10 @@ size_t EventLogDatabase::insert(const EventRows& rows, std::vector<std::string>*
       try {
         return insert_prepared(statement, rows, new_ids);
       } catch (const pqxx::sql_error& e) {
-        const bool data = e.sqlstate().rfind("22", 0) == 0;
-        if (e.sqlstate() == "23505" && statement == kInsertNew) {
+        const std::string& state = e.sqlstate();
+        if (state == "23505" && statement == kInsertNew) {
           statement = kInsert;
-        } else if (data && statement != kInsertChecked) {
+        } else if (state.rfind("22", 0) == 0 && statement != kInsertChecked) {
           statement = kInsertChecked;
         } else {
           throw;

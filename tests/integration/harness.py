@@ -104,8 +104,6 @@ def wait_until(predicate: Callable[[], object], timeout: float, interval: float 
         time.sleep(interval)
 
 
-# --------------------------------------------------------------------------- host servers
-
 class TcpProxy:
     """A TCP proxy on loopback in front of a server, for fault tests. Every connection is
     two pumps; relay() decides what each chunk becomes: the bytes to pass on, b"" to
@@ -159,6 +157,8 @@ class TcpProxy:
                 except OSError:
                     pass
 
+
+# --------------------------------------------------------------------------- host servers
 
 class HostServer:
     """Prosody or ejabberd on loopback, started by scripts/lib/<kind>.sh."""
