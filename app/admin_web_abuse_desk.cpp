@@ -94,12 +94,13 @@ auto refusing(F&& f) {
 
 }  // namespace
 
-PgAbuseDesk::PgAbuseDesk(std::string uri, const LivePolicy& policy)
-    : pool_(std::move(uri)), policy_(policy) {}
+PgAbuseDesk::PgAbuseDesk(std::string uri, const LivePolicy& policy, std::function<void()> catch_up)
+    : pool_(std::move(uri)), policy_(policy), catch_up_(std::move(catch_up)) {}
 PgAbuseDesk::~PgAbuseDesk() = default;
 
 aw::LogResults PgAbuseDesk::search(const aw::CaseLook& who, const aw::LogFilter& filter,
                                    const std::string& after, int limit) {
+  catch_up();
   Lease l(pool_);
   return refusing([&] {
     auto page = store::audited_search(l.c(), access(who), query_of(filter), after, limit);
@@ -114,6 +115,7 @@ aw::LogResults PgAbuseDesk::search(const aw::CaseLook& who, const aw::LogFilter&
 
 aw::LogTimeline PgAbuseDesk::context(const aw::CaseLook& who, const aw::ContextLink& link,
                                      int before, int after) {
+  catch_up();
   Lease l(pool_);
   return refusing([&] {
     auto ctx = store::audited_context(
@@ -128,6 +130,7 @@ aw::LogTimeline PgAbuseDesk::context(const aw::CaseLook& who, const aw::ContextL
 
 aw::EvidenceArchive PgAbuseDesk::export_evidence(const aw::CaseLook& who,
                                                  const aw::LogFilter& filter, int max_events) {
+  catch_up();
   Lease l(pool_);
   return refusing([&] {
     auto r = store::audited_export(l.c(), access(who), query_of(filter), max_events);
@@ -186,6 +189,7 @@ std::vector<aw::HoldEntry> PgAbuseDesk::hold_history(int limit) {
 }
 
 aw::HoldEntry PgAbuseDesk::preview_hold(const aw::CaseLook& who, const aw::HoldRequest& hold) {
+  catch_up();  // the events the hold counts
   Lease l(pool_);
   return refusing([&] {
     return hold_of(store::preview_hold(l.c(), hold.kind, hold.subject, hold.reason, who.actor,
@@ -195,6 +199,7 @@ aw::HoldEntry PgAbuseDesk::preview_hold(const aw::CaseLook& who, const aw::HoldR
 }
 
 aw::HoldEntry PgAbuseDesk::place_hold(const aw::CaseLook& who, const aw::HoldRequest& hold) {
+  catch_up();  // the events the hold counts
   Lease l(pool_);
   return refusing([&] {
     return hold_of(

@@ -3,6 +3,7 @@
 // rooms engine) and holds exactly as the command line does. A small pool of connections is
 // shared by the HTTP worker threads.
 #pragma once
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -24,7 +25,9 @@ class PgAbuseDesk : public admin_web::AbuseDesk {
   // can, with --force).
   // `policy`: the [policy] in effect (its local_domains may not be banned); must outlive
   // the desk.
-  PgAbuseDesk(std::string uri, const LivePolicy& policy);
+  // `catch_up`: waits until every event the abuse log has made durable is in PostgreSQL
+  // (journal-first copies its journal once a second), so a search shows all of them.
+  PgAbuseDesk(std::string uri, const LivePolicy& policy, std::function<void()> catch_up = {});
   ~PgAbuseDesk() override;
 
   admin_web::LogResults search(const admin_web::CaseLook& who, const admin_web::LogFilter& filter,
@@ -51,8 +54,12 @@ class PgAbuseDesk : public admin_web::AbuseDesk {
 
  private:
   using Lease = store::ConnectionPool::Lease;
+  void catch_up() const {
+    if (catch_up_) catch_up_();
+  }
   store::ConnectionPool pool_;
   const LivePolicy& policy_;
+  std::function<void()> catch_up_;
 };
 
 }  // namespace commonroom::app

@@ -15,21 +15,43 @@
 namespace commonroom::app {
 
 struct ArchiveWorker::State {
-  State(Reader r, Sender s, Poco::Logger& l, std::size_t max)
-      : reader(std::move(r)), sender(std::move(s)), log(l), max_waiting(max) {}
+  State(Reader r, Sender s, Poco::Logger& l, std::size_t max, CatchUp c)
+      : reader(std::move(r)),
+        sender(std::move(s)),
+        log(l),
+        max_waiting(max),
+        catch_up(std::move(c)) {}
 
   Reader reader;
   Sender sender;
   Poco::Logger& log;
   std::size_t max_waiting;
+  CatchUp catch_up;
   std::mutex mutex;
   std::condition_variable cv;
-  std::deque<muc::MamQuery> queue;
+  struct Waiting {
+    muc::MamQuery query;
+    uint64_t mark = 0;
+  };
+  std::deque<Waiting> queue;
   bool stopping = false;
   std::thread thread;
 
-  void answer(const muc::MamQuery& q) {
+  void answer(const muc::MamQuery& q, uint64_t mark) {
     muc::Effects out;
+    // A page without the newest messages would look complete to the client: it gets an
+    // error it can retry instead (the journal is being copied, or PostgreSQL is away).
+    if (catch_up && !catch_up(mark)) {
+      log.warning(q.room +
+                  ": archive query refused: the abuse log's journal has not reached "
+                  "PostgreSQL yet");
+      out.outbound.push_back(muc::mam_error(
+          q, xmpp::StanzaError(xmpp::Condition::resource_constraint, xmpp::ErrorType::wait,
+                               "the newest messages are not in the archive yet; try again in "
+                               "a moment")));
+      sender(out);
+      return;
+    }
     try {
       auto page = reader(q);
       if (!page) {
@@ -48,22 +70,23 @@ struct ArchiveWorker::State {
 
   void run() {
     for (;;) {
-      muc::MamQuery q;
+      Waiting w;
       {
         std::unique_lock lock(mutex);
         cv.wait(lock, [this] { return stopping || !queue.empty(); });
         if (stopping) return;
-        q = std::move(queue.front());
+        w = std::move(queue.front());
         queue.pop_front();
       }
-      answer(q);
+      answer(w.query, w.mark);
     }
   }
 };
 
 ArchiveWorker::ArchiveWorker(Reader reader, Sender sender, Poco::Logger& log,
-                             std::size_t max_waiting)
-    : state_(std::make_unique<State>(std::move(reader), std::move(sender), log, max_waiting)) {}
+                             std::size_t max_waiting, CatchUp catch_up)
+    : state_(std::make_unique<State>(std::move(reader), std::move(sender), log, max_waiting,
+                                     std::move(catch_up))) {}
 
 ArchiveWorker::~ArchiveWorker() {
   stop();
@@ -74,7 +97,7 @@ void ArchiveWorker::start() {
 }
 
 void ArchiveWorker::stop() {
-  std::deque<muc::MamQuery> left;
+  std::deque<State::Waiting> left;
   {
     std::lock_guard lock(state_->mutex);
     state_->stopping = true;
@@ -82,11 +105,11 @@ void ArchiveWorker::stop() {
   }
   state_->cv.notify_all();
   if (state_->thread.joinable()) state_->thread.join();
-  for (const auto& q : left) {
+  for (const auto& w : left) {
     muc::Effects out;
-    out.outbound.push_back(
-        muc::mam_error(q, xmpp::StanzaError(xmpp::Condition::service_unavailable,
-                                            xmpp::ErrorType::cancel, "the service is stopping")));
+    out.outbound.push_back(muc::mam_error(
+        w.query, xmpp::StanzaError(xmpp::Condition::service_unavailable, xmpp::ErrorType::cancel,
+                                   "the service is stopping")));
     state_->sender(out);
   }
 }
@@ -96,7 +119,7 @@ bool ArchiveWorker::stopping() const {
   return state_->stopping;
 }
 
-void ArchiveWorker::submit(std::vector<muc::MamQuery> queries) {
+void ArchiveWorker::submit(std::vector<muc::MamQuery> queries, uint64_t mark) {
   std::vector<muc::MamQuery> refused;
   {
     std::lock_guard lock(state_->mutex);
@@ -104,7 +127,7 @@ void ArchiveWorker::submit(std::vector<muc::MamQuery> queries) {
       if (state_->stopping || state_->queue.size() >= state_->max_waiting)
         refused.push_back(std::move(q));
       else
-        state_->queue.push_back(std::move(q));
+        state_->queue.push_back({std::move(q), mark});
     }
   }
   state_->cv.notify_all();

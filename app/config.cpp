@@ -77,7 +77,8 @@ const std::vector<std::pair<std::string, std::vector<std::string>>>& schema() {
           "tls_private_key"}},
         {"logging", {"channel", "file", "level"}},
         {"abuse-log",
-         {"journal_dir", "mode", "max_batch_events", "database_timeout_ms", "segment_mb"}},
+         {"journal_dir", "mode", "max_batch_events", "database_timeout_ms", "segment_mb",
+          "replay_interval_ms"}},
         {"policy", {"local_domains",       "persistent_creators",  "room_quota",
                     "room_name_pattern",   "room_name_min_length", "room_name_max_length",
                     "reserved_room_names", "reserved_nicks",       "denied_domains",
@@ -790,6 +791,8 @@ class Loader {
     if (auto v = integer("abuse-log", "database_timeout_ms", 10, 600000))
       a.database_timeout = std::chrono::milliseconds(*v);
     if (auto v = integer("abuse-log", "segment_mb", 1, 4096)) a.segment_bytes = *v << 20;
+    if (auto v = integer("abuse-log", "replay_interval_ms", 0, 60000))
+      a.replay_interval = std::chrono::milliseconds(*v);
   }
 
   void validate_host_server(HostServerSettings& l) {

@@ -49,10 +49,11 @@ struct AbuseLogSettings {
   // Absolute after loading; default "abuse-log-journal" in $STATE_DIRECTORY (systemd's
   // StateDirectory=) or else beside the configuration file.
   std::string journal_dir;
-  bool journal_first = false;  // mode = journal-first | database-first (the default)
+  bool journal_first = true;  // mode = journal-first (the default, decision 0077) | database-first
   size_t max_batch_events = 10000;
   std::chrono::milliseconds database_timeout{1000};
   uint64_t segment_bytes = 64ull << 20;
+  std::chrono::milliseconds replay_interval{1000};  // journal-first: copy to PostgreSQL every
 };
 
 // [policy] retention_days and retention_check_hours: how long room events are kept before the

@@ -66,6 +66,7 @@ Runtime::Runtime(const Config& config, const directory::PeopleIndexSource* peopl
     s.max_batch_events = config.abuse_log.max_batch_events;
     s.database_timeout = config.abuse_log.database_timeout;
     s.segment_bytes = config.abuse_log.segment_bytes;
+    s.replay_interval = config.abuse_log.replay_interval;
     s.log = store_log_sink();
     event_log_ = std::make_unique<store::EventLog>(std::move(s));  // throws JournalError
   } else if (config.muc) {
@@ -93,9 +94,16 @@ Runtime::Runtime(const Config& config, const directory::PeopleIndexSource* peopl
       RoomsShell* shell = rooms_shell_.get();
       shell->set_persistence(
           std::make_unique<RoomPersistence>(config.database_uri, Poco::Logger::get("muc")));
+      ArchiveWorker::CatchUp catch_up;
+      if (event_log_) {
+        catch_up = [log = event_log_.get()](uint64_t mark) {
+          return log->wait_in_database(mark, kArchiveStatementTimeout);
+        };
+      }
       shell->set_archive(std::make_unique<ArchiveWorker>(
           ArchiveWorker::postgres_reader(config.database_uri, kArchiveStatementTimeout),
-          [shell](const muc::Effects& answer) { shell->send(answer); }, Poco::Logger::get("muc")));
+          [shell](const muc::Effects& answer) { shell->send(answer); }, Poco::Logger::get("muc"),
+          256, std::move(catch_up)));
       bans_ = std::make_unique<ServiceBanWatcher>(
           config.database_uri,
           [shell, rooms](std::vector<muc::ServiceBan> bans) {
@@ -215,6 +223,11 @@ bool Runtime::rooms_unlogged() const {
 std::optional<store::EventLogStats> Runtime::abuse_log_stats() const {
   if (!event_log_) return std::nullopt;
   return event_log_->stats();
+}
+
+bool Runtime::abuse_log_catch_up(std::chrono::milliseconds timeout) const {
+  if (!event_log_) return true;
+  return event_log_->wait_in_database(event_log_->database_mark(), timeout);
 }
 
 std::vector<xmpp::HostConnectionStatus> Runtime::status() const {

@@ -41,6 +41,9 @@ class Runtime {
   std::vector<xmpp::HostConnectionStatus> status() const;  // thread-safe snapshot
   // The abuse log's counters (thread-safe); nullopt when there is none.
   std::optional<store::EventLogStats> abuse_log_stats() const;
+  // Waits until every event logged so far is in PostgreSQL (the journal copied at once), so
+  // a reader of room_events sees all of it; true at once without a log.
+  bool abuse_log_catch_up(std::chrono::milliseconds timeout) const;
   // Runs `work` on the rooms engine thread, the only thread that may touch the rooms service;
   // the admin web's actor is set on `policy` for that one call. The effects it leaves in
   // `out` are saved, logged and sent like a stanza's, so occupants see admin web changes at

@@ -6,6 +6,7 @@
 //
 //   muc_component_bench [--bin PATH] [--occupants N] [--messages N] [--window N]
 //                       [--senders N] [--join-burst N] [--timed-joins N] [--runs N]
+//                       [--abuse-log-mode database-first|journal-first]
 // It also times single joins into the full room, and latency with messages sent at a fixed
 // rate of half the closed-loop rate (targets: join < 20 ms, p99 < 5 ms).
 // With PG_URI in the environment, one more set of runs uses a [database] (the durable
@@ -81,6 +82,7 @@ struct Options {
   // sent right behind it (the engine answers in order, so by then the newcomer has its
   // roster, history and subject, and everyone else its presence).
   int timed_joins = 20;
+  std::string abuse_log_mode;  // empty: the service's default
 };
 
 pid_t g_child = 0;  // the commonroom under test, stopped on the way out
@@ -297,6 +299,7 @@ RunResult run_once(const Options& opt, const fs::path& dir, const std::string& d
     if (!database_uri.empty()) {
       ini << "[database]\nuri = " << database_uri << "\n"
           << "[abuse-log]\njournal_dir = " << (dir / "journal").string() << "\n";
+      if (!opt.abuse_log_mode.empty()) ini << "mode = " << opt.abuse_log_mode << "\n";
     }
   }
   const fs::path log = dir / "commonroom.log";
@@ -542,9 +545,12 @@ int run_benchmark(int argc, char** argv) {
       opt.timed_joins = number(0);
     else if (a == "--runs")
       opt.runs = number(1);
+    else if (a == "--abuse-log-mode")
+      opt.abuse_log_mode = value();
     else
       die("usage: muc_component_bench [--bin PATH] [--occupants N] [--messages N] "
-          "[--window N] [--senders N] [--join-burst N] [--timed-joins N] [--runs N]");
+          "[--window N] [--senders N] [--join-burst N] [--timed-joins N] [--runs N] "
+          "[--abuse-log-mode database-first|journal-first]");
   }
   if (opt.senders == 0 || opt.senders > opt.occupants) opt.senders = opt.occupants;
   if (access(opt.bin.c_str(), X_OK) != 0) die("no commonroom binary at " + opt.bin);

@@ -190,7 +190,8 @@ class Run:
             self.database = uri.rsplit("/", 1)[1].split("?")[0]
             cfg = CommonroomConfig(
                 link_port=self.host.component_port, directory=None, database_uri=uri,
-                extra={"policy": self.policy})
+                extra={"policy": self.policy, "abuse-log": {
+                    "mode": getattr(self.args, "abuse_log_mode", "database-first")}})
             self.commonroom = Commonroom(self.dir, cfg).start()
             self.commonroom.wait_connected([MUC_DOMAIN], timeout=30)
             # The fan-out questions are answered right after the handshake: the module's, then
@@ -694,6 +695,11 @@ def main() -> int:
     ap.add_argument("--syscalls", action="store_true",
                     help="also count the host server's system calls over the saturate phase "
                     "(perf stat tracepoints) and print them per delivered message")
+    ap.add_argument("--abuse-log-mode", choices=("database-first", "journal-first"),
+                    default="database-first",
+                    help="commonroom's [abuse-log] mode (default database-first, the service's "
+                    "default); journal-first copies the journal into PostgreSQL once a second "
+                    "(decision 0077)")
     ap.add_argument("--pg-statements", nargs="?", const="rate",
                     choices=("saturate", "half", "rate"),
                     help="what PostgreSQL ran over that phase (default rate), from "

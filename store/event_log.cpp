@@ -143,6 +143,16 @@ struct EventLog::State {
            journal.backlog().events == 0;
   }
 
+  // journal_first with a replay interval: the database thread lets the journal gather
+  // instead of copying each batch as it is journaled.
+  bool gathers_locked() const {
+    return settings.mode == EventLogMode::journal_first && settings.replay_interval.count() > 0 &&
+           !db_stop && catch_up_waiters == 0;
+  }
+  bool gathering_locked() const {
+    return gathers_locked() && gathering_since != Clock::time_point{};
+  }
+
   // The database thread takes the waiting events as the next live batch.
   bool database_takes_locked() const {
     return !pending.empty() && !in_flight && writer_holding == 0 && live_path_open_locked();
@@ -356,7 +366,9 @@ struct EventLog::State {
     }
     std::lock_guard lock(mutex);
     journaled_events += events.size();
-    db_cv.notify_all();
+    // A gathering database thread already sleeps until its copy is due.
+    if (!gathering_locked() || journal.backlog().events >= settings.replay_after_events)
+      db_cv.notify_all();
     return true;
   }
 
@@ -492,7 +504,18 @@ struct EventLog::State {
         continue;
       }
       auto backlog = journal.backlog();
+      if (backlog.events > 0 && gathers_locked() && backlog.events < settings.replay_after_events) {
+        if (gathering_since == Clock::time_point{}) gathering_since = now;
+        const auto due = gathering_since + settings.replay_interval;
+        if (now < due) {
+          auto until = std::min(due, next_report);
+          if (!traffic.empty()) until = std::min(until, traffic_due);
+          db_cv.wait_until(lock, until);
+          continue;
+        }
+      }
       if (backlog.events > 0) {
+        gathering_since = {};
         draining = true;
         lock.unlock();
         std::string error;
@@ -514,11 +537,14 @@ struct EventLog::State {
           given = events.size();
           inserted = db->write(encode_rows(events), &new_ids);
           written = true;
+          // Under the lock, with the count: database_mark() reads both at one instant.
+          lock.lock();
           journal.consume(chunk);
+          copied_frames += chunk.frames;
         } catch (const std::exception& e) {
           error = e.what();
         }
-        lock.lock();
+        if (!lock.owns_lock()) lock.lock();
         if (written) {
           count_traffic(replayed, given, inserted, new_ids);
         } else if (!db->connected()) {
@@ -542,14 +568,11 @@ struct EventLog::State {
         }
         database_events += inserted;
         replayed_events += inserted;
-        if (journal.backlog().events == 0) {
-          if (replay_started_backlog > 0) {
-            log(LogSeverity::information,
-                "abuse log: journal drained; every event is in PostgreSQL");
-            replay_started_backlog = 0;
-          }
-          done_cv.notify_all();
+        if (journal.backlog().events == 0 && replay_started_backlog > 0) {
+          log(LogSeverity::information, "abuse log: journal drained; every event is in PostgreSQL");
+          replay_started_backlog = 0;
         }
+        done_cv.notify_all();  // wait_in_database() and wait_drained()
         continue;
       }
       done_cv.notify_all();   // drained: wake wait_drained()
@@ -769,6 +792,12 @@ struct EventLog::State {
   uint64_t overlaps = 0;
   uint64_t overlaps_seen = 0;
   bool draining = false;  // the database thread is replaying a journal chunk
+  // journal_first's gathered copy (decision 0077): since when the journal has held events
+  // the database thread has not started copying (unset while it is empty or being copied),
+  // and how many readers wait for journaled events to reach PostgreSQL (copy at once).
+  Clock::time_point gathering_since{};
+  size_t catch_up_waiters = 0;
+  uint64_t copied_frames = 0;  // journal frames consumed; + backlog = every frame appended
   bool db_connected = false;
   uint64_t failures_since_connect = 0;
   uint64_t replay_started_backlog = 0;
@@ -864,13 +893,41 @@ bool EventLog::wait_drained(std::chrono::milliseconds timeout) {
            state_->journal.backlog().events == 0;
   };
   // The database thread notifies after every chunk; poll too, in case a notification
-  // raced with this wait starting.
+  // raced with this wait starting. It does not gather the journal while someone waits.
+  ++state_->catch_up_waiters;
+  state_->db_cv.notify_all();
   auto deadline = Clock::now() + timeout;
+  bool ok = true;
   while (!drained()) {
-    if (state_->stopped || Clock::now() >= deadline) return false;
+    if (state_->stopped || Clock::now() >= deadline) {
+      ok = false;
+      break;
+    }
     state_->done_cv.wait_until(lock, std::min(deadline, Clock::now() + milliseconds(50)));
   }
-  return true;
+  --state_->catch_up_waiters;
+  return ok;
+}
+
+uint64_t EventLog::database_mark() const {
+  std::lock_guard lock(state_->mutex);
+  return state_->copied_frames + state_->journal.backlog().events;
+}
+
+bool EventLog::wait_in_database(uint64_t mark, std::chrono::milliseconds timeout) {
+  State& s = *state_;
+  std::unique_lock lock(s.mutex);
+  auto copied = [&] { return s.copied_frames >= mark; };
+  if (copied()) return true;
+  // While anyone waits, the database thread copies at once instead of gathering.
+  ++s.catch_up_waiters;
+  s.db_cv.notify_all();
+  const auto deadline = Clock::now() + timeout;
+  // PostgreSQL away: the reader would fail too, so say so now rather than at the deadline.
+  bool ok = s.done_cv.wait_until(
+      lock, deadline, [&] { return copied() || s.stopped || (s.db && !s.db_connected); });
+  --s.catch_up_waiters;
+  return ok && copied();
 }
 
 EventLogStats EventLog::stats() const {

@@ -32,7 +32,7 @@ bool parse_event_log_mode(std::string_view text, EventLogMode& out);
 struct EventLogSettings {
   std::string database_uri;  // empty: no PostgreSQL; events stay in the journal
   std::filesystem::path journal_dir;
-  EventLogMode mode = EventLogMode::database_first;
+  EventLogMode mode = EventLogMode::journal_first;  // decision 0077
   size_t max_batch_events = 10000;  // one group commit takes at most this many events
   // submit() blocks while this many events wait for the writer (back-pressure on the
   // engine, and through it on the link, instead of unbounded memory).
@@ -52,6 +52,14 @@ struct EventLogSettings {
   std::chrono::milliseconds statement_timeout{30000};
   uint64_t segment_bytes = 64ull << 20;
   size_t drain_batch_events = 10000;  // events per transaction when replaying the journal
+  // journal_first: the journal is copied into PostgreSQL once its oldest uncopied event has
+  // waited this long (or drain_batch_events wait, or a reader waits in wait_in_database),
+  // so PostgreSQL takes one large batch per interval instead of a commit per message
+  // (decision 0077). 0: as soon as anything is journaled. database_first replays at once.
+  std::chrono::milliseconds replay_interval{1000};
+  // ... or once this many wait: a copy stays small enough (a few ms of PostgreSQL's CPU) not
+  // to hold up the rooms on a busy machine, yet large enough to share a commit widely.
+  size_t replay_after_events = 256;
   std::chrono::milliseconds reconnect_initial{250};
   std::chrono::milliseconds reconnect_max{10000};
   // While the journal holds events, a log line says how many, this often.
@@ -111,6 +119,13 @@ class EventLog {
   bool wait_durable(Ticket ticket, std::chrono::milliseconds timeout);
   // True once everything submitted is durable and the journal is empty (all in PostgreSQL).
   bool wait_drained(std::chrono::milliseconds timeout);
+  // For readers of room_events that must see every event durable so far (the XEP-0313
+  // archive): a mark taken once those events are durable, and a wait until they are all in
+  // PostgreSQL. Events committed straight to PostgreSQL are there already; journaled ones
+  // are copied at once while someone waits. False on timeout, while PostgreSQL is not
+  // connected, or once the log has stopped.
+  uint64_t database_mark() const;
+  bool wait_in_database(uint64_t mark, std::chrono::milliseconds timeout);
   EventLogStats stats() const;
   // Makes everything submitted durable, replays the journal for up to stop_drain_timeout,
   // then stops the threads. Idempotent. Events still in the journal are replayed by the

@@ -14,6 +14,7 @@ import pytest
 
 from rooms_support import (CLIENT, MUC_DOMAIN, MUC_USER, XMPP_DOMAIN, Servers, StanzaError, User,
                            commonroom_bin, psql, q, run, statuses)
+from pg_support import psql_eventually  # noqa: E402
 
 ROOM = f"jcr@{MUC_DOMAIN}"
 
@@ -156,8 +157,8 @@ def test_admin_web_changes_reach_occupants_at_once(servers):
     assert actions == ["ops room.configure true", "jo@cam.ac.uk room.affiliation true",
                        "ops room.kick true", "ops room.kick false", "ops room.destroy true"]
     # The room's own log names the admin web user as the actor of the destruction.
-    actor = psql(servers.db_uri, f"SELECT actor_jid FROM room_events WHERE room = '{ROOM}'"
-                                 " AND kind = 'room_destroyed'")
+    actor = psql_eventually(servers.db_uri, f"SELECT actor_jid FROM room_events WHERE room = "
+                            f"'{ROOM}' AND kind = 'room_destroyed'", lambda v: v != "")
     assert actor.startswith(f"ops@admin-web.{MUC_DOMAIN}")
 
 

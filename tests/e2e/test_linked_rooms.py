@@ -20,7 +20,7 @@ from rooms_support import (DATA, MUC, MUC_OWNER, USERS, Cluster, Commonroom,
                            CommonroomConfig, HostServer, MUC_DOMAIN, StanzaError, User,
                            XMPP_DOMAIN, commonroom_bin, item, psql, q, run, run_dir, statuses)
 from harness import SOURCE_DIR, free_port  # noqa: E402 (rooms_support put it on the path)
-from pg_support import migrated_database  # noqa: E402
+from pg_support import migrated_database, psql_eventually  # noqa: E402
 
 SCRIPTS = SOURCE_DIR / "scripts"
 BASE = "o=University of Cambridge,dc=cam,dc=ac,dc=uk"
@@ -209,10 +209,12 @@ def test_someone_the_directory_moves_out_of_the_college_is_removed_from_the_room
         assert refused.value.condition == "registration-required", refused.value
 
     run(body_, timeout=60)
-    events = psql(env.db_uri,
-                  "SELECT kind, coalesce(target, ''), coalesce(detail->>'via', detail->>'cause')"
-                  f" FROM room_events WHERE room = '{TRINITY}' AND kind IN"
-                  " ('affiliation_change', 'exit') ORDER BY seq")
+    events = psql_eventually(
+        env.db_uri,
+        "SELECT kind, coalesce(target, ''), coalesce(detail->>'via', detail->>'cause')"
+        f" FROM room_events WHERE room = '{TRINITY}' AND kind IN"
+        " ('affiliation_change', 'exit') ORDER BY seq",
+        lambda v: "affiliation change" in v and "linked" in v)
     rows = [line.split("|") for line in events.splitlines()]
     assert ["affiliation_change", f"bob@{XMPP_DOMAIN}", "linked"] in rows, events
     # The service removed bob, not an occupant: no actor on the affiliation change.

@@ -10,8 +10,9 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from rooms_support import (CLIENT, DATA, MUC, MUC_DOMAIN, MUC_OWNER, MUC_USER, XMPP_DOMAIN,
-                           Servers, StanzaError, User, body, form, item, psql, q, run,
+                           Servers, StanzaError, User, body, form, item, q, run,
                            statuses)
+from pg_support import psql_eventually  # noqa: E402
 
 DISCO_INFO = "http://jabber.org/protocol/disco#info"
 
@@ -84,9 +85,9 @@ def test_leaving_and_disconnecting(servers):
 
     run(body_)
     # Both departures are in the abuse log (alice's own may follow, from the teardown).
-    exits = psql(servers.db_uri, "SELECT actor_nick || ':' || coalesce(body, '') FROM "
-                 f"room_events WHERE kind = 'exit' AND room = '{room}' AND actor_nick <> "
-                 "'alice' ORDER BY actor_nick")
+    exits = psql_eventually(servers.db_uri, "SELECT actor_nick || ':' || coalesce(body, '') FROM "
+                            f"room_events WHERE kind = 'exit' AND room = '{room}' AND actor_nick <> "
+                            "'alice' ORDER BY actor_nick", lambda v: len(v.splitlines()) >= 3)
     assert exits.splitlines() == ["bob:Off to lunch", "carol:",
                                  "dave:delivery error: recipient-unavailable"], exits
 
@@ -219,8 +220,8 @@ def test_destroying_a_room(servers):
         assert 201 in statuses(me), xml(me)
 
     run(body_)
-    assert psql(servers.db_uri, "SELECT body FROM room_events WHERE kind = 'room_destroyed' "
-                f"AND room = '{room}'") == "Moved"
+    assert psql_eventually(servers.db_uri, "SELECT body FROM room_events WHERE kind = "
+                           f"'room_destroyed' AND room = '{room}'", lambda v: v != "") == "Moved"
 
 
 def test_making_a_room_members_only_removes_non_members(servers):

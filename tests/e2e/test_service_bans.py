@@ -16,6 +16,7 @@ import pytest
 
 from rooms_support import (MUC_DOMAIN, MUC_USER, XMPP_DOMAIN, Servers, StanzaError, User,
                            commonroom_bin, item, psql, q, run, statuses)
+from pg_support import psql_eventually  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -101,9 +102,10 @@ def test_a_ban_removes_the_user_from_every_room_at_once_and_keeps_them_out(serve
     run(body_)
 
     # Abuse staff find the ban in the room log (both rooms) and the audit trail.
-    events = psql(servers.db_uri,
-                  "SELECT room, target, body, detail FROM room_events WHERE kind = 'ban'"
-                  " AND detail->>'scope' = 'service' ORDER BY room")
+    events = psql_eventually(servers.db_uri,
+                             "SELECT room, target, body, detail FROM room_events WHERE kind = 'ban'"
+                             " AND detail->>'scope' = 'service' ORDER BY room",
+                             lambda v: len(v.strip().splitlines()) >= 2)
     rows = [line.split("|") for line in events.strip().splitlines()]
     assert [r[0] for r in rows] == [lounge, study], events
     assert all(r[1] == bob_jid and r[2] == "harassment report 42" for r in rows), events

@@ -5,6 +5,7 @@ import signal
 import shutil
 import subprocess
 import tempfile
+import time
 import uuid
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -24,6 +25,18 @@ def psql(uri, sql):
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     return out.stdout.strip()
+
+
+def psql_eventually(uri, sql, done, timeout=15.0):
+    """Reads what the abuse log wrote: events reach PostgreSQL up to a second after the
+    users saw them (journal-first, decision 0077). Polls `sql` until done(result) holds and
+    returns the result, or the last one on timeout for the caller's assertion to show."""
+    deadline = time.monotonic() + timeout
+    while True:
+        got = psql(uri, sql)
+        if done(got) or time.monotonic() >= deadline:
+            return got
+        time.sleep(0.1)
 
 
 def pg_bin(name):

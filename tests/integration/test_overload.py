@@ -26,7 +26,7 @@ import pytest
 
 from harness import (MUC_DOMAIN, MUC_SECRET, XMPP_DOMAIN, Commonroom, CommonroomConfig,
                      run_dir, wait_until)
-from pg_support import Cluster, migrated_database, psql
+from pg_support import Cluster, migrated_database, psql_eventually
 
 ALICE = f"alice@{XMPP_DOMAIN}/desk"
 
@@ -229,9 +229,11 @@ def test_ten_thousand_occupants_a_flood_of_joins_and_messages_bigger_than_the_he
             peak = max(peak, rss_kb(cr.proc.pid))
             time.sleep(0.2)
         burst_in = time.monotonic() - started
-        logged = int(psql(uri, "SELECT count(*) FROM room_events WHERE kind = 'groupchat' "
-                               "AND body LIKE 'burst %'"))
-        joins_logged = int(psql(uri, "SELECT count(*) FROM room_events WHERE kind = 'join'"))
+        logged = int(psql_eventually(uri, "SELECT count(*) FROM room_events WHERE kind = "
+                                          "'groupchat' AND body LIKE 'burst %'",
+                                     lambda v: int(v) >= messages))
+        joins_logged = int(psql_eventually(uri, "SELECT count(*) FROM room_events WHERE kind = "
+                                                "'join'", lambda v: int(v) >= occupants))
         assert cr.running()
     finally:
         rc = cr.stop(timeout=60)

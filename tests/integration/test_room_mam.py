@@ -34,7 +34,7 @@ def prosody():
     server.stop()
 
 
-async def mam(client, fields=None, max_=None, after=None):
+async def mam(client, fields=None, max_=None, after=None, room=ROOM):
     """One archive query: ([(archive id, stamp, from, body)], fin element)."""
     qid = f"q{id(fields)}{after}"
     results = []
@@ -70,7 +70,7 @@ async def mam(client, fields=None, max_=None, after=None):
         if after is not None:
             ET.SubElement(s, f"{{{RSM}}}after").text = after
     try:
-        reply = await iq(client, ROOM, "set", query)
+        reply = await iq(client, room, "set", query)
     finally:
         client.remove_handler(qid)
     # XEP-0313 §4.2: every <result/> arrives before the iq that ends the query.
@@ -208,3 +208,46 @@ def test_archive_paging_filters_membership_and_moderated_retraction(pg, prosody)
     row = psql(uri, "SELECT body, retracted_by IS NOT NULL, retraction_reason FROM "
                     f"room_events_with_retractions WHERE stanza_id = '{got['b0']}'")
     assert row == "b0|t|spam", row
+
+
+def test_the_archive_has_the_message_its_sender_just_saw_while_the_journal_gathers(pg, prosody):
+    """journal-first copies the journal into PostgreSQL only every replay_interval_ms
+    (decision 0077). A client that asks the archive right after its own message came back
+    must still find it there: the query waits for the copy, and asks for it at once."""
+    directory = run_dir("room-mam-gathered")
+    uri = migrated_database(pg, directory)
+    config = commonroom_config(prosody, uri, directory)
+    config.extra["abuse-log"].update({"mode": "journal-first", "replay_interval_ms": "60000"})
+    room = f"gathered@{MUC_DOMAIN}"
+    count_sql = f"SELECT count(*) FROM room_events WHERE room = '{room}' AND kind = 'groupchat'"
+
+    async def scenario():
+        alice = await connect("alice", prosody.c2s_port)
+        await create(alice, room, "alice", {"muc#roomconfig_persistentroom": "1"})
+        echoed = asyncio.Queue()
+        alice.add_event_handler("message", lambda m: m["type"] == "groupchat" and m["body"]
+                                and echoed.put_nowait(m["body"]))
+        out = {"in_postgresql_before": [], "pages": []}
+        for body in ("first", "second"):
+            alice.make_message(mto=room, mbody=body, mtype="groupchat").send()
+            assert await asyncio.wait_for(echoed.get(), 10) == body
+            loop = asyncio.get_running_loop()
+            out["in_postgresql_before"].append(
+                await loop.run_in_executor(None, lambda: psql(uri, count_sql)))
+            results, fin = await mam(alice, room=room)
+            out["pages"].append(([b for _, _, _, b in results], fin.get("complete")))
+        alice.abort()
+        return out
+
+    server = Commonroom(directory, config).start()
+    try:
+        server.wait_connected([MUC_DOMAIN])
+        got = run(scenario())
+    finally:
+        server.stop()
+    # Delivered and durable in the journal, not yet in PostgreSQL (the next copy was a
+    # minute away) ...
+    assert got["in_postgresql_before"] == ["0", "1"], got
+    # ... yet each query found everything said so far, and said the page was complete.
+    assert got["pages"] == [(["first"], "true"), (["first", "second"], "true")], got
+

@@ -57,10 +57,11 @@ TEST_F(AbuseLogConfig, DefaultsKeepTheJournalBesideTheConfigurationFile) {
   ASSERT_THAT(r.errors, IsEmpty());
   const auto& a = r.config->abuse_log;
   EXPECT_EQ(a.journal_dir, (dir_ / "abuse-log-journal").string());
-  EXPECT_FALSE(a.journal_first);
+  EXPECT_TRUE(a.journal_first);  // decision 0077
   EXPECT_EQ(a.max_batch_events, 10000u);
   EXPECT_EQ(a.database_timeout, std::chrono::milliseconds(1000));
   EXPECT_EQ(a.segment_bytes, 64ull << 20);
+  EXPECT_EQ(a.replay_interval, std::chrono::milliseconds(1000));
 }
 
 TEST_F(AbuseLogConfig, UnderSystemdTheDefaultIsInTheStateDirectory) {
@@ -73,7 +74,8 @@ TEST_F(AbuseLogConfig, UnderSystemdTheDefaultIsInTheStateDirectory) {
 TEST_F(AbuseLogConfig, EveryKeyIsRead) {
   auto r = load(
       "[abuse-log]\njournal_dir = /var/lib/commonroom/journal\nmode = journal-first\n"
-      "max_batch_events = 500\ndatabase_timeout_ms = 250\nsegment_mb = 8\n");
+      "max_batch_events = 500\ndatabase_timeout_ms = 250\nsegment_mb = 8\n"
+      "replay_interval_ms = 0\n");
   ASSERT_THAT(r.errors, IsEmpty());
   const auto& a = r.config->abuse_log;
   EXPECT_EQ(a.journal_dir, "/var/lib/commonroom/journal");
@@ -81,6 +83,7 @@ TEST_F(AbuseLogConfig, EveryKeyIsRead) {
   EXPECT_EQ(a.max_batch_events, 500u);
   EXPECT_EQ(a.database_timeout, std::chrono::milliseconds(250));
   EXPECT_EQ(a.segment_bytes, 8ull << 20);
+  EXPECT_EQ(a.replay_interval, std::chrono::milliseconds(0));
 }
 
 TEST_F(AbuseLogConfig, RelativeJournalDirIsRelativeToTheConfigurationFile) {
@@ -90,20 +93,23 @@ TEST_F(AbuseLogConfig, RelativeJournalDirIsRelativeToTheConfigurationFile) {
 }
 
 TEST_F(AbuseLogConfig, BadValuesNameTheKey) {
-  EXPECT_THAT(errors("[abuse-log]\nmode = fast\nmax_batch_events = 0\nsegment_mb = x\n"),
+  EXPECT_THAT(errors("[abuse-log]\nmode = fast\nmax_batch_events = 0\nsegment_mb = x\n"
+                     "replay_interval_ms = 60001\n"),
               ElementsAre("commonroom.ini:2: [abuse-log] mode: expected database-first or "
                           "journal-first, got \"fast\"",
                           "commonroom.ini:3: [abuse-log] max_batch_events: expected an integer "
                           "1-100000, got \"0\"",
                           "commonroom.ini:4: [abuse-log] segment_mb: expected an integer "
-                          "1-4096, got \"x\""));
+                          "1-4096, got \"x\"",
+                          "commonroom.ini:5: [abuse-log] replay_interval_ms: expected an "
+                          "integer 0-60000, got \"60001\""));
 }
 
 TEST_F(AbuseLogConfig, TheEnvironmentCanChooseTheMode) {
-  setenv("COMMONROOM_ABUSE_LOG_MODE", "journal-first", 1);
+  setenv("COMMONROOM_ABUSE_LOG_MODE", "database-first", 1);
   auto r = load("[links]\nport = 5347\n");
   ASSERT_THAT(r.errors, IsEmpty());
-  EXPECT_TRUE(r.config->abuse_log.journal_first);
+  EXPECT_FALSE(r.config->abuse_log.journal_first);
 }
 
 }  // namespace
