@@ -173,8 +173,8 @@ def main() -> int:
                     help="percent message, join, leave, nick change, MAM query (default "
                     "80,5,5,5,5)")
     ap.add_argument("--runs", type=int, default=1, help="runs per system (default 1)")
-    ap.add_argument("--abuse-log-mode", choices=("database-first", "journal-first"),
-                    default="database-first", help="commonroom's [abuse-log] mode")
+    ap.add_argument("--abuse-log-mode", choices=("journal-first", "database-first"),
+                    default="journal-first", help="commonroom's [abuse-log] mode")
     ap.add_argument("--json", help="also write every run's raw figures to this file")
     ap.add_argument("--from-json", help="print the table of a run saved with --json")
     ap.add_argument("--keep", action="store_true", help="keep the run directories")

@@ -191,7 +191,7 @@ class Run:
             cfg = CommonroomConfig(
                 link_port=self.host.component_port, directory=None, database_uri=uri,
                 extra={"policy": self.policy, "abuse-log": {
-                    "mode": getattr(self.args, "abuse_log_mode", "database-first")}})
+                    "mode": getattr(self.args, "abuse_log_mode", "journal-first")}})
             self.commonroom = Commonroom(self.dir, cfg).start()
             self.commonroom.wait_connected([MUC_DOMAIN], timeout=30)
             # The fan-out questions are answered right after the handshake: the module's, then
@@ -695,11 +695,11 @@ def main() -> int:
     ap.add_argument("--syscalls", action="store_true",
                     help="also count the host server's system calls over the saturate phase "
                     "(perf stat tracepoints) and print them per delivered message")
-    ap.add_argument("--abuse-log-mode", choices=("database-first", "journal-first"),
-                    default="database-first",
-                    help="commonroom's [abuse-log] mode (default database-first, the service's "
-                    "default); journal-first copies the journal into PostgreSQL once a second "
-                    "(decision 0077)")
+    ap.add_argument("--abuse-log-mode", choices=("journal-first", "database-first"),
+                    default="journal-first",
+                    help="commonroom's [abuse-log] mode (default journal-first, the service's "
+                    "default since decision 0077: the journal copied into PostgreSQL once a "
+                    "second; database-first commits each batch at PostgreSQL)")
     ap.add_argument("--pg-statements", nargs="?", const="rate",
                     choices=("saturate", "half", "rate"),
                     help="what PostgreSQL ran over that phase (default rate), from "

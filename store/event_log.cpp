@@ -744,6 +744,7 @@ struct EventLog::State {
                                     std::to_string(backlog.events) + " waiting)");
     }
     last_database_error = error;
+    done_cv.notify_all();  // a reader in wait_in_database() need not wait for its deadline
   }
 
   void report_backlog_locked() {

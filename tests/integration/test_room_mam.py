@@ -251,3 +251,57 @@ def test_the_archive_has_the_message_its_sender_just_saw_while_the_journal_gathe
     # ... yet each query found everything said so far, and said the page was complete.
     assert got["pages"] == [(["first"], "true"), (["first", "second"], "true")], got
 
+
+
+def test_while_postgresql_is_away_the_archive_says_try_again_then_has_everything(pg, prosody):
+    """Chat goes on while PostgreSQL is down, the journal holding the log. The archive
+    cannot show the newest messages then, and must not answer with a page that looks
+    complete without them: the client gets an error it may retry, and once PostgreSQL is
+    back the same query finds everything."""
+    directory = run_dir("room-mam-outage")
+    uri = migrated_database(pg, directory)
+    config = commonroom_config(prosody, uri, directory)
+    config.extra["abuse-log"].update({"mode": "journal-first", "replay_interval_ms": "60000"})
+    room = f"outage@{MUC_DOMAIN}"
+
+    async def scenario():
+        alice = await connect("alice", prosody.c2s_port)
+        await create(alice, room, "alice", {"muc#roomconfig_persistentroom": "1"})
+        echoed = asyncio.Queue()
+        alice.add_event_handler("message", lambda m: m["type"] == "groupchat" and m["body"]
+                                and echoed.put_nowait(m["body"]))
+        loop = asyncio.get_running_loop()
+        alice.make_message(mto=room, mbody="before", mtype="groupchat").send()
+        assert await asyncio.wait_for(echoed.get(), 10) == "before"
+        await loop.run_in_executor(None, pg.crash)
+        alice.make_message(mto=room, mbody="during", mtype="groupchat").send()
+        assert await asyncio.wait_for(echoed.get(), 10) == "during"  # chat goes on
+        out = {}
+        try:
+            await mam(alice, room=room)
+            out["while_down"] = "a page"
+        except AssertionError as e:
+            error = e.__cause__.iq["error"]
+            out["while_down"] = (error["condition"], error["type"], error["text"])
+        await loop.run_in_executor(None, pg.start)
+        deadline = loop.time() + 30  # the log reconnects with backoff; the client retries
+        while loop.time() < deadline:
+            try:
+                results, fin = await mam(alice, room=room)
+                out["after"] = ([b for _, _, _, b in results], fin.get("complete"))
+                break
+            except AssertionError:
+                await asyncio.sleep(0.2)
+        alice.abort()
+        return out
+
+    server = Commonroom(directory, config).start()
+    try:
+        server.wait_connected([MUC_DOMAIN])
+        got = run(scenario())
+    finally:
+        pg.start()
+        server.stop()
+    assert got["while_down"] == ("resource-constraint", "wait", "the newest messages are not in "
+                                 "the archive yet; try again in a moment"), got
+    assert got.get("after") == (["before", "during"], "true"), got
