@@ -53,7 +53,7 @@ struct AbuseLogSettings {
   size_t max_batch_events = 10000;
   std::chrono::milliseconds database_timeout{1000};
   uint64_t segment_bytes = 64ull << 20;
-  std::chrono::milliseconds replay_interval{1000};  // journal-first: copy to PostgreSQL every
+  std::chrono::milliseconds replay_interval{1000};  // journal-first: how often it is copied
 };
 
 // [policy] retention_days and retention_check_hours: how long room events are kept before the

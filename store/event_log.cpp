@@ -407,7 +407,6 @@ struct EventLog::State {
     auto next_connect = Clock::now();
     auto next_report = Clock::now() + settings.backlog_report_interval;
     bool first_connect = true;
-    bool connect_failed = false;  // since the last successful connect
     // Any failure (connect or write) pushes the next attempt back; only a successful write
     // resets the delay, so a server that accepts connections but fails every batch (say,
     // room_events missing: not migrated) is retried at the backoff rate, not in a loop.
@@ -461,13 +460,15 @@ struct EventLog::State {
         lock.lock();
         if (!error.empty()) {
           record_failure_locked(error);
-          connect_failed = true;
           back_off();
           continue;
         }
         db_connected = true;
         auto backlog = journal.backlog();
-        if (connect_failed || (first_connect && backlog.events > 0)) {
+        // Said after any failure since the last write, not only after a failed attempt to
+        // connect: a connection lost while the journal gathered is often replaced at the
+        // first try (a failover).
+        if (failures_since_connect > 0 || (first_connect && backlog.events > 0)) {
           log(LogSeverity::information,
               "abuse log: connected to PostgreSQL at " + db->redacted_uri() +
                   (backlog.events > 0 ? "; replaying " + std::to_string(backlog.events) +
@@ -475,7 +476,6 @@ struct EventLog::State {
                                       : ""));
         }
         first_connect = false;
-        connect_failed = false;
         replay_started_backlog = backlog.events;
         continue;
       }

@@ -53,7 +53,7 @@ struct EventLogSettings {
   uint64_t segment_bytes = 64ull << 20;
   size_t drain_batch_events = 10000;  // events per transaction when replaying the journal
   // journal_first: the journal is copied into PostgreSQL once its oldest uncopied event has
-  // waited this long (or drain_batch_events wait, or a reader waits in wait_in_database),
+  // waited this long (or replay_after_events wait, or a reader waits in wait_in_database),
   // so PostgreSQL takes one large batch per interval instead of a commit per message
   // (decision 0077). 0: as soon as anything is journaled. database_first replays at once.
   std::chrono::milliseconds replay_interval{1000};
