@@ -210,41 +210,63 @@ def test_archive_paging_filters_membership_and_moderated_retraction(pg, prosody)
     assert row == "b0|t|spam", row
 
 
+
+def gathering_log(pg, prosody, name):
+    """A database and a commonroom configuration whose journal-first log copies into
+    PostgreSQL only when a reader asks (the interval is a minute): (directory, uri, config)."""
+    directory = run_dir(name)
+    uri = migrated_database(pg, directory)
+    config = commonroom_config(prosody, uri, directory)
+    config.extra["abuse-log"].update({"mode": "journal-first", "replay_interval_ms": "60000"})
+    return directory, uri, config
+
+
+async def owner_talking_in(room, port):
+    """alice in a new persistent room, and say(body): sends it and waits for its echo."""
+    alice = await connect("alice", port)
+    await create(alice, room, "alice", {"muc#roomconfig_persistentroom": "1"})
+    echoed = asyncio.Queue()
+    alice.add_event_handler("message", lambda m: m["type"] == "groupchat" and m["body"]
+                            and echoed.put_nowait(m["body"]))
+
+    async def say(body):
+        alice.make_message(mto=room, mbody=body, mtype="groupchat").send()
+        assert await asyncio.wait_for(echoed.get(), 10) == body
+
+    return alice, say
+
+
+def served(directory, config, scenario, cleanup=lambda: None):
+    server = Commonroom(directory, config).start()
+    try:
+        server.wait_connected([MUC_DOMAIN])
+        return run(scenario())
+    finally:
+        cleanup()
+        server.stop()
+
+
 def test_the_archive_has_the_message_its_sender_just_saw_while_the_journal_gathers(pg, prosody):
     """journal-first copies the journal into PostgreSQL only every replay_interval_ms
     (decision 0077). A client that asks the archive right after its own message came back
     must still find it there: the query waits for the copy, and asks for it at once."""
-    directory = run_dir("room-mam-gathered")
-    uri = migrated_database(pg, directory)
-    config = commonroom_config(prosody, uri, directory)
-    config.extra["abuse-log"].update({"mode": "journal-first", "replay_interval_ms": "60000"})
+    directory, uri, config = gathering_log(pg, prosody, "room-mam-gathered")
     room = f"gathered@{MUC_DOMAIN}"
     count_sql = f"SELECT count(*) FROM room_events WHERE room = '{room}' AND kind = 'groupchat'"
 
     async def scenario():
-        alice = await connect("alice", prosody.c2s_port)
-        await create(alice, room, "alice", {"muc#roomconfig_persistentroom": "1"})
-        echoed = asyncio.Queue()
-        alice.add_event_handler("message", lambda m: m["type"] == "groupchat" and m["body"]
-                                and echoed.put_nowait(m["body"]))
+        alice, say = await owner_talking_in(room, prosody.c2s_port)
         out = {"in_postgresql_before": [], "pages": []}
         for body in ("first", "second"):
-            alice.make_message(mto=room, mbody=body, mtype="groupchat").send()
-            assert await asyncio.wait_for(echoed.get(), 10) == body
-            loop = asyncio.get_running_loop()
-            out["in_postgresql_before"].append(
-                await loop.run_in_executor(None, lambda: psql(uri, count_sql)))
+            await say(body)
+            out["in_postgresql_before"].append(await asyncio.get_running_loop().run_in_executor(
+                None, lambda: psql(uri, count_sql)))
             results, fin = await mam(alice, room=room)
             out["pages"].append(([b for _, _, _, b in results], fin.get("complete")))
         alice.abort()
         return out
 
-    server = Commonroom(directory, config).start()
-    try:
-        server.wait_connected([MUC_DOMAIN])
-        got = run(scenario())
-    finally:
-        server.stop()
+    got = served(directory, config, scenario)
     # Delivered and durable in the journal, not yet in PostgreSQL (the next copy was a
     # minute away) ...
     assert got["in_postgresql_before"] == ["0", "1"], got
@@ -252,30 +274,20 @@ def test_the_archive_has_the_message_its_sender_just_saw_while_the_journal_gathe
     assert got["pages"] == [(["first"], "true"), (["first", "second"], "true")], got
 
 
-
 def test_while_postgresql_is_away_the_archive_says_try_again_then_has_everything(pg, prosody):
     """Chat goes on while PostgreSQL is down, the journal holding the log. The archive
     cannot show the newest messages then, and must not answer with a page that looks
     complete without them: the client gets an error it may retry, and once PostgreSQL is
     back the same query finds everything."""
-    directory = run_dir("room-mam-outage")
-    uri = migrated_database(pg, directory)
-    config = commonroom_config(prosody, uri, directory)
-    config.extra["abuse-log"].update({"mode": "journal-first", "replay_interval_ms": "60000"})
+    directory, _, config = gathering_log(pg, prosody, "room-mam-outage")
     room = f"outage@{MUC_DOMAIN}"
 
     async def scenario():
-        alice = await connect("alice", prosody.c2s_port)
-        await create(alice, room, "alice", {"muc#roomconfig_persistentroom": "1"})
-        echoed = asyncio.Queue()
-        alice.add_event_handler("message", lambda m: m["type"] == "groupchat" and m["body"]
-                                and echoed.put_nowait(m["body"]))
+        alice, say = await owner_talking_in(room, prosody.c2s_port)
         loop = asyncio.get_running_loop()
-        alice.make_message(mto=room, mbody="before", mtype="groupchat").send()
-        assert await asyncio.wait_for(echoed.get(), 10) == "before"
+        await say("before")
         await loop.run_in_executor(None, pg.crash)
-        alice.make_message(mto=room, mbody="during", mtype="groupchat").send()
-        assert await asyncio.wait_for(echoed.get(), 10) == "during"  # chat goes on
+        await say("during")  # chat goes on
         out = {}
         try:
             await mam(alice, room=room)
@@ -295,13 +307,7 @@ def test_while_postgresql_is_away_the_archive_says_try_again_then_has_everything
         alice.abort()
         return out
 
-    server = Commonroom(directory, config).start()
-    try:
-        server.wait_connected([MUC_DOMAIN])
-        got = run(scenario())
-    finally:
-        pg.start()
-        server.stop()
+    got = served(directory, config, scenario, cleanup=pg.start)
     assert got["while_down"] == ("resource-constraint", "wait", "the newest messages are not in "
                                  "the archive yet; try again in a moment"), got
     assert got.get("after") == (["before", "during"], "true"), got
