@@ -29,19 +29,15 @@ struct ArchiveWorker::State {
   CatchUp catch_up;
   std::mutex mutex;
   std::condition_variable cv;
-  struct Waiting {
-    muc::MamQuery query;
-    uint64_t mark = 0;
-  };
-  std::deque<Waiting> queue;
+  std::deque<muc::MamQuery> queue;
   bool stopping = false;
   std::thread thread;
 
-  void answer(const muc::MamQuery& q, uint64_t mark) {
+  void answer(const muc::MamQuery& q) {
     muc::Effects out;
     // A page without the newest messages would look complete to the client: it gets an
     // error it can retry instead (the journal is being copied, or PostgreSQL is away).
-    if (catch_up && !catch_up(mark)) {
+    if (catch_up && !catch_up()) {
       log.warning(q.room +
                   ": archive query refused: the abuse log's journal has not reached "
                   "PostgreSQL yet");
@@ -70,15 +66,15 @@ struct ArchiveWorker::State {
 
   void run() {
     for (;;) {
-      Waiting w;
+      muc::MamQuery q;
       {
         std::unique_lock lock(mutex);
         cv.wait(lock, [this] { return stopping || !queue.empty(); });
         if (stopping) return;
-        w = std::move(queue.front());
+        q = std::move(queue.front());
         queue.pop_front();
       }
-      answer(w.query, w.mark);
+      answer(q);
     }
   }
 };
@@ -97,7 +93,7 @@ void ArchiveWorker::start() {
 }
 
 void ArchiveWorker::stop() {
-  std::deque<State::Waiting> left;
+  std::deque<muc::MamQuery> left;
   {
     std::lock_guard lock(state_->mutex);
     state_->stopping = true;
@@ -105,11 +101,11 @@ void ArchiveWorker::stop() {
   }
   state_->cv.notify_all();
   if (state_->thread.joinable()) state_->thread.join();
-  for (const auto& w : left) {
+  for (const auto& q : left) {
     muc::Effects out;
-    out.outbound.push_back(muc::mam_error(
-        w.query, xmpp::StanzaError(xmpp::Condition::service_unavailable, xmpp::ErrorType::cancel,
-                                   "the service is stopping")));
+    out.outbound.push_back(
+        muc::mam_error(q, xmpp::StanzaError(xmpp::Condition::service_unavailable,
+                                            xmpp::ErrorType::cancel, "the service is stopping")));
     state_->sender(out);
   }
 }
@@ -119,7 +115,7 @@ bool ArchiveWorker::stopping() const {
   return state_->stopping;
 }
 
-void ArchiveWorker::submit(std::vector<muc::MamQuery> queries, uint64_t mark) {
+void ArchiveWorker::submit(std::vector<muc::MamQuery> queries) {
   std::vector<muc::MamQuery> refused;
   {
     std::lock_guard lock(state_->mutex);
@@ -127,7 +123,7 @@ void ArchiveWorker::submit(std::vector<muc::MamQuery> queries, uint64_t mark) {
       if (state_->stopping || state_->queue.size() >= state_->max_waiting)
         refused.push_back(std::move(q));
       else
-        state_->queue.push_back({std::move(q), mark});
+        state_->queue.push_back(std::move(q));
     }
   }
   state_->cv.notify_all();

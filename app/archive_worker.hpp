@@ -3,7 +3,6 @@
 // goes through the engine thread).
 #pragma once
 #include <cstddef>
-#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -25,9 +24,9 @@ class ArchiveWorker {
   using Reader = std::function<std::optional<muc::MamPage>(const muc::MamQuery&)>;
   // Sends what answers one query: the <result/> messages then the <fin/> iq, or an error.
   using Sender = std::function<void(const muc::Effects&)>;
-  // Waits until the abuse log has copied into PostgreSQL every event durable when the query
-  // was submitted (the mark given to submit); false if that did not happen in time.
-  using CatchUp = std::function<bool(uint64_t mark)>;
+  // Waits until the abuse log has copied into PostgreSQL every event durable so far (so
+  // every one before the query); false if that did not happen in time.
+  using CatchUp = std::function<bool()>;
 
   // At most `max_waiting` queries wait; more are refused at once with resource-constraint.
   // Without `catch_up` a query reads what PostgreSQL holds when its turn comes.
@@ -42,9 +41,9 @@ class ArchiveWorker {
   void stop();
   // Whether stop() has begun: from then on nothing new is read.
   bool stopping() const;
-  // Any thread (the engine's), once every event before the queries is durable; `mark`:
-  // EventLog::database_mark() at that moment. Answers are sent in submission order.
-  void submit(std::vector<muc::MamQuery> queries, uint64_t mark = 0);
+  // Any thread (the engine's), once every event before the queries is durable. Answers are
+  // sent in submission order.
+  void submit(std::vector<muc::MamQuery> queries);
 
   // The PostgreSQL reader the service uses: its own connection, made on first use and
   // again after an error, with statement_timeout so one heavy query cannot hold the

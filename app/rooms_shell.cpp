@@ -172,9 +172,7 @@ void RoomsShell::send_durable() {
 void RoomsShell::ask_archive(muc::Effects& effects) {
   if (effects.mam_queries.empty()) return;
   if (archive_) {
-    // Every event before these queries is durable now: the mark says how far the log must
-    // have copied its journal into PostgreSQL before they read (decision 0077).
-    archive_->submit(std::move(effects.mam_queries), event_log_ ? event_log_->database_mark() : 0);
+    archive_->submit(std::move(effects.mam_queries));
     return;
   }
   muc::Effects refused;

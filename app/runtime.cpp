@@ -94,12 +94,9 @@ Runtime::Runtime(const Config& config, const directory::PeopleIndexSource* peopl
       RoomsShell* shell = rooms_shell_.get();
       shell->set_persistence(
           std::make_unique<RoomPersistence>(config.database_uri, Poco::Logger::get("muc")));
+      // A query reads only once the log has copied every event before it (decision 0077).
       ArchiveWorker::CatchUp catch_up;
-      if (event_log_) {
-        catch_up = [log = event_log_.get()](uint64_t mark) {
-          return log->wait_in_database(mark, kArchiveStatementTimeout);
-        };
-      }
+      if (event_log_) catch_up = [this] { return abuse_log_catch_up(kArchiveStatementTimeout); };
       shell->set_archive(std::make_unique<ArchiveWorker>(
           ArchiveWorker::postgres_reader(config.database_uri, kArchiveStatementTimeout),
           [shell](const muc::Effects& answer) { shell->send(answer); }, Poco::Logger::get("muc"),
@@ -227,7 +224,7 @@ std::optional<store::EventLogStats> Runtime::abuse_log_stats() const {
 
 bool Runtime::abuse_log_catch_up(std::chrono::milliseconds timeout) const {
   if (!event_log_) return true;
-  return event_log_->wait_in_database(event_log_->database_mark(), timeout);
+  return event_log_->wait_in_database(timeout);
 }
 
 std::vector<xmpp::HostConnectionStatus> Runtime::status() const {

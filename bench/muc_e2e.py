@@ -191,7 +191,7 @@ class Run:
             cfg = CommonroomConfig(
                 link_port=self.host.component_port, directory=None, database_uri=uri,
                 extra={"policy": self.policy, "abuse-log": {
-                    "mode": getattr(self.args, "abuse_log_mode", "journal-first")}})
+                    "mode": self.args.abuse_log_mode}})
             self.commonroom = Commonroom(self.dir, cfg).start()
             self.commonroom.wait_connected([MUC_DOMAIN], timeout=30)
             # The fan-out questions are answered right after the handshake: the module's, then

@@ -152,6 +152,18 @@ struct EventLog::State {
   bool gathering_locked() const {
     return gathers_locked() && gathering_since != Clock::time_point{};
   }
+  // A reader waits for journaled events (wait_in_database, wait_drained): the database
+  // thread copies at once instead of gathering. Made and destroyed with the mutex held.
+  struct CopyingNow {
+    explicit CopyingNow(State& s) : state(s) {
+      ++state.catch_up_waiters;
+      state.db_cv.notify_all();
+    }
+    ~CopyingNow() { --state.catch_up_waiters; }
+    CopyingNow(const CopyingNow&) = delete;
+    CopyingNow& operator=(const CopyingNow&) = delete;
+    State& state;
+  };
 
   // The database thread takes the waiting events as the next live batch.
   bool database_takes_locked() const {
@@ -537,7 +549,7 @@ struct EventLog::State {
           given = events.size();
           inserted = db->write(encode_rows(events), &new_ids);
           written = true;
-          // Under the lock, with the count: database_mark() reads both at one instant.
+          // Under the lock, with the count: wait_in_database() reads both at one instant.
           lock.lock();
           journal.consume(chunk);
           copied_frames += chunk.frames;
@@ -894,41 +906,29 @@ bool EventLog::wait_drained(std::chrono::milliseconds timeout) {
            state_->journal.backlog().events == 0;
   };
   // The database thread notifies after every chunk; poll too, in case a notification
-  // raced with this wait starting. It does not gather the journal while someone waits.
-  ++state_->catch_up_waiters;
-  state_->db_cv.notify_all();
+  // raced with this wait starting.
+  State::CopyingNow copying(*state_);
   auto deadline = Clock::now() + timeout;
-  bool ok = true;
   while (!drained()) {
-    if (state_->stopped || Clock::now() >= deadline) {
-      ok = false;
-      break;
-    }
+    if (state_->stopped || Clock::now() >= deadline) return false;
     state_->done_cv.wait_until(lock, std::min(deadline, Clock::now() + milliseconds(50)));
   }
-  --state_->catch_up_waiters;
-  return ok;
+  return true;
 }
 
-uint64_t EventLog::database_mark() const {
-  std::lock_guard lock(state_->mutex);
-  return state_->copied_frames + state_->journal.backlog().events;
-}
-
-bool EventLog::wait_in_database(uint64_t mark, std::chrono::milliseconds timeout) {
+bool EventLog::wait_in_database(std::chrono::milliseconds timeout) {
   State& s = *state_;
   std::unique_lock lock(s.mutex);
+  // Every frame journaled so far has been copied once the count reaches this.
+  const uint64_t mark = s.copied_frames + s.journal.backlog().events;
   auto copied = [&] { return s.copied_frames >= mark; };
   if (copied()) return true;
-  // While anyone waits, the database thread copies at once instead of gathering.
-  ++s.catch_up_waiters;
-  s.db_cv.notify_all();
+  State::CopyingNow copying(s);
   const auto deadline = Clock::now() + timeout;
   // PostgreSQL away: the reader would fail too, so say so now rather than at the deadline.
-  bool ok = s.done_cv.wait_until(
-      lock, deadline, [&] { return copied() || s.stopped || (s.db && !s.db_connected); });
-  --s.catch_up_waiters;
-  return ok && copied();
+  s.done_cv.wait_until(lock, deadline,
+                       [&] { return copied() || s.stopped || (s.db && !s.db_connected); });
+  return copied();
 }
 
 EventLogStats EventLog::stats() const {

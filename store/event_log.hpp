@@ -120,12 +120,11 @@ class EventLog {
   // True once everything submitted is durable and the journal is empty (all in PostgreSQL).
   bool wait_drained(std::chrono::milliseconds timeout);
   // For readers of room_events that must see every event durable so far (the XEP-0313
-  // archive): a mark taken once those events are durable, and a wait until they are all in
-  // PostgreSQL. Events committed straight to PostgreSQL are there already; journaled ones
-  // are copied at once while someone waits. False on timeout, while PostgreSQL is not
-  // connected, or once the log has stopped.
-  uint64_t database_mark() const;
-  bool wait_in_database(uint64_t mark, std::chrono::milliseconds timeout);
+  // archive, the admin web's log pages): waits until all of them are in PostgreSQL. Events
+  // committed straight to PostgreSQL are there already; journaled ones are copied at once
+  // while someone waits. False on timeout, while PostgreSQL is not connected, or once the
+  // log has stopped.
+  bool wait_in_database(std::chrono::milliseconds timeout);
   EventLogStats stats() const;
   // Makes everything submitted durable, replays the journal for up to stop_drain_timeout,
   // then stops the threads. Idempotent. Events still in the journal are replayed by the

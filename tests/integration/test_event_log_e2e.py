@@ -124,9 +124,9 @@ def test_every_message_a_client_received_is_logged_after_sigkill(pg, prosody, ou
     def crash():
         if outage:
             pg.crash()
-            # Messages keep flowing, into the journal only, long enough for the log to try
-            # to copy them into PostgreSQL (once a second, decision 0077) and find it gone.
-            time.sleep(1.5)
+            # Messages keep flowing, into the journal only, until the log has tried to copy
+            # them into PostgreSQL (once a second, decision 0077) and found it gone.
+            first.wait_for_log(r"abuse log: .*events go to the journal", timeout=10)
         first.signal(signal.SIGKILL)
 
     received, sent = run_coroutine(traffic(prosody.c2s_port, 3.0, crash))
