@@ -1,5 +1,7 @@
 // The abuse log's local journal: append-only segment files of CRC-framed events, fsync'd per
-// group commit, replayed into PostgreSQL and deleted once drained.
+// group commit, replayed into PostgreSQL and deleted once drained. A segment is extended with
+// zeros a megabyte ahead of its frames and reused from its start once drained, so an append
+// overwrites blocks the file already has and its fdatasync has no file size to commit.
 #pragma once
 #include <cstdint>
 #include <deque>
@@ -91,6 +93,7 @@ class Journal {
     uint64_t seq = 0;
     std::filesystem::path path;
     uint64_t size = 0;          // bytes of valid frames + header; nothing after it is read
+    uint64_t allocated = 0;     // file bytes written so far (frames, then zeros or old frames)
     uint64_t records = 0;       // valid frames
     uint64_t read_offset = 0;   // drain cursor (bytes)
     uint64_t read_records = 0;  // drain cursor (frames)

@@ -149,6 +149,7 @@ FrameStatus read_frame(std::string_view data, std::string_view& payload, size_t&
   if (data.size() < kFrameHeaderBytes) return FrameStatus::incomplete;
   const uint32_t len = get_u32(data.data());
   const uint32_t crc = get_u32(data.data() + 4);
+  if (len == 0 && crc == 0) return FrameStatus::end;
   if (len == 0 || len > kMaxRecordBytes) return FrameStatus::bad_length;
   if (data.size() - kFrameHeaderBytes < len) return FrameStatus::incomplete;
   std::string_view body = data.substr(kFrameHeaderBytes, len);

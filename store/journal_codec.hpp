@@ -27,6 +27,8 @@ bool decode_event(std::string_view payload, muc::RoomEvent& out);
 
 enum class FrameStatus : uint8_t {
   ok,          // a whole frame with a matching CRC
+  end,         // a header of zero bytes: the end of what was written (the segment's end marker
+               // or the zeros it was extended with), not damage
   incomplete,  // the data ends inside the header or the payload (a torn write)
   bad_length,  // zero or above kMaxRecordBytes
   bad_crc,     // payload present but its CRC does not match

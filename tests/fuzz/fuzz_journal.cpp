@@ -52,6 +52,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         break;
       case store::FrameStatus::incomplete:
         return 0;  // a torn tail: recovery stops here
+      case store::FrameStatus::end:
+        return 0;  // the end marker or the zeros after the records: so does recovery
       case store::FrameStatus::bad_length:
       case store::FrameStatus::bad_crc:
         rest.remove_prefix(1);  // resynchronise byte by byte, as a scan for the next frame

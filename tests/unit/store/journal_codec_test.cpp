@@ -57,7 +57,12 @@ TEST(JournalCodec, ReadFrameTellsTornFromCorrupt) {
   std::string flipped = frames;
   flipped[kFrameHeaderBytes + 20] ^= 0x01;
   EXPECT_EQ(read_frame(flipped, payload, size), FrameStatus::bad_crc);
-  EXPECT_EQ(read_frame(std::string(16, '\0'), payload, size), FrameStatus::bad_length);
+  // Zeros are where the writer stopped (the end marker, or a segment's zero-filled space); a
+  // zero length with a CRC is damage.
+  EXPECT_EQ(read_frame(std::string(16, '\0'), payload, size), FrameStatus::end);
+  std::string zero_length(16, '\0');
+  zero_length[5] = '\x01';
+  EXPECT_EQ(read_frame(zero_length, payload, size), FrameStatus::bad_length);
   std::string huge = frames;
   huge[3] = '\x7f';  // length far above kMaxRecordBytes
   EXPECT_EQ(read_frame(huge, payload, size), FrameStatus::bad_length);
