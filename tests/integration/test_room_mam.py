@@ -210,7 +210,6 @@ def test_archive_paging_filters_membership_and_moderated_retraction(pg, prosody)
     assert row == "b0|t|spam", row
 
 
-
 def gathering_log(pg, prosody, name):
     """A database and a commonroom configuration whose journal-first log copies into
     PostgreSQL only when a reader asks (the interval is a minute): (directory, uri, config)."""
