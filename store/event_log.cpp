@@ -58,6 +58,18 @@ bool parse_event_log_mode(std::string_view text, EventLogMode& out) {
   return true;
 }
 
+bool journal_copy_due_early(const EventLogSettings& settings, size_t waiting,
+                            Clock::duration waited) {
+  if (waiting >= settings.replay_after_events) return true;
+  if (waiting < settings.replay_busy_events) return false;
+  // Busy: at this rate replay_after_events would wait within the interval, i.e.
+  // waiting / waited >= replay_after_events / replay_interval.
+  const auto interval = std::chrono::duration_cast<Clock::duration>(settings.replay_interval);
+  return static_cast<double>(waiting) * static_cast<double>(interval.count()) >=
+         static_cast<double>(settings.replay_after_events) *
+             static_cast<double>(std::max<Clock::rep>(waited.count(), 0));
+}
+
 struct EventLog::State {
   struct Pending {
     Ticket ticket = 0;
@@ -379,7 +391,8 @@ struct EventLog::State {
     std::lock_guard lock(mutex);
     journaled_events += events.size();
     // A gathering database thread already sleeps until its copy is due.
-    if (!gathering_locked() || journal.backlog().events >= settings.replay_after_events)
+    if (!gathering_locked() ||
+        journal_copy_due_early(settings, journal.backlog().events, Clock::now() - gathering_since))
       db_cv.notify_all();
     return true;
   }
@@ -516,10 +529,10 @@ struct EventLog::State {
         continue;
       }
       auto backlog = journal.backlog();
-      if (backlog.events > 0 && gathers_locked() && backlog.events < settings.replay_after_events) {
+      if (backlog.events > 0 && gathers_locked()) {
         if (gathering_since == Clock::time_point{}) gathering_since = now;
         const auto due = gathering_since + settings.replay_interval;
-        if (now < due) {
+        if (now < due && !journal_copy_due_early(settings, backlog.events, now - gathering_since)) {
           auto until = std::min(due, next_report);
           if (!traffic.empty()) until = std::min(until, traffic_due);
           db_cv.wait_until(lock, until);

@@ -60,6 +60,11 @@ struct EventLogSettings {
   // ... or once this many wait: a copy stays small enough (a few ms of PostgreSQL's CPU) not
   // to hold up the rooms on a busy machine, yet large enough to share a commit widely.
   size_t replay_after_events = 256;
+  // ... or once this many wait while events arrive fast enough to reach replay_after_events
+  // within replay_interval: under load each copy is a short burst of PostgreSQL's CPU beside
+  // the rooms (p99 at half the saturating rate 5.2 -> 3.1 ms), while at room rates the journal
+  // is still copied once a second, each copy's commit shared widely (decision 0079).
+  size_t replay_busy_events = 32;
   std::chrono::milliseconds reconnect_initial{250};
   std::chrono::milliseconds reconnect_max{10000};
   // While the journal holds events, a log line says how many, this often.
@@ -72,6 +77,11 @@ struct EventLogSettings {
   size_t traffic_max_entries = 4096;
   LogSink log;
 };
+
+// journal_first, gathering: whether `waiting` journaled events, the first of them `waited` ago,
+// are to be copied into PostgreSQL now rather than once replay_interval has passed.
+bool journal_copy_due_early(const EventLogSettings& settings, size_t waiting,
+                            std::chrono::steady_clock::duration waited);
 
 // A snapshot for logs, /metrics and tests.
 struct EventLogStats {

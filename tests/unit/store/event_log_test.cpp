@@ -46,6 +46,40 @@ TEST(EventLogMode, NamesRoundTrip) {
   EXPECT_FALSE(parse_event_log_mode("journal_first", m));
 }
 
+// The defaults: copy once a second (256 per copy at most); small copies when busy.
+TEST(JournalCopy, AtARoomsRateTheJournalIsCopiedOnceTheIntervalHasPassed) {
+  using std::chrono::milliseconds;
+  const EventLogSettings s;
+  // 200 messages a second, a room of 10 at its busiest: the copy waits for the interval.
+  EXPECT_FALSE(journal_copy_due_early(s, 40, milliseconds(200)));
+  EXPECT_FALSE(journal_copy_due_early(s, 190, milliseconds(950)));
+  // A few events, even at once: one copy a second shares its commit.
+  EXPECT_FALSE(journal_copy_due_early(s, 31, milliseconds(0)));
+}
+
+TEST(JournalCopy, WhenEventsArriveFasterThanACopyHoldsTheyAreCopiedInSmallBatches) {
+  using std::chrono::milliseconds;
+  const EventLogSettings s;
+  // 1,400 a second (half the saturating rate of a room of 1,000 here): 32 in 23 ms.
+  EXPECT_TRUE(journal_copy_due_early(s, 32, milliseconds(23)));
+  // Exactly the rate that fills a copy within the interval (256 a second) counts as busy.
+  EXPECT_TRUE(journal_copy_due_early(s, 32, milliseconds(125)));
+  EXPECT_FALSE(journal_copy_due_early(s, 32, milliseconds(126)));
+  // However slowly they came, a full copy goes at once.
+  EXPECT_TRUE(journal_copy_due_early(s, 256, milliseconds(900)));
+}
+
+TEST(JournalCopy, TheBusyBatchFollowsTheSettings) {
+  using std::chrono::milliseconds;
+  EventLogSettings s;
+  s.replay_busy_events = 100;
+  EXPECT_FALSE(journal_copy_due_early(s, 99, milliseconds(1)));
+  EXPECT_TRUE(journal_copy_due_early(s, 100, milliseconds(1)));
+  s.replay_interval = milliseconds(10000);  // 256 per 10 s: 100 in 3.9 s is busy
+  EXPECT_TRUE(journal_copy_due_early(s, 100, milliseconds(3900)));
+  EXPECT_FALSE(journal_copy_due_early(s, 100, milliseconds(4000)));
+}
+
 TEST(EventLog, TicketsCompleteInOrderOnlyAfterTheEventsAreInTheJournal) {
   TempDir dir;
   std::mutex m;
