@@ -62,7 +62,7 @@ struct EventLogSettings {
   size_t replay_after_events = 256;
   // ... or once this many wait while events arrive fast enough to reach replay_after_events
   // within replay_interval: under load each copy is a short burst of PostgreSQL's CPU beside
-  // the rooms (p99 at half the saturating rate 5.2 -> 3.1 ms), while at room rates the journal
+  // the rooms (p99 at half the saturating rate 5.8 -> 3.5 ms), while at room rates the journal
   // is still copied once a second, each copy's commit shared widely (decision 0079).
   size_t replay_busy_events = 32;
   std::chrono::milliseconds reconnect_initial{250};
