@@ -242,6 +242,7 @@ class Run:
         groups = self.cpu_groups()
         before = {}
         phase = None
+        syscalls = None  # counted over the saturate phase only
         for line in proc.stdout:
             line = line.strip()
             if line.startswith("BEGIN "):
@@ -275,7 +276,7 @@ class Run:
         err = "".join(err_lines)
         if self.args.perf:
             result["perf"] = self.perf_report(perf)
-        if self.args.syscalls:
+        if syscalls is not None:
             result["syscalls"] = self.syscalls_counted(syscalls)
         if proc.wait() != 0:
             raise RuntimeError(f"muc_load_bench failed for {self.system}/{self.occupants}: {err}")
@@ -727,6 +728,9 @@ def main() -> int:
     args.runs = args.runs or (1 if args.quick else 3)
     args.seconds = args.seconds or (2.0 if args.quick else 5.0)
     args.step_seconds = args.step_seconds or (1.0 if args.quick else 3.0)
+    if args.syscalls and args.phases and "saturate" not in args.phases.split(","):
+        ap.error("--syscalls counts the host's system calls over the saturate phase: "
+                 "add saturate to --phases")
     if args.from_json:
         raw = {}
         for f in args.from_json.split(","):

@@ -66,6 +66,24 @@ local function fan_out(event)
 	return true;
 end
 
+-- Prosody reads a connection 4 KiB per turn of its network loop (network_default_read_size),
+-- and one fan-out stanza to a room of 100 is about 3 KB (30 KB for 1,000). When messages
+-- come faster than Prosody copies them, a small read gives each turn one message, and each
+-- occupant's connection one send per message. Reading commonroom's link 64 KiB at a time
+-- lets a busy turn take several messages, so each occupant gets them in one send: in a room
+-- of 100 at saturation 1.25 instead of 2.0 system calls per delivered message, a fifth less
+-- of Prosody's CPU, a quarter more messages a second (decision 0081). Only this link: the
+-- clients' connections keep Prosody's setting.
+local link_read_size = module:get_option_number("commonroom_fanout_read_size", 64 * 1024);
+
+module:hook("component-authenticated", function(event)
+	local conn = event.session.conn;
+	if link_read_size > 0 and conn and conn.set_mode then
+		conn:set_mode(link_read_size);
+		module:log("info", "Reading commonroom's link %d bytes at a time", link_read_size);
+	end
+end);
+
 -- Above mod_component's handler (priority -1), which passes stanzas on to the component.
 module:hook("message/host", fan_out, 10);
 module:hook("presence/host", fan_out, 10);

@@ -97,3 +97,17 @@ def test_only_the_component_can_ask_prosody_to_fan_out(servers):
         await bob.expect_none(is_message("spoofed"), "a fan-out requested by a client")
 
     run(conversation, timeout=30)
+
+
+def test_prosody_reads_the_link_64_kib_at_a_time_with_the_module(servers):
+    # Decision 0081: the module raises the link's read size from Prosody's 4 KiB, so that a
+    # busy turn of Prosody's loop takes several fan-outs and each occupant gets them in one
+    # send. Its effect is measured by bench/muc_e2e.py --syscalls; here, that it is applied
+    # to commonroom's link once commonroom has authenticated (and never without the module).
+    with_module, prosody, commonroom = servers
+    log = (prosody.dir / "prosody.log").read_text()
+    applied = re.findall(r"Reading commonroom's link (\d+) bytes at a time", log)
+    if with_module:
+        assert applied == ["65536"], log
+    else:
+        assert applied == [], log
