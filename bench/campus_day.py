@@ -14,12 +14,19 @@ period (the actions and the wait for their stragglers), per million delivered me
 whole day's work (presences and archive queries too) over what users read. Peak RSS is
 VmHWM. Prints one markdown table, medians over --runs runs, with ratios against commonroom
 through the same host taken within each run.
+
+With --steps N the day's rate is stepped up instead (decision 0082): N steps of
+--step-seconds, each --step-factor times the last (from --rate), until a step's delivery p99
+passes --step-p99-ms or a copy is lost. The table then gives each system's knee (the
+highest step that passed), the latency at half of it (the step two below with the default
+factor), and the CPU per million delivered over the knee step.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import statistics
 import sys
 import time
@@ -50,7 +57,10 @@ class CampusRun(muc_e2e.Run):
     ejabberd_muc_modules = muc_e2e.EJABBERD_MUC_MODULES + "    max_user_conferences: 100000\n"
     # As muc_e2e (no message rate limit, rooms up to 1,000), and for the same reason as
     # ejabberd's: ten accounts own all the rooms and change nicks for all the connections.
-    policy = dict(muc_e2e.Run.policy, room_quota="100000", presences_per_minute="0")
+    # The anchors configure their rooms as persistent, as a college or a lecturer would
+    # (decision 0082); the ten accounts stand for the staff who may.
+    policy = dict(muc_e2e.Run.policy, room_quota="100000", presences_per_minute="0",
+                  persistent_creators=XMPP_DOMAIN)
 
     def __init__(self, system: str, args, pg: Cluster | None):
         super().__init__(system, args.clients, args, pg)
@@ -63,24 +73,56 @@ class CampusRun(muc_e2e.Run):
                "--rooms", str(a.rooms), "--clients", str(a.clients), "--largest", str(a.largest),
                "--seconds", str(a.seconds), "--rate", str(a.rate), "--seed", str(a.seed),
                "--mix", a.mix]
+        if a.steps:
+            cmd += ["--steps", str(a.steps), "--step-factor", str(a.step_factor),
+                    "--step-seconds", str(a.step_seconds), "--step-p99-ms", str(a.step_p99_ms)]
         proc, err_lines, reader = self.start_generator(cmd, self.system)
         groups = self.cpu_groups()
         before: dict = {}
-        result: dict = {}
+        periods: list[dict] = []
         for line in proc.stdout:
             line = line.strip()
             if line.startswith("BEGIN "):
                 before = {k: cpu_seconds(v) for k, v in groups.items()}
+                if a.lua_profile:
+                    profile_before = self.lua_profile()
             elif line.startswith("{"):
-                result = json.loads(line)
+                period = json.loads(line)
                 for k, v in groups.items():
-                    result[f"{k}_cpu_s"] = cpu_seconds(v) - before[k]
+                    period[f"{k}_cpu_s"] = cpu_seconds(v) - before[k]
+                if a.lua_profile:
+                    time.sleep(0.6)  # the profile file is rewritten every quarter second
+                    after = self.lua_profile()
+                    period["lua_profile"] = {k: v - profile_before.get(k, 0)
+                                             for k, v in after.items()}
+                periods.append(period)
+                if a.steps:
+                    print(f"  [{self.system}] step {period['step']}: {period['rate']:.0f} "
+                          f"actions/s, {period['delivered_per_sending_s']:,.0f} delivered/s, "
+                          f"p99 {period['p99_ms']:.1f} ms, lost {period['lost']}: "
+                          f"{'passed' if period['passed'] else 'failed'}",
+                          file=sys.stderr, flush=True)
         reader.join()
-        if proc.wait() != 0 or not result:
+        if proc.wait() != 0 or not periods:
             raise RuntimeError(f"campus_day_bench failed for {self.system}: {''.join(err_lines)}")
+        result = {"steps": periods} if a.steps else periods[0]
         result["host_rss_mib"] = peak_rss_mib(self.host_pids())
         result["component_rss_mib"] = peak_rss_mib(self.component_pids())
         return result
+
+
+def knee_and_half(run: dict) -> tuple[dict | None, dict | None]:
+    """The highest step that passed, and the passed step at half its rate (None when no
+    step ran within 15 % of that: the ladder should start lower)."""
+    passed = [s for s in run["steps"] if s["passed"]]
+    if not passed:
+        return None, None
+    knee = max(passed, key=lambda s: s["rate"])
+    below = [s for s in passed if s["rate"] < knee["rate"]]
+    if not below:
+        return knee, None
+    half = min(below, key=lambda s: abs(math.log(s["rate"] / (knee["rate"] / 2))))
+    return knee, half if abs(math.log(half["rate"] / (knee["rate"] / 2))) < math.log(1.15) else None
 
 
 def per_million(s: dict, key: str) -> float:
@@ -157,6 +199,126 @@ def table(raw: dict, systems: list[str], args) -> str:
     return "\n".join(lines)
 
 
+def lua_profile_report(raw: dict) -> str:
+    """Lua VM instructions per delivered message in Prosody over the day, by function."""
+    out = []
+    for system, runs in raw.items():
+        periods = [p for r in runs for p in (r["steps"] if "steps" in r else [r])
+                   if p.get("lua_profile")]
+        if not periods:
+            continue
+        delivered = sum(p["delivered"] for p in periods)
+        counts: dict[str, int] = {}
+        for p in periods:
+            for k, v in p["lua_profile"].items():
+                counts[k] = counts.get(k, 0) + v
+        total = sum(counts.values())
+        out += [f"### {SYSTEMS[system]}: {total * 1000 / delivered:,.0f} Lua VM instructions "
+                f"per delivered message in Prosody ({delivered:,} delivered, presences and "
+                "queries included)\n",
+                "| instructions per delivered | share | function (file:line defined) |",
+                "|---|---|---|"]
+        for where, n in sorted(counts.items(), key=lambda kv: -kv[1])[:20]:
+            out.append(f"| {n * 1000 / delivered:,.0f} | {n / total:.1%} | {where} |")
+        out.append("")
+    return "\n".join(out)
+
+
+def ladder_table(raw: dict, systems: list[str], args) -> str:
+    """The stepped day: each system's knee, its latency at half the knee, its CPU at the knee."""
+    # The ladder as it ran (a table printed --from-json may not be given its options).
+    steps = max((r["steps"] for runs in raw.values() for r in runs), key=len)
+    first = steps[0]
+    # Over the whole ladder: each step's rate is printed to 0.1 only.
+    factor = ((steps[-1]["rate"] / first["rate"]) ** (1 / (len(steps) - 1)) if len(steps) > 1
+              else args.step_factor)
+    lines = [
+        f"{first['rooms']:,} rooms (largest {first['largest']}, {first['memberships']:,} "
+        f"memberships) over {first['clients']} client connections; steps of "
+        f"{first['seconds']:g} s from {first['rate']:g} actions/s, each {factor:.3g}x the "
+        f"last, until the delivery p99 passes {args.step_p99_ms:g} ms or a copy is lost (seed "
+        f"{first['seed']}). Medians of {args.runs} run(s). The knee is the highest step that "
+        "passed (actions/s, and copies delivered per second of sending; ≥ when a run's last "
+        "step passed too: raise --steps); latencies are at the step at half the knee's rate; "
+        "CPU in CPU-seconds per million delivered over the knee step, its stragglers "
+        "included; the load generator's CPU as % of one core at the knee; ratios are this "
+        "system's figure over commonroom's through the same host within each run.",
+        "",
+        "| system | knee actions/s | knee delivered msgs/s | steps passed / run "
+        "| delivery p50 / p99 ms at half | join p99 ms at half | MAM p99 ms at half "
+        "| first failed step: p99 ms, lost | host CPU | commonroom CPU | PostgreSQL CPU "
+        "| total CPU | host RSS MiB | commonroom RSS MiB | load generator CPU % "
+        "| knee ratio | total CPU ratio |",
+        "|---" * 17 + "|",
+    ]
+
+    def med(values):
+        values = [v for v in values if v is not None]
+        return statistics.median(values) if values else None
+
+    def fmt(v, spec=".0f"):
+        return "-" if v is None else format(v, spec)
+
+    def ratio(system, figure):
+        mine, ref = raw.get(system), raw.get(REFERENCE[system])
+        if not mine or not ref:
+            return "-"
+        pairs = [(figure(a), figure(b)) for a, b in zip(mine, ref)]
+        r = med([x / y for x, y in pairs if x is not None and y])
+        return fmt(r, ".2f")
+
+    def at_knee(run, f):
+        knee, _ = knee_and_half(run)
+        return f(knee) if knee else None
+
+    def at_half(run, f):
+        _, half = knee_and_half(run)
+        return f(half) if half else None
+
+    def knees(runs, f, spec=".0f"):
+        return fmt(med([at_knee(r, f) for r in runs]), spec)
+
+    def halves(runs, key):
+        return fmt(med([at_half(r, lambda s: s[key]) for r in runs]), ".1f")
+
+    def field(key):
+        return lambda s: s[key]
+
+    def cpu(key):
+        return lambda s: per_million(s, key)
+
+    def loadgen(s):
+        return 100 * s["loadgen_cpu_s"] / s["wall_s"]
+
+    for system in systems:
+        if system not in raw:
+            continue
+        runs = raw[system]
+        failed = [next((s for s in r["steps"] if not s["passed"]), None) for r in runs]
+        cr = is_commonroom(system)
+        cells = [
+            SYSTEMS[system],
+            ("≥ " if None in failed else "") + knees(runs, field("rate")),
+            knees(runs, field("delivered_per_sending_s"), ",.0f"),
+            ", ".join(f"{sum(s['passed'] for s in r['steps'])}/{len(r['steps'])}" for r in runs),
+            f"{halves(runs, 'p50_ms')} / {halves(runs, 'p99_ms')}",
+            halves(runs, "join_p99_ms"),
+            halves(runs, "mam_p99_ms"),
+            "; ".join(f"{f['p99_ms']:.0f}, {f['lost']}" if f else "none failed" for f in failed),
+            knees(runs, cpu("host_cpu_s")),
+            knees(runs, cpu("component_cpu_s")) if cr else "-",
+            knees(runs, cpu("database_cpu_s")) if cr else "-",
+            knees(runs, total_cpu),
+            fmt(med([r["host_rss_mib"] for r in runs])),
+            fmt(med([r["component_rss_mib"] for r in runs])) if cr else "-",
+            knees(runs, loadgen),
+            ratio(system, lambda r: at_knee(r, field("delivered_per_sending_s"))),
+            ratio(system, lambda r: at_knee(r, total_cpu)),
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true",
@@ -167,7 +329,8 @@ def main() -> int:
     ap.add_argument("--clients", type=int, help="client connections (default 300)")
     ap.add_argument("--largest", type=int, help="members of the largest room (default 250)")
     ap.add_argument("--seconds", type=float, help="measured period (default 60)")
-    ap.add_argument("--rate", type=float, help="actions per second (default 50)")
+    ap.add_argument("--rate", type=float,
+                    help="actions per second (default 50; with --steps the first step's, 25)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--mix", default="80,5,5,5,5",
                     help="percent message, join, leave, nick change, MAM query (default "
@@ -175,18 +338,35 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=1, help="runs per system (default 1)")
     ap.add_argument("--abuse-log-mode", choices=("journal-first", "database-first"),
                     default="journal-first", help="commonroom's [abuse-log] mode")
+    ap.add_argument("--steps", type=int, default=0,
+                    help="step the rate up instead: at most this many steps (0: one fixed day)")
+    ap.add_argument("--step-factor", type=float, default=math.sqrt(2),
+                    help="each step's rate over the last (default the square root of 2, so "
+                    "the step two below the knee ran at half its rate)")
+    ap.add_argument("--step-seconds", type=float, default=10.0,
+                    help="seconds per step (default 10)")
+    ap.add_argument("--step-p99-ms", type=float, default=200.0,
+                    help="a step fails when its delivery p99 passes this (default 200)")
+    ap.add_argument("--prosody-option", action="append",
+                    help="a line for Prosody's global section, for every Prosody system "
+                    "(repeatable), e.g. 'gc = { mode = \"incremental\", threshold = 200 }'")
+    ap.add_argument("--lua-profile", action="store_true",
+                    help="count Prosody's Lua VM instructions by function over the measured "
+                    "period (bench/prosody/mod_bench_lua_profile.lua; slows Prosody down)")
     ap.add_argument("--json", help="also write every run's raw figures to this file")
     ap.add_argument("--from-json", help="print the table of a run saved with --json")
     ap.add_argument("--keep", action="store_true", help="keep the run directories")
     args = ap.parse_args()
     small = {"rooms": 100, "clients": 60, "largest": 50, "seconds": 10.0, "rate": 50.0}
     full = {"rooms": 1000, "clients": 300, "largest": 250, "seconds": 60.0, "rate": 50.0}
+    if args.steps and args.rate is None:
+        args.rate = 25.0  # low enough that half of a slow system's knee is a step too
     for k, v in (small if args.quick else full).items():
         if getattr(args, k) is None:
             setattr(args, k, v)
     # What muc_e2e.Run reads from its own options.
-    args.perf = args.lua_profile = args.syscalls = False
-    args.phases = args.prosody_option = None
+    args.perf = args.syscalls = False
+    args.phases = None
     systems = [s for s in args.systems.split(",") if s]
     for s in systems:
         if s not in SYSTEMS:
@@ -194,7 +374,8 @@ def main() -> int:
     if args.from_json:
         raw = json.loads(Path(args.from_json).read_text())
         args.runs = max(len(v) for v in raw.values())
-        print(table(raw, systems, args))
+        args.steps = args.steps or int("steps" in next(iter(raw.values()))[0])
+        print((ladder_table if args.steps else table)(raw, systems, args))
         return 0
     if not campus_bench_bin().exists():
         ap.error(f"{campus_bench_bin()} is missing: build it (scripts/build campus_day_bench)")
@@ -217,6 +398,13 @@ def main() -> int:
                 finally:
                     r.stop()
                 raw.setdefault(system, []).append(figures)
+                if args.steps:
+                    knee, _ = knee_and_half(figures)
+                    print(f"run {run + 1}/{args.runs} {system:13}: knee "
+                          + (f"{knee['rate']:.0f} actions/s, "
+                             f"{knee['delivered_per_sending_s']:,.0f} delivered/s"
+                             if knee else "none: no step passed"), file=sys.stderr, flush=True)
+                    continue
                 print(f"run {run + 1}/{args.runs} {system:13}: "
                       f"{figures['delivered_per_s']:8,.0f} delivered/s, p99 "
                       f"{figures['p99_ms']:.1f} ms, join p99 {figures['join_p99_ms']:.1f} ms, "
@@ -227,7 +415,9 @@ def main() -> int:
             pg.stop()
     if args.json:
         Path(args.json).write_text(json.dumps(raw, indent=1))
-    print(table(raw, systems, args))
+    print((ladder_table if args.steps else table)(raw, systems, args))
+    if args.lua_profile:
+        print("\n" + lua_profile_report(raw))
     load_after = Path("/proc/loadavg").read_text().split()[:3]
     print(f"\nWall time {time.monotonic() - started:.0f} s (load average {' '.join(load_before)} "
           f"before, {' '.join(load_after)} after; the machine's other work counts too).")

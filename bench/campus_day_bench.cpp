@@ -6,14 +6,15 @@
 //                    [--rooms 1000] [--clients 300] [--largest 250] [--seconds 60]
 //                    [--rate 50] [--seed 1] [--mix 80,5,5,5,5] [--present 0.9]
 //                    [--mam-max 20] [--warm-messages 2] [--join-parallel 50]
+//                    [--steps N [--step-factor 1.414] [--step-seconds 10] [--step-p99-ms 200]]
 //
 // The day: room k (k = 1..rooms) has max(2, round(largest / k)) members (Zipf: a few rooms
 // of hundreds, most of two), drawn from the clients; each client is one connection (client
 // i logs in as user i mod users, resource r<i>). The first member of a room (its anchor)
 // creates it and never leaves, so no room empties and its archive lives all day. Warm-up:
-// anchors create their rooms (accepting the default configuration when the host says it is
-// new), then the members who start present (--present of the rest) join, then every anchor
-// sends --warm-messages messages so the archive has something to return. Then "BEGIN day"
+// anchors create their rooms (configured as persistent when the host says one is new), then
+// the members who start present (--present of the rest) join, then every anchor sends
+// --warm-messages messages so the archive has something to return. Then "BEGIN day"
 // on stdout and the measured period: --rate actions per second for --seconds seconds,
 // drawn by --mix (percent message, join, leave, nick change, MAM query):
 //   message  a present membership (so a room is picked in proportion to its size) sends a
@@ -31,11 +32,21 @@
 // and its own CPU time. A copy is expected by every membership that was in the room when
 // the message was sent and did not leave within 30 s after; one that never arrives is lost.
 //
+// With --steps N the measured period is a ladder instead (decision 0082): step i runs the
+// same mix at --rate x factor^i actions per second for --step-seconds, then waits for its
+// stragglers and prints its own JSON object ("phase":"step") after a "BEGIN step i" line.
+// A step passes when none of its copies is lost and its delivery p99 is at most
+// --step-p99-ms; the ladder stops after the first step that fails. The whole ladder is
+// planned up front from the seed, so every system meets the same actions up to where it
+// stops. With the default factor (the square root of two) the step two below the highest
+// that passed ran at exactly half its rate.
+//
 // One thread, epoll, no XML parser: each connection's input is cut into top-level stanzas
 // by tracking tag depth (quotes honoured), and the few markers needed are looked for in
 // each stanza.
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -70,6 +81,14 @@ struct Options {
   int mam_max = 20;
   int warm_messages = 2;
   int join_parallel = 50;
+  int steps = 0;  // 0: one period of `seconds` at `rate`; else the ladder
+  double step_factor = 1.41421356237;
+  double step_seconds = 10;
+  double step_p99_ms = 200;
+
+  int periods() const { return steps > 0 ? steps : 1; }
+  double period_rate(int i) const { return steps > 0 ? rate * std::pow(step_factor, i) : rate; }
+  double period_seconds() const { return steps > 0 ? step_seconds : seconds; }
 };
 
 // splitmix64: the same numbers from the same seed with any standard library.
@@ -110,9 +129,10 @@ struct Room {
 };
 
 struct Action {
-  std::int64_t at_ns;  // from the start of the period
+  std::int64_t at_ns;  // from the start of its period
   Kind kind;
   int membership;
+  int period;  // the step of a ladder; 0 for one fixed period
 };
 
 struct Message {
@@ -232,27 +252,40 @@ class CampusDay {
     int weight_total = 0;
     for (int w : o_.mix) weight_total += w;
     if (weight_total <= 0) fail("--mix adds up to nothing");
-    const auto count = std::int64_t(o_.seconds * o_.rate);
-    for (std::int64_t k = 0; k < count; ++k) {
-      const auto at = std::int64_t(double(k) * 1e9 / o_.rate);
-      int draw = int(rnd.below(std::size_t(weight_total)));
-      int kind = 0;
-      while (draw >= o_.mix[kind]) draw -= o_.mix[kind++];
-      const Kind what = Kind(kind);
-      // A few tries for a membership that fits; if none does, the action is left out.
-      for (int attempt = 0; attempt < 64; ++attempt) {
-        const auto id = rnd.below(memberships_.size());
-        const Membership& m = memberships_[id];
-        const bool wanted_present = what != Kind::join;
-        if (bool(present[id]) != wanted_present) continue;
-        if (what == Kind::leave && m.anchor) continue;
-        if (at - changed[id] < kCooldown) continue;
-        if (what == Kind::join || what == Kind::leave || what == Kind::nick) changed[id] = at;
-        if (what == Kind::join) present[id] = 1;
-        if (what == Kind::leave) present[id] = 0;
-        schedule_.push_back({at, what, int(id)});
-        break;
+    // Planned time runs on over the periods (the cooldown spans them); a real pause between
+    // steps only adds to it.
+    std::int64_t period_start = 0;
+    for (int period = 0; period < o_.periods(); ++period) {
+      const double rate = o_.period_rate(period);
+      const auto count = std::int64_t(o_.period_seconds() * rate);
+      for (std::int64_t k = 0; k < count; ++k) {
+        const auto in_period = std::int64_t(double(k) * 1e9 / rate);
+        plan_action(rnd, present, changed, weight_total, period, in_period,
+                    period_start + in_period);
       }
+      period_start += std::int64_t(o_.period_seconds() * 1e9);
+    }
+  }
+
+  void plan_action(Random& rnd, std::vector<char>& present, std::vector<std::int64_t>& changed,
+                   int weight_total, int period, std::int64_t in_period, std::int64_t at) {
+    int draw = int(rnd.below(std::size_t(weight_total)));
+    int kind = 0;
+    while (draw >= o_.mix[kind]) draw -= o_.mix[kind++];
+    const Kind what = Kind(kind);
+    // A few tries for a membership that fits; if none does, the action is left out.
+    for (int attempt = 0; attempt < 64; ++attempt) {
+      const auto id = rnd.below(memberships_.size());
+      const Membership& m = memberships_[id];
+      const bool wanted_present = what != Kind::join;
+      if (bool(present[id]) != wanted_present) continue;
+      if (what == Kind::leave && m.anchor) continue;
+      if (at - changed[id] < kCooldown) continue;
+      if (what == Kind::join || what == Kind::leave || what == Kind::nick) changed[id] = at;
+      if (what == Kind::join) present[id] = 1;
+      if (what == Kind::leave) present[id] = 0;
+      schedule_.push_back({in_period, what, int(id), period});
+      return;
     }
   }
 
@@ -326,11 +359,17 @@ class CampusDay {
                           std::to_string(o_.mam_max) + "</max><before/></set></query></iq>");
   }
 
-  void send_instant_configuration(Client& c, int room) {
-    ++instant_pending_;
+  // A new room is configured as persistent, as a college's or a course's room is: a room
+  // that is not ends when its last occupant leaves, and one host (Prosody 0.12's own MUC)
+  // also ends it when its only occupant changes nick, which would fail the message after.
+  void send_room_configuration(Client& c, int room) {
+    ++configuring_;
     load_client::send(c, "<iq type='set' id='i" + std::to_string(room) + "' to='" + room_jid(room) +
                              "'><query xmlns='http://jabber.org/protocol/muc#owner'>"
-                             "<x xmlns='jabber:x:data' type='submit'/></query></iq>");
+                             "<x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE'>"
+                             "<value>http://jabber.org/protocol/muc#roomconfig</value></field>"
+                             "<field var='muc#roomconfig_persistentroom'><value>1</value>"
+                             "</field></x></query></iq>");
   }
 
   // --------------------------------------------------------------------- what arrives
@@ -381,7 +420,7 @@ class CampusDay {
     if (m.stand == Stand::joining) {
       m.stand = Stand::joined;
       (measuring_ ? join_ : warm_join_).add(now - m.asked_ns);
-      if (has_status(st, "201")) send_instant_configuration(c, room);
+      if (has_status(st, "201")) send_room_configuration(c, room);
     } else if (m.stand == Stand::renaming) {
       m.stand = Stand::joined;
       if (measuring_) nick_.add(now - m.asked_ns);
@@ -436,16 +475,17 @@ class CampusDay {
     if (id.size() < 2) return;
     if (id[0] == 'i') {
       if (type == "error") note_error("room configuration", st);
-      --instant_pending_;
+      --configuring_;
     } else if (id[0] == 'q') {
       std::size_t number = 0;
       auto [ptr, error] = std::from_chars(id.data() + 1, id.data() + id.size(), number);
       (void)ptr;
       if (error != std::errc() || number >= mam_sent_ns_.size()) return;
       if (type == "error") {
-        ++mam_errors_;
+        ++mam_answered_;
         note_error("MAM query", st);
       } else if (st.find("<fin") != std::string_view::npos) {
+        ++mam_answered_;
         mam_.add(now - mam_sent_ns_[number]);
       }
     }
@@ -584,7 +624,7 @@ class CampusDay {
       while (next < todo.size() && next - done < std::size_t(o_.join_parallel)) {
         send_join(todo[next++]);
       }
-      return done == todo.size() && instant_pending_ == 0;
+      return done == todo.size() && configuring_ == 0;
     });
   }
 
@@ -636,35 +676,51 @@ class CampusDay {
   }
 
   void day() {
-    std::printf("BEGIN day\n");
+    std::size_t next_action = 0;
+    for (int period = 0; period < o_.periods(); ++period) {
+      const bool passed = run_period(period, next_action);
+      if (o_.steps > 0 && !passed) break;  // the ladder ends at its first failed step
+    }
+  }
+
+  // One measured period (the day, or one step of the ladder): its actions on time, then the
+  // wait for its stragglers, then its report. Returns whether it passed as a step.
+  bool run_period(int period, std::size_t& k) {
+    if (o_.steps > 0)
+      std::printf("BEGIN step %d\n", period);
+    else
+      std::printf("BEGIN day\n");
     std::fflush(stdout);
+    reset_figures();
     const double cpu0 = cpu_seconds();
     const auto first_message = messages_.size();
     measuring_ = true;
     const auto start = now_ns();
     std::int64_t next_progress = start + 10 * kSecond;
-    std::size_t k = 0;
-    while (k < schedule_.size()) {
+    const auto in_period = [&](std::size_t i) {
+      return i < schedule_.size() && schedule_[i].period == period;
+    };
+    while (in_period(k)) {
       const auto now = now_ns();
-      while (k < schedule_.size() && schedule_[k].at_ns <= now - start) {
+      while (in_period(k) && schedule_[k].at_ns <= now - start) {
         lag_ns_ = std::max(lag_ns_, now - start - schedule_[k].at_ns);
         act(schedule_[k], start + schedule_[k].at_ns);
         ++k;
       }
       if (now >= next_progress) {
-        std::fprintf(stderr, "day %.0f s: %zu of %zu actions, %llu delivered, %d errors\n",
-                     double(now - start) / 1e9, k, schedule_.size(), (unsigned long long)delivered_,
-                     errors_);
+        std::fprintf(stderr, "%s %.0f s: %zu of %zu actions, %llu delivered, %d errors\n",
+                     o_.steps > 0 ? "step" : "day", double(now - start) / 1e9, k, schedule_.size(),
+                     (unsigned long long)delivered_, errors_);
         next_progress += 10 * kSecond;
       }
-      const auto next = k < schedule_.size() ? start + schedule_[k].at_ns : now;
+      const auto next = in_period(k) ? start + schedule_[k].at_ns : now;
       poll_once(int(std::max<std::int64_t>(0, (next - now_ns()) / 1000000)));
     }
-    const auto sending_ended = std::max(now_ns(), start + std::int64_t(o_.seconds * 1e9));
+    const auto sending_ended = std::max(now_ns(), start + std::int64_t(o_.period_seconds() * 1e9));
     // The stragglers: every pending join, leave, nick change and query, and every copy
     // still owed, or kDrain (looked at four times a second: counting copies takes a while).
     auto settled = [&] {
-      if (mam_.size() + mam_errors_ < mam_sent_ns_.size()) return false;
+      if (mam_answered_ < mam_sent_ns_.size()) return false;
       for (const auto& m : memberships_)
         if (m.stand == Stand::joining || m.stand == Stand::leaving || m.stand == Stand::renaming)
           return false;
@@ -681,7 +737,17 @@ class CampusDay {
       poll_once(20);
     }
     const auto ended = now_ns();
-    report(first_message, start, sending_ended, ended, cpu_seconds() - cpu0);
+    return report(period, first_message, start, sending_ended, ended, cpu_seconds() - cpu0);
+  }
+
+  // Each period reports only its own actions and copies.
+  void reset_figures() {
+    std::fill(std::begin(done_), std::end(done_), 0);
+    std::fill(std::begin(skipped_), std::end(skipped_), 0);
+    sent_ = delivered_ = unexpected_ = duplicates_ = history_ = mam_results_ = presences_ = 0;
+    lag_ns_ = 0;
+    errors_at_start_ = errors_;
+    latency_ = join_ = nick_ = mam_ = Percentiles();
   }
 
   // Copies that never arrived, except at memberships that left within kDrain of the send.
@@ -701,10 +767,15 @@ class CampusDay {
     }
   }
 
-  void report(std::size_t from, std::int64_t start, std::int64_t sending_ended, std::int64_t ended,
-              double cpu) {
+  bool report(int period, std::size_t from, std::int64_t start, std::int64_t sending_ended,
+              std::int64_t ended, double cpu) {
     std::uint64_t expected = 0, lost = 0, excused = 0;
     count_lost(from, expected, lost, excused);
+    const std::size_t actions = std::size_t(std::count_if(
+        schedule_.begin(), schedule_.end(), [&](const Action& a) { return a.period == period; }));
+    const double sending = double(sending_ended - start) / 1e9;
+    const double p99 = latency_.ms(0.99);
+    const bool passed = lost == 0 && delivered_ > 0 && p99 <= o_.step_p99_ms;
     int pending_joins = 0;
     for (const auto& m : memberships_) pending_joins += m.stand == Stand::joining;
     const double wall = double(ended - start) / 1e9;
@@ -715,28 +786,32 @@ class CampusDay {
           std::string(i ? "," : "") + "\"" + kKindNames[i] + "\":" + std::to_string(skipped_[i]);
     }
     std::printf(
-        "{\"phase\":\"day\",\"rooms\":%d,\"clients\":%d,\"memberships\":%zu,\"largest\":%d,"
+        "{\"phase\":\"%s\",\"step\":%d,\"passed\":%s,\"rooms\":%d,\"clients\":%d,\"memberships\":%"
+        "zu,\"largest\":%d,"
         "\"seconds\":%.1f,\"rate\":%.1f,\"seed\":%llu,\"actions\":%zu,\"done\":{%s},"
         "\"skipped\":{%s},\"sent\":%llu,\"delivered\":%llu,\"expected\":%llu,\"lost\":%llu,"
         "\"left_before_arrival\":%llu,\"unexpected\":%llu,\"duplicates\":%llu,\"errors\":%d,"
         "\"history\":%llu,\"pending_joins\":%d,\"wall_s\":%.3f,\"sending_s\":%.3f,"
-        "\"delivered_per_s\":%.1f,\"p50_ms\":%.2f,\"p99_ms\":%.2f,\"join_n\":%zu,"
+        "\"delivered_per_s\":%.1f,\"delivered_per_sending_s\":%.1f,\"p50_ms\":%.2f,\"p99_ms\":%.2f,"
+        "\"join_n\":%zu,"
         "\"join_p50_ms\":%.2f,\"join_p99_ms\":%.2f,\"nick_n\":%zu,\"nick_p50_ms\":%.2f,"
         "\"nick_p99_ms\":%.2f,\"mam_n\":%zu,\"mam_p50_ms\":%.2f,\"mam_p99_ms\":%.2f,"
         "\"mam_results\":%llu,\"presences\":%llu,\"lag_max_ms\":%.1f,\"loadgen_cpu_s\":%.3f,"
         "\"login_s\":%.2f,\"warm_up_s\":%.2f,\"warm_join_p50_ms\":%.2f,"
         "\"warm_join_p99_ms\":%.2f}\n",
-        o_.rooms, o_.clients, memberships_.size(), o_.largest, o_.seconds, o_.rate,
-        (unsigned long long)o_.seed, schedule_.size(), done.c_str(), skipped.c_str(),
+        o_.steps > 0 ? "step" : "day", period, passed ? "true" : "false", o_.rooms, o_.clients,
+        memberships_.size(), o_.largest, o_.period_seconds(), o_.period_rate(period),
+        (unsigned long long)o_.seed, actions, done.c_str(), skipped.c_str(),
         (unsigned long long)sent_, (unsigned long long)delivered_, (unsigned long long)expected,
         (unsigned long long)lost, (unsigned long long)excused, (unsigned long long)unexpected_,
-        (unsigned long long)duplicates_, errors_, (unsigned long long)history_, pending_joins, wall,
-        double(sending_ended - start) / 1e9, double(delivered_) / wall, latency_.ms(0.5),
-        latency_.ms(0.99), join_.size(), join_.ms(0.5), join_.ms(0.99), nick_.size(), nick_.ms(0.5),
-        nick_.ms(0.99), mam_.size(), mam_.ms(0.5), mam_.ms(0.99), (unsigned long long)mam_results_,
-        (unsigned long long)presences_, double(lag_ns_) / 1e6, cpu, login_s_, warm_up_s_,
-        warm_join_.ms(0.5), warm_join_.ms(0.99));
+        (unsigned long long)duplicates_, errors_ - errors_at_start_, (unsigned long long)history_,
+        pending_joins, wall, sending, double(delivered_) / wall, double(delivered_) / sending,
+        latency_.ms(0.5), p99, join_.size(), join_.ms(0.5), join_.ms(0.99), nick_.size(),
+        nick_.ms(0.5), nick_.ms(0.99), mam_.size(), mam_.ms(0.5), mam_.ms(0.99),
+        (unsigned long long)mam_results_, (unsigned long long)presences_, double(lag_ns_) / 1e6,
+        cpu, login_s_, warm_up_s_, warm_join_.ms(0.5), warm_join_.ms(0.99));
     std::fflush(stdout);
+    return passed;
   }
 
   Options o_;
@@ -748,9 +823,10 @@ class CampusDay {
   std::vector<Message> messages_;
   std::vector<std::int64_t> mam_sent_ns_;
   int bound_ = 0;
-  int instant_pending_ = 0;
+  int configuring_ = 0;
   int errors_ = 0;
-  std::size_t mam_errors_ = 0;
+  int errors_at_start_ = 0;
+  std::size_t mam_answered_ = 0;  // results and errors, over the whole run
   bool measuring_ = false;
   std::uint64_t done_[5] = {}, skipped_[5] = {};
   std::uint64_t sent_ = 0, delivered_ = 0, arrived_expected_ = 0, unexpected_ = 0, duplicates_ = 0,
@@ -801,6 +877,14 @@ Options parse(int argc, char** argv) {
       o.warm_messages = std::stoi(value());
     } else if (a == "--join-parallel") {
       o.join_parallel = std::stoi(value());
+    } else if (a == "--steps") {
+      o.steps = std::stoi(value());
+    } else if (a == "--step-factor") {
+      o.step_factor = std::stod(value());
+    } else if (a == "--step-seconds") {
+      o.step_seconds = std::stod(value());
+    } else if (a == "--step-p99-ms") {
+      o.step_p99_ms = std::stod(value());
     } else {
       throw std::runtime_error("unknown option " + a);
     }
@@ -812,6 +896,10 @@ Options parse(int argc, char** argv) {
     throw std::runtime_error(
         "--rooms, --largest, --rate, --seconds must be positive, "
         "--clients at least 2");
+  if (o.steps < 0 || o.step_factor <= 1 || o.step_seconds <= 0 || o.step_p99_ms <= 0)
+    throw std::runtime_error(
+        "--steps must not be negative, --step-factor must be above 1, --step-seconds and "
+        "--step-p99-ms positive");
   for (int w : o.mix)
     if (w < 0) throw std::runtime_error("--mix weights must not be negative");
   return o;
