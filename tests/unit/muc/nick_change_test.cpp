@@ -103,3 +103,24 @@ TEST(NickChangePolicy, MarksANickThePolicyRewroteWith210) {
   EXPECT_THAT(out[3], From("coven@chat.shakespeare.lit/oldhag"));
   EXPECT_THAT(out[3], HasStatuses(std::vector<int>{110, 210}));
 }
+
+TEST(NickChangeAlone, KeepsATemporaryRoomWhenItsOnlyOccupantChangesNick) {
+  // The occupant never leaves: the room stays and takes the next message under the new
+  // nick. (Prosody 0.12's own MUC ends such a room halfway through the change; decision 0082.)
+  RoomHarness room;
+  room.create_coven();
+  Stanzas out = room.send("<presence from='" + std::string(kCrone) +
+                          "' to='coven@chat.shakespeare.lit/oldcrone'/>");
+  ASSERT_THAT(out, SizeIs(2)) << str(out);
+  EXPECT_THAT(out[0], IsUnavailable());
+  EXPECT_THAT(out[0], HasStatuses(std::vector<int>{110, 303}));
+  EXPECT_THAT(out[1], From("coven@chat.shakespeare.lit/oldcrone"));
+  EXPECT_THAT(room.service().rooms(), SizeIs(1));
+  for (const auto& event : room.effects().events)
+    EXPECT_NE(event.kind, RoomEventKind::room_destroyed);
+
+  Stanzas said = room.say(kCrone, kCoven, "Still here");
+  ASSERT_THAT(said, SizeIs(1)) << str(said);
+  EXPECT_THAT(said[0], From("coven@chat.shakespeare.lit/oldcrone"));
+  EXPECT_EQ(said[0].attr("type"), "groupchat");
+}
