@@ -37,7 +37,7 @@ sys.path.insert(0, str(HERE))
 
 import muc_e2e  # noqa: E402
 from muc_e2e import (MUC_DOMAIN, REFERENCE, SYSTEMS, XMPP_DOMAIN, Cluster,  # noqa: E402
-                     cpu_seconds, is_commonroom, peak_rss_mib)
+                     cpu_seconds, is_commonroom, lua_profile_table, peak_rss_mib)
 
 DEFAULT_SYSTEMS = "commonroom,prosody-muc,ejabberd-cr,ejabberd-muc"
 
@@ -121,8 +121,10 @@ def knee_and_half(run: dict) -> tuple[dict | None, dict | None]:
     below = [s for s in passed if s["rate"] < knee["rate"]]
     if not below:
         return knee, None
-    half = min(below, key=lambda s: abs(math.log(s["rate"] / (knee["rate"] / 2))))
-    return knee, half if abs(math.log(half["rate"] / (knee["rate"] / 2))) < math.log(1.15) else None
+    def off_half(s):
+        return abs(math.log(s["rate"] / (knee["rate"] / 2)))
+    half = min(below, key=off_half)
+    return knee, half if off_half(half) < math.log(1.15) else None
 
 
 def per_million(s: dict, key: str) -> float:
@@ -212,15 +214,9 @@ def lua_profile_report(raw: dict) -> str:
         for p in periods:
             for k, v in p["lua_profile"].items():
                 counts[k] = counts.get(k, 0) + v
-        total = sum(counts.values())
-        out += [f"### {SYSTEMS[system]}: {total * 1000 / delivered:,.0f} Lua VM instructions "
-                f"per delivered message in Prosody ({delivered:,} delivered, presences and "
-                "queries included)\n",
-                "| instructions per delivered | share | function (file:line defined) |",
-                "|---|---|---|"]
-        for where, n in sorted(counts.items(), key=lambda kv: -kv[1])[:20]:
-            out.append(f"| {n * 1000 / delivered:,.0f} | {n / total:.1%} | {where} |")
-        out.append("")
+        out += lua_profile_table(SYSTEMS[system], f"message in Prosody ({delivered:,} "
+                                 "delivered, presences and queries included)", counts,
+                                 delivered, 20)
     return "\n".join(out)
 
 

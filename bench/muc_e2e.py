@@ -641,16 +641,25 @@ def lua_profile_report(raw: dict) -> str:
         for s in samples:
             for k, v in s["lua_profile"].items():
                 counts[k] = counts.get(k, 0) + v
-        total = sum(counts.values())
         what = "message" if "saturate" in samples[0] else "presence (join storm)"
-        out.append(f"### {key}: {total * 1000 / delivered:,.0f} Lua VM instructions per "
-                   f"delivered {what} in Prosody ({delivered:,} delivered)\n")
-        out.append("| instructions per delivered | share | function (file:line defined) |")
-        out.append("|---|---|---|")
-        for where, n in sorted(counts.items(), key=lambda kv: -kv[1])[:15]:
-            out.append(f"| {n * 1000 / delivered:,.0f} | {n / total:.1%} | {where} |")
-        out.append("")
+        out += lua_profile_table(key, f"{what} in Prosody ({delivered:,} delivered)", counts,
+                                 delivered, 15)
     return "\n".join(out)
+
+
+def lua_profile_table(heading: str, per: str, counts: dict[str, int], delivered: int,
+                      top: int) -> list[str]:
+    """Markdown lines: Lua VM instructions (counted in samples of 1000) per delivered
+    stanza, in total and for the `top` functions."""
+    total = sum(counts.values())
+    out = [f"### {heading}: {total * 1000 / delivered:,.0f} Lua VM instructions per delivered "
+           f"{per}\n",
+           "| instructions per delivered | share | function (file:line defined) |",
+           "|---|---|---|"]
+    for where, n in sorted(counts.items(), key=lambda kv: -kv[1])[:top]:
+        out.append(f"| {n * 1000 / delivered:,.0f} | {n / total:.1%} | {where} |")
+    out.append("")
+    return out
 
 
 def main() -> int:
