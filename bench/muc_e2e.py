@@ -324,9 +324,8 @@ class Run:
         cmd = ["perf", "record", "-e", "cpu-clock", "-o", str(self.dir / "perf.data"),
                "-p", str(self.host_pids()[0])]
         if seconds is not None:
-            cmd[3:3] = ["-g"]
-            cmd += ["--", "sleep", str(seconds)]
-        return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            cmd += ["-g", "--", "sleep", str(seconds)]
+        return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
     SYSCALLS = ("epoll_wait", "epoll_ctl", "sendto", "writev", "write", "recvfrom", "read")
 
@@ -356,7 +355,9 @@ class Run:
         symbols (a function of a binary without symbols is shown by address)."""
         if perf.poll() is None and self.args.perf == "storm":
             perf.send_signal(signal.SIGINT)  # the storm gave no figures (it failed)
-        perf.wait()
+        _, err = perf.communicate()
+        if not (self.dir / "perf.data").exists():
+            raise RuntimeError(f"perf record wrote nothing (exit {perf.returncode}): {err.strip()}")
         out = []
         for sort, limit in (("dso", "0.5"), ("dso,sym", "0.7")):
             text = subprocess.run(
