@@ -15,6 +15,8 @@
 local jid_prep = require "util.jid".prep;
 local st = require "util.stanza";
 
+local stanza_mt, xml_escape = st.stanza_mt, st.xml_escape;
+
 local core_post_stanza = prosody.core_post_stanza;
 local full_sessions = prosody.full_sessions;
 local bare_sessions = prosody.bare_sessions;
@@ -29,6 +31,96 @@ end
 
 local function from_own_component(origin)
 	return origin.type == "component" and origin.host == module.host;
+end
+
+-- Serialized once per fan-out. Every recipient's copy is the same stanza with only 'to'
+-- changed, yet each session's send serializes the whole of it again (util.stanza's
+-- __tostring, about half of Prosody's Lua instructions per delivered copy, and as much in
+-- its own MUC), and its top tag once more for a debug log line that is built whether or
+-- not debug is logged (sessionmanager's send calls top_tag). So the stanza and its top tag
+-- are serialized once with a marker in 'to', and while its fan-out runs, turning either
+-- into text is the part before the marker, the recipient's escaped JID and the part after.
+-- Only for this stanza object, and only while its top-level attributes and children are
+-- the ones serialized: a handler that adds, removes or replaces any of them (for one
+-- recipient) gets the full serialization, as without this. A change inside a child is not
+-- seen; no handler of Prosody's makes one to a stanza it delivers, since every MUC's
+-- copies (Prosody's own too) share their children. commonroom_fanout_serialize_once =
+-- false turns this off.
+local serialize_once = module:get_option_boolean("commonroom_fanout_serialize_once", true);
+local to_marker = "\1commonroom-fanout-to\1";
+local prepared = setmetatable({}, { __mode = "k" });
+local plain_tostring, plain_top_tag = stanza_mt.__tostring, stanza_mt.top_tag;
+
+-- The text of stanza (serialize: plain_tostring or plain_top_tag) split around 'to'.
+local function split_at_to(stanza, serialize)
+	local attr = stanza.attr;
+	local to = attr.to;
+	attr.to = to_marker;
+	local text = serialize(stanza);
+	attr.to = to;
+	local from, till = text:find(to_marker, 1, true);
+	if not from then return nil; end
+	return text:sub(1, from - 1), text:sub(till + 1);
+end
+
+local function prepare(stanza)
+	local head, tail = split_at_to(stanza, plain_tostring);
+	local top_head, top_tail = split_at_to(stanza, plain_top_tag);
+	if not (head and top_head) then return; end
+	local shape = { head = head, tail = tail, top_head = top_head, top_tail = top_tail, n = #stanza };
+	for i = 1, #stanza do shape[i] = stanza[i]; end
+	local attrs, count = {}, 0;
+	for k, v in pairs(stanza.attr) do
+		if k ~= "to" then attrs[k] = v; count = count + 1; end
+	end
+	shape.attrs, shape.attr_count = attrs, count;
+	prepared[stanza] = shape;
+end
+
+local function unchanged(stanza, shape)
+	local n = #stanza;
+	if n ~= shape.n then return false; end
+	for i = 1, n do
+		if stanza[i] ~= shape[i] then return false; end
+	end
+	local attrs, count = shape.attrs, 0;
+	for k, v in pairs(stanza.attr) do
+		if k ~= "to" then
+			if attrs[k] ~= v then return false; end
+			count = count + 1;
+		end
+	end
+	return count == shape.attr_count;
+end
+
+local function fanout_tostring(stanza)
+	local shape = prepared[stanza];
+	local to = shape and stanza.attr.to;
+	if to and unchanged(stanza, shape) then
+		return shape.head .. xml_escape(to) .. shape.tail;
+	end
+	return plain_tostring(stanza);
+end
+
+local function fanout_top_tag(stanza)
+	local shape = prepared[stanza];
+	local to = shape and stanza.attr.to;
+	if to and unchanged(stanza, shape) then
+		return shape.top_head .. xml_escape(to) .. shape.top_tail;
+	end
+	return plain_top_tag(stanza);
+end
+
+if serialize_once then
+	stanza_mt.__tostring, stanza_mt.top_tag = fanout_tostring, fanout_top_tag;
+	function module.unload()
+		if stanza_mt.__tostring == fanout_tostring then
+			stanza_mt.__tostring = plain_tostring;
+		end
+		if stanza_mt.top_tag == fanout_top_tag then
+			stanza_mt.top_tag = plain_top_tag;
+		end
+	end
 end
 
 local function fan_out(event)
@@ -52,6 +144,7 @@ local function fan_out(event)
 	-- What core_process_stanza does for a component's stanza, once per recipient: a JID
 	-- of a known session is routed as it is, anything else is prepared first.
 	local attr = stanza.attr;
+	if serialize_once then prepare(stanza); end
 	for to in recipients:gmatch("[^\t]+") do
 		if not (full_sessions[to] or bare_sessions[to] or hosts[to]) then
 			to = jid_prep(to);
@@ -63,6 +156,7 @@ local function fan_out(event)
 			module:log("debug", "Skipping an invalid recipient of a fan-out from %s", attr.from);
 		end
 	end
+	prepared[stanza] = nil;
 	return true;
 end
 

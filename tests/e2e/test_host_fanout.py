@@ -16,12 +16,14 @@ from pathlib import Path
 
 import pytest
 
-from host_fanout_support import every_session_gets_each_stanza_once, is_message
-from rooms_support import (CLIENT, MUC_DOMAIN, USERS, Commonroom, CommonroomConfig, HostServer,
-                           User, q, run, run_dir)
+from host_fanout_support import SID, every_session_gets_each_stanza_once, is_message
+from rooms_support import (CLIENT, MUC_DOMAIN, USERS, XMPP_DOMAIN, Commonroom, CommonroomConfig,
+                           HostServer, User, q, run, run_dir)
 
 FANOUT = "urn:commonroom:fanout:0"
 DEPLOY_SNIPPET = Path(__file__).resolve().parents[2] / "deploy" / "prosody-component.cfg.lua"
+TEST_PLUGINS = Path(__file__).resolve().parent / "prosody"
+ONE_COPY = "urn:commonroom:test:one-copy"
 
 
 def recommended_gc_option() -> str:
@@ -35,12 +37,16 @@ def recommended_gc_option() -> str:
 def servers(request):
     with_module = request.param != "no-module"
     directory = run_dir(f"host-fanout-{request.param}")
-    env = {"PROSODY_FANOUT": "on" if with_module else "off"}
+    env = {"PROSODY_FANOUT": "on" if with_module else "off",
+           "PROSODY_PLUGIN_DIR": str(TEST_PLUGINS)}
+    # A third-party handler that changes one recipient's copy (test_one_copy_changed...).
+    extra_config = f'VirtualHost "{XMPP_DOMAIN}"\n  modules_enabled = {{ "test_change_one_copy" }}\n'
     if request.param == "module-recommended-gc":
-        extra = directory / "gc.cfg.lua"
-        extra.write_text('Host "*"\n' + recommended_gc_option() + "\n")  # the global section
-        extra.chmod(0o644)
-        env["PROSODY_EXTRA_CONFIG"] = str(extra)
+        extra_config += 'Host "*"\n' + recommended_gc_option() + "\n"  # the global section
+    extra = directory / "extra.cfg.lua"
+    extra.write_text(extra_config)
+    extra.chmod(0o644)
+    env["PROSODY_EXTRA_CONFIG"] = str(extra)
     before = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     try:
@@ -78,6 +84,44 @@ def test_every_session_gets_each_message_and_presence_once(servers):
 
     async def conversation():
         await every_session_gets_each_stanza_once(prosody.c2s_port, room, q(FANOUT, "fanout"))
+
+    run(conversation, timeout=60)
+
+
+def test_a_copy_changed_for_one_recipient_is_sent_as_changed(servers):
+    # The module serializes a fan-out once and sends each copy as that text with its own
+    # 'to'. A handler that changes one recipient's copy (a third-party module on
+    # message/full, tests/e2e/prosody/mod_test_change_one_copy.lua) must see that change
+    # reach that recipient, and nobody else; the copies after it are as sent.
+    with_module, prosody, commonroom = servers
+    room = f"one-copy-{'on' if with_module else 'off'}@{MUC_DOMAIN}"
+
+    async def conversation():
+        alice = await User("alice", prosody.c2s_port).connect()
+        changed = await User("bob", prosody.c2s_port, resource="changed").connect()
+        bob = await User("bob", prosody.c2s_port).connect()
+        carol = await User("carol", prosody.c2s_port).connect()
+        await alice.create(room, "alice")
+        await changed.join(room, "bob's other")
+        await bob.join(room, "bob")
+        await carol.join(room, "carol")
+        everyone = [alice, changed, bob, carol]
+        for u in everyone:
+            await u.barrier()
+        for i in range(3):
+            text = f"one copy changed {i}"
+            carol.message(room, text)
+            for u in everyone:
+                m = await u.expect(is_message(text), f"'{text}'")
+                what = ET.tostring(m, encoding="unicode")
+                assert m.get("to") == u.client.boundjid.full, what
+                if u is changed:
+                    assert m.get("changed") == "yes", what
+                    assert m.find(q(ONE_COPY, "changed")) is not None, what
+                else:
+                    assert m.get("changed") is None, what
+                    assert m.find(q(ONE_COPY, "changed")) is None, what
+                assert m.find(q(SID, "stanza-id")) is not None, what
 
     run(conversation, timeout=60)
 
