@@ -93,23 +93,21 @@ local function unchanged(stanza, shape)
 	return count == shape.attr_count;
 end
 
-local function fanout_tostring(stanza)
-	local shape = prepared[stanza];
-	local to = shape and stanza.attr.to;
-	if to and unchanged(stanza, shape) then
-		return shape.head .. xml_escape(to) .. shape.tail;
+-- A serializer that gives a prepared, unchanged stanza its kept text around the
+-- recipient's JID, and anything else to Prosody's own (plain).
+local function serialized_once(plain, head, tail)
+	return function(stanza)
+		local shape = prepared[stanza];
+		local to = shape and stanza.attr.to;
+		if to and unchanged(stanza, shape) then
+			return shape[head] .. xml_escape(to) .. shape[tail];
+		end
+		return plain(stanza);
 	end
-	return plain_tostring(stanza);
 end
 
-local function fanout_top_tag(stanza)
-	local shape = prepared[stanza];
-	local to = shape and stanza.attr.to;
-	if to and unchanged(stanza, shape) then
-		return shape.top_head .. xml_escape(to) .. shape.top_tail;
-	end
-	return plain_top_tag(stanza);
-end
+local fanout_tostring = serialized_once(plain_tostring, "head", "tail");
+local fanout_top_tag = serialized_once(plain_top_tag, "top_head", "top_tail");
 
 if serialize_once then
 	stanza_mt.__tostring, stanza_mt.top_tag = fanout_tostring, fanout_top_tag;
