@@ -6,8 +6,9 @@
 -- message addressed to its own domain, carrying the recipients in a last child
 --   <fanout xmlns='urn:commonroom:fanout:0'>JID<tab>JID<tab>...</fanout>
 -- and this module routes that one stanza to each recipient, changing only 'to' (as
--- Prosody's own MUC does). commonroom asks for the module with a disco#info query from its
--- domain to its domain at each connection, and sends per recipient until it is answered.
+-- Prosody's own MUC does), serializing it once for all of them (below). commonroom asks
+-- for the module with a disco#info query from its domain to its domain at each
+-- connection, and sends per recipient until it is answered.
 --
 -- Only the component's own authenticated session may use it; a fan-out request from
 -- anyone else (a client, a server) is passed on to the component like any other stanza.
