@@ -39,8 +39,9 @@ def servers(request):
     directory = run_dir(f"host-fanout-{request.param}")
     env = {"PROSODY_FANOUT": "on" if with_module else "off",
            "PROSODY_PLUGIN_DIR": str(TEST_PLUGINS)}
-    # A third-party handler that changes one recipient's copy (test_one_copy_changed...).
-    extra_config = f'VirtualHost "{XMPP_DOMAIN}"\n  modules_enabled = {{ "test_change_one_copy" }}\n'
+    # A third-party-like handler that changes one recipient's copy (test_a_copy_changed_...).
+    extra_config = (f'VirtualHost "{XMPP_DOMAIN}"\n'
+                    '  modules_enabled = { "test_change_one_copy" }\n')
     if request.param == "module-recommended-gc":
         extra_config += 'Host "*"\n' + recommended_gc_option() + "\n"  # the global section
     extra = directory / "extra.cfg.lua"
