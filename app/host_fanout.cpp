@@ -1,14 +1,67 @@
 #include "app/host_fanout.hpp"
 
+#include <Poco/Base64Decoder.h>
+#include <Poco/Exception.h>
+
 #include <cstring>
+#include <iterator>
+#include <sstream>
 
 #include "xmpp/namespaces.hpp"
 #include "xmpp/serializer.hpp"
 
 namespace commonroom::app {
 
+namespace {
+
+void append_base64(std::string& out, std::string_view bytes) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  out.reserve(out.size() + (bytes.size() + 2) / 3 * 4);
+  std::size_t i = 0;
+  for (; i + 3 <= bytes.size(); i += 3) {
+    const auto n = static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i])) << 16 |
+                   static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i + 1])) << 8 |
+                   static_cast<unsigned char>(bytes[i + 2]);
+    out += kAlphabet[n >> 18];
+    out += kAlphabet[(n >> 12) & 63];
+    out += kAlphabet[(n >> 6) & 63];
+    out += kAlphabet[n & 63];
+  }
+  if (i < bytes.size()) {
+    const bool two = i + 1 < bytes.size();
+    const auto n =
+        static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i])) << 16 |
+        (two ? static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i + 1])) << 8 : 0U);
+    out += kAlphabet[n >> 18];
+    out += kAlphabet[(n >> 12) & 63];
+    out += two ? kAlphabet[(n >> 6) & 63] : '=';
+    out += '=';
+  }
+}
+
+// The start tag of `stanza` as serialized, without its '>' and with 'to' = `to`.
+void open_with_to(const xmpp::Element& stanza, std::string_view to, std::string& out) {
+  out += '<';
+  out += stanza.name();
+  for (const auto& a : stanza.attributes()) {
+    if (a.name == "xmlns" || a.name == "to") continue;
+    out += ' ';
+    out += a.name;
+    out += "='";
+    xmpp::append_escaped_attr(out, a.value);
+    out += '\'';
+  }
+  out += " to='";
+  xmpp::append_escaped_attr(out, to);
+  out += '\'';
+}
+
+}  // namespace
+
 std::string HostFanout::on_connected() {
   available_.store(false, std::memory_order_release);
+  carry_.store(false, std::memory_order_release);
   probe_id_ = "fanout-probe-" + std::to_string(++probes_);
   std::string out = "<iq type='get' id='" + probe_id_ + "' from='";
   xmpp::append_escaped_attr(out, domain_);
@@ -27,25 +80,75 @@ bool HostFanout::take_answer(const xmpp::Element& stanza) {
   const bool returned = type == "get" && stanza.attr("from") == domain_;
   if (type != "result" && type != "error" && !returned) return false;
   bool found = false;
+  bool carries = false;
   if (type == "result") {
     if (const auto* query = stanza.find_child("query", "http://jabber.org/protocol/disco#info")) {
       for (const auto* feature :
-           query->children("feature", "http://jabber.org/protocol/disco#info"))
+           query->children("feature", "http://jabber.org/protocol/disco#info")) {
         if (feature->attr("var") == kFanoutNamespace) found = true;
+        if (feature->attr("var") == kCarryFeature) carries = true;
+      }
     }
   }
   probe_id_.clear();
+  carry_.store(found && carries, std::memory_order_release);
   available_.store(found, std::memory_order_release);
+  return true;
+}
+
+bool HostFanout::write_carried(const xmpp::Element& stanza, std::string& out) const {
+  if (!carry() || stanza.name() != "iq" || stanza.nodes().empty()) return false;
+  const auto to = stanza.attr("to");
+  if (to.empty()) return false;
+  // The content as it would appear inside the stanza (the component namespace is the
+  // client's on the other side, as when the host rewrites a stanza it routes).
+  thread_local std::string content;
+  content.clear();
+  for (const auto& child : stanza.nodes()) xmpp::serialize(child, content);
+  if (content.size() < kCarryMinBytes) return false;
+  open_with_to(stanza, domain_, out);
+  out += "><carry xmlns='";
+  out += kFanoutNamespace;
+  out += "' to='";
+  xmpp::append_escaped_attr(out, to);
+  out += "'>";
+  append_base64(out, content);
+  out += "</carry></";
+  out += stanza.name();
+  out += '>';
+  if (content.capacity() > 1 << 20) std::string().swap(content);
   return true;
 }
 
 bool HostFanout::take_returned(xmpp::Element& stanza, std::string& question, std::string& copies) {
   if (multicast_.take_bounce(stanza)) return true;
   auto& nodes = stanza.nodes();
-  if (nodes.empty() || !nodes.back().is("fanout", kFanoutNamespace)) return false;
-  if (stanza.attr("to") != domain_) return false;
-  const auto from = xmpp::Jid::try_parse(stanza.attr("from"));
-  if (!from || from->domain() != domain_) return false;  // someone else's: the engine's
+  const auto ours = [&] {
+    if (stanza.attr("to") != domain_) return false;
+    const auto from = xmpp::Jid::try_parse(stanza.attr("from"));
+    return from && from->domain() == domain_;  // else someone else's: the engine's
+  };
+  if (nodes.size() == 1 && nodes.front().is("carry", kFanoutNamespace) && ours()) {
+    // A carried answer (write_carried) the module did not take: send it as plain XML.
+    std::string content;
+    try {
+      std::istringstream encoded(nodes.front().text());
+      Poco::Base64Decoder decoder(encoded);
+      content.assign(std::istreambuf_iterator<char>(decoder), std::istreambuf_iterator<char>());
+    } catch (const Poco::Exception&) {
+      content.clear();  // not ours after all (we write valid base64): nothing to send
+    }
+    question = on_connected();
+    if (content.empty()) return true;
+    open_with_to(stanza, nodes.front().attr("to"), copies);
+    copies += '>';
+    copies += content;
+    copies += "</";
+    copies += stanza.name();
+    copies += '>';
+    return true;
+  }
+  if (nodes.empty() || !nodes.back().is("fanout", kFanoutNamespace) || !ours()) return false;
   const std::string list = nodes.back().text();
   nodes.pop_back();
   question = on_connected();

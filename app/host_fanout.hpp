@@ -20,6 +20,8 @@
 namespace commonroom::app {
 
 inline constexpr std::string_view kFanoutNamespace = "urn:commonroom:fanout:0";
+// The module's feature for carried answers (write_carried).
+inline constexpr std::string_view kCarryFeature = "urn:commonroom:fanout:0#carry";
 // Between the JIDs of the list. No valid JID contains a tab (a control character), and
 // unlike a line break it does not make Prosody's XML parser hand the text over in pieces.
 inline constexpr char kSeparator = '\t';
@@ -44,12 +46,25 @@ class HostFanout {
   }
   // Through the module (rather than a multicast service).
   bool module() const { return available_.load(std::memory_order_acquire); }
+  // The module carries large answers (write_carried).
+  bool carry() const { return carry_.load(std::memory_order_acquire); }
+
+  // When carry() holds and `stanza` is an iq with at least kCarryMinBytes of content: writes
+  // it for the module to carry, with its attributes but 'to' our domain and its content
+  // base64-encoded in one child <carry xmlns='urn:commonroom:fanout:0' to='RECIPIENT'>,
+  // and returns true. Prosody then parses one text instead of hundreds of elements (a
+  // directory search's page of 20 people is ~240) and writes the content to the recipient
+  // as it came (decision 0084). Otherwise writes nothing and returns false.
+  bool write_carried(const xmpp::Element& stanza, std::string& out) const;
+  static constexpr std::size_t kCarryMinBytes = 1024;
   const HostMulticast& multicast() const { return multicast_; }
 
-  // Host connection thread: a fan-out request of ours that came back (the host lost the module
-  // while we were connected, e.g. a reload without it). Returns false for any other stanza.
+  // Host connection thread: a fan-out request or carried answer of ours that came back (the host
+  // lost the module while we were connected, e.g. a reload without it). Returns false for any
+  // other stanza.
   // Otherwise turns the fan-out off, and fills `question` with a new question for the host
-  // and `copies` with the stanza for each of its recipients, for the caller to send. A
+  // and `copies` with the stanza for each of its recipients (or the carried answer as plain
+  // XML), for the caller to send. A
   // multicast service's refusal of a request is taken too: the service is not used again
   // until the next connection (`question` and `copies` stay empty).
   bool take_returned(xmpp::Element& stanza, std::string& question, std::string& copies);
@@ -69,6 +84,7 @@ class HostFanout {
   std::string probe_id_;  // host connection thread only
   std::uint64_t probes_ = 0;
   std::atomic<bool> available_{false};
+  std::atomic<bool> carry_{false};
   HostMulticast multicast_;
 };
 

@@ -9,6 +9,7 @@
 #include "app/admin_actor_policy.hpp"
 #include "app/archive_worker.hpp"
 #include "app/directory_staff.hpp"
+#include "app/host_fanout.hpp"
 #include "app/link_watcher.hpp"
 #include "app/room_persistence.hpp"
 #include "app/rooms_shell.hpp"
@@ -21,6 +22,8 @@
 #include "muc/system_id_source.hpp"
 #include "policies/campus_policy.hpp"
 #include "store/event_log.hpp"
+#include "xmpp/log_redaction.hpp"
+#include "xmpp/serializer.hpp"
 
 namespace commonroom::app {
 
@@ -131,13 +134,48 @@ Runtime::Runtime(const Config& config, const directory::PeopleIndexSource* peopl
     cfg.search = config.directory_search;
     auto service = people ? std::make_shared<directory::SearchService>(std::move(cfg), *people)
                           : std::make_shared<directory::SearchService>(std::move(cfg));
+    // With Prosody's commonroom_fanout module a page of people crosses the link as one
+    // carried text rather than ~240 elements for Prosody to parse (decision 0084).
+    directory_host_ = std::make_unique<HostFanout>(config.directory->domain);
+    HostFanout* host = directory_host_.get();
+    auto settings = host_connection_settings(config.host_server, *config.directory);
+    settings.on_connected = [this, host] {
+      directory_loop_->send_serialized(host->on_connected());
+    };
     directory_loop_ = std::make_unique<ServiceLoop>(
-        Poco::Logger::get("directory"),
-        host_connection_settings(config.host_server, *config.directory),
-        [service](ServiceLoop& loop, const xmpp::Element& stanza, Clock::time_point now) {
+        Poco::Logger::get("directory"), std::move(settings),
+        [service, host](ServiceLoop& loop, const xmpp::Element& stanza, Clock::time_point now) {
           const auto outbox = service->handle(stanza, now);
           loop.log_dropped(outbox, &stanza);
-          loop.send(outbox);
+          if (!host->carry() || !outbox.fanouts.empty() || !outbox.runs.empty()) {
+            loop.send(outbox);
+            return;
+          }
+          std::string out;
+          for (const auto& reply : outbox.outbound) {
+            if (loop.log().trace()) {
+              loop.log().trace("out: " + xmpp::redact_secrets(xmpp::to_string(reply)));
+            }
+            if (!host->write_carried(reply, out)) xmpp::serialize(reply, out);
+          }
+          if (!out.empty()) loop.send_serialized(out, outbox.outbound.size());
+        },
+        [this, host](xmpp::Element& stanza) {
+          auto& log = Poco::Logger::get("directory");
+          const bool carried = host->carry();
+          if (host->take_answer(stanza)) {
+            if (host->carry() && !carried)
+              log.information(host->domain() + ": the host server carries large answers");
+            return true;
+          }
+          std::string question, plain;
+          if (!host->take_returned(stanza, question, plain)) return false;
+          log.warning(host->domain() +
+                      ": the host server passed a carried answer back (was "
+                      "mod_commonroom_fanout unloaded?): sending it as XML and asking again");
+          if (!plain.empty()) directory_loop_->send_serialized(plain);
+          if (!question.empty()) directory_loop_->send_serialized(question);
+          return true;
         });
   }
 }

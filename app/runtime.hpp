@@ -68,7 +68,9 @@ class Runtime {
  private:
   std::unique_ptr<store::EventLog> event_log_;  // the abuse log; null without [muc]+[database]
   // Destroyed before the abuse log they submit to, after the watchers that post to them.
-  std::unique_ptr<class RoomsShell> rooms_shell_;      // null without [muc]
+  std::unique_ptr<class RoomsShell> rooms_shell_;  // null without [muc]
+  // The host server's module, asked by the directory whether it carries large answers.
+  std::unique_ptr<class HostFanout> directory_host_;   // null without [directory]
   std::unique_ptr<class ServiceLoop> directory_loop_;  // null without [directory]
   // Service-wide bans from PostgreSQL into the rooms engine; null without [muc]+[database].
   std::unique_ptr<class ServiceBanWatcher> bans_;

@@ -4,7 +4,7 @@
 # LDAP-backed search of its own, so the peer of commonroom through Prosody is ejabberd's.
 #
 #   bench/directory_vs_ejabberd.sh [--people N]... [--rounds R] [--runs K] [--keep]
-#                                  [--client raw|slixmpp|both] [--no-prosody]
+#                                  [--client bare|raw|slixmpp|both|A,B] [--no-prosody]
 #                                  [--variant LABEL:BIN:KEY=VALUE]...
 #
 # --variant compares commonroom builds or settings in the same run (alternating, on the same
@@ -26,8 +26,11 @@
 #      prints p50/p99 per query and target, items and bytes per reply, the ratio
 #      ejabberd/commonroom and its own CPU per search; then runs each target alone and
 #      prints the CPU per search of ejabberd, Prosody, both commonroom processes and slapd.
-#      --client raw (default: both) is a minimal socket client that does not parse replies
-#      (the host's and the service's time); slixmpp is what a Python bot sees;
+#      --client bare is a minimal client on a blocking socket that does not parse replies
+#      (the host's and the service's time; it also times a disco#info round trip to each
+#      target, the floor under every search); raw is the same on asyncio, which adds
+#      0.4-0.8 ms of its own per search; slixmpp is what a Python bot sees; both = bare and
+#      slixmpp (the default); A,B picks several;
 #   6. directory_search_bench prints the in-service latency on the same LDIF, beside the
 #      LDAP search ejabberd sends for each query, timed alone against the same slapd;
 #   7. steps 5 and 6 run K times (default 3) on the same servers, and a SUMMARY line per
@@ -44,7 +47,7 @@ SIZES=()
 ROUNDS=30
 RUNS=3
 KEEP=0
-CLIENTS="raw slixmpp"
+CLIENTS="bare slixmpp"
 VARIANTS=()
 PROSODY=1
 while [[ $# -gt 0 ]]; do
@@ -53,10 +56,10 @@ while [[ $# -gt 0 ]]; do
     --rounds) ROUNDS=$2; shift 2 ;;
     --runs) RUNS=$2; shift 2 ;;
     --keep) KEEP=1; shift ;;
-    --client) CLIENTS=${2/both/raw slixmpp}; shift 2 ;;
+    --client) CLIENTS=${2/both/bare slixmpp}; CLIENTS=${CLIENTS//,/ }; shift 2 ;;
     --no-prosody) PROSODY=0; shift ;;
     --variant) VARIANTS+=("$2"); shift 2 ;;
-    *) die "usage: $0 [--people N]... [--rounds R] [--runs K] [--keep] [--client raw|slixmpp|both] [--no-prosody] [--variant LABEL:BIN:KEY=VALUE]..." ;;
+    *) die "usage: $0 [--people N]... [--rounds R] [--runs K] [--keep] [--client bare|raw|slixmpp|both|A,B] [--no-prosody] [--variant LABEL:BIN:KEY=VALUE]..." ;;
   esac
 done
 [[ ${#SIZES[@]} -gt 0 ]] || SIZES=(100000 200000)
@@ -124,6 +127,12 @@ for (kind, label), runs in groups.items():
         worse = sorted({q for r in runs for q in r["worse"] if q.endswith(f"({target})")})
         print(f"SUMMARY {n} people, '{label}' {target} ({kind} client): worse than the peer in "
               f"some run on: " + (", ".join(worse) if worse else "no query"))
+    floors = [r["floor"] for r in runs if r.get("floor")]
+    if floors:
+        print(f"SUMMARY {n} people, '{label}', {kind} client, floor (disco#info round trip, "
+              f"median): " + ", ".join(
+                  f"{t} p50 {med([f[t]['p50_us'] for f in floors]):.0f} us p99 "
+                  f"{med([f[t]['p99_us'] for f in floors]):.0f} us" for t in floors[0]))
     cli = {t: med([r["all"][t]["client_cpu_us"] for r in runs]) for t in runs[0]["all"]}
     print(f"SUMMARY {n} people, '{label}', {kind} client's own CPU per search (median): "
           + ", ".join(f"{t} {v:.0f} us" for t, v in cli.items()))

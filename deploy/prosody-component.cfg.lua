@@ -35,9 +35,12 @@ Component "conference.cam.ac.uk"
   component_secret = "REPLACE-with-the-content-of-/etc/commonroom/muc.secret"
   modules_enabled = { "commonroom_fanout" }
 
--- Directory search.
+-- Directory search. commonroom_fanout here carries each page of people to the client as
+-- one piece of text instead of some 240 elements for Prosody to parse: a search costs
+-- Prosody half the CPU and answers in half the time (decision 0084).
 Component "directory.cam.ac.uk"
   component_secret = "REPLACE-with-the-content-of-/etc/commonroom/directory.secret"
+  modules_enabled = { "commonroom_fanout" }
 
 -- Optional, inside the VirtualHost "cam.ac.uk" block: advertise both services to
 -- clients that browse the server (XEP-0030).

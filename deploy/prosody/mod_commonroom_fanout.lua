@@ -10,11 +10,18 @@
 -- for the module with a disco#info query from its domain to its domain at each
 -- connection, and sends per recipient until it is answered.
 --
+-- It also carries commonroom's large answers to one recipient (a directory search's page of
+-- people): the answer's content crosses the link as one base64 text, which Prosody parses
+-- in one piece instead of as some 240 elements, and is written to the recipient as it came
+-- (below, "Carried").
+--
 -- Only the component's own authenticated session may use it; a fan-out request from
 -- anyone else (a client, a server) is passed on to the component like any other stanza.
 
 local jid_prep = require "util.jid".prep;
 local st = require "util.stanza";
+local base64_decode = require "util.encodings".base64.decode;
+local xml_parse = require "util.xml".parse;
 
 local stanza_mt, xml_escape = st.stanza_mt, st.xml_escape;
 
@@ -24,6 +31,7 @@ local bare_sessions = prosody.bare_sessions;
 local hosts = prosody.hosts;
 
 local xmlns_fanout = "urn:commonroom:fanout:0";
+local feature_carry = xmlns_fanout .. "#carry";
 local xmlns_disco_info = "http://jabber.org/protocol/disco#info";
 
 if module:get_host_type() ~= "component" then
@@ -107,18 +115,77 @@ local function serialized_once(plain, head, tail)
 	end
 end
 
+-- Carried. A directory search's page of 20 people is a 5-7 KB answer of some 240 elements;
+-- Prosody spent ~1.6 ms of CPU on each (four fifths of it building a Lua table per element
+-- it parses from the link, the rest serializing them again), against ~0.15 ms for the same
+-- answer carried: commonroom sends the answer's content base64-encoded in one
+--   <carry xmlns='urn:commonroom:fanout:0' to='RECIPIENT'>BASE64</carry>
+-- child of the stanza, addressed to its own domain; this module routes a stanza with the
+-- same name and attributes to the recipient through core_post_stanza like any other, and
+-- whenever it is turned into text its content is the decoded bytes. A copy (util.stanza's
+-- clone, as mod_smacks keeps one for resending) carries the same bytes. If a handler adds
+-- a child, the content is parsed into elements first and serialized as usual. A handler
+-- that looks inside the answer sees no children: nothing of Prosody's does for an iq
+-- result. commonroom_fanout_carry = false stops offering it (commonroom then sends the
+-- answer as elements).
+local carry = module:get_option_boolean("commonroom_fanout_carry", true);
+local carried = setmetatable({}, { __mode = "k" });
+local plain_clone = st.clone;
+
+-- Parses a carried stanza's content into its children, ahead of any a handler added.
+local function materialize(stanza, content)
+	carried[stanza] = nil;
+	local parsed, err = xml_parse("<carried>" .. content .. "</carried>");
+	if not parsed then
+		module:log("error", "Could not parse an answer carried from %s: %s", stanza.attr.from, err);
+		return;
+	end
+	local added = {};
+	for i = 1, #stanza do added[i] = stanza[i]; stanza[i] = nil; end
+	stanza.tags = {};
+	for _, child in ipairs(parsed) do stanza:add_direct_child(child); end
+	for _, child in ipairs(added) do stanza:add_direct_child(child); end
+end
+
 local fanout_tostring = serialized_once(plain_tostring, "head", "tail");
 local fanout_top_tag = serialized_once(plain_top_tag, "top_head", "top_tail");
+local to_text = serialize_once and fanout_tostring or plain_tostring;
 
-if serialize_once then
-	stanza_mt.__tostring, stanza_mt.top_tag = fanout_tostring, fanout_top_tag;
+local function carried_tostring(stanza)
+	local content = carried[stanza];
+	if content then
+		if #stanza == 0 then
+			return plain_top_tag(stanza) .. content .. "</" .. stanza.name .. ">";
+		end
+		materialize(stanza, content);
+	end
+	return to_text(stanza);
+end
+
+local function carried_clone(stanza, only_top)
+	local copy = plain_clone(stanza, only_top);
+	local content = carried[stanza];
+	if content and not only_top then carried[copy] = content; end
+	return copy;
+end
+
+local installed_tostring = carry and carried_tostring or fanout_tostring;
+if serialize_once or carry then
+	stanza_mt.__tostring = installed_tostring;
+	if serialize_once then stanza_mt.top_tag = fanout_top_tag; end
+	if carry then st.clone = carried_clone; end
 	function module.unload()
-		if stanza_mt.__tostring == fanout_tostring then
+		if stanza_mt.__tostring == installed_tostring then
 			stanza_mt.__tostring = plain_tostring;
 		end
 		if stanza_mt.top_tag == fanout_top_tag then
 			stanza_mt.top_tag = plain_top_tag;
 		end
+		if st.clone == carried_clone then
+			st.clone = plain_clone;
+		end
+		-- Stanzas still waiting to be sent (a smacks queue) keep their content.
+		for stanza, content in pairs(carried) do materialize(stanza, content); end
 	end
 end
 
@@ -195,7 +262,33 @@ module:hook("iq/host", function(event)
 		or query.attr.node then
 		return;
 	end
-	origin.send(st.reply(stanza):query(xmlns_disco_info)
-		:tag("feature", { var = xmlns_fanout }):up());
+	local answer = st.reply(stanza):query(xmlns_disco_info):tag("feature", { var = xmlns_fanout }):up();
+	if carry then answer:tag("feature", { var = feature_carry }):up(); end
+	origin.send(answer);
 	return true;
 end, 10);
+
+-- A carried answer (above): one child <carry to='RECIPIENT'>BASE64</carry>.
+local function deliver_carried(event)
+	local origin, stanza = event.origin, event.stanza;
+	if not carry or not from_own_component(origin) or stanza.attr.to ~= module.host then return; end
+	local child = stanza.tags[1];
+	if #stanza ~= 1 or not child or child.name ~= "carry" or child.attr.xmlns ~= xmlns_fanout then
+		return;
+	end
+	local to = jid_prep(child.attr.to or "");
+	local content = to and base64_decode(child:get_text() or "");
+	if not content or content == "" then
+		module:log("warn", "Dropped a carried answer from %s: no recipient or no content", stanza.attr.from);
+		return true;
+	end
+	local attr = {};
+	for k, v in pairs(stanza.attr) do attr[k] = v; end
+	attr.to = to;
+	local answer = st.stanza(stanza.name, attr);
+	carried[answer] = content;
+	core_post_stanza(origin, answer);
+	return true;
+end
+
+module:hook("iq/host", deliver_carried, 11);

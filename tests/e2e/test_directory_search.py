@@ -23,6 +23,8 @@ from harness import (DIRECTORY_DOMAIN, SOURCE_DIR, Commonroom, CommonroomConfig,
                      wait_until, xmpp_session)
 
 SCRIPTS = SOURCE_DIR / "scripts"
+TEST_PLUGINS = Path(__file__).resolve().parent / "prosody"
+CARRIED = "urn:commonroom:test:carried"
 BASE = "o=University of Cambridge,dc=cam,dc=ac,dc=uk"
 SEARCH = "jabber:iq:search"
 RSM = "http://jabber.org/protocol/rsm"
@@ -78,7 +80,24 @@ class Env:
                               str(self.ldap_dir), str(self.ldap_port), str(self.ldif)],
                              capture_output=True, text=True)
         assert out.returncode == 0, out.stderr
-        self.host = HostServer("prosody", root).start()
+        # Prosody with commonroom's module on the directory (as scripts/lib/prosody.sh loads it
+        # on every component), stream management, and a handler that marks one session's
+        # answers (tests/e2e/prosody/mod_test_mark_carried.lua).
+        extra = root / "extra.cfg.lua"
+        extra.write_text('VirtualHost "cam.example"\n'
+                         '  modules_enabled = { "smacks", "test_mark_carried" }\n')
+        extra.chmod(0o644)
+        env = {"PROSODY_PLUGIN_DIR": str(TEST_PLUGINS), "PROSODY_EXTRA_CONFIG": str(extra)}
+        before = {k: os.environ.get(k) for k in env}
+        os.environ.update(env)
+        try:
+            self.host = HostServer("prosody", root).start()
+        finally:
+            for k, v in before.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
         self.config = CommonroomConfig(
             link_port=self.host.component_port, muc=None, database_uri=self.pg_uri,
             extra={
@@ -104,9 +123,10 @@ class Env:
         assert p.returncode == 0, f"commonroom {' '.join(args)}: {p.stdout}{p.stderr}"
         return p.stdout
 
-    def session(self, body, user: str = "alice", password: str = "alicepw"):
-        return xmpp_session(self.host.c2s_port, f"{user}@cam.example", password, body,
-                            plugins=PLUGINS)
+    def session(self, body, user: str = "alice", password: str = "alicepw", resource: str = "",
+                plugins: tuple[str, ...] = PLUGINS):
+        jid = f"{user}@cam.example" + (f"/{resource}" if resource else "")
+        return xmpp_session(self.host.c2s_port, jid, password, body, plugins=plugins)
 
     def stop(self) -> None:
         self.cr.stop()
@@ -287,6 +307,38 @@ def test_a_search_without_rsm_gets_the_default_page_and_is_told_there_is_more(en
     assert [p["jid"] for p in items] == [f"sm{i:03d}@cam.example" for i in range(20)]
     assert title == f"{SMITHS} people found; showing 1-20"
     assert info["count"] == str(SMITHS) and info["last"] == "sm019"
+
+
+def test_prosody_carries_a_page_of_people_whole_even_when_a_handler_changes_it(env):
+    # Decision 0084: with commonroom's module a large answer crosses the link as one text
+    # that Prosody writes to the client as it came. A handler on the client's host sees no
+    # children in it (mod_test_mark_carried.lua counts them); when that handler adds one,
+    # the client still gets the whole page, and the handler's child after it. Both sessions
+    # use stream management, whose queue keeps a copy of every answer it sends.
+    env.cr.wait_for_log("the host server carries large answers", timeout=10)
+
+    async def body(client):
+        iq = client["xep_0055"].make_search_iq(ito=DIRECTORY_DOMAIN)
+        iq["search"]["form"].add_field("last", value="smith")
+        page = await iq.send(timeout=10)
+        seen = page.xml.find(f"{{{CARRIED}}}seen")
+        items = [dict(item) for item in page["search"]["form"].get_items()]
+        return ([p["jid"] for p in items], items[0], page["search"]["form"]["title"],
+                None if seen is None else seen.get("children"), client["xep_0198"].enabled_in)
+
+    plugins = PLUGINS + ("xep_0198",)
+    smiths = [f"sm{i:03d}@cam.example" for i in range(20)]
+    for resource in ("marked", "plain"):
+        jids, first, title, seen, managed = env.session(body, resource=resource,
+                                                        plugins=plugins)
+        assert managed, "the session should use stream management (mod_smacks)"
+        assert jids == smiths, resource
+        assert first["name"] == "Sam000 Smith" and first["email"] == "sm000@cam.ac.uk"
+        assert title == f"{SMITHS} people found; showing 1-20"
+        if resource == "marked":
+            assert seen == "0", "the handler saw the carried answer's content as elements"
+        else:
+            assert seen is None
 
 
 def test_rsm_last_page_and_backwards_in_a_legacy_search(env):

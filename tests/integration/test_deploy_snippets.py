@@ -95,6 +95,13 @@ def test_deploy_snippet_lets_both_services_connect(kind):
             # The snippet loads commonroom's fan-out module on the rooms' component (Prosody)
             # or the multicast service the rooms find and use (ejabberd).
             service.wait_for_log(rf"{re.escape(MUC)}: the host server fans out for us")
+            # And on the directory's component, where it carries pages of people (Prosody;
+            # ejabberd has no such module, and its directory sends answers as they are).
+            carries = rf"{re.escape(DIRECTORY)}: the host server carries large answers"
+            if kind == "prosody":
+                service.wait_for_log(carries)
+            else:
+                assert not re.search(carries, service.log_text())
         finally:
             assert service.stop() == 0
     finally:

@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <string_view>
+
 #include "xmpp/parse_element.hpp"
 #include "xmpp/serializer.hpp"
 
@@ -32,6 +35,44 @@ std::string answer(const std::string& id, bool with_feature) {
          "<query xmlns='http://jabber.org/protocol/disco#info'>"
          "<feature var='http://jabber.org/protocol/muc'/>" +
          (with_feature ? "<feature var='urn:commonroom:fanout:0'/>" : "") + "</query></iq>";
+}
+
+std::string answer_with_carry(const std::string& id) {
+  return "<iq type='result' id='" + id +
+         "' from='directory.x' to='directory.x'>"
+         "<query xmlns='http://jabber.org/protocol/disco#info'>"
+         "<feature var='urn:commonroom:fanout:0'/><feature var='urn:commonroom:fanout:0#carry'/>"
+         "</query></iq>";
+}
+
+// A directory answer of about `people` rows, as the search service builds one.
+commonroom::xmpp::Element page_of(int people) {
+  std::string xml =
+      "<iq type='result' id='s1' from='directory.x' to='alice@x/phone &amp; tablet'>"
+      "<query xmlns='jabber:iq:search'><x xmlns='jabber:x:data' type='result'>"
+      "<title>Smith &amp; co</title>";
+  for (int i = 0; i < people; ++i)
+    xml += "<item><field var='jid'><value>sm" + std::to_string(i) +
+           "@x</value></field><field var='name'><value>Sam Smith</value></field></item>";
+  return parse_element(xml + "</x></query></iq>");
+}
+
+std::string decode_base64(std::string_view text) {
+  static constexpr std::string_view kAlphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  std::uint32_t bits = 0;
+  int count = 0;
+  for (char c : text) {
+    if (c == '=') break;
+    bits = bits << 6 | static_cast<std::uint32_t>(kAlphabet.find(c));
+    count += 6;
+    if (count >= 8) {
+      count -= 8;
+      out += static_cast<char>((bits >> count) & 0xFF);
+    }
+  }
+  return out;
 }
 
 std::vector<std::string> write_all(const HostFanout& host, const Fanout& f) {
@@ -211,4 +252,80 @@ TEST(HostFanout, ARequestPassedBackIsDeliveredPerRecipientAndTheHostAskedAgain) 
       "<message to='conference.x' from='mallory@x/1'><body>hi</body>"
       "<fanout xmlns='urn:commonroom:fanout:0'>a@x/1</fanout></message>");
   EXPECT_FALSE(host.take_returned(spoofed, question, copies));
+}
+
+TEST(HostFanout, CarriesOnlyWhenTheModuleOffersIt) {
+  HostFanout host("directory.x");
+  std::string out;
+  EXPECT_FALSE(host.write_carried(page_of(20), out));  // nobody asked yet
+  // A module without the feature (an older one) fans out but does not carry.
+  ASSERT_TRUE(host.take_answer(parse_element(answer(probe_id(host.on_connected()), true))));
+  EXPECT_TRUE(host.module());
+  EXPECT_FALSE(host.carry());
+  EXPECT_FALSE(host.write_carried(page_of(20), out));
+  ASSERT_TRUE(host.take_answer(parse_element(answer_with_carry(probe_id(host.on_connected())))));
+  EXPECT_TRUE(host.carry());
+  EXPECT_TRUE(host.write_carried(page_of(20), out));
+  // A reconnection forgets it until the new host answers.
+  host.on_connected();
+  EXPECT_FALSE(host.carry());
+  EXPECT_TRUE(out.size() > 0);
+}
+
+TEST(HostFanout, CarriesALargeAnswerAsOneTextAddressedToOurDomain) {
+  HostFanout host("directory.x");
+  ASSERT_TRUE(host.take_answer(parse_element(answer_with_carry(probe_id(host.on_connected())))));
+  const auto page = page_of(20);
+  std::string out;
+  ASSERT_TRUE(host.write_carried(page, out));
+  const auto carried = parse_element(out);
+  EXPECT_EQ(carried.name(), "iq");
+  EXPECT_EQ(carried.attr("to"), "directory.x");
+  EXPECT_EQ(carried.attr("from"), "directory.x");
+  EXPECT_EQ(carried.attr("id"), "s1");
+  EXPECT_EQ(carried.attr("type"), "result");
+  ASSERT_EQ(carried.nodes().size(), 1u);
+  const auto& carry = carried.nodes().front();
+  ASSERT_TRUE(carry.is("carry", "urn:commonroom:fanout:0"));
+  EXPECT_EQ(carry.attr("to"), "alice@x/phone & tablet");
+  // The text is the answer's content exactly as it would have been serialized.
+  std::string content;
+  for (const auto& child : page.nodes()) commonroom::xmpp::serialize(child, content);
+  EXPECT_EQ(decode_base64(carry.text()), content);
+  EXPECT_NE(content.find("<query xmlns='jabber:iq:search'>"), std::string::npos);
+}
+
+TEST(HostFanout, SmallAnswersAndOtherStanzasGoAsTheyAre) {
+  HostFanout host("directory.x");
+  ASSERT_TRUE(host.take_answer(parse_element(answer_with_carry(probe_id(host.on_connected())))));
+  std::string out;
+  EXPECT_FALSE(host.write_carried(page_of(1), out));  // under a kilobyte: nothing to save
+  EXPECT_FALSE(host.write_carried(parse_element("<message from='directory.x' to='a@x/1'><body>" +
+                                                std::string(2000, 'x') + "</body></message>"),
+                                  out));
+  EXPECT_FALSE(host.write_carried(
+      parse_element("<iq type='result' id='1' from='directory.x' to='a@x/1'/>"), out));
+  EXPECT_TRUE(out.empty());
+}
+
+TEST(HostFanout, ACarriedAnswerPassedBackIsSentAsXmlAndTheHostAskedAgain) {
+  HostFanout host("directory.x");
+  ASSERT_TRUE(host.take_answer(parse_element(answer_with_carry(probe_id(host.on_connected())))));
+  const auto page = page_of(20);
+  std::string out;
+  ASSERT_TRUE(host.write_carried(page, out));
+  auto returned = parse_element(out);
+  std::string question, plain;
+  ASSERT_TRUE(host.take_returned(returned, question, plain));
+  EXPECT_FALSE(host.carry());
+  EXPECT_EQ(parse_element(first(question)).attr("to"), "directory.x");
+  const auto sent = parse_element(plain);
+  EXPECT_EQ(sent.attr("to"), "alice@x/phone & tablet");
+  EXPECT_EQ(commonroom::xmpp::to_string(sent), commonroom::xmpp::to_string(page));
+
+  // The same from a client is not ours: the engine answers it.
+  auto spoofed = parse_element(
+      "<iq type='result' id='s1' from='mallory@x/1' to='directory.x'>"
+      "<carry xmlns='urn:commonroom:fanout:0' to='a@x/1'>PGEvPg==</carry></iq>");
+  EXPECT_FALSE(host.take_returned(spoofed, question, plain));
 }

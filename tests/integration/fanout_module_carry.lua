@@ -1,0 +1,129 @@
+-- Run by test_fanout_module_carry.py with lua5.4: deploy/prosody/mod_commonroom_fanout.lua's
+-- carried answers (decision 0084) against Prosody's own util.stanza, util.xml and
+-- util.encodings, the module loaded with a stand-in for Prosody's module API. Prints one line
+-- per check, "ok <name>" or "FAIL <name>: <detail>", and exits non-zero on a failure.
+local module_path = assert(arg[1], "usage: lua5.4 fanout_module_carry.lua MODULE.lua");
+package.path = "/usr/lib/prosody/?.lua;" .. package.path;
+package.cpath = "/usr/lib/prosody/?.so;" .. package.cpath;
+local st = require "util.stanza";
+local xml_parse = require "util.xml".parse;
+local base64 = require "util.encodings".base64;
+
+local HOST = "directory.cam.example";
+local hooks, posted, logged = {}, {}, {};
+local fake_module = {
+	host = HOST,
+	get_host_type = function() return "component"; end,
+	get_option_boolean = function(_, _, default) return default; end,
+	get_option_number = function(_, _, default) return default; end,
+	hook = function(_, name, handler) hooks[name] = hooks[name] or {}; table.insert(hooks[name], handler); end,
+	log = function(_, level, ...) table.insert(logged, level .. ": " .. string.format(...)); end,
+};
+local env = setmetatable({
+	module = fake_module,
+	prosody = {
+		core_post_stanza = function(_, stanza) table.insert(posted, stanza); end,
+		full_sessions = {}, bare_sessions = {}, hosts = {},
+	},
+}, { __index = _G });
+assert(loadfile(module_path, "t", env))();
+
+local failures = 0;
+local function check(name, ok, detail)
+	if ok then
+		print("ok " .. name);
+	else
+		failures = failures + 1;
+		print("FAIL " .. name .. ": " .. tostring(detail));
+	end
+end
+
+local function fire(name, stanza, origin)
+	local event = { origin = origin or { type = "component", host = HOST }, stanza = stanza };
+	for _, handler in ipairs(hooks[name] or {}) do
+		local r = handler(event);
+		if r ~= nil then return r; end
+	end
+end
+
+local content = "<query xmlns='jabber:iq:search'><x xmlns='jabber:x:data' type='result'>"
+	.. "<title>Sam &amp; co: 2 people found</title><item><field var='jid'><value>sm000@cam.example</value>"
+	.. "</field></item><item><field var='jid'><value>sm001@cam.example</value></field></item></x></query>";
+local function carried_iq(to, text)
+	return st.iq({ type = "result", id = "q1", from = HOST, to = HOST })
+		:tag("carry", { xmlns = "urn:commonroom:fanout:0", to = to }):text(text):up();
+end
+local expected = "<iq type='result' id='q1' from='" .. HOST .. "' to='alice@cam.example/phone'>" .. content .. "</iq>";
+-- Equal trees: names, attributes (in any order), children in order.
+local function same_tree(a, b)
+	if type(a) ~= type(b) then return false; end
+	if type(a) == "string" then return a == b; end
+	if a.name ~= b.name or #a ~= #b then return false; end
+	for k, v in pairs(a.attr) do if b.attr[k] ~= v then return false; end end
+	for k, v in pairs(b.attr) do if a.attr[k] ~= v then return false; end end
+	for i = 1, #a do if not same_tree(a[i], b[i]) then return false; end end
+	return true;
+end
+local function same_xml(a, b)
+	local pa, pb = xml_parse(a), xml_parse(b);
+	return pa and pb and same_tree(pa, pb);
+end
+
+-- The disco#info answer offers carrying.
+local disco = st.iq({ type = "get", id = "p1", from = HOST, to = HOST })
+	:query("http://jabber.org/protocol/disco#info");
+local answered;
+fire("iq/host", disco, { type = "component", host = HOST, send = function(s) answered = s; end });
+local features = {};
+for tag in answered:get_child("query", "http://jabber.org/protocol/disco#info"):childtags("feature") do
+	features[tag.attr.var] = true;
+end
+check("disco offers carrying", features["urn:commonroom:fanout:0#carry"], tostring(answered));
+
+-- Routed to the recipient with the same name and attributes, no children, the content as text.
+check("taken", fire("iq/host", carried_iq("alice@cam.example/phone", base64.encode(content))) == true);
+local answer = posted[1];
+check("routed once to the recipient", #posted == 1 and answer.attr.to == "alice@cam.example/phone",
+	answer and answer.attr.to);
+check("no children for handlers", answer and #answer == 0 and #answer.tags == 0);
+-- (Attribute order is Lua's; the content must be the bytes that came.)
+check("serialized as it came", tostring(answer):find(content, 1, true) and same_xml(tostring(answer), expected),
+	tostring(answer));
+check("serialized again the same", same_xml(tostring(answer), expected), tostring(answer));
+
+-- mod_smacks keeps a copy of what it sends and may send the copy on resumption.
+local copy = st.clone(answer);
+check("a copy carries the same content", same_xml(tostring(copy), expected), tostring(copy));
+local top_only = st.clone(answer, true);
+check("a copy of the top only is empty", #top_only == 0 and not tostring(top_only):find("query", 1, true),
+	tostring(top_only));
+
+-- An attribute a handler changes is in the text; the content stays.
+copy.attr.xmlns = "jabber:client";
+check("a changed attribute is kept", tostring(copy):find("xmlns='jabber:client'", 1, true)
+	and tostring(copy):find(content, 1, true), tostring(copy));
+
+-- A handler that adds a child: the content is parsed into elements ahead of it.
+answer:tag("seen", { xmlns = "urn:test" }):up();
+local changed = tostring(answer);
+check("a child added after the content", same_xml(changed, "<iq type='result' id='q1' from='" .. HOST
+	.. "' to='alice@cam.example/phone'>" .. content .. "<seen xmlns='urn:test'/></iq>"), changed);
+check("the parsed content is there for handlers", answer:get_child("query", "jabber:iq:search") ~= nil);
+
+-- Only the component itself may have an answer carried, and only to a valid JID with content.
+posted = {};
+check("not from a client", fire("iq/host", carried_iq("bob@cam.example/x", base64.encode(content)),
+	{ type = "c2s", host = "cam.example" }) == nil and #posted == 0);
+check("an invalid recipient is dropped", fire("iq/host", carried_iq("@@", base64.encode(content))) == true
+	and #posted == 0 and logged[#logged]:find("Dropped a carried answer", 1, true), logged[#logged]);
+check("no content is dropped", fire("iq/host", carried_iq("bob@cam.example/x", "")) == true and #posted == 0);
+
+-- Unloading the module parses what is still carried (a smacks queue), then restores Prosody's functions.
+local waiting = st.clone(copy);
+env.module.unload();
+check("unload keeps waiting content", waiting:get_child("query", "jabber:iq:search") ~= nil
+	and tostring(waiting):find("sm001@cam.example", 1, true), tostring(waiting));
+check("unload restores util.stanza", st.clone == require "util.stanza".clone
+	and getmetatable(st.stanza("x")).__tostring(st.stanza("x")) == "<x/>");
+
+os.exit(failures == 0 and 0 or 1);
