@@ -1,11 +1,6 @@
 #include "app/host_fanout.hpp"
 
-#include <Poco/Base64Decoder.h>
-#include <Poco/Exception.h>
-
 #include <cstring>
-#include <iterator>
-#include <sstream>
 
 #include "xmpp/namespaces.hpp"
 #include "xmpp/serializer.hpp"
@@ -13,32 +8,6 @@
 namespace commonroom::app {
 
 namespace {
-
-void append_base64(std::string& out, std::string_view bytes) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  out.reserve(out.size() + (bytes.size() + 2) / 3 * 4);
-  std::size_t i = 0;
-  for (; i + 3 <= bytes.size(); i += 3) {
-    const auto n = static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i])) << 16 |
-                   static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i + 1])) << 8 |
-                   static_cast<unsigned char>(bytes[i + 2]);
-    out += kAlphabet[n >> 18];
-    out += kAlphabet[(n >> 12) & 63];
-    out += kAlphabet[(n >> 6) & 63];
-    out += kAlphabet[n & 63];
-  }
-  if (i < bytes.size()) {
-    const bool two = i + 1 < bytes.size();
-    const auto n =
-        static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i])) << 16 |
-        (two ? static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i + 1])) << 8 : 0U);
-    out += kAlphabet[n >> 18];
-    out += kAlphabet[(n >> 12) & 63];
-    out += two ? kAlphabet[(n >> 6) & 63] : '=';
-    out += '=';
-  }
-}
 
 // The start tag of `stanza` as serialized, without its '>' and with 'to' = `to`.
 void open_with_to(const xmpp::Element& stanza, std::string_view to, std::string& out) {
@@ -105,15 +74,17 @@ bool HostFanout::write_carried(const xmpp::Element& stanza, std::string& out) co
   thread_local std::string content;
   content.clear();
   for (const auto& child : stanza.nodes()) xmpp::serialize(child, content);
-  if (content.size() < kCarryMinBytes) return false;
+  // Our serializer escapes every '>' in text and attributes, so "]]>" cannot occur; if a raw
+  // fragment ever brought one, the answer goes as XML.
+  if (content.size() < kCarryMinBytes || content.find("]]>") != std::string::npos) return false;
   open_with_to(stanza, domain_, out);
   out += "><carry xmlns='";
   out += kFanoutNamespace;
   out += "' to='";
   xmpp::append_escaped_attr(out, to);
-  out += "'>";
-  append_base64(out, content);
-  out += "</carry></";
+  out += "'><![CDATA[";
+  out += content;
+  out += "]]></carry></";
   out += stanza.name();
   out += '>';
   if (content.capacity() > 1 << 20) std::string().swap(content);
@@ -130,14 +101,7 @@ bool HostFanout::take_returned(xmpp::Element& stanza, std::string& question, std
   };
   if (nodes.size() == 1 && nodes.front().is("carry", kFanoutNamespace) && ours()) {
     // A carried answer (write_carried) the module did not take: send it as plain XML.
-    std::string content;
-    try {
-      std::istringstream encoded(nodes.front().text());
-      Poco::Base64Decoder decoder(encoded);
-      content.assign(std::istreambuf_iterator<char>(decoder), std::istreambuf_iterator<char>());
-    } catch (const Poco::Exception&) {
-      content.clear();  // not ours after all (we write valid base64): nothing to send
-    }
+    const std::string content = nodes.front().text();
     question = on_connected();
     if (content.empty()) return true;
     open_with_to(stanza, nodes.front().attr("to"), copies);

@@ -50,8 +50,8 @@ class HostFanout {
   bool carry() const { return carry_.load(std::memory_order_acquire); }
 
   // When carry() holds and `stanza` is an iq with at least kCarryMinBytes of content: writes
-  // it for the module to carry, with its attributes but 'to' our domain and its content
-  // base64-encoded in one child <carry xmlns='urn:commonroom:fanout:0' to='RECIPIENT'>,
+  // it for the module to carry, with its attributes but 'to' our domain and its content in
+  // one CDATA section of a child <carry xmlns='urn:commonroom:fanout:0' to='RECIPIENT'>,
   // and returns true. Prosody then parses one text instead of hundreds of elements (a
   // directory search's page of 20 people is ~240) and writes the content to the recipient
   // as it came (decision 0084). Otherwise writes nothing and returns false.

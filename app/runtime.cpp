@@ -135,7 +135,7 @@ Runtime::Runtime(const Config& config, const directory::PeopleIndexSource* peopl
     auto service = people ? std::make_shared<directory::SearchService>(std::move(cfg), *people)
                           : std::make_shared<directory::SearchService>(std::move(cfg));
     // With Prosody's commonroom_fanout module a page of people crosses the link as one
-    // carried text rather than ~240 elements for Prosody to parse (decision 0084).
+    // text rather than ~240 elements for Prosody to parse (decision 0084).
     directory_host_ = std::make_unique<HostFanout>(config.directory->domain);
     HostFanout* host = directory_host_.get();
     auto settings = host_connection_settings(config.host_server, *config.directory);

@@ -7,7 +7,6 @@ package.path = "/usr/lib/prosody/?.lua;" .. package.path;
 package.cpath = "/usr/lib/prosody/?.so;" .. package.cpath;
 local st = require "util.stanza";
 local xml_parse = require "util.xml".parse;
-local base64 = require "util.encodings".base64;
 
 local HOST = "directory.cam.example";
 local hooks, posted, logged = {}, {}, {};
@@ -81,7 +80,7 @@ end
 check("disco offers carrying", features["urn:commonroom:fanout:0#carry"], tostring(answered));
 
 -- Routed to the recipient with the same name and attributes, no children, the content as text.
-check("taken", fire("iq/host", carried_iq("alice@cam.example/phone", base64.encode(content))) == true);
+check("taken", fire("iq/host", carried_iq("alice@cam.example/phone", content)) == true);
 local answer = posted[1];
 check("routed once to the recipient", #posted == 1 and answer.attr.to == "alice@cam.example/phone",
 	answer and answer.attr.to);
@@ -90,6 +89,15 @@ check("no children for handlers", answer and #answer == 0 and #answer.tags == 0)
 check("serialized as it came", tostring(answer):find(content, 1, true) and same_xml(tostring(answer), expected),
 	tostring(answer));
 check("serialized again the same", same_xml(tostring(answer), expected), tostring(answer));
+
+-- As commonroom writes it on the link: the content in a CDATA section.
+posted = {};
+local wire = xml_parse("<iq type='result' id='q1' from='" .. HOST .. "' to='" .. HOST .. "'>"
+	.. "<carry xmlns='urn:commonroom:fanout:0' to='alice@cam.example/phone'><![CDATA[" .. content
+	.. "]]></carry></iq>");
+check("the wire format arrives whole", fire("iq/host", wire) == true and #posted == 1
+	and same_xml(tostring(posted[1]), expected), posted[1] and tostring(posted[1]));
+posted = { answer };
 
 -- mod_smacks keeps a copy of what it sends and may send the copy on resumption.
 local copy = st.clone(answer);
@@ -112,9 +120,9 @@ check("the parsed content is there for handlers", answer:get_child("query", "jab
 
 -- Only the component itself may have an answer carried, and only to a valid JID with content.
 posted = {};
-check("not from a client", fire("iq/host", carried_iq("bob@cam.example/x", base64.encode(content)),
+check("not from a client", fire("iq/host", carried_iq("bob@cam.example/x", content),
 	{ type = "c2s", host = "cam.example" }) == nil and #posted == 0);
-check("an invalid recipient is dropped", fire("iq/host", carried_iq("@@", base64.encode(content))) == true
+check("an invalid recipient is dropped", fire("iq/host", carried_iq("@@", content)) == true
 	and #posted == 0 and logged[#logged]:find("Dropped a carried answer", 1, true), logged[#logged]);
 check("no content is dropped", fire("iq/host", carried_iq("bob@cam.example/x", "")) == true and #posted == 0);
 

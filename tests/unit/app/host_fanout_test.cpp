@@ -57,24 +57,6 @@ commonroom::xmpp::Element page_of(int people) {
   return parse_element(xml + "</x></query></iq>");
 }
 
-std::string decode_base64(std::string_view text) {
-  static constexpr std::string_view kAlphabet =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  std::uint32_t bits = 0;
-  int count = 0;
-  for (char c : text) {
-    if (c == '=') break;
-    bits = bits << 6 | static_cast<std::uint32_t>(kAlphabet.find(c));
-    count += 6;
-    if (count >= 8) {
-      count -= 8;
-      out += static_cast<char>((bits >> count) & 0xFF);
-    }
-  }
-  return out;
-}
-
 std::vector<std::string> write_all(const HostFanout& host, const Fanout& f) {
   std::vector<std::string> out;
   std::string buf;
@@ -288,10 +270,12 @@ TEST(HostFanout, CarriesALargeAnswerAsOneTextAddressedToOurDomain) {
   const auto& carry = carried.nodes().front();
   ASSERT_TRUE(carry.is("carry", "urn:commonroom:fanout:0"));
   EXPECT_EQ(carry.attr("to"), "alice@x/phone & tablet");
-  // The text is the answer's content exactly as it would have been serialized.
+  // The text is the answer's content exactly as it would have been serialized, in one CDATA
+  // section.
   std::string content;
   for (const auto& child : page.nodes()) commonroom::xmpp::serialize(child, content);
-  EXPECT_EQ(decode_base64(carry.text()), content);
+  EXPECT_EQ(carry.text(), content);
+  EXPECT_NE(out.find("<![CDATA[" + content + "]]>"), std::string::npos);
   EXPECT_NE(content.find("<query xmlns='jabber:iq:search'>"), std::string::npos);
 }
 
@@ -305,6 +289,12 @@ TEST(HostFanout, SmallAnswersAndOtherStanzasGoAsTheyAre) {
                                   out));
   EXPECT_FALSE(host.write_carried(
       parse_element("<iq type='result' id='1' from='directory.x' to='a@x/1'/>"), out));
+  // Content that would end a CDATA section early (our serializer never writes one; a raw
+  // fragment might) goes as XML.
+  auto odd = page_of(20);
+  odd.nodes().front().add_child(commonroom::xmpp::Element::fragment(
+      "<note>]]></note>", std::string(odd.nodes().front().xmlns())));
+  EXPECT_FALSE(host.write_carried(odd, out));
   EXPECT_TRUE(out.empty());
 }
 
@@ -326,6 +316,6 @@ TEST(HostFanout, ACarriedAnswerPassedBackIsSentAsXmlAndTheHostAskedAgain) {
   // The same from a client is not ours: the engine answers it.
   auto spoofed = parse_element(
       "<iq type='result' id='s1' from='mallory@x/1' to='directory.x'>"
-      "<carry xmlns='urn:commonroom:fanout:0' to='a@x/1'>PGEvPg==</carry></iq>");
+      "<carry xmlns='urn:commonroom:fanout:0' to='a@x/1'>&lt;a/&gt;</carry></iq>");
   EXPECT_FALSE(host.take_returned(spoofed, question, plain));
 }
