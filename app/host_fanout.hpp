@@ -49,14 +49,16 @@ class HostFanout {
   // The module carries large answers (write_carried).
   bool carry() const { return carry_.load(std::memory_order_acquire); }
 
-  // When carry() holds and `stanza` is an iq with at least kCarryMinBytes of content: writes
+  // When carry() holds and `stanza` is an iq with at least kCarryMinBytes of content (every
+  // search form answer, even "nobody found": its reported fields alone are ~300 bytes): writes
   // it for the module to carry, with its attributes but 'to' our domain and its content in
   // one CDATA section of a child <carry xmlns='urn:commonroom:fanout:0' to='RECIPIENT'>,
   // and returns true. Prosody then parses one text instead of hundreds of elements (a
   // directory search's page of 20 people is ~240) and writes the content to the recipient
   // as it came (decision 0084). Otherwise writes nothing and returns false.
   bool write_carried(const xmpp::Element& stanza, std::string& out) const;
-  static constexpr std::size_t kCarryMinBytes = 1024;
+  static constexpr std::size_t kCarryMinBytes = 256;
+
   const HostMulticast& multicast() const { return multicast_; }
 
   // Host connection thread: a fan-out request or carried answer of ours that came back (the host
