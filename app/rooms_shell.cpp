@@ -78,11 +78,14 @@ void RoomsShell::post(Command command) {
 
 bool RoomsShell::intercept(xmpp::Element& stanza) {
   auto& log = loop_->log();
+  const bool carried = host_fanout_->carry();
   if (host_fanout_->take_answer(stanza)) {
     log.information(loop_->domain() + ": " +
                     (host_fanout_->available()
                          ? "the host server fans out for us (one stanza per message)"
                          : "no fan-out module on the host server: one stanza per recipient"));
+    if (host_fanout_->carry() && !carried)
+      log.information(loop_->domain() + ": the host server carries large answers");
     return true;
   }
   std::string question, copies;
@@ -248,14 +251,22 @@ void RoomsShell::stop_rooms() {
 
 // The engine thread, the thread stopping the rooms, or the archive worker.
 void RoomsShell::send(const muc::Effects& effects) {
+  // Large single answers (a room's configuration form, a long member list) go carried when
+  // the host's module offers it (decision 0084); write_carried declines everything else.
+  const xmpp::OutboundWriter carried = [this](const xmpp::Element& stanza, std::string& out) {
+    return host_fanout_->write_carried(stanza, out);
+  };
   if (host_fanout_->available()) {
-    loop_->send(effects, [this](const xmpp::Fanout& fanout, std::string& out,
-                                const std::function<void(std::string&)>& each) {
-      host_fanout_->write(fanout, out, each);
-    });
+    loop_->send(
+        effects,
+        [this](const xmpp::Fanout& fanout, std::string& out,
+               const std::function<void(std::string&)>& each) {
+          host_fanout_->write(fanout, out, each);
+        },
+        carried);
     return;
   }
-  loop_->send(effects);
+  loop_->send(effects, {}, carried);
 }
 
 }  // namespace commonroom::app

@@ -22,8 +22,6 @@
 #include "muc/system_id_source.hpp"
 #include "policies/campus_policy.hpp"
 #include "store/event_log.hpp"
-#include "xmpp/log_redaction.hpp"
-#include "xmpp/serializer.hpp"
 
 namespace commonroom::app {
 
@@ -147,18 +145,9 @@ Runtime::Runtime(const Config& config, const directory::PeopleIndexSource* peopl
         [service, host](ServiceLoop& loop, const xmpp::Element& stanza, Clock::time_point now) {
           const auto outbox = service->handle(stanza, now);
           loop.log_dropped(outbox, &stanza);
-          if (!host->carry() || !outbox.fanouts.empty() || !outbox.runs.empty()) {
-            loop.send(outbox);
-            return;
-          }
-          std::string out;
-          for (const auto& reply : outbox.outbound) {
-            if (loop.log().trace()) {
-              loop.log().trace("out: " + xmpp::redact_secrets(xmpp::to_string(reply)));
-            }
-            if (!host->write_carried(reply, out)) xmpp::serialize(reply, out);
-          }
-          if (!out.empty()) loop.send_serialized(out, outbox.outbound.size());
+          loop.send(outbox, {}, [host](const xmpp::Element& reply, std::string& out) {
+            return host->write_carried(reply, out);
+          });
         },
         [this, host](xmpp::Element& stanza) {
           auto& log = Poco::Logger::get("directory");

@@ -93,11 +93,12 @@ std::string_view Fanout::recipient_domain(std::size_t i) const {
 
 void append_in_order(const Outbox& outbox, std::string& out,
                      const std::function<void(std::string& out)>& after_each,
-                     const FanoutWriter& write_fanout) {
+                     const FanoutWriter& write_fanout, const OutboundWriter& write_outbound) {
   std::size_t next = 0;
   auto flush_until = [&](std::size_t end) {
     for (; next < end && next < outbox.outbound.size(); ++next) {
-      serialize(outbox.outbound[next], out);
+      const Element& stanza = outbox.outbound[next];
+      if (!write_outbound || !write_outbound(stanza, out)) serialize(stanza, out);
       after_each(out);
     }
   };

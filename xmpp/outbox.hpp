@@ -90,14 +90,19 @@ struct Outbox {
 using FanoutWriter = std::function<void(const Fanout& fanout, std::string& out,
                                         const std::function<void(std::string& out)>& after_each)>;
 
-// Appends every stanza in send order to `out`: outbound elements serialized, fan-outs as
-// the shared prefix + escaped 'to' + suffix (or by `write_fanout` when given), runs as they
-// are. `after_each` is called once each stanza is appended (it may take the bytes out of
-// `out`), so a caller batching writes appends straight into its batch with no copy in
-// between.
+// Writes one outbound element its own way (carried by the host server, app/host_fanout.hpp)
+// and returns true, or returns false, writing nothing, to have it serialized as usual.
+using OutboundWriter = std::function<bool(const Element& stanza, std::string& out)>;
+
+// Appends every stanza in send order to `out`: outbound elements serialized (or by
+// `write_outbound` when given and it takes them), fan-outs as the shared prefix + escaped
+// 'to' + suffix (or by `write_fanout` when given), runs as they are. `after_each` is called
+// once each stanza is appended (it may take the bytes out of `out`), so a caller batching
+// writes appends straight into its batch with no copy in between.
 void append_in_order(const Outbox& outbox, std::string& out,
                      const std::function<void(std::string& out)>& after_each,
-                     const FanoutWriter& write_fanout = {});
+                     const FanoutWriter& write_fanout = {},
+                     const OutboundWriter& write_outbound = {});
 // As append_in_order, one complete stanza per call; `write`'s argument is only valid
 // during the call.
 void write_in_order(const Outbox& outbox, const std::function<void(std::string_view)>& write);

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from host_fanout_support import SID, every_session_gets_each_stanza_once, is_message
-from rooms_support import (CLIENT, MUC_DOMAIN, USERS, XMPP_DOMAIN, Commonroom, CommonroomConfig,
-                           HostServer, User, q, run, run_dir)
+from rooms_support import (CLIENT, DATA, MUC_DOMAIN, MUC_OWNER, USERS, XMPP_DOMAIN, Commonroom,
+                           CommonroomConfig, HostServer, User, q, run, run_dir)
 
 FANOUT = "urn:commonroom:fanout:0"
 DEPLOY_SNIPPET = Path(__file__).resolve().parents[2] / "deploy" / "prosody-component.cfg.lua"
@@ -125,6 +125,34 @@ def test_a_copy_changed_for_one_recipient_is_sent_as_changed(servers):
                 assert m.find(q(SID, "stanza-id")) is not None, what
 
     run(conversation, timeout=60)
+
+
+def test_a_rooms_configuration_form_arrives_whole_carried_or_not(servers):
+    # Decision 0084: with the module a large single answer (a room's configuration form,
+    # ~40 fields) crosses the link as one text that Prosody writes to the client as it came;
+    # without it, as XML. Either way the owner gets every field with its value.
+    with_module, prosody, commonroom = servers
+    room = f"carried-{'on' if with_module else 'off'}@{MUC_DOMAIN}"
+    carries = f"{MUC_DOMAIN}: the host server carries large answers"
+    if with_module:
+        commonroom.wait_for_log(re.escape(carries), timeout=10)
+    else:
+        assert carries not in commonroom.log_text()
+
+    async def conversation():
+        alice = await User("alice", prosody.c2s_port).connect()
+        await alice.create(room, "alice", {"muc#roomconfig_roomname": "Carried & <kept>"})
+        query = await alice.iq(room, "get", ET.Element(q(MUC_OWNER, "query")))
+        form = query.find(q(DATA, "x"))
+        assert form is not None, ET.tostring(query, encoding="unicode")
+        fields = {f.get("var"): [v.text for v in f.findall(q(DATA, "value"))]
+                  for f in form.findall(q(DATA, "field"))}
+        assert len(ET.tostring(query)) > 1024, "the form should be large enough to carry"
+        assert fields["muc#roomconfig_roomname"] == ["Carried & <kept>"], fields
+        assert fields["FORM_TYPE"] == ["http://jabber.org/protocol/muc#roomconfig"], fields
+        assert len(fields) >= 15, fields
+
+    run(conversation, timeout=30)
 
 
 def test_only_the_component_can_ask_prosody_to_fan_out(servers):
