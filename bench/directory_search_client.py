@@ -119,9 +119,12 @@ class RawClient:
         await self._read_until(re.compile(rb"</stream:features>|<stream:features/>"))
         self.buf = b""
 
+    async def _open_socket(self):
+        self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+
     async def connect(self):
         local, domain = self.jid.split("@")
-        self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+        await self._open_socket()
         await self._open_stream(domain)
         token = base64.b64encode(f"\0{local}\0{self.password}".encode()).decode()
         self.writer.write(f"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>"
@@ -164,7 +167,7 @@ class BareClient(RawClient):
         super().__init__(port, jid, password)
         self.sock = None
 
-    async def connect(self):
+    async def _open_socket(self):
         import socket
         self.sock = socket.create_connection(("127.0.0.1", self.port))
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -182,20 +185,6 @@ class BareClient(RawClient):
                 sock.close()
 
         self.reader, self.writer = Reader(), Writer()
-        local, domain = self.jid.split("@")
-        await self._open_stream(domain)
-        token = base64.b64encode(f"\0{local}\0{self.password}".encode()).decode()
-        self.writer.write(f"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>"
-                          f"{token}</auth>".encode())
-        m = await self._read_until(re.compile(rb"<success[^>]*?(/>|>.*?</success>)|<failure",
-                                              re.S))
-        if m.group(0).startswith(b"<failure"):
-            raise AssertionError(f"login as {self.jid} failed")
-        await self._open_stream(domain)
-        self.writer.write(b"<iq type='set' id='bind'><bind xmlns='urn:ietf:params:xml:ns:"
-                          b"xmpp-bind'><resource>bench</resource></bind></iq>")
-        await self._read_until(re.compile(rb"</iq>"))
-        self.buf = b""
 
     async def search(self, to: str, payload: str, kind: str = "set"):
         # Every reply ends with "</iq>" and only one iq is outstanding: read until the
@@ -203,7 +192,7 @@ class BareClient(RawClient):
         self.n += 1
         rid = f"q{self.n}".encode()
         sock = self.sock
-        sock.sendall(b"<iq type='" + kind.encode() + b"' id='" + rid + b"' to='" + to.encode() + b"'>"
+        sock.sendall(f"<iq type='{kind}' id='".encode() + rid + f"' to='{to}'>".encode()
                      + payload.encode() + b"</iq>")
         chunks = [self.buf] if self.buf else []
         while True:

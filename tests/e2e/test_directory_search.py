@@ -19,8 +19,8 @@ import pytest
 # The shared harness lives beside the integration tests.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
 from harness import (DIRECTORY_DOMAIN, SOURCE_DIR, Commonroom, CommonroomConfig, HostServer,
-                     commonroom_bin, disco_features, disco_identities, free_port, run_dir,
-                     wait_until, xmpp_session)
+                     commonroom_bin, disco_features, disco_identities, environment, free_port,
+                     run_dir, wait_until, xmpp_session)
 
 SCRIPTS = SOURCE_DIR / "scripts"
 TEST_PLUGINS = Path(__file__).resolve().parent / "prosody"
@@ -87,17 +87,9 @@ class Env:
         extra.write_text('VirtualHost "cam.example"\n'
                          '  modules_enabled = { "smacks", "test_mark_carried" }\n')
         extra.chmod(0o644)
-        env = {"PROSODY_PLUGIN_DIR": str(TEST_PLUGINS), "PROSODY_EXTRA_CONFIG": str(extra)}
-        before = {k: os.environ.get(k) for k in env}
-        os.environ.update(env)
-        try:
+        with environment({"PROSODY_PLUGIN_DIR": str(TEST_PLUGINS),
+                          "PROSODY_EXTRA_CONFIG": str(extra)}):
             self.host = HostServer("prosody", root).start()
-        finally:
-            for k, v in before.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
         self.config = CommonroomConfig(
             link_port=self.host.component_port, muc=None, database_uri=self.pg_uri,
             extra={

@@ -9,7 +9,6 @@ deploy/prosody-component.cfg.lua recommends (decision 0072), which Prosody must 
 """
 from __future__ import annotations
 
-import os
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -19,6 +18,7 @@ import pytest
 from host_fanout_support import SID, every_session_gets_each_stanza_once, is_message
 from rooms_support import (CLIENT, DATA, MUC_DOMAIN, MUC_OWNER, USERS, XMPP_DOMAIN, Commonroom,
                            CommonroomConfig, HostServer, User, q, run, run_dir)
+from harness import environment  # after rooms_support, which puts the harness on the path
 
 FANOUT = "urn:commonroom:fanout:0"
 DEPLOY_SNIPPET = Path(__file__).resolve().parents[2] / "deploy" / "prosody-component.cfg.lua"
@@ -48,17 +48,9 @@ def servers(request):
     extra.write_text(extra_config)
     extra.chmod(0o644)
     env["PROSODY_EXTRA_CONFIG"] = str(extra)
-    before = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
+    with environment(env):
         prosody = HostServer("prosody", directory, components={MUC_DOMAIN: "muc-s3cret"},
                              users=dict(USERS)).start()
-    finally:
-        for k, v in before.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
     config = CommonroomConfig(link_port=prosody.component_port, muc=(MUC_DOMAIN, "muc-s3cret"),
                               directory=None, unlogged_rooms_for_development=True,
                               extra={"policy": {"message_burst": "50"}})

@@ -11,6 +11,7 @@ Run with the system python (/usr/bin/python3 -m pytest): slixmpp lives there. En
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import re
@@ -74,6 +75,22 @@ def run_dir(name: str) -> Path:
 
 SANITIZER_REPORT = re.compile(r"^(WARNING: ThreadSanitizer:|==\d+==ERROR: (Address|Leak)Sanitizer|"
                               r"ThreadSanitizer: |.*: runtime error: )", re.M)
+
+
+@contextlib.contextmanager
+def environment(values: dict[str, str]):
+    """Sets these environment variables for the block (e.g. for a server the harness starts,
+    scripts/lib/prosody.sh's PROSODY_EXTRA_CONFIG), then puts back what was there."""
+    before = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in before.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 def sanitizer_report(text: str) -> str:
