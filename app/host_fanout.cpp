@@ -7,27 +7,6 @@
 
 namespace commonroom::app {
 
-namespace {
-
-// The start tag of `stanza` as serialized, without its '>' and with 'to' = `to`.
-void open_with_to(const xmpp::Element& stanza, std::string_view to, std::string& out) {
-  out += '<';
-  out += stanza.name();
-  for (const auto& a : stanza.attributes()) {
-    if (a.name == "xmlns" || a.name == "to") continue;
-    out += ' ';
-    out += a.name;
-    out += "='";
-    xmpp::append_escaped_attr(out, a.value);
-    out += '\'';
-  }
-  out += " to='";
-  xmpp::append_escaped_attr(out, to);
-  out += '\'';
-}
-
-}  // namespace
-
 std::string HostFanout::on_connected() {
   available_.store(false, std::memory_order_release);
   carry_.store(false, std::memory_order_release);
@@ -77,7 +56,7 @@ bool HostFanout::write_carried(const xmpp::Element& stanza, std::string& out) co
   // Our serializer escapes every '>' in text and attributes, so "]]>" cannot occur; if a raw
   // fragment ever brought one, the answer goes as XML.
   if (content.size() < kCarryMinBytes || content.find("]]>") != std::string::npos) return false;
-  open_with_to(stanza, domain_, out);
+  xmpp::append_start_tag_to(stanza, domain_, out);
   out += "><carry xmlns='";
   out += kFanoutNamespace;
   out += "' to='";
@@ -104,7 +83,7 @@ bool HostFanout::take_returned(xmpp::Element& stanza, std::string& question, std
     const std::string content = nodes.front().text();
     question = on_connected();
     if (content.empty()) return true;
-    open_with_to(stanza, nodes.front().attr("to"), copies);
+    xmpp::append_start_tag_to(stanza, nodes.front().attr("to"), copies);
     copies += '>';
     copies += content;
     copies += "</";

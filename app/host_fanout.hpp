@@ -63,12 +63,11 @@ class HostFanout {
 
   // Host connection thread: a fan-out request or carried answer of ours that came back (the host
   // lost the module while we were connected, e.g. a reload without it). Returns false for any
-  // other stanza.
-  // Otherwise turns the fan-out off, and fills `question` with a new question for the host
-  // and `copies` with the stanza for each of its recipients (or the carried answer as plain
-  // XML), for the caller to send. A
-  // multicast service's refusal of a request is taken too: the service is not used again
-  // until the next connection (`question` and `copies` stay empty).
+  // other stanza. Otherwise turns the fan-out off, and fills `question` with a new question for
+  // the host and `copies` with the stanza for each of its recipients (or the carried answer as
+  // plain XML), for the caller to send. A multicast service's refusal of a request is taken
+  // too: the service is not used again until the next connection (`question` and `copies` stay
+  // empty).
   bool take_returned(xmpp::Element& stanza, std::string& question, std::string& copies);
   const std::string& domain() const { return domain_; }
 

@@ -14,7 +14,7 @@ form searches, round robin, to:
 Prints p50/p99 per query and target, items and reply bytes, the ratio peer/commonroom, and
 the measuring client's own CPU per search beside them (it must not be the bottleneck).
 
-Two clients:
+Three clients:
   --client slixmpp (default): slixmpp parses every reply into stanza objects and reads the
       items with its xep_0004 plugin, as a bot or script would;
   --client raw: a minimal XMPP client on an asyncio socket that only finds the end of each
@@ -214,10 +214,6 @@ class BareClient(RawClient):
         if b"type='error'" in head or b'type="error"' in head:
             raise AssertionError(f"search to {to} failed: {reply[:400]!r}")
         return reply.count(b"<item>") + reply.count(b"<item "), len(reply)
-
-    async def close(self):
-        self.sock.sendall(b"</stream:stream>")
-        self.sock.close()
 
 
 class SlixClient:

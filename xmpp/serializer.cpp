@@ -165,6 +165,14 @@ Element XmlFragmentWriter::finish() && {
   return Element::fragment(std::move(out_), std::move(xmlns_));
 }
 
+void append_start_tag_to(const Element& e, std::string_view to, std::string& out,
+                         std::string_view parent_xmlns) {
+  open_tag(e, out, parent_xmlns, true);
+  out += " to='";
+  append_escaped_attr(out, to);
+  out += '\'';
+}
+
 FanoutStanza::FanoutStanza(const Element& stanza, std::string_view parent_xmlns) {
   prefix_ = "<" + stanza.name() + " to='";
   std::string rest;

@@ -21,6 +21,10 @@ void append_escaped_attr(std::string& out, std::string_view value);
 void serialize(const Element& e, std::string& out,
                std::string_view parent_xmlns = ns::component_accept);
 std::string to_string(const Element& e, std::string_view parent_xmlns = ns::component_accept);
+// Appends `e`'s start tag as serialize writes it, but with 'to' = `to` (written last) and
+// without the closing '>': for a stanza readdressed with other content.
+void append_start_tag_to(const Element& e, std::string_view to, std::string& out,
+                         std::string_view parent_xmlns = ns::component_accept);
 
 namespace detail {
 // The escapes of append_escaped_text / append_escaped_attr as tables, for the fragment
