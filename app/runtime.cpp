@@ -165,7 +165,10 @@ Runtime::Runtime(const Config& config, const directory::PeopleIndexSource* peopl
           if (!plain.empty()) directory_loop_->send_serialized(plain);
           if (!question.empty()) directory_loop_->send_serialized(question);
           return true;
-        });
+        },
+        // Nothing is ever posted to the directory: a search is answered on the thread that
+        // read it, without waking another (decision 0085).
+        ServiceLoop::Threading::link_thread);
   }
 }
 

@@ -1,4 +1,5 @@
-// The running service: one host connection and one engine thread per configured service.
+// The running service: one host connection per configured service, and an engine thread for
+// the rooms (the directory answers on its host connection's thread).
 #pragma once
 #include <chrono>
 #include <cstdint>
@@ -25,8 +26,9 @@ struct Effects;
 
 namespace commonroom::app {
 
-// Owns the services' threads: per service a ServiceLoop (host connection thread feeding an
-// engine thread through a queue), the rooms' inside a RoomsShell; the abuse log and the
+// Owns the services' threads: per service a ServiceLoop (the rooms': host connection thread
+// feeding an engine thread through a queue, inside a RoomsShell; the directory's: handled on
+// its host connection thread); the abuse log and the
 // rooms' PostgreSQL watchers. The pure services never see a socket or a clock.
 class Runtime {
  public:

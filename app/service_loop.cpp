@@ -2,6 +2,8 @@
 
 #include <Poco/Logger.h>
 
+#include <stdexcept>
+
 #include "xmpp/log_redaction.hpp"
 #include "xmpp/serializer.hpp"
 
@@ -33,8 +35,11 @@ xmpp::HostConnectionSettings host_connection_settings(const HostServerSettings& 
 }
 
 ServiceLoop::ServiceLoop(Poco::Logger& log, xmpp::HostConnectionSettings settings, Handler handle,
-                         Intercept intercept)
-    : log_(log), handle_(std::move(handle)), intercept_(std::move(intercept)) {
+                         Intercept intercept, Threading threading)
+    : log_(log),
+      handle_(std::move(handle)),
+      intercept_(std::move(intercept)),
+      threading_(threading) {
   connection_ = std::make_unique<xmpp::HostConnection>(
       std::move(settings), [this](xmpp::Element&& stanza) { push(std::move(stanza)); });
 }
@@ -44,7 +49,7 @@ ServiceLoop::~ServiceLoop() {
 }
 
 void ServiceLoop::start() {
-  engine_ = std::thread([this] { run(); });
+  if (threading_ == Threading::engine_thread) engine_ = std::thread([this] { run(); });
   connection_->start();
 }
 
@@ -70,6 +75,12 @@ void ServiceLoop::stop() {
 
 void ServiceLoop::push(xmpp::Element&& stanza) {
   if (intercept_ && intercept_(stanza)) return;
+  if (threading_ == Threading::link_thread) {
+    // Not read further until handled: TCP pushes back on the host server as the full queue
+    // does below.
+    handle_one(stanza);
+    return;
+  }
   std::unique_lock lock(mutex_);
   cv_.wait(lock, [this] { return stopping_ || queue_.size() < kQueueLimit; });
   if (stopping_) return;
@@ -79,6 +90,8 @@ void ServiceLoop::push(xmpp::Element&& stanza) {
 }
 
 void ServiceLoop::post(Command command) {
+  if (threading_ == Threading::link_thread)
+    throw std::logic_error(domain() + ": work posted to a service handled on its link thread");
   {
     std::lock_guard lock(mutex_);
     if (stopping_) return;
@@ -88,6 +101,8 @@ void ServiceLoop::post(Command command) {
 }
 
 void ServiceLoop::post_first(Command command) {
+  if (threading_ == Threading::link_thread)
+    throw std::logic_error(domain() + ": work posted to a service handled on its link thread");
   {
     std::lock_guard lock(mutex_);
     if (stopping_) return;
@@ -115,15 +130,18 @@ void ServiceLoop::run() {
       }
       continue;
     }
-    const auto& stanza = std::get<xmpp::Element>(work);
-    if (log_.trace()) log_.trace("in: " + xmpp::redact_secrets(xmpp::to_string(stanza)));
-    try {
-      handle_(*this, stanza, Clock::now());
-    } catch (const std::exception& e) {
-      // A bug in one stanza's handling must not stop the service for everyone.
-      log_.error(domain() + ": failed to handle <" + stanza.name() + " from='" +
-                 std::string(stanza.attr("from")) + "'>: " + e.what());
-    }
+    handle_one(std::get<xmpp::Element>(work));
+  }
+}
+
+void ServiceLoop::handle_one(const xmpp::Element& stanza) {
+  if (log_.trace()) log_.trace("in: " + xmpp::redact_secrets(xmpp::to_string(stanza)));
+  try {
+    handle_(*this, stanza, Clock::now());
+  } catch (const std::exception& e) {
+    // A bug in one stanza's handling must not stop the service for everyone.
+    log_.error(domain() + ": failed to handle <" + stanza.name() + " from='" +
+               std::string(stanza.attr("from")) + "'>: " + e.what());
   }
 }
 

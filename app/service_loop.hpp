@@ -3,6 +3,9 @@
 // takes them one at a time and hands each to the service, which alone touches the
 // service's state. Both services run in one of these; what only the rooms need (saving,
 // the abuse log, the archive, host fan-out) is app/rooms_shell.hpp, on top.
+// A service that nothing else ever posts work to (the directory) may instead be handled on
+// the host connection's thread itself (Threading::link_thread): one thread wake-up less
+// per request (decision 0085).
 #pragma once
 #include <chrono>
 #include <condition_variable>
@@ -44,8 +47,13 @@ class ServiceLoop {
   // the host server itself); it then never reaches the service.
   using Intercept = std::function<bool(xmpp::Element& stanza)>;
 
+  enum class Threading {
+    engine_thread,  // a queue and an engine thread of its own; post() works
+    link_thread,    // handled as read, on the host connection's thread; post() throws
+  };
+
   ServiceLoop(Poco::Logger& log, xmpp::HostConnectionSettings settings, Handler handle,
-              Intercept intercept = {});
+              Intercept intercept = {}, Threading threading = Threading::engine_thread);
   ~ServiceLoop();  // stop()s
   ServiceLoop(const ServiceLoop&) = delete;
   ServiceLoop& operator=(const ServiceLoop&) = delete;
@@ -60,7 +68,8 @@ class ServiceLoop {
   void stop();
 
   // Any thread. Commands are rare and do not wait behind a full queue of stanzas. An
-  // exception from one is logged; the loop goes on.
+  // exception from one is logged; the loop goes on. With Threading::link_thread there is
+  // no engine to run them: std::logic_error.
   void post(Command command);
   // As post, but ahead of every stanza and command already waiting: for work that only
   // releases output (stanzas whose events became durable), which should not wait behind
@@ -84,12 +93,14 @@ class ServiceLoop {
   Poco::Logger& log() const { return log_; }
 
  private:
-  void push(xmpp::Element&& stanza);  // host connection thread
-  void run();                         // engine thread
+  void push(xmpp::Element&& stanza);             // host connection thread
+  void run();                                    // engine thread
+  void handle_one(const xmpp::Element& stanza);  // whichever thread handles stanzas
 
   Poco::Logger& log_;
   Handler handle_;
   Intercept intercept_;
+  Threading threading_;
   std::unique_ptr<xmpp::HostConnection> connection_;
   std::thread engine_;
   std::mutex mutex_;

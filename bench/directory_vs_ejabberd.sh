@@ -127,6 +127,10 @@ for (kind, label), runs in groups.items():
         worse = sorted({q for r in runs for q in r["worse"] if q.endswith(f"({target})")})
         print(f"SUMMARY {n} people, '{label}' {target} ({kind} client): worse than the peer in "
               f"some run on: " + (", ".join(worse) if worse else "no query"))
+        unequal = sorted({q for r in runs for q in r.get("unequal", []) if f"({target};" in q})
+        print(f"SUMMARY {n} people, '{label}' {target} ({kind} client): slower in some run "
+              f"where the peer found fewer people: " + (", ".join(unequal) if unequal else
+                                                       "no query"))
     floors = [r["floor"] for r in runs if r.get("floor")]
     if floors:
         print(f"SUMMARY {n} people, '{label}', {kind} client, floor (disco#info round trip, "

@@ -7,6 +7,8 @@ against a scripted host server.
   fills, and it stops reading the socket — TCP pushes back on the host (our writes stall),
   memory stays bounded; after the send timeout (twice keepalive_seconds) the link is
   dropped and comes back, and the service answers again (docs/abuse-log.md, back-pressure).
+  The same for the directory, which answers on its host connection's thread (no queue,
+  decision 0085): the blocked write stops the reading itself.
 - A flood of 10,000 joins into one room (presence broadcast to moderators only, so each
   join costs O(1) output), then a burst of groupchat messages that each fan out to 10,001
   occupants — several MiB per message, more than kHeldBytes, so every message waits for the
@@ -24,8 +26,8 @@ from pathlib import Path
 
 import pytest
 
-from harness import (MUC_DOMAIN, MUC_SECRET, XMPP_DOMAIN, Commonroom, CommonroomConfig,
-                     run_dir, wait_until)
+from harness import (DIRECTORY_DOMAIN, DIRECTORY_SECRET, MUC_DOMAIN, MUC_SECRET, XMPP_DOMAIN,
+                     Commonroom, CommonroomConfig, run_dir, wait_until)
 from pg_support import Cluster, migrated_database, psql_eventually
 
 ALICE = f"alice@{XMPP_DOMAIN}/desk"
@@ -42,8 +44,11 @@ class CountingHost:
     """A fake host server for big volumes: counts byte patterns as they arrive instead of
     keeping everything, and can stop reading (to play a host that is stuck)."""
 
-    def __init__(self, patterns: dict[str, bytes]):
+    def __init__(self, patterns: dict[str, bytes], domain: str = MUC_DOMAIN,
+                 secret: str = MUC_SECRET):
         self.patterns = patterns
+        self.domain = domain
+        self.secret = secret
         self.counts = {name: 0 for name in patterns}
         self.tail = b""
         self.reading = threading.Event()
@@ -74,8 +79,8 @@ class CountingHost:
                 buf += sock.recv(4096)
             sock.sendall(b"<?xml version='1.0'?><stream:stream xmlns:stream='http://etherx."
                          b"jabber.org/streams' xmlns='jabber:component:accept' from='"
-                         + MUC_DOMAIN.encode() + b"' id='c0ffee'>")
-            digest = hashlib.sha1(("c0ffee" + MUC_SECRET).encode()).hexdigest().encode()
+                         + self.domain.encode() + b"' id='c0ffee'>")
+            digest = hashlib.sha1(("c0ffee" + self.secret).encode()).hexdigest().encode()
             while b"</handshake>" not in buf:
                 buf += sock.recv(4096)
             assert digest in buf
@@ -124,27 +129,36 @@ class CountingHost:
                 pass
 
 
-def ping(ident: str) -> str:
-    return (f"<iq type='get' id='{ident}' from='{ALICE}' to='{MUC_DOMAIN}'>"
+def ping(ident: str, to: str = MUC_DOMAIN) -> str:
+    return (f"<iq type='get' id='{ident}' from='{ALICE}' to='{to}'>"
             "<ping xmlns='urn:xmpp:ping'/></iq>")
 
 
-def test_a_host_that_stops_reading_is_pushed_back_then_reconnected():
-    directory = run_dir("overload-stuck-host")
-    host = CountingHost({"pong": b"type='result'", "late": b"id='after'"})
-    config = CommonroomConfig(link_port=host.port, directory=None, keepalive_seconds=3,
-                              backoff_initial_ms=100, backoff_max_ms=500,
-                              unlogged_rooms_for_development=True)
-    cr = Commonroom(directory, config, name="stuck-host").start()
+# The rooms queue what they read for their engine thread; the directory answers on the
+# thread that reads (decision 0085). Either way a stuck host must be pushed back.
+@pytest.mark.parametrize("service", ["rooms", "directory"])
+def test_a_host_that_stops_reading_is_pushed_back_then_reconnected(service):
+    directory = run_dir(f"overload-stuck-host-{service}")
+    domain, secret = ((MUC_DOMAIN, MUC_SECRET) if service == "rooms"
+                      else (DIRECTORY_DOMAIN, DIRECTORY_SECRET))
+    host = CountingHost({"pong": b"type='result'", "late": b"id='after'"}, domain, secret)
+    if service == "rooms":
+        config = CommonroomConfig(link_port=host.port, directory=None, keepalive_seconds=3,
+                                  backoff_initial_ms=100, backoff_max_ms=500,
+                                  unlogged_rooms_for_development=True)
+    else:
+        config = CommonroomConfig(link_port=host.port, muc=None, keepalive_seconds=3,
+                                  backoff_initial_ms=100, backoff_max_ms=500)
+    cr = Commonroom(directory, config, name=f"stuck-host-{service}").start()
     try:
-        cr.wait_connected([MUC_DOMAIN])
+        cr.wait_connected([domain])
         base = rss_kb(cr.proc.pid)
         host.reading.clear()  # the host is stuck: it reads nothing more
         # A flood of pings, each answered: far more than the socket buffers and the queue
         # hold. Our side's writes must stall (commonroom stopped reading).
         sock = host.conns[-1]
         sock.settimeout(5)
-        flood = "".join(ping(f"p{i}") for i in range(200_000)).encode()
+        flood = "".join(ping(f"p{i}", domain) for i in range(200_000)).encode()
         sent = 0
         try:
             while sent < len(flood):
@@ -154,23 +168,26 @@ def test_a_host_that_stops_reading_is_pushed_back_then_reconnected():
         pushed_back = sent < len(flood)
         peak = rss_kb(cr.proc.pid)
         # The send timeout (2 x keepalive) ends the stuck link; commonroom reconnects.
-        cr.wait_for_log(rf"{re.escape(MUC_DOMAIN)}: .*(writ|send|timed out|time out)",
+        cr.wait_for_log(rf"{re.escape(domain)}: .*(writ|send|timed out|time out)",
                         timeout=30)
         host.reading.set()
         with host.cond:
             host.cond.wait_for(lambda: host.handshakes >= 2, 30)
-        cr.wait_connected([MUC_DOMAIN], after=0)
-        host.send(ping("after"))
+        cr.wait_connected([domain], after=0)
+        host.send(ping("after", domain))
         host.wait_count("late", 1, 15)
         assert cr.running()
     finally:
         rc = cr.stop()
         host.stop()
-    print(f"stuck host: sent {sent} of {len(flood)} bytes before push-back; RSS {base} -> "
+    print(f"stuck host ({service}): sent {sent} of {len(flood)} bytes before push-back; RSS {base} -> "
           f"{peak} KiB")
     assert pushed_back, "commonroom kept reading from a host that reads nothing"
     # 10,000 queued pings and the blocked output: tens of MiB at most, not the 200,000.
     assert peak - base < 64 * 1024, (base, peak)
+    if service == "directory":
+        # Nothing waits in a queue (the rooms' 10,000 queued pings are ~10 MiB).
+        assert peak - base < 4 * 1024, (base, peak)
     assert rc == 0, cr.log_text()[-3000:]
 
 
