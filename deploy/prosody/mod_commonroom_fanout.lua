@@ -56,8 +56,20 @@ end
 -- false turns this off.
 local serialize_once = module:get_option_boolean("commonroom_fanout_serialize_once", true);
 local to_marker = "\1commonroom-fanout-to\1";
-local prepared = setmetatable({}, { __mode = "k" });
-local plain_tostring, plain_top_tag = stanza_mt.__tostring, stanza_mt.top_tag;
+
+-- One set of wrappers of util.stanza's serializers and clone for every host the module is
+-- loaded on (commonroom's rooms and its directory are two components): the first host's
+-- load installs them, the last host's unload puts Prosody's back. Per host, a wrapper round
+-- the last one would have made every serialization pass through each, and a module reloaded
+-- on one host while loaded on another would have left a layer behind each time. The
+-- stanzas each host prepares or carries share the two weak tables below.
+local wrappers = module:shared("/*/commonroom_fanout/wrappers");
+if not wrappers.hosts then
+	wrappers.hosts = {};
+	wrappers.prepared = setmetatable({}, { __mode = "k" });
+	wrappers.carried = setmetatable({}, { __mode = "k" });
+end
+local prepared = wrappers.prepared;
 
 -- The text of stanza (serialize: plain_tostring or plain_top_tag) split around 'to'.
 local function split_at_to(stanza, serialize)
@@ -72,8 +84,8 @@ local function split_at_to(stanza, serialize)
 end
 
 local function prepare(stanza)
-	local head, tail = split_at_to(stanza, plain_tostring);
-	local top_head, top_tail = split_at_to(stanza, plain_top_tag);
+	local head, tail = split_at_to(stanza, wrappers.plain_tostring);
+	local top_head, top_tail = split_at_to(stanza, wrappers.plain_top_tag);
 	if not (head and top_head) then return; end
 	local shape = { head = head, tail = tail, top_head = top_head, top_tail = top_tail, n = #stanza };
 	for i = 1, #stanza do shape[i] = stanza[i]; end
@@ -129,8 +141,7 @@ end
 -- result. commonroom_fanout_carry = false stops offering it (commonroom then sends the
 -- answer as elements).
 local carry = module:get_option_boolean("commonroom_fanout_carry", true);
-local carried = setmetatable({}, { __mode = "k" });
-local plain_clone = st.clone;
+local carried = wrappers.carried;
 
 -- Parses a carried stanza's content into its children, ahead of any a handler added.
 local function materialize(stanza, content)
@@ -147,45 +158,54 @@ local function materialize(stanza, content)
 	for _, child in ipairs(added) do stanza:add_direct_child(child); end
 end
 
-local fanout_tostring = serialized_once(plain_tostring, "head", "tail");
-local fanout_top_tag = serialized_once(plain_top_tag, "top_head", "top_tail");
-local to_text = serialize_once and fanout_tostring or plain_tostring;
+-- Installed once for all hosts (above), so they look at both tables whatever this host's
+-- options: a stanza is in `prepared` or `carried` only if its host put it there.
+local function install()
+	-- What is there now: Prosody's own, or what another module wrapped round them.
+	local plain_tostring, plain_top_tag, plain_clone = stanza_mt.__tostring, stanza_mt.top_tag, st.clone;
+	wrappers.plain_tostring, wrappers.plain_top_tag, wrappers.plain_clone = plain_tostring, plain_top_tag, plain_clone;
+	local fanout_tostring = serialized_once(plain_tostring, "head", "tail");
+	local fanout_top_tag = serialized_once(plain_top_tag, "top_head", "top_tail");
 
-local function carried_tostring(stanza)
-	local content = carried[stanza];
-	if content then
-		if #stanza == 0 then
-			return plain_top_tag(stanza) .. content .. "</" .. stanza.name .. ">";
+	local function carried_tostring(stanza)
+		local content = carried[stanza];
+		if content then
+			if #stanza == 0 then
+				return plain_top_tag(stanza) .. content .. "</" .. stanza.name .. ">";
+			end
+			materialize(stanza, content);
 		end
-		materialize(stanza, content);
+		return fanout_tostring(stanza);
 	end
-	return to_text(stanza);
+
+	local function carried_clone(stanza, only_top)
+		local copy = plain_clone(stanza, only_top);
+		local content = carried[stanza];
+		if content and not only_top then carried[copy] = content; end
+		return copy;
+	end
+
+	stanza_mt.__tostring, stanza_mt.top_tag, st.clone = carried_tostring, fanout_top_tag, carried_clone;
+	wrappers.installed_tostring, wrappers.installed_top_tag = carried_tostring, fanout_top_tag;
+	wrappers.installed_clone = carried_clone;
 end
 
-local function carried_clone(stanza, only_top)
-	local copy = plain_clone(stanza, only_top);
-	local content = carried[stanza];
-	if content and not only_top then carried[copy] = content; end
-	return copy;
+local function uninstall()
+	-- Whatever another module wrapped round ours stays; ours then passes everything on.
+	if stanza_mt.__tostring == wrappers.installed_tostring then stanza_mt.__tostring = wrappers.plain_tostring; end
+	if stanza_mt.top_tag == wrappers.installed_top_tag then stanza_mt.top_tag = wrappers.plain_top_tag; end
+	if st.clone == wrappers.installed_clone then st.clone = wrappers.plain_clone; end
+	wrappers.installed_tostring, wrappers.installed_top_tag, wrappers.installed_clone = nil, nil, nil;
+	-- Stanzas still waiting to be sent (a smacks queue) keep their content.
+	for stanza, content in pairs(carried) do materialize(stanza, content); end
 end
 
-local installed_tostring = carry and carried_tostring or fanout_tostring;
 if serialize_once or carry then
-	stanza_mt.__tostring = installed_tostring;
-	if serialize_once then stanza_mt.top_tag = fanout_top_tag; end
-	if carry then st.clone = carried_clone; end
+	if not wrappers.installed_tostring then install(); end
+	wrappers.hosts[module.host] = true;
 	function module.unload()
-		if stanza_mt.__tostring == installed_tostring then
-			stanza_mt.__tostring = plain_tostring;
-		end
-		if stanza_mt.top_tag == fanout_top_tag then
-			stanza_mt.top_tag = plain_top_tag;
-		end
-		if st.clone == carried_clone then
-			st.clone = plain_clone;
-		end
-		-- Stanzas still waiting to be sent (a smacks queue) keep their content.
-		for stanza, content in pairs(carried) do materialize(stanza, content); end
+		wrappers.hosts[module.host] = nil;
+		if next(wrappers.hosts) == nil then uninstall(); end
 	end
 end
 

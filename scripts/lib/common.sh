@@ -179,6 +179,13 @@ host_server_main() {
       DIR=$(realpath "$DIR")
       is_running
       ;;
+    shell)
+      # Only where the server has an admin shell (Prosody's prosodyctl shell).
+      declare -F cmd_shell >/dev/null || usage
+      [[ -d "$DIR" ]] || die "no server was started in $DIR"
+      DIR=$(realpath "$DIR")
+      cmd_shell "${@:3}"
+      ;;
     *) usage ;;
   esac
 }

@@ -9,6 +9,8 @@
 #   scripts/lib/prosody.sh stop DIR       no-op when nothing runs there
 #   scripts/lib/prosody.sh restart DIR    stop, then start again with the same config and data
 #   scripts/lib/prosody.sh status DIR     exit 0 if running
+#   scripts/lib/prosody.sh shell DIR WORDS...  one command in Prosody's admin shell, e.g.
+#       shell DIR module reload commonroom_fanout conference.cam.example
 #
 # Every external component gets commonroom's fan-out module (deploy/prosody/, installed in
 # DIR/plugins), as the deploy snippet sets it up for a real server. Environment:
@@ -26,7 +28,7 @@ PROSODY_USER=prosody
 usage() {
   cat >&2 <<USAGE
 usage: $0 start DIR C2S_PORT COMPONENT_PORT DOMAIN "comp:secret ..." "user:password ..."
-       $0 stop DIR | restart DIR | status DIR
+       $0 stop DIR | restart DIR | status DIR | shell DIR WORDS...
 USAGE
   exit 2
 }
@@ -91,7 +93,9 @@ write_config() {
     echo 's2s_ports = { }'
     echo 'http_ports = { }'
     echo 'https_ports = { }'
-    echo 'modules_enabled = { "roster", "saslauth", "tls", "disco", "ping", "posix" }'
+    # admin_shell: prosodyctl shell (and `shell` below) on admin_socket, as in Prosody's own
+    # example configuration.
+    echo 'modules_enabled = { "roster", "saslauth", "tls", "disco", "ping", "posix", "admin_shell" }'
     echo 'modules_disabled = { "s2s", "offline" }'
     echo 'authentication = "internal_plain"'
     echo 'storage = "internal"'
@@ -202,6 +206,12 @@ cmd_restart() {
     die "no Prosody was started in $DIR (use start first)"
   cmd_stop
   launch
+}
+
+# Prints the shell's answer; fails when Prosody reports an error.
+cmd_shell() {
+  [[ $# -ge 1 ]] || usage
+  run_as "$(server_user)" prosodyctl --config "$DIR/prosody.cfg.lua" shell "$@"
 }
 
 host_server_main "$@"

@@ -6,6 +6,8 @@ one with a resource that needs escaping - gets each message and presence exactly
 its own 'to' and the same 'from', id, stanza-id and occupant-id. Nobody but the component
 can make Prosody fan out. The module also runs under the garbage collector settings
 deploy/prosody-component.cfg.lua recommends (decision 0072), which Prosody must accept.
+An operator may reload or unload the module on one component while commonroom stays
+connected: the rooms keep working throughout, and the other component keeps its module.
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ import pytest
 from host_fanout_support import SID, every_session_gets_each_stanza_once, is_message
 from rooms_support import (CLIENT, DATA, MUC_DOMAIN, MUC_OWNER, USERS, XMPP_DOMAIN, Commonroom,
                            CommonroomConfig, HostServer, User, q, run, run_dir)
+from harness import DIRECTORY_DOMAIN
 from harness import environment  # after rooms_support, which puts the harness on the path
 
 FANOUT = "urn:commonroom:fanout:0"
@@ -176,3 +179,60 @@ def test_prosody_reads_the_link_64_kib_at_a_time_with_the_module(servers):
         assert applied == ["65536"], log
     else:
         assert applied == [], log
+
+
+def test_the_module_reloaded_then_unloaded_on_the_rooms_component_while_connected():
+    # As the deploy snippet sets it up, both of commonroom's components have the module,
+    # and one set of util.stanza wrappers serves both. An operator reloads it on the rooms'
+    # component (an upgrade), then unloads it there, with commonroom connected: every
+    # session still gets each message once and a configuration form whole - after the
+    # unload Prosody passes the fan-outs and carried answers back and commonroom sends them
+    # per recipient and as XML (decisions 0033, 0084) - and the directory's component keeps
+    # its module.
+    directory = run_dir("host-fanout-reload")
+    prosody = HostServer("prosody", directory, users=dict(USERS)).start()
+    config = CommonroomConfig(link_port=prosody.component_port,
+                              unlogged_rooms_for_development=True,
+                              extra={"policy": {"message_burst": "50"}})
+    commonroom = Commonroom(directory, config).start()
+
+    async def rooms_work(phase: str):
+        await every_session_gets_each_stanza_once(prosody.c2s_port, f"{phase}@{MUC_DOMAIN}",
+                                                  q(FANOUT, "fanout"))
+        alice = await User("alice", prosody.c2s_port, resource=phase).connect()
+        room = f"{phase}-form@{MUC_DOMAIN}"
+        await alice.create(room, "alice", {"muc#roomconfig_roomname": f"{phase} & <kept>"})
+        query = await alice.iq(room, "get", ET.Element(q(MUC_OWNER, "query")))
+        fields = {f.get("var"): [v.text for v in f.findall(q(DATA, "value"))]
+                  for f in query.find(q(DATA, "x")).findall(q(DATA, "field"))}
+        assert fields["muc#roomconfig_roomname"] == [f"{phase} & <kept>"], fields
+        assert len(fields) >= 15, fields
+        alice.close()
+
+    try:
+        commonroom.wait_connected([MUC_DOMAIN, DIRECTORY_DOMAIN])
+        for domain in (MUC_DOMAIN, DIRECTORY_DOMAIN):
+            commonroom.wait_for_log(re.escape(f"{domain}: the host server carries large answers"),
+                                    timeout=10)
+        run(lambda: rooms_work("before"), timeout=60)
+
+        answer = prosody.shell("module", "reload", "commonroom_fanout", MUC_DOMAIN)
+        assert "Module reloaded on 1 host" in answer, answer
+        run(lambda: rooms_work("reloaded"), timeout=60)
+
+        answer = prosody.shell("module", "unload", "commonroom_fanout", MUC_DOMAIN)
+        assert "Module unloaded from 1 host" in answer, answer
+        run(lambda: rooms_work("unloaded"), timeout=60)
+        log = commonroom.log_text()
+        assert "passed a fan-out request back" in log, log[-3000:]
+        assert "no fan-out module on the host server" in log, log[-3000:]
+        loaded = prosody.shell("module", "list", DIRECTORY_DOMAIN)
+        assert "commonroom_fanout" in loaded, loaded
+        prosody_log = prosody.log_text()
+        assert "Traceback" not in prosody_log and "Error" not in prosody_log.replace(
+            "error_log", ""), prosody_log[-3000:]
+    finally:
+        try:
+            assert commonroom.stop() == 0
+        finally:
+            prosody.stop()

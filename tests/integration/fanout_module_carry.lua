@@ -8,24 +8,42 @@ package.cpath = "/usr/lib/prosody/?.so;" .. package.cpath;
 local st = require "util.stanza";
 local xml_parse = require "util.xml".parse;
 
+-- Prosody's own functions, before any module wraps them.
+local original_tostring, original_top_tag, original_clone = st.stanza_mt.__tostring, st.stanza_mt.top_tag, st.clone;
+
 local HOST = "directory.cam.example";
 local hooks, posted, logged = {}, {}, {};
-local fake_module = {
-	host = HOST,
-	get_host_type = function() return "component"; end,
-	get_option_boolean = function(_, _, default) return default; end,
-	get_option_number = function(_, _, default) return default; end,
-	hook = function(_, name, handler) hooks[name] = hooks[name] or {}; table.insert(hooks[name], handler); end,
-	log = function(_, level, ...) table.insert(logged, level .. ": " .. string.format(...)); end,
-};
-local env = setmetatable({
-	module = fake_module,
-	prosody = {
-		core_post_stanza = function(_, stanza) table.insert(posted, stanza); end,
-		full_sessions = {}, bare_sessions = {}, hosts = {},
-	},
-}, { __index = _G });
-assert(loadfile(module_path, "t", env))();
+-- module:shared() tables, one per absolute path, as Prosody keeps them for all hosts.
+local shared_tables = {};
+-- Loads the module on `host` as Prosody would, its hooks into `host_hooks`.
+local function load_on(host, host_hooks)
+	local fake_module = {
+		host = host,
+		get_host_type = function() return "component"; end,
+		get_option_boolean = function(_, _, default) return default; end,
+		get_option_number = function(_, _, default) return default; end,
+		hook = function(_, name, handler)
+			host_hooks[name] = host_hooks[name] or {};
+			table.insert(host_hooks[name], handler);
+		end,
+		log = function(_, level, ...) table.insert(logged, level .. ": " .. string.format(...)); end,
+		shared = function(_, path)
+			assert(path:sub(1, 1) == "/", "a path shared by every host is absolute");
+			shared_tables[path] = shared_tables[path] or {};
+			return shared_tables[path];
+		end,
+	};
+	local module_env = setmetatable({
+		module = fake_module,
+		prosody = {
+			core_post_stanza = function(_, stanza) table.insert(posted, stanza); end,
+			full_sessions = {}, bare_sessions = {}, hosts = {},
+		},
+	}, { __index = _G });
+	assert(loadfile(module_path, "t", module_env))();
+	return module_env;
+end
+local env = load_on(HOST, hooks);
 
 local failures = 0;
 local function check(name, ok, detail)
@@ -131,7 +149,33 @@ local waiting = st.clone(copy);
 env.module.unload();
 check("unload keeps waiting content", waiting:get_child("query", "jabber:iq:search") ~= nil
 	and tostring(waiting):find("sm001@cam.example", 1, true), tostring(waiting));
-check("unload restores util.stanza", st.clone == require "util.stanza".clone
-	and getmetatable(st.stanza("x")).__tostring(st.stanza("x")) == "<x/>");
+check("unload restores util.stanza", st.clone == original_clone
+	and st.stanza_mt.__tostring == original_tostring and st.stanza_mt.top_tag == original_top_tag);
+
+-- The rooms and the directory are two hosts with the module: one set of wrappers serves
+-- both, whatever order they are loaded, reloaded and unloaded in, and Prosody's own
+-- functions come back with the last.
+local rooms_hooks, directory_hooks = {}, {};
+local rooms = load_on("conference.cam.example", rooms_hooks);
+local wrapped = st.stanza_mt.__tostring;
+local directory = load_on(HOST, directory_hooks);
+check("one set of wrappers for two hosts", st.stanza_mt.__tostring == wrapped
+	and wrapped ~= original_tostring and st.clone ~= original_clone);
+rooms.module.unload();
+check("kept while another host has the module", st.stanza_mt.__tostring == wrapped);
+hooks = directory_hooks;
+posted = {};
+fire("iq/host", carried_iq("alice@cam.example/phone", content));
+check("the other host still carries", #posted == 1 and same_xml(tostring(posted[1]), expected),
+	posted[1] and tostring(posted[1]));
+rooms = load_on("conference.cam.example", rooms_hooks);
+check("a reload adds no layer", st.stanza_mt.__tostring == wrapped);
+local still_waiting = st.clone(posted[1]);
+directory.module.unload();
+rooms.module.unload();
+check("the last unload restores util.stanza", st.clone == original_clone
+	and st.stanza_mt.__tostring == original_tostring and st.stanza_mt.top_tag == original_top_tag);
+check("the last unload keeps what another host carried", still_waiting:get_child("query", "jabber:iq:search") ~= nil,
+	tostring(still_waiting));
 
 os.exit(failures == 0 and 0 or 1);

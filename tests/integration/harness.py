@@ -216,6 +216,17 @@ class HostServer:
     def restart(self) -> None:
         self._run("restart", str(self.dir))
 
+    def shell(self, *words: str) -> str:
+        """One command in Prosody's admin shell, e.g. shell("module", "reload", "ping",
+        "cam.example"); its answer. Raises when Prosody reports an error."""
+        assert self.kind == "prosody", "only Prosody has an admin shell here"
+        result = subprocess.run([str(self.script), "shell", str(self.dir), *words],
+                                capture_output=True, text=True, timeout=60)
+        if result.returncode != 0:
+            raise RuntimeError(f"prosodyctl shell {' '.join(words)} failed "
+                               f"({result.returncode}):\n{result.stdout}{result.stderr}")
+        return result.stdout
+
     @property
     def log_path(self) -> Path:
         if self.kind == "prosody":
