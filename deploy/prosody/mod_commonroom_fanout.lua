@@ -297,7 +297,8 @@ local function deliver_carried(event)
 		return;
 	end
 	local to = jid_prep(child.attr.to or "");
-	local content = to and child:get_text();
+	-- The parser leaves one text node (a CDATA section); get_text would copy all of it.
+	local content = to and (#child == 1 and type(child[1]) == "string" and child[1] or child:get_text());
 	if not content or content == "" then
 		module:log("warn", "Dropped a carried answer from %s: no recipient or no content", stanza.attr.from);
 		return true;

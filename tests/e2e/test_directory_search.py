@@ -20,7 +20,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
 from harness import (DIRECTORY_DOMAIN, SOURCE_DIR, Commonroom, CommonroomConfig, HostServer,
                      commonroom_bin, disco_features, disco_identities, environment, free_port,
-                     run_dir, wait_until, xmpp_session)
+                     run_dir, xmpp_session)
 
 SCRIPTS = SOURCE_DIR / "scripts"
 TEST_PLUGINS = Path(__file__).resolve().parent / "prosody"
