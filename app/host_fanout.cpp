@@ -10,6 +10,7 @@ namespace commonroom::app {
 std::string HostFanout::on_connected() {
   available_.store(false, std::memory_order_release);
   carry_.store(false, std::memory_order_release);
+  batch_.store(false, std::memory_order_release);
   probe_id_ = "fanout-probe-" + std::to_string(++probes_);
   std::string out = "<iq type='get' id='" + probe_id_ + "' from='";
   xmpp::append_escaped_attr(out, domain_);
@@ -29,17 +30,20 @@ bool HostFanout::take_answer(const xmpp::Element& stanza) {
   if (type != "result" && type != "error" && !returned) return false;
   bool found = false;
   bool carries = false;
+  bool batches = false;
   if (type == "result") {
     if (const auto* query = stanza.find_child("query", "http://jabber.org/protocol/disco#info")) {
       for (const auto* feature :
            query->children("feature", "http://jabber.org/protocol/disco#info")) {
         if (feature->attr("var") == kFanoutNamespace) found = true;
         if (feature->attr("var") == kCarryFeature) carries = true;
+        if (feature->attr("var") == kBatchFeature) batches = true;
       }
     }
   }
   probe_id_.clear();
   carry_.store(found && carries, std::memory_order_release);
+  batch_.store(found && batches, std::memory_order_release);
   available_.store(found, std::memory_order_release);
   return true;
 }
@@ -70,6 +74,28 @@ bool HostFanout::write_carried(const xmpp::Element& stanza, std::string& out) co
   return true;
 }
 
+bool HostFanout::write_batch(const xmpp::SerializedRun& run, std::string& out) const {
+  if (!batch() || run.ends.size() < 2) return false;
+  // As in write_carried: our serializer never writes "]]>"; if a stanza ever held one, the
+  // run goes as it is.
+  if (run.bytes.find("]]>") != std::string::npos) return false;
+  out += "<message from='";
+  xmpp::append_escaped_attr(out, domain_);
+  out += "' to='";
+  xmpp::append_escaped_attr(out, domain_);
+  out += "'><batch xmlns='";
+  out += kFanoutNamespace;
+  out += "' ends='";
+  for (std::size_t i = 0; i < run.ends.size(); ++i) {
+    if (i > 0) out += ' ';
+    out += std::to_string(run.ends[i]);
+  }
+  out += "'><![CDATA[";
+  out.append(run.bytes, 0, run.ends.back());
+  out += "]]></batch></message>";
+  return true;
+}
+
 bool HostFanout::take_returned(xmpp::Element& stanza, std::string& question, std::string& copies) {
   if (multicast_.take_bounce(stanza)) return true;
   auto& nodes = stanza.nodes();
@@ -89,6 +115,12 @@ bool HostFanout::take_returned(xmpp::Element& stanza, std::string& question, std
     copies += "</";
     copies += stanza.name();
     copies += '>';
+    return true;
+  }
+  if (nodes.size() == 1 && nodes.front().is("batch", kFanoutNamespace) && ours()) {
+    // A run written by write_batch: its stanzas as they were.
+    copies = nodes.front().text();
+    question = on_connected();
     return true;
   }
   if (nodes.empty() || !nodes.back().is("fanout", kFanoutNamespace) || !ours()) return false;

@@ -22,6 +22,8 @@ namespace commonroom::app {
 inline constexpr std::string_view kFanoutNamespace = "urn:commonroom:fanout:0";
 // The module's feature for carried answers (write_carried).
 inline constexpr std::string_view kCarryFeature = "urn:commonroom:fanout:0#carry";
+// The module's feature for carried runs of stanzas (write_batch).
+inline constexpr std::string_view kBatchFeature = "urn:commonroom:fanout:0#batch";
 // Between the JIDs of the list. No valid JID contains a tab (a control character), and
 // unlike a line break it does not make Prosody's XML parser hand the text over in pieces.
 inline constexpr char kSeparator = '\t';
@@ -48,6 +50,8 @@ class HostFanout {
   bool module() const { return available_.load(std::memory_order_acquire); }
   // The module carries large answers (write_carried).
   bool carry() const { return carry_.load(std::memory_order_acquire); }
+  // The module carries runs of stanzas (write_batch).
+  bool batch() const { return batch_.load(std::memory_order_acquire); }
 
   // When carry() holds and `stanza` is an iq with at least kCarryMinBytes of content (every
   // search form answer, even "nobody found": its reported fields alone are ~300 bytes): writes
@@ -59,15 +63,25 @@ class HostFanout {
   bool write_carried(const xmpp::Element& stanza, std::string& out) const;
   static constexpr std::size_t kCarryMinBytes = 256;
 
+  // When batch() holds and `run` has two stanzas or more (a newcomer's roster: one presence
+  // per occupant, each ~4 elements for the host to parse): writes the whole run as one
+  //   <message from='DOMAIN' to='DOMAIN'><batch xmlns='urn:commonroom:fanout:0'
+  //     ends='E1 E2 ...'><![CDATA[stanza1 stanza2 ...]]></batch></message>
+  // (Ei: where stanza i ends in the text) and returns true. The module reads each stanza's
+  // top tag, routes a stanza with those attributes to its recipient (every hook, filter and
+  // stream management counter sees each one) and writes its content as it came
+  // (decision 0086). Otherwise writes nothing and returns false.
+  bool write_batch(const xmpp::SerializedRun& run, std::string& out) const;
+
   const HostMulticast& multicast() const { return multicast_; }
 
-  // Host connection thread: a fan-out request or carried answer of ours that came back (the host
-  // lost the module while we were connected, e.g. a reload without it). Returns false for any
+  // Host connection thread: a fan-out request, carried answer or batch of ours that came back (the
+  // host lost the module while we were connected, e.g. a reload without it). Returns false for any
   // other stanza. Otherwise turns the fan-out off, and fills `question` with a new question for
   // the host and `copies` with the stanza for each of its recipients (or the carried answer as
-  // plain XML), for the caller to send. A multicast service's refusal of a request is taken
-  // too: the service is not used again until the next connection (`question` and `copies` stay
-  // empty).
+  // plain XML, or the batch's stanzas), for the caller to send. A multicast service's refusal of a
+  // request is taken too: the service is not used again until the next connection (`question` and
+  // `copies` stay empty).
   bool take_returned(xmpp::Element& stanza, std::string& question, std::string& copies);
   const std::string& domain() const { return domain_; }
 
@@ -86,6 +100,7 @@ class HostFanout {
   std::uint64_t probes_ = 0;
   std::atomic<bool> available_{false};
   std::atomic<bool> carry_{false};
+  std::atomic<bool> batch_{false};
   HostMulticast multicast_;
 };
 

@@ -256,6 +256,10 @@ void RoomsShell::send(const muc::Effects& effects) {
   const xmpp::OutboundWriter carried = [this](const xmpp::Element& stanza, std::string& out) {
     return host_fanout_->write_carried(stanza, out);
   };
+  // A newcomer's roster likewise, one stanza per run of presences (decision 0086).
+  const xmpp::RunWriter batched = [this](const xmpp::SerializedRun& run, std::string& out) {
+    return host_fanout_->write_batch(run, out);
+  };
   if (host_fanout_->available()) {
     loop_->send(
         effects,
@@ -263,10 +267,10 @@ void RoomsShell::send(const muc::Effects& effects) {
                const std::function<void(std::string&)>& each) {
           host_fanout_->write(fanout, out, each);
         },
-        carried);
+        carried, batched);
     return;
   }
-  loop_->send(effects, {}, carried);
+  loop_->send(effects, {}, carried, batched);
 }
 
 }  // namespace commonroom::app

@@ -160,7 +160,8 @@ void ServiceLoop::send_serialized(std::string_view stanzas, uint64_t count) {
 }
 
 void ServiceLoop::send(const xmpp::Outbox& outbox, const xmpp::FanoutWriter& write_fanout,
-                       const xmpp::OutboundWriter& write_outbound) {
+                       const xmpp::OutboundWriter& write_outbound,
+                       const xmpp::RunWriter& write_run) {
   // A fan-out to a thousand occupants is then a few syscalls instead of a thousand.
   constexpr size_t kBatchBytes = 64 * 1024;
   // Each sending thread (the engine's, the abuse log's writer, the archive worker) keeps its
@@ -187,7 +188,7 @@ void ServiceLoop::send(const xmpp::Outbox& outbox, const xmpp::FanoutWriter& wri
     if (out.size() >= kBatchBytes) flush();
     stanza_start = out.size();
   };
-  xmpp::append_in_order(outbox, batch, after_each, write_fanout, write_outbound);
+  xmpp::append_in_order(outbox, batch, after_each, write_fanout, write_outbound, write_run);
   flush();
   if (batch.capacity() > 16 * kBatchBytes) std::string().swap(batch);  // after a huge stanza
 }

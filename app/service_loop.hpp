@@ -79,9 +79,10 @@ class ServiceLoop {
   // Any thread (the host connection's send is thread-safe): the outbox's stanzas in send
   // order, in batches of one write each. `write_fanout`: how fan-outs are written instead of
   // one copy per recipient (host fan-out), when set; `write_outbound`: how single stanzas
-  // it takes are written (carried by the host), when set.
+  // it takes are written (carried by the host), when set; `write_run`: likewise for runs
+  // of serialized stanzas (a newcomer's roster).
   void send(const xmpp::Outbox& outbox, const xmpp::FanoutWriter& write_fanout = {},
-            const xmpp::OutboundWriter& write_outbound = {});
+            const xmpp::OutboundWriter& write_outbound = {}, const xmpp::RunWriter& write_run = {});
   // Stanzas serialized already, `count` of them back to back.
   void send_serialized(std::string_view stanzas, uint64_t count = 1);
   // Logs why each stanza in outbox.dropped got no reply; `stanza`: what was handled

@@ -93,7 +93,8 @@ std::string_view Fanout::recipient_domain(std::size_t i) const {
 
 void append_in_order(const Outbox& outbox, std::string& out,
                      const std::function<void(std::string& out)>& after_each,
-                     const FanoutWriter& write_fanout, const OutboundWriter& write_outbound) {
+                     const FanoutWriter& write_fanout, const OutboundWriter& write_outbound,
+                     const RunWriter& write_run) {
   std::size_t next = 0;
   auto flush_until = [&](std::size_t end) {
     for (; next < end && next < outbox.outbound.size(); ++next) {
@@ -110,6 +111,10 @@ void append_in_order(const Outbox& outbox, std::string& out,
         (f == outbox.fanouts.size() || outbox.runs[r].fanout_position <= f)) {
       const SerializedRun& run = outbox.runs[r++];
       flush_until(run.position);
+      if (write_run && write_run(run, out)) {
+        after_each(out);
+        continue;
+      }
       std::size_t start = 0;
       for (std::size_t end : run.ends) {
         out.append(run.bytes, start, end - start);

@@ -94,15 +94,21 @@ using FanoutWriter = std::function<void(const Fanout& fanout, std::string& out,
 // and returns true, or returns false, writing nothing, to have it serialized as usual.
 using OutboundWriter = std::function<bool(const Element& stanza, std::string& out)>;
 
+// Writes a whole run its own way, as one stanza (the host server carries it and routes each
+// of its stanzas, app/host_fanout.hpp), and returns true; or returns false, writing nothing,
+// to have its stanzas written as they are.
+using RunWriter = std::function<bool(const SerializedRun& run, std::string& out)>;
+
 // Appends every stanza in send order to `out`: outbound elements serialized (or by
 // `write_outbound` when given and it takes them), fan-outs as the shared prefix + escaped
-// 'to' + suffix (or by `write_fanout` when given), runs as they are. `after_each` is called
-// once each stanza is appended (it may take the bytes out of `out`), so a caller batching
-// writes appends straight into its batch with no copy in between.
+// 'to' + suffix (or by `write_fanout` when given), runs as they are (or by `write_run`, one
+// stanza for the whole run, when given and it takes them). `after_each` is called once each
+// stanza is appended (it may take the bytes out of `out`), so a caller batching writes
+// appends straight into its batch with no copy in between.
 void append_in_order(const Outbox& outbox, std::string& out,
                      const std::function<void(std::string& out)>& after_each,
                      const FanoutWriter& write_fanout = {},
-                     const OutboundWriter& write_outbound = {});
+                     const OutboundWriter& write_outbound = {}, const RunWriter& write_run = {});
 // As append_in_order, one complete stanza per call; `write`'s argument is only valid
 // during the call.
 void write_in_order(const Outbox& outbox, const std::function<void(std::string_view)>& write);

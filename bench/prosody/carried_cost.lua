@@ -7,7 +7,8 @@
 --
 --   lua5.4 bench/prosody/carried_cost.lua [MODULE.lua ...]   (default: the deployed module)
 --
--- Several modules (e.g. an older copy) are measured one after the other, same answer.
+-- Several modules (e.g. an older copy) are measured one after the other, same answer. Then a
+-- newcomer's roster of 100 presences, sent as 100 stanzas and as one batch (decision 0086).
 package.path = "/usr/lib/prosody/?.lua;" .. package.path;
 package.cpath = "/usr/lib/prosody/?.so;" .. package.cpath;
 local xmppstream = require "util.xmppstream";
@@ -71,8 +72,60 @@ local function measure(module_path)
 	local t = os.clock();
 	for _ = 1, ROUNDS do one(); end
 	local us = (os.clock() - t) / ROUNDS * 1e6;
-	if env.module.unload then env.module.unload(); end
 	print(string.format("%-60s %6.1f KiB allocated, %6.1f us per carried answer", module_path, kib, us));
+
+	-- A newcomer's roster of 100 presences (decision 0086): as 100 stanzas on the link, and as
+	-- one batch when the module offers it; per presence, to the text written to the client.
+	local presences, ends, text = {}, {}, "";
+	for i = 1, 100 do
+		presences[i] = "<presence from='room@conference.cam.example/nick " .. i .. "' to='carol@cam.example/phone'>"
+			.. "<x xmlns='http://jabber.org/protocol/muc#user'><item affiliation='member' jid='u" .. i
+			.. "@cam.example/r' role='participant'/></x><occupant-id xmlns='urn:xmpp:occupant-id:0' id='"
+			.. string.rep("a", 64) .. "'/></presence>";
+		text = text .. presences[i];
+		ends[i] = tostring(#text);
+	end
+	local plain_wire = table.concat(presences);
+	local batch_wire = "<message from='" .. HOST .. "' to='" .. HOST .. "'><batch xmlns='urn:commonroom:fanout:0' ends='"
+		.. table.concat(ends, " ") .. "'><![CDATA[" .. text .. "]]></batch></message>";
+	local got = {};
+	local roster_stream = xmppstream.new({ notopen = true }, {
+		stream_ns = "http://etherx.jabber.org/streams", default_ns = "jabber:component:accept",
+		streamopened = function(s) s.notopen = nil; end,
+		handlestanza = function(_, stanza) got[#got + 1] = stanza; end,
+	}, 10 * 1024 * 1024);
+	roster_stream:feed("<stream:stream xmlns='jabber:component:accept' "
+		.. "xmlns:stream='http://etherx.jabber.org/streams' from='cam.example' id='x'>");
+	local function roster(wire)
+		got, posted = {}, {};
+		assert(roster_stream:feed(wire));
+		for _, stanza in ipairs(got) do
+			local taken = false;
+			for _, handler in ipairs(hooks["message/host"]) do
+				if stanza.name == "message" and handler({ origin = origin, stanza = stanza }) ~= nil then
+					taken = true;
+					break;
+				end
+			end
+			if not taken then posted[#posted + 1] = stanza; end
+		end
+		assert(#posted == 100, "the roster did not come out whole");
+		for _, stanza in ipairs(posted) do tostring(stanza); end
+	end
+	for label, wire in pairs({ ["as 100 stanzas"] = plain_wire, ["as one batch"] = batch_wire }) do
+		for _ = 1, 20 do roster(wire); end
+		collectgarbage("collect");
+		collectgarbage("stop");
+		local b = collectgarbage("count");
+		for _ = 1, 200 do roster(wire); end
+		local per = (collectgarbage("count") - b) / 200 / 100 * 1024;
+		collectgarbage("restart");
+		local t0 = os.clock();
+		for _ = 1, 1000 do roster(wire); end
+		print(string.format("  a roster of 100, %-15s %6.0f bytes allocated, %5.1f us per presence", label,
+			per, (os.clock() - t0) / 1000 / 100 * 1e6));
+	end
+	if env.module.unload then env.module.unload(); end
 end
 
 local modules = { ... };

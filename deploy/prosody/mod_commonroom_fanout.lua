@@ -13,7 +13,8 @@
 -- It also carries commonroom's large answers to one recipient (a directory search's page of
 -- people): the answer's content crosses the link as one text (a CDATA section), which
 -- Prosody parses in one piece instead of as some 240 elements, and is written to the
--- recipient as it came (below, "Carried").
+-- recipient as it came (below, "Carried"); and a run of stanzas such as a newcomer's roster
+-- as one text, each stanza routed on its own (below, "Batches").
 --
 -- Only the component's own authenticated session may use it; a fan-out request from
 -- anyone else (a client, a server) is passed on to the component like any other stanza.
@@ -31,6 +32,7 @@ local hosts = prosody.hosts;
 
 local xmlns_fanout = "urn:commonroom:fanout:0";
 local feature_carry = xmlns_fanout .. "#carry";
+local feature_batch = xmlns_fanout .. "#batch";
 local xmlns_disco_info = "http://jabber.org/protocol/disco#info";
 
 if module:get_host_type() ~= "component" then
@@ -283,23 +285,34 @@ module:hook("iq/host", function(event)
 		return;
 	end
 	local answer = st.reply(stanza):query(xmlns_disco_info):tag("feature", { var = xmlns_fanout }):up();
-	if carry then answer:tag("feature", { var = feature_carry }):up(); end
+	if carry then
+		answer:tag("feature", { var = feature_carry }):up();
+		answer:tag("feature", { var = feature_batch }):up();
+	end
 	origin.send(answer);
 	return true;
 end, 10);
 
+-- With carrying on: the one <NAME xmlns='urn:commonroom:fanout:0'> child of a stanza the
+-- component sent to its own domain, and that child's text (the parser leaves one text node,
+-- a CDATA section; get_text would copy all of it); nothing for any other stanza.
+local function own_request(event, name)
+	local stanza = event.stanza;
+	if not carry or not from_own_component(event.origin) or stanza.attr.to ~= module.host then return; end
+	local child = stanza.tags[1];
+	if #stanza ~= 1 or not child or child.name ~= name or child.attr.xmlns ~= xmlns_fanout then
+		return;
+	end
+	return child, #child == 1 and type(child[1]) == "string" and child[1] or child:get_text();
+end
+
 -- A carried answer (above): one child <carry to='RECIPIENT'>content</carry>.
 local function deliver_carried(event)
 	local origin, stanza = event.origin, event.stanza;
-	if not carry or not from_own_component(origin) or stanza.attr.to ~= module.host then return; end
-	local child = stanza.tags[1];
-	if #stanza ~= 1 or not child or child.name ~= "carry" or child.attr.xmlns ~= xmlns_fanout then
-		return;
-	end
+	local child, content = own_request(event, "carry");
+	if not child then return; end
 	local to = jid_prep(child.attr.to or "");
-	-- The parser leaves one text node (a CDATA section); get_text would copy all of it.
-	local content = to and (#child == 1 and type(child[1]) == "string" and child[1] or child:get_text());
-	if not content or content == "" then
+	if not to or not content or content == "" then
 		module:log("warn", "Dropped a carried answer from %s: no recipient or no content", stanza.attr.from);
 		return true;
 	end
@@ -313,3 +326,82 @@ local function deliver_carried(event)
 end
 
 module:hook("iq/host", deliver_carried, 11);
+
+-- Batches. A newcomer's roster is one presence per occupant, to one recipient: each some
+-- four elements for Prosody to parse from the link, and a room of 300 makes 300 of them. With
+-- carrying on, commonroom sends such a run of stanzas as one
+--   <message><batch xmlns='urn:commonroom:fanout:0' ends='E1 E2 ...'><![CDATA[...]]></batch></message>
+-- to its own domain: the stanzas back to back as it wrote them, stanza i ending at byte Ei.
+-- Each is routed on its own, in order, like a carried answer: a stanza with the name and
+-- attributes of its top tag, whose content is the text after that tag (stream management
+-- counts each; a handler that adds a child gets the content parsed first). Top tags come
+-- from commonroom's serializer (single quotes; every <, >, &, ' escaped in values); one that
+-- does not read as such is parsed as XML instead.
+local xml_entities = { lt = "<", gt = ">", amp = "&", apos = "'", quot = '"' };
+local function xml_unescape(value)
+	if not value:find("&", 1, true) then return value; end
+	return (value:gsub("&(%a+);", xml_entities));
+end
+
+-- The stanza in text[first, last] as a stanza to route, or nil. Read in place (no copy of
+-- the stanza's text): only the attribute values and the content become new strings.
+local function batched_stanza(text, first, last)
+	local name, pos = text:match("^<([%a]+)()", first);
+	if name then
+		local attr = {};
+		while true do
+			local key, value, after = text:match("^%s+([^%s='\"<>/]+)='([^'<>]*)'()", pos);
+			if not key then break; end
+			attr[key] = xml_unescape(value);
+			pos = after;
+		end
+		local slash, top_end = text:match("^%s*(/?)>()", pos);
+		local closing = "</" .. name .. ">";
+		local content;
+		if slash == "" and top_end and top_end + #closing <= last + 1
+			and text:find(closing, last - #closing + 1, true) == last - #closing + 1 then
+			content = text:sub(top_end, last - #closing);
+		elseif slash == "/" and top_end == last + 1 then
+			content = "";
+		end
+		if content and attr.to then
+			local stanza = st.stanza(name, attr);
+			if content ~= "" then carried[stanza] = content; end
+			return stanza;
+		end
+	end
+	local parsed = xml_parse(text:sub(first, last));
+	if parsed and parsed.attr.to then
+		parsed.attr.xmlns = nil;
+		return parsed;
+	end
+end
+
+local function deliver_batch(event)
+	local origin, stanza = event.origin, event.stanza;
+	local child, text = own_request(event, "batch");
+	if not child then return; end
+	text = text or "";
+	local start = 1;
+	for e in (child.attr.ends or ""):gmatch("%d+") do
+		local stop = tonumber(e);
+		local one = stop >= start and stop <= #text and batched_stanza(text, start, stop);
+		if one then
+			local to = one.attr.to;
+			if not (full_sessions[to] or bare_sessions[to] or hosts[to]) then
+				one.attr.to = jid_prep(to);
+			end
+			if one.attr.to then
+				core_post_stanza(origin, one);
+			else
+				module:log("debug", "Skipping an invalid recipient in a batch from %s", stanza.attr.from);
+			end
+		else
+			module:log("warn", "Dropped an unreadable stanza of a batch from %s", stanza.attr.from);
+		end
+		start = stop + 1;
+	end
+	return true;
+end
+
+module:hook("message/host", deliver_batch, 11);

@@ -18,8 +18,9 @@ from pathlib import Path
 import pytest
 
 from host_fanout_support import SID, every_session_gets_each_stanza_once, is_message
-from rooms_support import (CLIENT, DATA, MUC_DOMAIN, MUC_OWNER, USERS, XMPP_DOMAIN, Commonroom,
-                           CommonroomConfig, HostServer, User, q, run, run_dir)
+from rooms_support import (CLIENT, DATA, MUC_DOMAIN, MUC_OWNER, USERS, XMPP_DOMAIN,
+                           Commonroom, CommonroomConfig, HostServer, User, item, q, run, run_dir,
+                           statuses)
 from harness import DIRECTORY_DOMAIN
 from harness import environment  # after rooms_support, which puts the harness on the path
 
@@ -148,6 +149,40 @@ def test_a_rooms_configuration_form_arrives_whole_carried_or_not(servers):
         assert len(fields) >= 15, fields
 
     run(conversation, timeout=30)
+
+
+def test_a_newcomers_roster_arrives_whole_batched_or_not(servers):
+    # Decision 0086: with the module a newcomer's roster (one presence per occupant) crosses
+    # the link as one text, and Prosody routes each presence on its own; without it, one
+    # stanza each. Either way the newcomer gets every occupant's presence once, with its
+    # item and occupant-id, and its own presence (110) after them.
+    with_module, prosody, commonroom = servers
+    room = f"roster-{'on' if with_module else 'off'}@{MUC_DOMAIN}"
+
+    async def conversation():
+        alice = await User("alice", prosody.c2s_port).connect()
+        await alice.create(room, "alice")
+        others = []
+        for name, nick in (("bob", "bob"), ("carol", "carol & <co>"), ("dave", "dave's")):
+            u = await User(name, prosody.c2s_port).connect()
+            await u.join(room, nick)
+            others.append(nick)
+        newcomer = await User("alice", prosody.c2s_port, resource="newcomer").connect()
+        await newcomer.join(room, "alice again")
+        await newcomer.barrier()
+        roster = [s for s in newcomer.inbox
+                  if s.tag == q(CLIENT, "presence") and s.get("from", "").startswith(room + "/")]
+        nicks = [s.get("from")[len(room) + 1:] for s in roster]
+        assert sorted(nicks) == sorted(["alice", *others]), nicks
+        for s in roster:
+            what = ET.tostring(s, encoding="unicode")
+            assert s.get("to") == newcomer.client.boundjid.full, what
+            assert item(s) is not None, what
+            assert item(s).get("role") in ("participant", "moderator"), what
+            assert s.find(q("urn:xmpp:occupant-id:0", "occupant-id")) is not None, what
+            assert 110 not in statuses(s), what
+
+    run(conversation, timeout=60)
 
 
 def test_only_the_component_can_ask_prosody_to_fan_out(servers):

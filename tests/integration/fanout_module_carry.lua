@@ -136,6 +136,51 @@ check("a child added after the content", same_xml(changed, "<iq type='result' id
 	.. "' to='alice@cam.example/phone'>" .. content .. "<seen xmlns='urn:test'/></iq>"), changed);
 check("the parsed content is there for handlers", answer:get_child("query", "jabber:iq:search") ~= nil);
 
+-- A batch (decision 0086): a newcomer's roster as one text; each stanza is routed on its own,
+-- in order, with its top tag's name and attributes and its content as it came.
+local roster = {
+	"<presence from='room@" .. HOST .. "/a &amp; &apos;b&apos;' to='carol@cam.example/phone' id='p1'>"
+		.. "<x xmlns='http://jabber.org/protocol/muc#user'><item affiliation='member' role='participant'/></x>"
+		.. "<occupant-id xmlns='urn:xmpp:occupant-id:0' id='o1'/></presence>",
+	"<presence from='room@" .. HOST .. "/empty' to='carol@cam.example/phone' type='unavailable'/>",
+	"<presence xml:lang='en' from='room@" .. HOST .. "/c' to='carol@cam.example/phone'><status>&lt;away&gt;</status></presence>",
+};
+local function batch_wire(stanzas)
+	local ends, text = {}, "";
+	for _, one in ipairs(stanzas) do text = text .. one; ends[#ends + 1] = tostring(#text); end
+	return xml_parse("<message from='" .. HOST .. "' to='" .. HOST .. "'><batch xmlns='urn:commonroom:fanout:0' ends='"
+		.. table.concat(ends, " ") .. "'><![CDATA[" .. text .. "]]></batch></message>");
+end
+check("disco offers batches", features["urn:commonroom:fanout:0#batch"], tostring(answered));
+posted = {};
+check("a batch is taken", fire("message/host", batch_wire(roster)) == true);
+check("each stanza of a batch routed in order", #posted == 3 and posted[1].attr.id == "p1"
+	and posted[2].attr.type == "unavailable" and posted[3].attr["xml:lang"] == "en", #posted);
+check("escaped attributes read", posted[1] and posted[1].attr.from == "room@" .. HOST .. "/a & 'b'",
+	posted[1] and posted[1].attr.from);
+local as_sent = true;
+for i = 1, 3 do
+	if not (posted[i] and same_xml(tostring(posted[i]), roster[i])) then as_sent = false; end
+end
+check("each written as it came", as_sent, posted[1] and tostring(posted[1]));
+check("batched stanzas have no children for handlers", posted[1] and #posted[1] == 0);
+local roster_copy = posted[1] and st.clone(posted[1]);
+check("a copy of a batched stanza carries its content", roster_copy and same_xml(tostring(roster_copy), roster[1]));
+posted[3]:tag("seen", { xmlns = "urn:test" }):up();
+local with_child = tostring(posted[3]);
+check("a child added to a batched stanza", posted[3]:get_child_text("status") == "<away>"
+	and with_child:find("</status><seen xmlns='urn:test'/>", 1, true), with_child);
+-- A top tag commonroom's serializer would not write (double quotes) is parsed as XML.
+posted = {};
+fire("message/host", batch_wire({ '<presence to="dave@cam.example/x" from="room@' .. HOST .. '/d"><show>dnd</show></presence>',
+	roster[2] }));
+check("an unusual top tag parsed instead", #posted == 2 and posted[1].attr.to == "dave@cam.example/x"
+	and posted[1]:get_child_text("show") == "dnd", posted[1] and tostring(posted[1]));
+posted = {};
+check("a batch only from the component", fire("message/host", batch_wire(roster),
+	{ type = "c2s", host = "cam.example" }) == nil and #posted == 0);
+posted = { answer };
+
 -- Only the component itself may have an answer carried, and only to a valid JID with content.
 posted = {};
 check("not from a client", fire("iq/host", carried_iq("bob@cam.example/x", content),

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "xmpp/outbox.hpp"
 #include "xmpp/parse_element.hpp"
 #include "xmpp/serializer.hpp"
 
@@ -43,6 +44,26 @@ std::string answer_with_carry(const std::string& id) {
          "<query xmlns='http://jabber.org/protocol/disco#info'>"
          "<feature var='urn:commonroom:fanout:0'/><feature var='urn:commonroom:fanout:0#carry'/>"
          "</query></iq>";
+}
+
+std::string answer_with_batch(const std::string& id) {
+  return "<iq type='result' id='" + id +
+         "' from='conference.x' to='conference.x'>"
+         "<query xmlns='http://jabber.org/protocol/disco#info'>"
+         "<feature var='urn:commonroom:fanout:0'/><feature var='urn:commonroom:fanout:0#carry'/>"
+         "<feature var='urn:commonroom:fanout:0#batch'/></query></iq>";
+}
+
+// A newcomer's roster as the rooms engine serializes it: one presence per occupant.
+commonroom::xmpp::SerializedRun roster_of(int occupants) {
+  commonroom::xmpp::Outbox out;
+  for (int i = 0; i < occupants; ++i) {
+    out.add_serialized(
+        parse_element("<presence from='room@conference.x/nick " + std::to_string(i) +
+                      " &amp; co' to='new@x/phone'><x xmlns='http://jabber.org/protocol/muc#user'>"
+                      "<item affiliation='none' role='participant'/></x></presence>"));
+  }
+  return out.runs.front();
 }
 
 // A directory answer of about `people` rows, as the search service builds one.
@@ -318,4 +339,96 @@ TEST(HostFanout, ACarriedAnswerPassedBackIsSentAsXmlAndTheHostAskedAgain) {
       "<iq type='result' id='s1' from='mallory@x/1' to='directory.x'>"
       "<carry xmlns='urn:commonroom:fanout:0' to='a@x/1'>&lt;a/&gt;</carry></iq>");
   EXPECT_FALSE(host.take_returned(spoofed, question, plain));
+}
+
+TEST(HostFanout, BatchesARosterOnlyWhenTheModuleOffersIt) {
+  HostFanout host("conference.x");
+  const auto roster = roster_of(3);
+  std::string out;
+  EXPECT_FALSE(host.write_batch(roster, out));  // nobody asked yet
+  // A module that carries answers but not batches (an older one).
+  ASSERT_TRUE(host.take_answer(parse_element(answer_with_carry(probe_id(host.on_connected())))));
+  EXPECT_FALSE(host.batch());
+  EXPECT_FALSE(host.write_batch(roster, out));
+  ASSERT_TRUE(host.take_answer(parse_element(answer_with_batch(probe_id(host.on_connected())))));
+  EXPECT_TRUE(host.batch());
+  // One presence is sent as it is: nothing to save.
+  EXPECT_FALSE(host.write_batch(roster_of(1), out));
+  EXPECT_TRUE(out.empty());
+  ASSERT_TRUE(host.write_batch(roster, out));
+  host.on_connected();  // a reconnection forgets it until the new host answers
+  EXPECT_FALSE(host.batch());
+}
+
+TEST(HostFanout, WritesARosterAsOneTextWithWhereEachPresenceEnds) {
+  HostFanout host("conference.x");
+  ASSERT_TRUE(host.take_answer(parse_element(answer_with_batch(probe_id(host.on_connected())))));
+  const auto roster = roster_of(3);
+  std::string out;
+  ASSERT_TRUE(host.write_batch(roster, out));
+  const auto sent = parse_element(out);
+  EXPECT_EQ(sent.name(), "message");
+  EXPECT_EQ(sent.attr("to"), "conference.x");
+  EXPECT_EQ(sent.attr("from"), "conference.x");
+  ASSERT_EQ(sent.nodes().size(), 1u);
+  const auto& batch = sent.nodes().front();
+  ASSERT_TRUE(batch.is("batch", "urn:commonroom:fanout:0"));
+  EXPECT_EQ(batch.text(), roster.bytes);
+  EXPECT_EQ(batch.attr("ends"), std::to_string(roster.ends[0]) + " " +
+                                    std::to_string(roster.ends[1]) + " " +
+                                    std::to_string(roster.ends[2]));
+  // Each piece is one whole presence.
+  std::uint32_t start = 0;
+  for (auto end : roster.ends) {
+    const auto one = parse_element(roster.bytes.substr(start, end - start));
+    EXPECT_EQ(one.name(), "presence");
+    EXPECT_EQ(one.attr("to"), "new@x/phone");
+    start = end;
+  }
+}
+
+TEST(HostFanout, ABatchPassedBackIsSentAsItsStanzasAndTheHostAskedAgain) {
+  HostFanout host("conference.x");
+  ASSERT_TRUE(host.take_answer(parse_element(answer_with_batch(probe_id(host.on_connected())))));
+  const auto roster = roster_of(4);
+  std::string out;
+  ASSERT_TRUE(host.write_batch(roster, out));
+  auto returned = parse_element(out);
+  std::string question, copies;
+  ASSERT_TRUE(host.take_returned(returned, question, copies));
+  EXPECT_FALSE(host.batch());
+  EXPECT_EQ(parse_element(first(question)).attr("to"), "conference.x");
+  EXPECT_EQ(copies, roster.bytes);
+
+  // The same from a client is not ours: the engine answers it.
+  auto spoofed = parse_element(
+      "<message from='mallory@x/1' to='conference.x'>"
+      "<batch xmlns='urn:commonroom:fanout:0' ends='3'>&lt;a/&gt;</batch></message>");
+  EXPECT_FALSE(host.take_returned(spoofed, question, copies));
+}
+
+TEST(HostFanout, RunsGoInTheirPlaceAmongTheOtherStanzasWhenBatched) {
+  HostFanout host("conference.x");
+  ASSERT_TRUE(host.take_answer(parse_element(answer_with_batch(probe_id(host.on_connected())))));
+  commonroom::xmpp::Outbox outbox;
+  outbox.outbound.push_back(parse_element("<message from='conference.x' to='a@x/1' id='before'/>"));
+  outbox.add_serialized(parse_element("<presence from='r@conference.x/a' to='new@x/1'/>"));
+  outbox.add_serialized(parse_element("<presence from='r@conference.x/b' to='new@x/1'/>"));
+  outbox.outbound.push_back(parse_element("<presence from='r@conference.x/me' to='new@x/1'/>"));
+  std::vector<std::string> stanzas;
+  std::string buf;
+  commonroom::xmpp::append_in_order(
+      outbox, buf,
+      [&](std::string& b) {
+        stanzas.push_back(b);
+        b.clear();
+      },
+      {}, {},
+      [&](const commonroom::xmpp::SerializedRun& run, std::string& out) {
+        return host.write_batch(run, out);
+      });
+  ASSERT_EQ(stanzas.size(), 3u);  // the message, one batch of two, the self-presence
+  EXPECT_EQ(parse_element(stanzas[0]).attr("id"), "before");
+  EXPECT_NE(parse_element(stanzas[1]).find_child("batch", "urn:commonroom:fanout:0"), nullptr);
+  EXPECT_EQ(parse_element(stanzas[2]).attr("from"), "r@conference.x/me");
 }
