@@ -54,7 +54,11 @@ struct ArchiveWorker::State {
         out.outbound.push_back(muc::mam_error(
             q, xmpp::StanzaError::item_not_found("no such message in this room's archive")));
       } else {
-        out.outbound = muc::mam_response(q, *page);
+        // Serialized as one run: through Prosody's module a page crosses the host connection
+        // as one text, each result routed on its own (decision 0086).
+        auto stanzas = muc::mam_response(q, *page);
+        for (std::size_t i = 0; i < stanzas.size(); ++i)
+          out.add_serialized(stanzas[i], stanzas.size() - i - 1);
       }
     } catch (const std::exception& e) {
       log.error(q.room + ": archive query failed: " + e.what());

@@ -7,8 +7,9 @@
 --
 --   lua5.4 bench/prosody/carried_cost.lua [MODULE.lua ...]   (default: the deployed module)
 --
--- Several modules (e.g. an older copy) are measured one after the other, same answer. Then a
--- newcomer's roster of 100 presences, sent as 100 stanzas and as one batch (decision 0086).
+-- Several modules (e.g. an older copy) are measured one after the other, same answer. Then
+-- runs of 100 stanzas (a newcomer's roster, a page of archive results), sent as 100 stanzas
+-- and as one batch (decision 0086).
 package.path = "/usr/lib/prosody/?.lua;" .. package.path;
 package.cpath = "/usr/lib/prosody/?.so;" .. package.cpath;
 local xmppstream = require "util.xmppstream";
@@ -74,56 +75,75 @@ local function measure(module_path)
 	local us = (os.clock() - t) / ROUNDS * 1e6;
 	print(string.format("%-60s %6.1f KiB allocated, %6.1f us per carried answer", module_path, kib, us));
 
-	-- A newcomer's roster of 100 presences (decision 0086): as 100 stanzas on the link, and as
-	-- one batch when the module offers it; per presence, to the text written to the client.
-	local presences, ends, text = {}, {}, "";
-	for i = 1, 100 do
-		presences[i] = "<presence from='room@conference.cam.example/nick " .. i .. "' to='carol@cam.example/phone'>"
-			.. "<x xmlns='http://jabber.org/protocol/muc#user'><item affiliation='member' jid='u" .. i
-			.. "@cam.example/r' role='participant'/></x><occupant-id xmlns='urn:xmpp:occupant-id:0' id='"
-			.. string.rep("a", 64) .. "'/></presence>";
-		text = text .. presences[i];
-		ends[i] = tostring(#text);
-	end
-	local plain_wire = table.concat(presences);
-	local batch_wire = "<message from='" .. HOST .. "' to='" .. HOST .. "'><batch xmlns='urn:commonroom:fanout:0' ends='"
-		.. table.concat(ends, " ") .. "'><![CDATA[" .. text .. "]]></batch></message>";
-	local got = {};
-	local roster_stream = xmppstream.new({ notopen = true }, {
-		stream_ns = "http://etherx.jabber.org/streams", default_ns = "jabber:component:accept",
-		streamopened = function(s) s.notopen = nil; end,
-		handlestanza = function(_, stanza) got[#got + 1] = stanza; end,
-	}, 10 * 1024 * 1024);
-	roster_stream:feed("<stream:stream xmlns='jabber:component:accept' "
-		.. "xmlns:stream='http://etherx.jabber.org/streams' from='cam.example' id='x'>");
-	local function roster(wire)
-		got, posted = {}, {};
-		assert(roster_stream:feed(wire));
-		for _, stanza in ipairs(got) do
-			local taken = false;
-			for _, handler in ipairs(hooks["message/host"]) do
-				if stanza.name == "message" and handler({ origin = origin, stanza = stanza }) ~= nil then
-					taken = true;
-					break;
-				end
-			end
-			if not taken then posted[#posted + 1] = stanza; end
+	-- Runs of 100 stanzas to one recipient (decision 0086): a newcomer's roster, and a page of
+	-- archive results; each as 100 stanzas on the link and as one batch when the module offers
+	-- it, per stanza, to the text written to the client.
+	local kinds = {
+		{ "roster", function(i)
+			return "<presence from='room@conference.cam.example/nick " .. i .. "' to='carol@cam.example/phone'>"
+				.. "<x xmlns='http://jabber.org/protocol/muc#user'><item affiliation='member' jid='u" .. i
+				.. "@cam.example/r' role='participant'/></x><occupant-id xmlns='urn:xmpp:occupant-id:0' id='"
+				.. string.rep("a", 64) .. "'/></presence>";
+		end },
+		{ "archive page", function(i)
+			return "<message to='carol@cam.example/phone' from='room@conference.cam.example'>"
+				.. "<result xmlns='urn:xmpp:mam:2' queryid='q1' id='m" .. i .. "'><forwarded xmlns='urn:xmpp:forward:0'>"
+				.. "<delay xmlns='urn:xmpp:delay' stamp='2026-12-07T10:00:00Z'/>"
+				.. "<message xmlns='jabber:client' type='groupchat' from='room@conference.cam.example/nick " .. i .. "'>"
+				.. "<body>message number " .. i .. " about the reading for Thursday</body>"
+				.. "<occupant-id xmlns='urn:xmpp:occupant-id:0' id='" .. string.rep("b", 64) .. "'/>"
+				.. "</message></forwarded></result></message>";
+		end },
+	};
+	for _, kind in ipairs(kinds) do
+		local label, make = kind[1], kind[2];
+		local stanzas, ends, text = {}, {}, "";
+		for i = 1, 100 do
+			stanzas[i] = make(i);
+			text = text .. stanzas[i];
+			ends[i] = tostring(#text);
 		end
-		assert(#posted == 100, "the roster did not come out whole");
-		for _, stanza in ipairs(posted) do tostring(stanza); end
-	end
-	for label, wire in pairs({ ["as 100 stanzas"] = plain_wire, ["as one batch"] = batch_wire }) do
-		for _ = 1, 20 do roster(wire); end
-		collectgarbage("collect");
-		collectgarbage("stop");
-		local b = collectgarbage("count");
-		for _ = 1, 200 do roster(wire); end
-		local per = (collectgarbage("count") - b) / 200 / 100 * 1024;
-		collectgarbage("restart");
-		local t0 = os.clock();
-		for _ = 1, 1000 do roster(wire); end
-		print(string.format("  a roster of 100, %-15s %6.0f bytes allocated, %5.1f us per presence", label,
-			per, (os.clock() - t0) / 1000 / 100 * 1e6));
+		local wires = {
+			{ "as 100 stanzas", table.concat(stanzas) },
+			{ "as one batch", "<message from='" .. HOST .. "' to='" .. HOST .. "'><batch xmlns='urn:commonroom:fanout:0' ends='"
+				.. table.concat(ends, " ") .. "'><![CDATA[" .. text .. "]]></batch></message>" },
+		};
+		local got = {};
+		local run_stream = xmppstream.new({ notopen = true }, {
+			stream_ns = "http://etherx.jabber.org/streams", default_ns = "jabber:component:accept",
+			streamopened = function(s) s.notopen = nil; end,
+			handlestanza = function(_, stanza) got[#got + 1] = stanza; end,
+		}, 10 * 1024 * 1024);
+		run_stream:feed("<stream:stream xmlns='jabber:component:accept' "
+			.. "xmlns:stream='http://etherx.jabber.org/streams' from='cam.example' id='x'>");
+		local function deliver(wire)
+			got, posted = {}, {};
+			assert(run_stream:feed(wire));
+			for _, stanza in ipairs(got) do
+				local taken = false;
+				if stanza.attr.to == HOST then
+					for _, handler in ipairs(hooks[stanza.name .. "/host"] or {}) do
+						if handler({ origin = origin, stanza = stanza }) ~= nil then taken = true; break; end
+					end
+				end
+				if not taken then posted[#posted + 1] = stanza; end
+			end
+			assert(#posted == 100, label .. " did not come out whole");
+			for _, stanza in ipairs(posted) do tostring(stanza); end
+		end
+		for _, w in ipairs(wires) do
+			for _ = 1, 20 do deliver(w[2]); end
+			collectgarbage("collect");
+			collectgarbage("stop");
+			local b = collectgarbage("count");
+			for _ = 1, 200 do deliver(w[2]); end
+			local per = (collectgarbage("count") - b) / 200 / 100 * 1024;
+			collectgarbage("restart");
+			local t0 = os.clock();
+			for _ = 1, 500 do deliver(w[2]); end
+			print(string.format("  %-13s of 100, %-15s %6.0f bytes allocated, %5.1f us per stanza", label, w[1],
+				per, (os.clock() - t0) / 500 / 100 * 1e6));
+		end
 	end
 	if env.module.unload then env.module.unload(); end
 end

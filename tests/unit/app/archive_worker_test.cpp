@@ -8,9 +8,11 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <string_view>
 #include <thread>
 
 #include "app/archive_worker.hpp"
+#include "xmpp/outbox.hpp"
 #include "xmpp/serializer.hpp"
 
 namespace commonroom::app {
@@ -34,7 +36,8 @@ struct Outbox {
 
   void take(const muc::Effects& e) {
     std::lock_guard lock(mutex);
-    for (const auto& s : e.outbound) stanzas.push_back(xmpp::to_string(s));
+    // Results come as one serialized run (decision 0086), errors as elements.
+    xmpp::write_in_order(e, [&](std::string_view s) { stanzas.emplace_back(s); });
     cv.notify_all();
   }
   std::vector<std::string> wait_for(std::size_t n) {
