@@ -97,8 +97,7 @@ def one_binary(binary: str, service: str, request: str, rounds: int) -> dict:
                 start = time.perf_counter_ns()
                 sock.sendall(template.replace("{n}", str(n)).encode())
                 buf = b""
-                while not (ident in buf and buf.endswith(b"</iq>") or
-                           ident in buf and buf.endswith(b"/>")):
+                while not (ident in buf and buf.endswith((b"</iq>", b"/>"))):
                     chunk = sock.recv(65536)
                     if not chunk:
                         raise RuntimeError("commonroom closed the link: " +

@@ -43,6 +43,13 @@ local function from_own_component(origin)
 	return origin.type == "component" and origin.host == module.host;
 end
 
+-- What core_process_stanza does with a component's 'to': a JID of a known session is routed
+-- as it is, anything else is prepared first (nil when it is no valid JID).
+local function routable(to)
+	if full_sessions[to] or bare_sessions[to] or hosts[to] then return to; end
+	return jid_prep(to);
+end
+
 -- Serialized once per fan-out. Every recipient's copy is the same stanza with only 'to'
 -- changed, yet each session's send serializes the whole of it again (util.stanza's
 -- __tostring, about half of Prosody's Lua instructions per delivered copy, and as much in
@@ -229,14 +236,10 @@ local function fan_out(event)
 	local recipients = list:get_text();
 	if not recipients then return true; end
 
-	-- What core_process_stanza does for a component's stanza, once per recipient: a JID
-	-- of a known session is routed as it is, anything else is prepared first.
 	local attr = stanza.attr;
 	if serialize_once then prepare(stanza); end
 	for to in recipients:gmatch("[^\t]+") do
-		if not (full_sessions[to] or bare_sessions[to] or hosts[to]) then
-			to = jid_prep(to);
-		end
+		to = routable(to);
 		if to then
 			attr.to = to;
 			core_post_stanza(origin, stanza);
@@ -311,7 +314,7 @@ local function deliver_carried(event)
 	local origin, stanza = event.origin, event.stanza;
 	local child, content = own_request(event, "carry");
 	if not child then return; end
-	local to = jid_prep(child.attr.to or "");
+	local to = routable(child.attr.to or "");
 	if not to or not content or content == "" then
 		module:log("warn", "Dropped a carried answer from %s: no recipient or no content", stanza.attr.from);
 		return true;
@@ -387,10 +390,7 @@ local function deliver_batch(event)
 		local stop = tonumber(e);
 		local one = stop >= start and stop <= #text and batched_stanza(text, start, stop);
 		if one then
-			local to = one.attr.to;
-			if not (full_sessions[to] or bare_sessions[to] or hosts[to]) then
-				one.attr.to = jid_prep(to);
-			end
+			one.attr.to = routable(one.attr.to);
 			if one.attr.to then
 				core_post_stanza(origin, one);
 			else

@@ -38,20 +38,24 @@ std::string answer(const std::string& id, bool with_feature) {
          (with_feature ? "<feature var='urn:commonroom:fanout:0'/>" : "") + "</query></iq>";
 }
 
+// The module's answer from `domain`: the fan-out feature and, after it, `more` (e.g.
+// "<feature var='urn:commonroom:fanout:0#carry'/>").
+std::string module_answer(const std::string& id, const std::string& domain,
+                          const std::string& more) {
+  return "<iq type='result' id='" + id + "' from='" + domain + "' to='" + domain +
+         "'><query xmlns='http://jabber.org/protocol/disco#info'>"
+         "<feature var='urn:commonroom:fanout:0'/>" +
+         more + "</query></iq>";
+}
+
 std::string answer_with_carry(const std::string& id) {
-  return "<iq type='result' id='" + id +
-         "' from='directory.x' to='directory.x'>"
-         "<query xmlns='http://jabber.org/protocol/disco#info'>"
-         "<feature var='urn:commonroom:fanout:0'/><feature var='urn:commonroom:fanout:0#carry'/>"
-         "</query></iq>";
+  return module_answer(id, "directory.x", "<feature var='urn:commonroom:fanout:0#carry'/>");
 }
 
 std::string answer_with_batch(const std::string& id) {
-  return "<iq type='result' id='" + id +
-         "' from='conference.x' to='conference.x'>"
-         "<query xmlns='http://jabber.org/protocol/disco#info'>"
-         "<feature var='urn:commonroom:fanout:0'/><feature var='urn:commonroom:fanout:0#carry'/>"
-         "<feature var='urn:commonroom:fanout:0#batch'/></query></iq>";
+  return module_answer(id, "conference.x",
+                       "<feature var='urn:commonroom:fanout:0#carry'/>"
+                       "<feature var='urn:commonroom:fanout:0#batch'/>");
 }
 
 // A newcomer's roster as the rooms engine serializes it: one presence per occupant.
