@@ -60,12 +60,7 @@ std::optional<xmpp::Element> take_error_to(muc::Effects& out, const std::string&
 // Nothing is sent to the admin web's actor: it has no XMPP session to receive it (the
 // join sequence, presence updates and the like are for a client that is not there).
 void drop_stanzas_to(muc::Effects& out, const std::string& actor_bare) {
-  for (std::size_t i = out.outbound.size(); i-- > 0;) {
-    auto to = xmpp::Jid::try_parse(std::string(out.outbound[i].attr("to")));
-    if (to && to->bare_str() == actor_bare) take_outbound(out, i);
-  }
-  for (auto& f : out.fanouts)
-    std::erase_if(f.recipients, [&](const xmpp::Jid& j) { return j.bare_str() == actor_bare; });
+  out.drop_to(xmpp::Jid::parse(actor_bare));
 }
 
 // (var, value) pairs as a submitted muc#roomconfig form; a repeated var has several values.

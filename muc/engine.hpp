@@ -114,8 +114,11 @@ class Engine {
                                   bool with_jid, const xmpp::Jid* self_session) const;
   // Sends `o`'s presence to its own sessions (with 110) or to everyone else (fanned out,
   // split by whether the recipient may see real JIDs).
+  // `serialize_before` > 0: serialized now (Outbox::add_serialized), with about that many
+  // stanzas to follow it in the same run.
   void presence_to_self(Effects& sink, const Room& room, const Occupant& o,
-                        const PresenceNote& note, const xmpp::Jid* only_session = nullptr);
+                        const PresenceNote& note, const xmpp::Jid* only_session = nullptr,
+                        std::size_t serialize_before = 0);
   void presence_to_others(Effects& sink, const Room& room, const Occupant& o,
                           const PresenceNote& note);
   void broadcast_presence(Effects& sink, const Room& room, const Occupant& o,
@@ -170,6 +173,7 @@ class Engine {
 
   // --- features the join sequence uses (features/*.cpp) ---
   void handle_subject(Ctx& ctx, Room& room, Occupant& sender);  // subject.cpp
+  // A join's history and subject: serialized as built, after its self-presence in one run.
   void send_history(Ctx& ctx, const Room& room, const xmpp::Jid& to,
                     const xmpp::Element* request);                     // history.cpp
   void send_subject(Ctx& ctx, const Room& room, const xmpp::Jid& to);  // subject.cpp

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "xmpp/parse_element.hpp"
 #include "xmpp/serializer.hpp"
 
 namespace commonroom::xmpp {
@@ -64,6 +65,49 @@ void Outbox::append(Outbox&& later) {
     runs.push_back(std::move(r));
   }
   for (auto& d : later.dropped) dropped.push_back(std::move(d));
+}
+
+void Outbox::drop_to(const Jid& bare) {
+  auto addressed = [&](std::string_view to) {
+    const auto jid = Jid::try_parse(to);
+    return jid && jid->same_bare(bare);
+  };
+  for (std::size_t i = outbound.size(); i-- > 0;) {
+    if (!addressed(outbound[i].attr("to"))) continue;
+    outbound.erase(outbound.begin() + static_cast<std::ptrdiff_t>(i));
+    for (auto& f : fanouts)
+      if (f.position > i) --f.position;
+    for (auto& r : runs)
+      if (r.position > i) --r.position;
+  }
+  for (auto& f : fanouts) {
+    std::erase_if(f.recipients, [&](const Jid& j) { return j.same_bare(bare); });
+    if (f.address_ends.empty()) continue;
+    std::string addresses;
+    std::vector<std::uint32_t> ends;
+    for (std::size_t i = 0; i < f.address_ends.size(); ++i) {
+      if (addressed(f.recipient(i))) continue;
+      addresses.append(f.recipient(i));
+      ends.push_back(static_cast<std::uint32_t>(addresses.size()));
+    }
+    f.addresses = std::move(addresses);
+    f.address_ends = std::move(ends);
+  }
+  for (auto& r : runs) {
+    std::string bytes;
+    std::vector<std::uint32_t> ends;
+    std::uint32_t begin = 0;
+    for (const std::uint32_t end : r.ends) {
+      const std::string_view text = std::string_view(r.bytes).substr(begin, end - begin);
+      begin = end;
+      if (addressed(parse_element(text).attr("to"))) continue;
+      bytes.append(text);
+      ends.push_back(static_cast<std::uint32_t>(bytes.size()));
+    }
+    r.bytes = std::move(bytes);
+    r.ends = std::move(ends);
+  }
+  std::erase_if(runs, [](const SerializedRun& r) { return r.ends.empty(); });
 }
 
 void Outbox::detach_recipients() {

@@ -77,6 +77,11 @@ struct Outbox {
   // Moves everything in `later` after what is here, keeping each one's send order.
   void append(Outbox&& later);
 
+  // Takes out every stanza addressed to a session of `bare` (whose recipient is not on the
+  // network, e.g. the admin web acting in a room), keeping the send order of the rest. Runs
+  // are read back from their text: for rare callers, not a hot path.
+  void drop_to(const Jid& bare);
+
   // Copies every fan-out's recipient JIDs into its `addresses` and lets go of the JIDs, for
   // an outbox that waits (for the abuse log) before it is sent. The JIDs are the sessions'
   // shared buffers: read and released now they are in this core's cache; after the wait

@@ -75,17 +75,34 @@ local function measure(module_path)
 	local us = (os.clock() - t) / ROUNDS * 1e6;
 	print(string.format("%-60s %6.1f KiB allocated, %6.1f us per carried answer", module_path, kib, us));
 
-	-- Runs of 100 stanzas to one recipient (decision 0086): a newcomer's roster, and a page of
-	-- archive results; each as 100 stanzas on the link and as one batch when the module offers
-	-- it, per stanza, to the text written to the client.
+	-- Runs of stanzas to one recipient (decision 0086): a newcomer's roster of 100, the history
+	-- of 20 messages (with the self-presence before it and the subject after) and a page of 100
+	-- archive results; each as separate stanzas on the link and as one batch when the module
+	-- offers it, per stanza, to the text written to the client.
 	local kinds = {
-		{ "roster", function(i)
+		{ "roster", 100, function(i)
 			return "<presence from='room@conference.cam.example/nick " .. i .. "' to='carol@cam.example/phone'>"
 				.. "<x xmlns='http://jabber.org/protocol/muc#user'><item affiliation='member' jid='u" .. i
 				.. "@cam.example/r' role='participant'/></x><occupant-id xmlns='urn:xmpp:occupant-id:0' id='"
 				.. string.rep("a", 64) .. "'/></presence>";
 		end },
-		{ "archive page", function(i)
+		{ "join history", 22, function(i)
+			if i == 1 then
+				return "<presence from='room@conference.cam.example/carol' to='carol@cam.example/phone' id='j1'>"
+					.. "<x xmlns='http://jabber.org/protocol/muc#user'><item affiliation='member' jid='carol@cam.example/phone'"
+					.. " role='participant'/><status code='110'/></x><occupant-id xmlns='urn:xmpp:occupant-id:0' id='"
+					.. string.rep("c", 64) .. "'/></presence>";
+			elseif i == 22 then
+				return "<message from='room@conference.cam.example' id='s1' to='carol@cam.example/phone' type='groupchat'>"
+					.. "<subject>Reading group</subject></message>";
+			end
+			return "<message from='room@conference.cam.example/nick " .. i .. "' type='groupchat' id='m" .. i .. "'"
+				.. " to='carol@cam.example/phone'><body>message number " .. i .. " about the reading for Thursday</body>"
+				.. "<stanza-id xmlns='urn:xmpp:sid:0' id='" .. string.rep("d", 22) .. "' by='room@conference.cam.example'/>"
+				.. "<occupant-id xmlns='urn:xmpp:occupant-id:0' id='" .. string.rep("b", 64) .. "'/>"
+				.. "<delay xmlns='urn:xmpp:delay' from='room@conference.cam.example' stamp='2026-12-07T10:00:00Z'/></message>";
+		end },
+		{ "archive page", 100, function(i)
 			return "<message to='carol@cam.example/phone' from='room@conference.cam.example'>"
 				.. "<result xmlns='urn:xmpp:mam:2' queryid='q1' id='m" .. i .. "'><forwarded xmlns='urn:xmpp:forward:0'>"
 				.. "<delay xmlns='urn:xmpp:delay' stamp='2026-12-07T10:00:00Z'/>"
@@ -96,15 +113,15 @@ local function measure(module_path)
 		end },
 	};
 	for _, kind in ipairs(kinds) do
-		local label, make = kind[1], kind[2];
+		local label, count, make = kind[1], kind[2], kind[3];
 		local stanzas, ends, text = {}, {}, "";
-		for i = 1, 100 do
+		for i = 1, count do
 			stanzas[i] = make(i);
 			text = text .. stanzas[i];
 			ends[i] = tostring(#text);
 		end
 		local wires = {
-			{ "as 100 stanzas", table.concat(stanzas) },
+			{ "as " .. count .. " stanzas", table.concat(stanzas) },
 			{ "as one batch", "<message from='" .. HOST .. "' to='" .. HOST .. "'><batch xmlns='urn:commonroom:fanout:0' ends='"
 				.. table.concat(ends, " ") .. "'><![CDATA[" .. text .. "]]></batch></message>" },
 		};
@@ -128,7 +145,7 @@ local function measure(module_path)
 				end
 				if not taken then posted[#posted + 1] = stanza; end
 			end
-			assert(#posted == 100, label .. " did not come out whole");
+			assert(#posted == count, label .. " did not come out whole");
 			for _, stanza in ipairs(posted) do tostring(stanza); end
 		end
 		for _, w in ipairs(wires) do
@@ -137,12 +154,12 @@ local function measure(module_path)
 			collectgarbage("stop");
 			local b = collectgarbage("count");
 			for _ = 1, 200 do deliver(w[2]); end
-			local per = (collectgarbage("count") - b) / 200 / 100 * 1024;
+			local per = (collectgarbage("count") - b) / 200 / count * 1024;
 			collectgarbage("restart");
 			local t0 = os.clock();
 			for _ = 1, 500 do deliver(w[2]); end
-			print(string.format("  %-13s of 100, %-15s %6.0f bytes allocated, %5.1f us per stanza", label, w[1],
-				per, (os.clock() - t0) / 500 / 100 * 1e6));
+			print(string.format("  %-13s of %3d, %-15s %6.0f bytes allocated, %5.1f us per stanza", label, count,
+				w[1], per, (os.clock() - t0) / 500 / count * 1e6));
 		end
 	end
 	if env.module.unload then env.module.unload(); end

@@ -100,7 +100,8 @@ void Engine::send_history(Ctx& ctx, const Room& room, const xmpp::Jid& to,
       --first;
     }
   }
-  for (size_t i = first; i < out.size(); ++i) send(ctx, std::move(out[i]));
+  // Serialized as built, after the self-presence (send_join_sequence).
+  for (size_t i = first; i < out.size(); ++i) ctx.out.add_serialized(out[i], out.size() - i);
 }
 
 const RoomFeature& history_feature() {

@@ -80,7 +80,7 @@ void Engine::send_subject(Ctx& ctx, const Room& room, const xmpp::Jid& to) {
     delay.set_attr("from", room.jid_str());
     delay.set_attr("stamp", format_timestamp(*s.at));
   }
-  send(ctx, std::move(m));
+  ctx.out.add_serialized(m);  // the join's last stanza, in its run (send_join_sequence)
 }
 
 const RoomFeature& subject_feature() {

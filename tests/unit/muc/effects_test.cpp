@@ -149,3 +149,35 @@ TEST(Effects, DetachedRecipientsAreWrittenAsTheJidsWereInTheSameOrder) {
   // Their text now counts towards what the outbox holds.
   EXPECT_GE(fx.held_bytes(), std::string("c@x/1d@x/'2e@y/a@b/cz/only-domain").size());
 }
+
+TEST(Effects, DropsEveryStanzaToOnePersonWhereverItWaitsAndKeepsTheRestInOrder) {
+  // The admin web acting in a room has no session to receive its join sequence: the
+  // roster, self-presence, history and subject it would get are taken out, and nothing else.
+  Effects fx;
+  fx.add_serialized(parse_element("<presence from='r@x/one' to='actor@admin/web'/>"), 1);
+  fx.add_serialized(parse_element("<presence from='r@x/two' to='n@x/1'/>"));
+  fx.outbound.push_back(parse_element("<iq type='result' to='actor@admin/web'/>"));
+  Fanout announce;
+  announce.stanza = std::make_shared<const FanoutStanza>(parse_element("<presence from='r@x/a'/>"));
+  announce.recipients = {Jid::parse("actor@admin/web"), Jid::parse("c@x/1")};
+  announce.position = fx.outbound.size();
+  fx.fanouts.push_back(announce);
+  Fanout detached = announce;
+  detached.position = fx.outbound.size();
+  fx.fanouts.push_back(detached);
+  fx.detach_recipients();
+  fx.add_serialized(parse_element("<presence from='r@x/a' to='actor@admin/other'/>"), 1);
+  fx.add_serialized(parse_element("<message from='r@x' to='actor@admin/web'><subject/></message>"));
+  fx.outbound.push_back(parse_element("<message to='n@x/1'/>"));
+
+  fx.drop_to(Jid::parse("actor@admin"));
+
+  std::vector<std::string> written;
+  write_in_order(fx, [&](std::string_view s) { written.emplace_back(s); });
+  EXPECT_EQ(written, (std::vector<std::string>{"<presence from='r@x/two' to='n@x/1'/>",
+                                               "<presence to='c@x/1' from='r@x/a'/>",
+                                               "<presence to='c@x/1' from='r@x/a'/>",
+                                               "<message to='n@x/1'/>"}));
+  EXPECT_EQ(fx.stanza_count(), 4u);
+  EXPECT_EQ(fx.runs.size(), 1u);  // the run that held only the actor's stanzas is gone
+}

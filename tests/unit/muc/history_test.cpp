@@ -62,6 +62,18 @@ TEST_F(HistoryTest, SendsHistoryStampedWithDelaysAfterPresenceAndBeforeTheSubjec
   EXPECT_NE(out[6].find_child("subject", kNs), nullptr);
 }
 
+TEST_F(HistoryTest, SerializesSelfPresenceHistoryAndSubjectAsOneRunAfterTheAnnouncement) {
+  // What a host with our module takes as one text each (decision 0086): the roster, then,
+  // after the newcomer's presence to the others, everything else the newcomer gets.
+  room.join(kHecate, "coven@chat.shakespeare.lit/hecate");
+  const Effects& fx = room.effects();
+  ASSERT_EQ(fx.runs.size(), 2u);
+  EXPECT_EQ(fx.runs[0].ends.size(), 2u);  // the two witches already there
+  EXPECT_EQ(fx.runs[1].ends.size(), 5u);  // self-presence, three messages, subject
+  EXPECT_EQ(fx.runs[1].fanout_position, fx.fanouts.size());
+  EXPECT_TRUE(fx.outbound.empty());
+}
+
 TEST_F(HistoryTest, LimitsHistoryToMaxstanzas) {
   Stanzas msgs = history("<history maxstanzas='2'/>");
   ASSERT_THAT(msgs, SizeIs(2));
