@@ -174,10 +174,10 @@ TEST(Effects, DropsEveryStanzaToOnePersonWhereverItWaitsAndKeepsTheRestInOrder) 
 
   std::vector<std::string> written;
   write_in_order(fx, [&](std::string_view s) { written.emplace_back(s); });
-  EXPECT_EQ(written, (std::vector<std::string>{"<presence from='r@x/two' to='n@x/1'/>",
-                                               "<presence to='c@x/1' from='r@x/a'/>",
-                                               "<presence to='c@x/1' from='r@x/a'/>",
-                                               "<message to='n@x/1'/>"}));
+  EXPECT_EQ(written,
+            (std::vector<std::string>{
+                "<presence from='r@x/two' to='n@x/1'/>", "<presence to='c@x/1' from='r@x/a'/>",
+                "<presence to='c@x/1' from='r@x/a'/>", "<message to='n@x/1'/>"}));
   EXPECT_EQ(fx.stanza_count(), 4u);
   EXPECT_EQ(fx.runs.size(), 1u);  // the run that held only the actor's stanzas is gone
 }
