@@ -37,7 +37,10 @@ RoomsShell::RoomsShell(const HostServerSettings& host_server, const ServiceSetti
       [this](ServiceLoop&, const xmpp::Element& stanza, Clock::time_point now) {
         deliver(rooms_->handle(stanza, now), &stanza);
       },
-      [this](xmpp::Element& stanza) { return intercept(stanza); });
+      [this](xmpp::Element& stanza) { return intercept(stanza); },
+      // A stanza that finds the engine idle is handled at once on the connection's thread,
+      // without waking the engine thread (decision 0087).
+      ServiceLoop::Threading::link_thread_when_idle);
 }
 
 RoomsShell::~RoomsShell() {

@@ -49,17 +49,20 @@ ServiceLoop::~ServiceLoop() {
 }
 
 void ServiceLoop::start() {
-  if (threading_ == Threading::engine_thread) engine_ = std::thread([this] { run(); });
+  if (threading_ != Threading::link_thread) engine_ = std::thread([this] { run(); });
   connection_->start();
 }
 
 void ServiceLoop::stop_engine() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
+  std::unique_lock lock(mutex_);
+  stopping_ = true;
+  lock.unlock();
   cv_.notify_all();
   if (engine_.joinable()) engine_.join();
+  // A stanza the host connection's thread is handling (link_thread_when_idle) finishes
+  // first: whoever stops the engine may then touch the service.
+  lock.lock();
+  cv_.wait(lock, [this] { return !engine_busy_; });
 }
 
 void ServiceLoop::stop() {
@@ -82,6 +85,27 @@ void ServiceLoop::push(xmpp::Element&& stanza) {
     return;
   }
   std::unique_lock lock(mutex_);
+  if (threading_ == Threading::link_thread_when_idle && !stopping_ && !engine_busy_ &&
+      queue_.empty()) {
+    // Nothing before it waits and the engine sleeps: handled here, without waking the
+    // engine thread (on a virtual machine a wake-up costs more CPU than a message's
+    // handling; decision 0087). Not read further until handled, as with link_thread.
+    engine_busy_ = true;
+    lock.unlock();
+    // Released however handling ends: an engine left marked busy would never run again.
+    struct Release {
+      ServiceLoop& loop;
+      ~Release() {
+        std::unique_lock lock(loop.mutex_);
+        loop.engine_busy_ = false;
+        const bool wake = loop.stopping_ || !loop.queue_.empty();  // posted meanwhile, or stop
+        lock.unlock();
+        if (wake) loop.cv_.notify_all();
+      }
+    } release{*this};
+    handle_one(stanza);
+    return;
+  }
   cv_.wait(lock, [this] { return stopping_ || queue_.size() < kQueueLimit; });
   if (stopping_) return;
   queue_.push_back(std::move(stanza));
@@ -116,10 +140,11 @@ void ServiceLoop::run() {
     std::variant<xmpp::Element, Command> work;
     {
       std::unique_lock lock(mutex_);
-      cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      cv_.wait(lock, [this] { return stopping_ || (!queue_.empty() && !engine_busy_); });
       if (stopping_) return;
       work = std::move(queue_.front());
       queue_.pop_front();
+      engine_busy_ = true;
     }
     cv_.notify_all();  // room for a host connection thread waiting on a full queue
     if (auto* command = std::get_if<Command>(&work)) {
@@ -128,9 +153,11 @@ void ServiceLoop::run() {
       } catch (const std::exception& e) {
         log_.error(domain() + ": failed to run a posted command: " + e.what());
       }
-      continue;
+    } else {
+      handle_one(std::get<xmpp::Element>(work));
     }
-    handle_one(std::get<xmpp::Element>(work));
+    std::lock_guard lock(mutex_);
+    engine_busy_ = false;
   }
 }
 

@@ -5,7 +5,9 @@
 // the abuse log, the archive, host fan-out) is app/rooms_shell.hpp, on top.
 // A service that nothing else ever posts work to (the directory) may instead be handled on
 // the host connection's thread itself (Threading::link_thread): one thread wake-up less
-// per request (decision 0085).
+// per request (decision 0085). The rooms (Threading::link_thread_when_idle) keep their
+// engine thread for posted work and for busy times, but a stanza that finds the engine idle
+// and nothing queued is handled on the connection's thread at once (decision 0087).
 #pragma once
 #include <chrono>
 #include <condition_variable>
@@ -50,6 +52,9 @@ class ServiceLoop {
   enum class Threading {
     engine_thread,  // a queue and an engine thread of its own; post() works
     link_thread,    // handled as read, on the host connection's thread; post() throws
+    // As engine_thread, except that a stanza read while the engine is idle and nothing is
+    // queued is handled on the host connection's thread (never two at once, in order).
+    link_thread_when_idle,
   };
 
   ServiceLoop(Poco::Logger& log, xmpp::HostConnectionSettings settings, Handler handle,
@@ -108,6 +113,9 @@ class ServiceLoop {
   std::condition_variable cv_;
   std::deque<std::variant<xmpp::Element, Command>> queue_;
   bool stopping_ = false;
+  // Some thread is handling a stanza or command (link_thread_when_idle: the engine thread,
+  // or the host connection's thread for a stanza that found the engine idle).
+  bool engine_busy_ = false;
 };
 
 }  // namespace commonroom::app
