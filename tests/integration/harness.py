@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import random
 import re
 import shutil
 import signal
@@ -45,8 +46,28 @@ def commonroom_bin() -> Path:
     return Path(env) if env else SOURCE_DIR / "build" / "app" / "commonroom"
 
 
+def _ephemeral_ports() -> tuple[int, int]:
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
 def free_port() -> int:
-    """A loopback TCP port nobody listens on right now (the kernel picks it)."""
+    """A loopback TCP port nobody uses right now, below the kernel's ephemeral range: a port
+    the kernel picks for a listener may meanwhile become the source port of one of the
+    benchmarks' thousand client connections, and the server then fails to listen on it."""
+    low, _high = _ephemeral_ports()
+    if low > 11000:
+        for _ in range(50):
+            port = random.randint(10000, low - 1)
+            with socket.socket() as s:
+                try:
+                    s.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+                return port
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -206,8 +227,24 @@ class HostServer:
     def start(self) -> "HostServer":
         comps = " ".join(f"{d}:{s}" for d, s in self.components.items())
         users = " ".join(f"{u}:{p}" for u, p in self.users.items())
-        self._run("start", str(self.dir), str(self.c2s_port), str(self.component_port),
-                  self.domain, comps, users)
+        for attempt in range(3):
+            try:
+                self._run("start", str(self.dir), str(self.c2s_port), str(self.component_port),
+                          self.domain, comps, users)
+                return self
+            except RuntimeError as e:
+                # Another process took a port between picking it and listening on it (tests
+                # run side by side): new ports, once or twice, before giving up.
+                text = str(e).lower()
+                if attempt == 2 or ("eaddrinuse" not in text and "already in use" not in text):
+                    raise
+                # The ports recorded are someone else's: start's own stop must not wait for
+                # them to close (it still stops a server that started without them).
+                (self.dir / "ports").unlink(missing_ok=True)
+                self.c2s_port = free_port()
+                self.component_port = free_port()
+                while self.component_port == self.c2s_port:
+                    self.component_port = free_port()
         return self
 
     def stop(self) -> None:
