@@ -114,11 +114,11 @@ class Engine {
                                   bool with_jid, const xmpp::Jid* self_session) const;
   // Sends `o`'s presence to its own sessions (with 110) or to everyone else (fanned out,
   // split by whether the recipient may see real JIDs).
-  // `serialize_before` > 0: serialized now (Outbox::add_serialized), with about that many
-  // stanzas to follow it in the same run.
+  // `serialize_with_more` > 0: serialized now (Outbox::add_serialized), the caller adding
+  // about that many stanzas after it to the same run.
   void presence_to_self(Effects& sink, const Room& room, const Occupant& o,
                         const PresenceNote& note, const xmpp::Jid* only_session = nullptr,
-                        std::size_t serialize_before = 0);
+                        std::size_t serialize_with_more = 0);
   void presence_to_others(Effects& sink, const Room& room, const Occupant& o,
                           const PresenceNote& note);
   void broadcast_presence(Effects& sink, const Room& room, const Occupant& o,

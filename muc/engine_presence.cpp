@@ -93,13 +93,13 @@ xmpp::Element Engine::occupant_presence(const Room& room, const Occupant& o,
 
 void Engine::presence_to_self(Effects& sink, const Room& room, const Occupant& o,
                               const PresenceNote& note, const xmpp::Jid* only_session,
-                              std::size_t serialize_before) {
+                              std::size_t serialize_with_more) {
   for (const Session& s : o.sessions) {
     if (only_session && !(s.jid == *only_session)) continue;
     xmpp::Element p = occupant_presence(room, o, note, true, &s.jid);
     p.set_attr("to", s.jid.full());
-    if (serialize_before > 0) {
-      sink.add_serialized(p, serialize_before);
+    if (serialize_with_more > 0) {
+      sink.add_serialized(p, serialize_with_more);
     } else {
       sink.outbound.push_back(std::move(p));
     }
