@@ -30,22 +30,11 @@ std::string error_text(const xmpp::Element& iq) {
   return "the rooms engine refused the change";
 }
 
-// Takes outbound[index] out of the effects, keeping the send order of the rest.
-xmpp::Element take_outbound(muc::Effects& out, std::size_t index) {
-  xmpp::Element taken = std::move(out.outbound[index]);
-  out.outbound.erase(out.outbound.begin() + static_cast<std::ptrdiff_t>(index));
-  for (auto& f : out.fanouts)
-    if (f.position > index) --f.position;
-  for (auto& r : out.runs)
-    if (r.position > index) --r.position;
-  return taken;
-}
-
 // The engine's answer to the IQ with this id, taken out: it is for the page, not the network.
 std::optional<xmpp::Element> take_reply(muc::Effects& out, const std::string& id) {
   for (std::size_t i = 0; i < out.outbound.size(); ++i)
     if (out.outbound[i].name() == "iq" && out.outbound[i].attr("id") == id)
-      return take_outbound(out, i);
+      return out.take_outbound(i);
   return std::nullopt;
 }
 
@@ -53,7 +42,7 @@ std::optional<xmpp::Element> take_reply(muc::Effects& out, const std::string& id
 std::optional<xmpp::Element> take_error_to(muc::Effects& out, const std::string& session) {
   for (std::size_t i = 0; i < out.outbound.size(); ++i)
     if (out.outbound[i].attr("type") == "error" && out.outbound[i].attr("to") == session)
-      return take_outbound(out, i);
+      return out.take_outbound(i);
   return std::nullopt;
 }
 

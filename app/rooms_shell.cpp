@@ -259,7 +259,8 @@ void RoomsShell::send(const muc::Effects& effects) {
   const xmpp::OutboundWriter carried = [this](const xmpp::Element& stanza, std::string& out) {
     return host_fanout_->write_carried(stanza, out);
   };
-  // A newcomer's roster likewise, one stanza per run of presences (decision 0086).
+  // Runs of serialized stanzas likewise (a newcomer's roster, the rest of a join, an archive
+  // page): one stanza per run (decision 0086).
   const xmpp::RunWriter batched = [this](const xmpp::SerializedRun& run, std::string& out) {
     return host_fanout_->write_batch(run, out);
   };

@@ -67,19 +67,23 @@ void Outbox::append(Outbox&& later) {
   for (auto& d : later.dropped) dropped.push_back(std::move(d));
 }
 
+Element Outbox::take_outbound(std::size_t index) {
+  Element taken = std::move(outbound[index]);
+  outbound.erase(outbound.begin() + static_cast<std::ptrdiff_t>(index));
+  for (auto& f : fanouts)
+    if (f.position > index) --f.position;
+  for (auto& r : runs)
+    if (r.position > index) --r.position;
+  return taken;
+}
+
 void Outbox::drop_to(const Jid& bare) {
   auto addressed = [&](std::string_view to) {
     const auto jid = Jid::try_parse(to);
     return jid && jid->same_bare(bare);
   };
-  for (std::size_t i = outbound.size(); i-- > 0;) {
-    if (!addressed(outbound[i].attr("to"))) continue;
-    outbound.erase(outbound.begin() + static_cast<std::ptrdiff_t>(i));
-    for (auto& f : fanouts)
-      if (f.position > i) --f.position;
-    for (auto& r : runs)
-      if (r.position > i) --r.position;
-  }
+  for (std::size_t i = outbound.size(); i-- > 0;)
+    if (addressed(outbound[i].attr("to"))) take_outbound(i);
   for (auto& f : fanouts) {
     std::erase_if(f.recipients, [&](const Jid& j) { return j.same_bare(bare); });
     if (f.address_ends.empty()) continue;

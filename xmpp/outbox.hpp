@@ -77,6 +77,9 @@ struct Outbox {
   // Moves everything in `later` after what is here, keeping each one's send order.
   void append(Outbox&& later);
 
+  // Takes outbound[index] out, keeping the send order of everything else.
+  Element take_outbound(std::size_t index);
+
   // Takes out every stanza addressed to a session of `bare` (whose recipient is not on the
   // network, e.g. the admin web acting in a room), keeping the send order of the rest. Runs
   // are read back from their text: for rare callers, not a hot path.

@@ -46,19 +46,19 @@ def commonroom_bin() -> Path:
     return Path(env) if env else SOURCE_DIR / "build" / "app" / "commonroom"
 
 
-def _ephemeral_ports() -> tuple[int, int]:
+def _ephemeral_low() -> int:
+    """Where the kernel's range of source ports for outgoing connections starts."""
     try:
-        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
-        return int(low), int(high)
-    except (OSError, ValueError):
-        return 32768, 60999
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
 
 
 def free_port() -> int:
     """A loopback TCP port nobody uses right now, below the kernel's ephemeral range: a port
     the kernel picks for a listener may meanwhile become the source port of one of the
     benchmarks' thousand client connections, and the server then fails to listen on it."""
-    low, _high = _ephemeral_ports()
+    low = _ephemeral_low()
     if low > 11000:
         for _ in range(50):
             port = random.randint(10000, low - 1)
@@ -211,11 +211,14 @@ class HostServer:
         self.components = components if components is not None else {
             MUC_DOMAIN: MUC_SECRET, DIRECTORY_DOMAIN: DIRECTORY_SECRET}
         self.users = users if users is not None else dict(USERS)
+        self._pick_ports()
+        self.script = SCRIPTS / f"{kind}.sh"
+
+    def _pick_ports(self) -> None:
         self.c2s_port = free_port()
         self.component_port = free_port()
         while self.component_port == self.c2s_port:
             self.component_port = free_port()
-        self.script = SCRIPTS / f"{kind}.sh"
 
     def _run(self, *args: str, timeout: float = 120) -> None:
         result = subprocess.run([str(self.script), *args], capture_output=True, text=True,
@@ -227,24 +230,26 @@ class HostServer:
     def start(self) -> "HostServer":
         comps = " ".join(f"{d}:{s}" for d, s in self.components.items())
         users = " ".join(f"{u}:{p}" for u, p in self.users.items())
-        for attempt in range(3):
+
+        def start_once() -> None:
+            self._run("start", str(self.dir), str(self.c2s_port), str(self.component_port),
+                      self.domain, comps, users)
+
+        for _ in range(2):
             try:
-                self._run("start", str(self.dir), str(self.c2s_port), str(self.component_port),
-                          self.domain, comps, users)
+                start_once()
                 return self
             except RuntimeError as e:
                 # Another process took a port between picking it and listening on it (tests
                 # run side by side): new ports, once or twice, before giving up.
                 text = str(e).lower()
-                if attempt == 2 or ("eaddrinuse" not in text and "already in use" not in text):
+                if "eaddrinuse" not in text and "already in use" not in text:
                     raise
                 # The ports recorded are someone else's: start's own stop must not wait for
                 # them to close (it still stops a server that started without them).
                 (self.dir / "ports").unlink(missing_ok=True)
-                self.c2s_port = free_port()
-                self.component_port = free_port()
-                while self.component_port == self.c2s_port:
-                    self.component_port = free_port()
+                self._pick_ports()
+        start_once()
         return self
 
     def stop(self) -> None:
