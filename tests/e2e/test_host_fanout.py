@@ -4,14 +4,19 @@ and Prosody copies it to each occupant; without the module commonroom sends one 
 recipient as before. Either way every occupant's session - several of one user's among them,
 one with a resource that needs escaping - gets each message and presence exactly once, with
 its own 'to' and the same 'from', id, stanza-id and occupant-id. Nobody but the component
-can make Prosody fan out. The module also runs under the garbage collector settings
-deploy/prosody-component.cfg.lua recommends (decision 0072), which Prosody must accept.
+can make Prosody fan out. The module also runs under the global settings
+deploy/prosody-component.cfg.lua recommends: the garbage collector's (decision 0072), which
+Prosody must accept, and Nagle's algorithm off (decision 0088), which must reach the sockets
+of Prosody's clients and of commonroom's link.
 An operator may reload or unload the module on one component while commonroom stays
 connected: the rooms keep working throughout, and the other component keeps its module.
 """
 from __future__ import annotations
 
+import ctypes
+import os
 import re
+import socket
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -30,14 +35,51 @@ TEST_PLUGINS = Path(__file__).resolve().parent / "prosody"
 ONE_COPY = "urn:commonroom:test:one-copy"
 
 
-def recommended_gc_option() -> str:
-    """The snippet's gc line, as an operator copies it into Prosody's global section."""
-    lines = [l for l in DEPLOY_SNIPPET.read_text().splitlines() if re.match(r"gc\s*=", l)]
-    assert len(lines) == 1, "deploy/prosody-component.cfg.lua should set gc once"
-    return lines[0]
+def recommended_global_options() -> list[str]:
+    """The snippet's gc and network_settings lines, as an operator copies them into
+    Prosody's global section."""
+    options = []
+    for key in ("gc", "network_settings"):
+        lines = [l for l in DEPLOY_SNIPPET.read_text().splitlines() if re.match(key + r"\s*=", l)]
+        assert len(lines) == 1, f"deploy/prosody-component.cfg.lua should set {key} once"
+        options += lines
+    return options
 
 
-@pytest.fixture(scope="module", params=["module", "no-module", "module-recommended-gc"])
+def prosody_tcp_nodelay(prosody: HostServer) -> list[int]:
+    """TCP_NODELAY of every connected TCP socket Prosody holds, read from a copy of each
+    descriptor (pidfd_getfd): its clients' connections and commonroom's link."""
+    pid = int((prosody.dir / "prosody.pid").read_text().split()[0])
+    libc = ctypes.CDLL(None, use_errno=True)
+    pidfd = os.pidfd_open(pid)
+    flags = []
+    try:
+        for name in os.listdir(f"/proc/{pid}/fd"):
+            try:
+                if not os.readlink(f"/proc/{pid}/fd/{name}").startswith("socket:"):
+                    continue
+            except FileNotFoundError:
+                continue  # closed meanwhile
+            fd = libc.syscall(438, pidfd, int(name), 0)  # SYS_pidfd_getfd on x86-64
+            if fd < 0:
+                err = ctypes.get_errno()
+                if err == 1:  # EPERM: not root and not allowed to trace Prosody
+                    pytest.skip("cannot read Prosody's sockets (pidfd_getfd: not permitted)")
+                continue  # EBADF: closed meanwhile
+            with socket.socket(fileno=fd) as s:
+                if s.family not in (socket.AF_INET, socket.AF_INET6) or s.type != socket.SOCK_STREAM:
+                    continue
+                try:
+                    s.getpeername()
+                except OSError:
+                    continue  # a listening socket
+                flags.append(s.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+    finally:
+        os.close(pidfd)
+    return flags
+
+
+@pytest.fixture(scope="module", params=["module", "no-module", "module-recommended-settings"])
 def servers(request):
     with_module = request.param != "no-module"
     directory = run_dir(f"host-fanout-{request.param}")
@@ -46,8 +88,9 @@ def servers(request):
     # A third-party-like handler that changes one recipient's copy (test_a_copy_changed_...).
     extra_config = (f'VirtualHost "{XMPP_DOMAIN}"\n'
                     '  modules_enabled = { "test_change_one_copy" }\n')
-    if request.param == "module-recommended-gc":
-        extra_config += 'Host "*"\n' + recommended_gc_option() + "\n"  # the global section
+    if request.param == "module-recommended-settings":
+        # the global section
+        extra_config += 'Host "*"\n' + "\n".join(recommended_global_options()) + "\n"
     extra = directory / "extra.cfg.lua"
     extra.write_text(extra_config)
     extra.chmod(0o644)
@@ -200,6 +243,25 @@ def test_only_the_component_can_ask_prosody_to_fan_out(servers):
         await bob.expect_none(is_message("spoofed"), "a fan-out requested by a client")
 
     run(conversation, timeout=30)
+
+
+def test_the_recommended_settings_send_every_write_at_once(servers):
+    # Decision 0088: with Nagle's algorithm on (Prosody 0.12's default) a small write waits
+    # for the acknowledgement of the one before, which a reading client's kernel delays up
+    # to 40 ms: in a busy room messages arrived tens of milliseconds late (measured by
+    # bench/muc_e2e.py). The snippet's network_settings must reach every connection Prosody
+    # accepts: a client's, and commonroom's link (where it has to pass a stanza on without
+    # waiting for commonroom's acknowledgement).
+    _, prosody, _ = servers
+    recommended = "network_settings" in (prosody.dir / "prosody.cfg.lua").read_text()
+    with socket.create_connection(("127.0.0.1", prosody.c2s_port), timeout=10) as client:
+        client.sendall(f"<?xml version='1.0'?><stream:stream to='{XMPP_DOMAIN}' version='1.0' "
+                       "xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>"
+                       .encode())
+        assert b"<stream:stream" in client.recv(4096)  # accepted and answering
+        flags = prosody_tcp_nodelay(prosody)
+    assert len(flags) >= 2, f"expected this client and commonroom's link, found {flags}"
+    assert flags == [1 if recommended else 0] * len(flags), flags
 
 
 def test_prosody_reads_the_link_64_kib_at_a_time_with_the_module(servers):
