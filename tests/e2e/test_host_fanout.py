@@ -14,6 +14,7 @@ connected: the rooms keep working throughout, and the other component keeps its 
 from __future__ import annotations
 
 import ctypes
+import errno
 import os
 import re
 import socket
@@ -60,14 +61,15 @@ def prosody_tcp_nodelay(prosody: HostServer) -> list[int]:
                     continue
             except FileNotFoundError:
                 continue  # closed meanwhile
-            fd = libc.syscall(438, pidfd, int(name), 0)  # SYS_pidfd_getfd on x86-64
+            fd = libc.syscall(438, pidfd, int(name), 0)  # pidfd_getfd (438 on every arch)
             if fd < 0:
                 err = ctypes.get_errno()
-                if err == 1:  # EPERM: not root and not allowed to trace Prosody
+                if err == errno.EPERM:  # not root and not allowed to trace Prosody
                     pytest.skip("cannot read Prosody's sockets (pidfd_getfd: not permitted)")
                 continue  # EBADF: closed meanwhile
             with socket.socket(fileno=fd) as s:
-                if s.family not in (socket.AF_INET, socket.AF_INET6) or s.type != socket.SOCK_STREAM:
+                tcp = s.family in (socket.AF_INET, socket.AF_INET6) and s.type == socket.SOCK_STREAM
+                if not tcp:
                     continue
                 try:
                     s.getpeername()
