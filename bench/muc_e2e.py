@@ -89,10 +89,10 @@ def ejabberd_multicast_modules() -> str:
     modules = yaml.safe_load(snippet.replace("cam.ac.uk", XMPP_DOMAIN))["modules"]
     text = yaml.safe_dump(modules, sort_keys=False)
     return "".join("  " + line + "\n" for line in text.splitlines())
-# Prosody's archive in its packaged (internal) storage holds 10,000 items a room; past that,
-# every message makes mod_muc_mam clean and truncate the archive, and Prosody's own MUC
-# falls to a few messages a second (measured: with a limit of 2,000 no step of a room of 10
-# passed, down to 28 messages a second). The benchmark's room passes 10,000 messages in one
+# Prosody's archive in its packaged (internal) storage holds 10,000 items a room; once full,
+# every hundredth message makes mod_muc_mam read the room's whole archive twice and rewrite
+# it, and Prosody's own MUC falls behind by seconds (measured: with a limit of 2,000 no step
+# of a room of 10 passed, down to 28 messages a second; decision 0089). The benchmark's room passes 10,000 messages in one
 # run, so the limit is raised (the option mod_storage_internal documents) to measure the MUC
 # and not the quota.
 PROSODY_MUC_CONFIG = f"""Component "{MUC_DOMAIN}" "muc"
