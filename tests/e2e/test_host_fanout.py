@@ -39,9 +39,10 @@ ONE_COPY = "urn:commonroom:test:one-copy"
 def recommended_global_options() -> list[str]:
     """The snippet's gc and network_settings lines, as an operator copies them into
     Prosody's global section."""
+    snippet = DEPLOY_SNIPPET.read_text().splitlines()
     options = []
     for key in ("gc", "network_settings"):
-        lines = [l for l in DEPLOY_SNIPPET.read_text().splitlines() if re.match(key + r"\s*=", l)]
+        lines = [l for l in snippet if re.match(key + r"\s*=", l)]
         assert len(lines) == 1, f"deploy/prosody-component.cfg.lua should set {key} once"
         options += lines
     return options
